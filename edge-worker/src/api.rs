@@ -1,0 +1,291 @@
+//! The HTTP surface of the worker, without the Workers runtime: which route a request is, the error
+//! type every route returns, the CORS headers and the evaluation body. Kept pure so that the origin's
+//! behaviour (status codes, byte-exact bodies) is pinned by host tests as well as by the workerd ones.
+
+use evaluator::{CompiledFlagSet, EvaluateRequest, EvaluateResponse};
+use serde::Serialize;
+
+use crate::cache::SnapshotCache;
+
+/// The largest request body accepted, as on the origin.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Headers sent on every response so that browsers may call the edge directly.
+pub const CORS_HEADERS: [(&str, &str); 4] = [
+    ("access-control-allow-origin", "*"),
+    ("access-control-allow-methods", "GET, POST, OPTIONS"),
+    ("access-control-allow-headers", "content-type"),
+    ("access-control-max-age", "86400"),
+];
+
+/// What a request asks for, decided from its method and path alone.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Route {
+    Evaluate,
+    Health,
+    /// A CORS preflight (`OPTIONS` on any path the worker serves).
+    Preflight,
+    NotFound,
+    /// The path exists but not with this method; `allow` lists the methods that do.
+    MethodNotAllowed {
+        allow: &'static str,
+    },
+}
+
+pub fn route(method: &str, path: &str) -> Route {
+    let allow = match path {
+        "/api/evaluate" => "POST",
+        "/health" => "GET",
+        _ => return Route::NotFound,
+    };
+    match (method, allow) {
+        ("OPTIONS", _) => Route::Preflight,
+        ("POST", "POST") => Route::Evaluate,
+        // HEAD is answered like GET by the Workers runtime's own conventions (and axum's).
+        ("GET" | "HEAD", "GET") => Route::Health,
+        _ => Route::MethodNotAllowed { allow },
+    }
+}
+
+/// An error answered as `{"error": message}` with its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    status: u16,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+}
+
+impl ApiError {
+    /// 400, with the evaluator's message naming the field.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, message)
+    }
+
+    pub fn payload_too_large() -> Self {
+        Self::new(413, "request body is larger than 1 MiB")
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(404, "not found")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(405, "method not allowed")
+    }
+
+    /// 503: a cold isolate that could not get a snapshot from the origin.
+    pub fn snapshot_unavailable() -> Self {
+        Self::new(
+            503,
+            "flag snapshot unavailable: the origin could not be reached",
+        )
+    }
+
+    /// 500: the message never carries internals; they go to the log.
+    pub fn internal() -> Self {
+        Self::new(500, "internal error")
+    }
+
+    fn new(status: u16, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The JSON body, serialized the way the origin does (serde_json, compact).
+    pub fn body(&self) -> String {
+        // Serializing a struct of one &str cannot fail; the fallback keeps this total anyway.
+        serde_json::to_string(&ErrorBody {
+            error: &self.message,
+        })
+        .unwrap_or_else(|_| String::from(r#"{"error":"internal error"}"#))
+    }
+}
+
+/// Checks the size, then parses with the evaluator's one request parser (shared with the origin so
+/// that a 400's message is the same byte for byte).
+pub fn parse_evaluate(body: &[u8]) -> Result<EvaluateRequest, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large());
+    }
+    EvaluateRequest::from_json(body).map_err(|err| ApiError::bad_request(err.to_string()))
+}
+
+/// A declared `Content-Length` over the limit is refused before the body is read.
+pub fn declared_length_too_large(content_length: Option<&str>) -> bool {
+    content_length
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .is_some_and(|length| length > MAX_BODY_BYTES as u64)
+}
+
+/// The 200 body of `POST /api/evaluate` for a parsed request and the environment's compiled set.
+pub fn evaluate_body(set: &CompiledFlagSet, request: &EvaluateRequest) -> Result<String, ApiError> {
+    let results = match &request.flags {
+        Some(keys) => set.evaluate_keys(&request.user, keys),
+        None => set.evaluate_all(&request.user),
+    };
+    serde_json::to_string(&EvaluateResponse { results }).map_err(|_| ApiError::internal())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Health {
+    status: &'static str,
+    ttl_seconds: u64,
+    snapshots: Vec<SnapshotHealth>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SnapshotHealth {
+    environment: &'static str,
+    revision: u64,
+    flags: usize,
+    /// Seconds since the origin last confirmed (or failed to confirm) it.
+    checked_seconds_ago: u64,
+    stale: bool,
+}
+
+/// The body of `GET /health`. The edge always answers 200: with no snapshot it can still fetch one
+/// on the next evaluation, and a snapshot it holds keeps serving when the origin is away.
+pub fn health_body(cache: &SnapshotCache<CompiledFlagSet>, now_ms: u64) -> String {
+    let health = Health {
+        status: "ok",
+        ttl_seconds: cache.ttl_ms() / 1000,
+        snapshots: cache
+            .entries()
+            .map(|(environment, cached)| SnapshotHealth {
+                environment: environment.as_str(),
+                revision: cached.revision,
+                flags: cached.value.len(),
+                checked_seconds_ago: now_ms.saturating_sub(cached.checked_at_ms) / 1000,
+                stale: cached.stale,
+            })
+            .collect(),
+    };
+    serde_json::to_string(&health).unwrap_or_else(|_| ApiError::internal().body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use evaluator::{Flag, Snapshot};
+
+    #[test]
+    fn routes_follow_method_and_path() {
+        assert_eq!(route("POST", "/api/evaluate"), Route::Evaluate);
+        assert_eq!(route("GET", "/health"), Route::Health);
+        assert_eq!(route("OPTIONS", "/api/evaluate"), Route::Preflight);
+        assert_eq!(
+            route("GET", "/api/evaluate"),
+            Route::MethodNotAllowed { allow: "POST" }
+        );
+        assert_eq!(
+            route("DELETE", "/health"),
+            Route::MethodNotAllowed { allow: "GET" }
+        );
+        assert_eq!(route("POST", "/api/evaluate/"), Route::NotFound);
+        assert_eq!(route("OPTIONS", "/nope"), Route::NotFound);
+        assert_eq!(route("GET", "/api/admin/flags"), Route::NotFound);
+    }
+
+    #[test]
+    fn error_bodies_are_compact_json_with_escaping() {
+        assert_eq!(ApiError::not_found().body(), r#"{"error":"not found"}"#);
+        let err = ApiError::bad_request("user.id: must be \"non-empty\"");
+        assert_eq!(err.status(), 400);
+        assert_eq!(err.body(), r#"{"error":"user.id: must be \"non-empty\""}"#);
+        assert_eq!(ApiError::internal().status(), 500);
+        assert_eq!(ApiError::snapshot_unavailable().status(), 503);
+    }
+
+    #[test]
+    fn bodies_over_one_mib_are_refused_with_413() {
+        let big = vec![b' '; MAX_BODY_BYTES + 1];
+        assert_eq!(
+            parse_evaluate(&big).map(|_| ()),
+            Err(ApiError::payload_too_large())
+        );
+        assert!(declared_length_too_large(Some("1048577")));
+        assert!(!declared_length_too_large(Some("1048576")));
+        assert!(!declared_length_too_large(Some("abc")));
+        assert!(!declared_length_too_large(None));
+    }
+
+    #[test]
+    fn bad_bodies_carry_the_evaluators_message() {
+        let cases: [&[u8]; 3] = [
+            b"{not json",
+            br#"{"environment":"prod","user":{}}"#,
+            br#"{"environment":"moon","user":{"id":"u"}}"#,
+        ];
+        for body in cases {
+            let expected = EvaluateRequest::from_json(body)
+                .map(|_| ())
+                .expect_err("invalid on purpose")
+                .to_string();
+            let err = parse_evaluate(body).map(|_| ()).expect_err("refused");
+            assert_eq!((err.status(), err.message()), (400, expected.as_str()));
+        }
+    }
+
+    #[test]
+    fn health_lists_the_snapshots_held() {
+        let mut cache = SnapshotCache::new(10_000, 3_000);
+        assert_eq!(
+            health_body(&cache, 0),
+            r#"{"status":"ok","ttlSeconds":10,"snapshots":[]}"#
+        );
+        if let crate::cache::Plan::Lead { ticket, .. } = cache.plan(evaluator::Environment::Dev, 0)
+        {
+            let set = CompiledFlagSet::new(&[]).expect("empty set compiles");
+            let outcome = crate::cache::Outcome::Fresh {
+                value: set,
+                revision: 4,
+                etag: "\"4\"".into(),
+            };
+            cache.finish(evaluator::Environment::Dev, ticket, outcome, 1_000);
+        }
+        assert_eq!(
+            health_body(&cache, 3_500),
+            r#"{"status":"ok","ttlSeconds":10,"snapshots":[{"environment":"dev","revision":4,"flags":0,"checkedSecondsAgo":2,"stale":false}]}"#
+        );
+    }
+
+    #[test]
+    fn evaluation_sorts_and_reports_unknown_keys() {
+        let snapshot: Snapshot = serde_json::from_str(
+            r#"{"environment":"prod","revision":3,"flags":[
+                {"key":"b","enabled":true,"rolloutPercentage":100,"rules":[]},
+                {"key":"a","enabled":false,"rolloutPercentage":100,"rules":[]}]}"#,
+        )
+        .expect("valid snapshot");
+        let flags: Vec<Flag> = snapshot.flags;
+        let set = CompiledFlagSet::new(&flags).expect("compiles");
+        let all = parse_evaluate(br#"{"environment":"prod","user":{"id":"u1"}}"#).expect("valid");
+        assert_eq!(
+            evaluate_body(&set, &all).expect("serializes"),
+            r#"{"results":[{"flagKey":"a","enabled":false,"reason":"FLAG_DISABLED"},{"flagKey":"b","enabled":true,"reason":"ROLLOUT"}]}"#
+        );
+        let named =
+            parse_evaluate(br#"{"environment":"prod","user":{"id":"u1"},"flags":["zz","b"]}"#)
+                .expect("valid");
+        assert_eq!(
+            evaluate_body(&set, &named).expect("serializes"),
+            r#"{"results":[{"flagKey":"b","enabled":true,"reason":"ROLLOUT"},{"flagKey":"zz","enabled":false,"reason":"FLAG_NOT_FOUND"}]}"#
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! The worker's configuration, read from its vars and secret (`wrangler.toml`, `.dev.vars`,
+//! `wrangler secret put EDGE_TOKEN`) through a lookup function, so that parsing is host-tested.
+
+use core::fmt;
+use evaluator::Environment;
+
+/// `SNAPSHOT_TTL_SECONDS` when the var is not set.
+pub const DEFAULT_TTL_SECONDS: u64 = 10;
+/// How long a request may wait for the origin before the last snapshot is served instead.
+pub const FETCH_TIMEOUT_MS: u64 = 2_000;
+
+#[derive(Debug)]
+pub struct Config {
+    pub origin: OriginUrl,
+    pub ttl_ms: u64,
+    /// None: the origin will answer 401, which is logged; nothing else to do without a token.
+    pub edge_token: Option<EdgeToken>,
+}
+
+/// A deployment mistake, reported once in the log with the variable's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Config {
+    /// `lookup(name)` returns the var or secret of that name.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let origin = lookup("ORIGIN_URL")
+            .ok_or_else(|| ConfigError("ORIGIN_URL is not set".into()))
+            .and_then(|raw| OriginUrl::parse(&raw))?;
+        let ttl_ms = match lookup("SNAPSHOT_TTL_SECONDS") {
+            None => DEFAULT_TTL_SECONDS * 1000,
+            Some(raw) => parse_ttl_seconds(&raw)? * 1000,
+        };
+        let edge_token = lookup("EDGE_TOKEN")
+            .filter(|token| !token.is_empty())
+            .map(EdgeToken);
+        Ok(Config {
+            origin,
+            ttl_ms,
+            edge_token,
+        })
+    }
+}
+
+fn parse_ttl_seconds(raw: &str) -> Result<u64, ConfigError> {
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|seconds| *seconds <= 86_400)
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "SNAPSHOT_TTL_SECONDS must be a whole number of seconds from 0 to 86400, not {raw:?}"
+            ))
+        })
+}
+
+/// The origin's base URL, without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginUrl(String);
+
+impl OriginUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let trimmed = raw.trim().trim_end_matches('/');
+        let rest = trimmed
+            .strip_prefix("https://")
+            .or_else(|| trimmed.strip_prefix("http://"));
+        match rest {
+            Some(host) if !host.is_empty() && !host.contains(['?', '#', ' ']) => {
+                Ok(OriginUrl(trimmed.to_owned()))
+            }
+            _ => Err(ConfigError(format!(
+                "ORIGIN_URL must be an http(s) URL such as https://flags.example.com, not {raw:?}"
+            ))),
+        }
+    }
+
+    pub fn snapshot_url(&self, environment: Environment) -> String {
+        format!(
+            "{}/api/flags/snapshot?environment={}",
+            self.0,
+            environment.as_str()
+        )
+    }
+}
+
+/// The secret sent as `x-edge-token`; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EdgeToken(String);
+
+impl EdgeToken {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for EdgeToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EdgeToken(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        })
+    }
+
+    #[test]
+    fn defaults_and_trailing_slash() {
+        let cfg = config(&[("ORIGIN_URL", "http://127.0.0.1:3000/")]).expect("valid");
+        assert_eq!(cfg.ttl_ms, 10_000);
+        assert!(cfg.edge_token.is_none());
+        assert_eq!(
+            cfg.origin.snapshot_url(Environment::Staging),
+            "http://127.0.0.1:3000/api/flags/snapshot?environment=staging"
+        );
+    }
+
+    #[test]
+    fn ttl_and_token_are_read() {
+        let cfg = config(&[
+            ("ORIGIN_URL", "https://flags.example.com"),
+            ("SNAPSHOT_TTL_SECONDS", "1"),
+            ("EDGE_TOKEN", "s3cret"),
+        ])
+        .expect("valid");
+        assert_eq!(cfg.ttl_ms, 1_000);
+        let token = cfg.edge_token.expect("set");
+        assert_eq!(token.expose(), "s3cret");
+        assert!(!format!("{token:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn mistakes_name_the_variable() {
+        for vars in [
+            vec![],
+            vec![("ORIGIN_URL", "ftp://x")],
+            vec![("ORIGIN_URL", "http://")],
+            vec![("ORIGIN_URL", "http://x"), ("SNAPSHOT_TTL_SECONDS", "-1")],
+            vec![("ORIGIN_URL", "http://x"), ("SNAPSHOT_TTL_SECONDS", "ten")],
+        ] {
+            let err = config(&vars).expect_err("refused");
+            assert!(
+                err.to_string().contains("ORIGIN_URL")
+                    || err.to_string().contains("SNAPSHOT_TTL_SECONDS"),
+                "{err}"
+            );
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The Worker's `fetch` handler: routes a request, answers it from the isolate's snapshot, and turns
+//! every failure into the contract's `{"error": ...}` body with CORS headers.
+
+use worker::{console_error, event, Context, Env, Request, Response, ResponseBuilder};
+
+use crate::api::{self, ApiError, Route, CORS_HEADERS};
+use crate::config::Config;
+use crate::sync;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    match handle(req, &env).await {
+        Ok(response) => Ok(response),
+        Err(err) => respond(err.status(), err.body(), &[]),
+    }
+}
+
+async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+    let method = req.method();
+    match api::route(method.as_ref(), &req.path()) {
+        Route::Preflight => preflight(),
+        Route::Health => respond(200, sync::health_body(), &[]).map_err(internal),
+        Route::NotFound => Err(ApiError::not_found()),
+        Route::MethodNotAllowed { allow } => {
+            let err = ApiError::method_not_allowed();
+            respond(err.status(), err.body(), &[("allow", allow)]).map_err(internal)
+        }
+        Route::Evaluate => {
+            let declared = req.headers().get("content-length").map_err(internal)?;
+            if api::declared_length_too_large(declared.as_deref()) {
+                return Err(ApiError::payload_too_large());
+            }
+            let body = req.bytes().await.map_err(internal)?;
+            let request = api::parse_evaluate(&body)?;
+            let config = Config::from_lookup(|name| lookup(env, name)).map_err(|err| {
+                console_error!("pennon edge: configuration: {err}");
+                ApiError::internal()
+            })?;
+            let served = sync::snapshot_for(request.environment, &config)
+                .await
+                .ok_or_else(ApiError::snapshot_unavailable)?;
+            let body = api::evaluate_body(&served.set, &request)?;
+            let revision = served.revision.to_string();
+            let freshness = if served.stale { "stale" } else { "fresh" };
+            respond(
+                200,
+                body,
+                &[
+                    ("x-pennon-revision", &revision),
+                    ("x-pennon-snapshot", freshness),
+                ],
+            )
+            .map_err(internal)
+        }
+    }
+}
+
+/// A var or a secret: `wrangler secret put` makes secrets, `--var` and `.dev.vars` make vars; both
+/// arrive as strings on `env`.
+fn lookup(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|secret| secret.to_string())
+        .or_else(|_| env.var(name).map(|var| var.to_string()))
+        .ok()
+}
+
+fn preflight() -> Result<Response, ApiError> {
+    let mut builder = ResponseBuilder::new().with_status(204);
+    for (name, value) in CORS_HEADERS {
+        builder = builder.with_header(name, value).map_err(internal)?;
+    }
+    Ok(builder.empty())
+}
+
+fn respond(status: u16, body: String, extra: &[(&str, &str)]) -> worker::Result<Response> {
+    let mut builder = ResponseBuilder::new()
+        .with_status(status)
+        .with_header("content-type", "application/json")?;
+    for (name, value) in CORS_HEADERS.iter().chain(extra) {
+        builder = builder.with_header(name, value)?;
+    }
+    Ok(builder.fixed(body.into_bytes()))
+}
+
+fn internal(err: worker::Error) -> ApiError {
+    console_error!("pennon edge: {err}");
+    ApiError::internal()
+}

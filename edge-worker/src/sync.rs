@@ -1,0 +1,160 @@
+//! Keeps the isolate's snapshots in step with the origin: drives the `cache` state machine with the
+//! Workers runtime's clock, `fetch`, timers and `AbortController`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use evaluator::{CompiledFlagSet, Environment, Snapshot};
+use futures_util::future::{select, Either};
+use worker::{
+    console_error, console_warn, AbortController, AbortSignal, Date, Delay, Fetch, Headers, Method,
+    Request, RequestInit,
+};
+
+use crate::cache::{Outcome, Plan, SnapshotCache};
+use crate::config::{Config, DEFAULT_TTL_SECONDS, FETCH_TIMEOUT_MS};
+
+/// How often a request waiting for another request's fetch looks at the cache again.
+const WAIT_TICK_MS: u64 = 5;
+/// A fetch not settled after this long is presumed lost with its request (workerd cancels the I/O
+/// of a request that goes away); waiters stop waiting and the next request fetches anew.
+const IN_FLIGHT_LIMIT_MS: u64 = FETCH_TIMEOUT_MS + 1_000;
+
+thread_local! {
+    // One isolate runs one thread: the cache lives as long as the isolate does.
+    static CACHE: RefCell<SnapshotCache<CompiledFlagSet>> =
+        RefCell::new(SnapshotCache::new(DEFAULT_TTL_SECONDS * 1000, IN_FLIGHT_LIMIT_MS));
+}
+
+/// The compiled set a request is answered from.
+pub struct Served {
+    pub set: Rc<CompiledFlagSet>,
+    pub revision: u64,
+    /// The origin could not confirm this snapshot on the last attempt.
+    pub stale: bool,
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+/// The snapshot for `environment`, fetched or revalidated first when the TTL has run out.
+/// None: this isolate never got one and the origin cannot be reached now.
+pub async fn snapshot_for(environment: Environment, config: &Config) -> Option<Served> {
+    let plan = CACHE.with_borrow_mut(|cache| {
+        cache.set_ttl_ms(config.ttl_ms);
+        cache.plan(environment, now_ms())
+    });
+    match plan {
+        Plan::Serve => {}
+        Plan::Lead { ticket, etag } => {
+            let outcome = fetch_snapshot(environment, config, etag.as_deref()).await;
+            CACHE.with_borrow_mut(|cache| cache.finish(environment, ticket, outcome, now_ms()));
+        }
+        Plan::Wait { ticket } => wait_until_settled(environment, ticket).await,
+    }
+    CACHE.with_borrow(|cache| {
+        cache.get(environment).map(|cached| Served {
+            set: Rc::clone(&cached.value),
+            revision: cached.revision,
+            stale: cached.stale,
+        })
+    })
+}
+
+/// Waits for another request's fetch by polling the cache on this request's own timer, rather than
+/// awaiting the leader's future: in workerd, I/O objects (the origin's response and its body) belong
+/// to the request that created them and must not be touched from another one.
+async fn wait_until_settled(environment: Environment, ticket: u64) {
+    for _ in 0..(IN_FLIGHT_LIMIT_MS / WAIT_TICK_MS) {
+        if CACHE.with_borrow(|cache| cache.is_settled(environment, ticket)) {
+            return;
+        }
+        Delay::from(Duration::from_millis(WAIT_TICK_MS)).await;
+    }
+}
+
+/// A 200, 304 or failure from the origin; the reason of a failure goes to the log.
+pub async fn fetch_snapshot(
+    environment: Environment,
+    config: &Config,
+    etag: Option<&str>,
+) -> Outcome<CompiledFlagSet> {
+    let controller = AbortController::default();
+    let request = fetch_and_compile(environment, config, etag, controller.signal());
+    let timeout = Delay::from(Duration::from_millis(FETCH_TIMEOUT_MS));
+    let result = match select(Box::pin(request), timeout).await {
+        Either::Left((result, _)) => result,
+        Either::Right(((), _)) => {
+            controller.abort();
+            Err(format!("no answer within {FETCH_TIMEOUT_MS} ms"))
+        }
+    };
+    result.unwrap_or_else(|reason| {
+        console_error!("pennon edge: snapshot of {environment} from the origin failed: {reason}");
+        Outcome::Failed
+    })
+}
+
+async fn fetch_and_compile(
+    environment: Environment,
+    config: &Config,
+    etag: Option<&str>,
+    signal: AbortSignal,
+) -> Result<Outcome<CompiledFlagSet>, String> {
+    let headers = Headers::new();
+    headers.set("accept", "application/json").map_err(js)?;
+    match &config.edge_token {
+        Some(token) => headers.set("x-edge-token", token.expose()).map_err(js)?,
+        None => console_warn!("pennon edge: EDGE_TOKEN is not set; the origin will refuse"),
+    }
+    if let Some(etag) = etag {
+        headers.set("if-none-match", etag).map_err(js)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let url = config.origin.snapshot_url(environment);
+    let request = Request::new_with_init(&url, &init).map_err(js)?;
+    let mut response = Fetch::Request(request)
+        .send_with_signal(&signal)
+        .await
+        .map_err(js)?;
+    match response.status_code() {
+        304 if etag.is_some() => Ok(Outcome::NotModified),
+        200 => {
+            let body = response.bytes().await.map_err(js)?;
+            let snapshot: Snapshot = serde_json::from_slice(&body)
+                .map_err(|err| format!("the snapshot does not parse: {err}"))?;
+            if snapshot.environment != environment {
+                return Err(format!(
+                    "asked for {environment}, got a snapshot of {}",
+                    snapshot.environment
+                ));
+            }
+            let set = CompiledFlagSet::new(&snapshot.flags)
+                .map_err(|err| format!("the snapshot does not compile: {err}"))?;
+            let etag = response
+                .headers()
+                .get("etag")
+                .map_err(js)?
+                .unwrap_or_else(|| format!("\"{}\"", snapshot.revision));
+            Ok(Outcome::Fresh {
+                value: set,
+                revision: snapshot.revision,
+                etag,
+            })
+        }
+        status => Err(format!("the origin answered {status}")),
+    }
+}
+
+fn js(err: worker::Error) -> String {
+    err.to_string()
+}
+
+/// `GET /health`: what this isolate holds, per environment.
+pub fn health_body() -> String {
+    let now = now_ms();
+    CACHE.with_borrow(|cache| crate::api::health_body(cache, now))
+}
