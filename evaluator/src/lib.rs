@@ -1,0 +1,52 @@
+//! Pennon's flag model and its evaluation.
+//!
+//! This crate is the one place where a flag is decided. It is `no_std` + `alloc` and does no I/O, so the
+//! origin (natively), the edge worker (WebAssembly) and the npm package (wasm-bindgen) all run exactly this
+//! code and give exactly the same answer.
+//!
+//! - [`Flag`], [`Rule`], [`Condition`]… can only hold valid values: they are built by validation at the
+//!   boundary (`FromStr`/`parse`/`TryFrom`, or serde through [`Flag::from_json_value`]), and every error
+//!   names the offending field.
+//! - [`evaluate`] decides one flag for one [`User`]; [`CompiledFlagSet`] turns many flags into a form
+//!   that is ready to run and is the hot path of the origin and the edge. Both agree on every input.
+//! - [`bucket`] is the deterministic rollout: `murmur3_x86_32(user.id ++ flag.key, 0) % 100`.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+mod compiled;
+mod error;
+mod evaluate;
+mod flag;
+mod hash;
+#[cfg(feature = "serde")]
+mod json;
+#[cfg(feature = "serde")]
+mod request;
+mod rule;
+#[cfg(feature = "serde")]
+mod snapshot;
+mod user;
+mod value;
+
+pub use compiled::{CompiledFlagSet, FlagResult};
+pub use error::{FlagError, ValidationError};
+pub use evaluate::{evaluate, Evaluation, Reason};
+pub use flag::{Environment, Flag, FlagKey, RolloutPercentage};
+pub use hash::{bucket, murmur3_x86_32, Murmur3Prefix};
+#[cfg(feature = "serde")]
+pub use request::{EvaluateRequest, EvaluateResponse, RequestError};
+pub use rule::{
+    AttributePath, Condition, ConditionGroup, Field, Operator, Rule, RuleList, ScalarList,
+    MAX_CONDITIONS_PER_GROUP, MAX_RULES,
+};
+#[cfg(feature = "serde")]
+pub use snapshot::Snapshot;
+pub use user::User;
+pub use value::{AttributeValue, Number, Scalar};
