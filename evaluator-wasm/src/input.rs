@@ -1,0 +1,145 @@
+//! JavaScript values in: each argument is read as JSON and handed to the evaluator's own readers, so the
+//! rules and the messages are exactly those of the origin's HTTP API.
+//!
+//! The value goes through `JSON.stringify` and serde_json rather than a walk of the JavaScript object:
+//! a cyclic or absurdly deep object then fails with an error (a `TypeError`/`RangeError` caught here,
+//! serde_json's recursion limit) instead of exhausting the wasm stack, which would trap and leave the
+//! module unusable.
+
+use evaluator::{Environment, Flag, User, ValidationError};
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+
+/// What an `Evaluator` is built from: an array of flags, or a snapshot that also names its
+/// environment and revision.
+#[derive(Debug)]
+pub(crate) struct FlagSource {
+    pub(crate) flags: Vec<Flag>,
+    pub(crate) environment: Option<Environment>,
+    pub(crate) revision: Option<u64>,
+}
+
+/// Reads `value` as JSON data; `path` names it in the error.
+fn json(value: &JsValue, path: &str) -> Result<Value, ValidationError> {
+    if value.is_undefined() {
+        return Err(ValidationError::new(path, "required"));
+    }
+    let text = js_sys::JSON::stringify(value)
+        .map_err(|_| {
+            ValidationError::new(
+                path,
+                "must be JSON data (no cycles, BigInt or nesting too deep)",
+            )
+        })?
+        .as_string()
+        // `JSON.stringify` answers `undefined` for a function or a symbol.
+        .ok_or_else(|| {
+            ValidationError::new(path, "must be JSON data, not a function or a symbol")
+        })?;
+    serde_json::from_str(&text)
+        .map_err(|_| ValidationError::new(path, "is nested too deeply (at most 128 levels)"))
+}
+
+/// A single flag, as `evaluate` takes it.
+pub(crate) fn flag(value: &JsValue) -> Result<Flag, ValidationError> {
+    Flag::from_json_value(&json(value, "flag")?)
+}
+
+/// An array of flags, as `evaluateAll` takes it; errors name the element (`flags[3].key`).
+pub(crate) fn flags(value: &JsValue) -> Result<Vec<Flag>, ValidationError> {
+    flag_list(&json(value, "flags")?)
+}
+
+fn flag_list(value: &Value) -> Result<Vec<Flag>, ValidationError> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| ValidationError::new("flags", "must be an array of flags"))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let path = format!("flags[{i}]");
+            if !item.is_object() {
+                return Err(ValidationError::new(path, "must be a JSON object"));
+            }
+            Flag::from_json_value(item)
+                .map_err(|e| ValidationError::new(format!("{path}.{}", e.field()), e.message()))
+        })
+        .collect()
+}
+
+/// An array of flags, or a snapshot `{environment, revision, flags}` as the origin serves it (unknown
+/// fields ignored, as the evaluator does for flags, so a newer origin's snapshot still reads).
+pub(crate) fn flag_source(value: &JsValue) -> Result<FlagSource, ValidationError> {
+    let value = json(value, "flagsOrSnapshot")?;
+    let Some(snapshot) = value.as_object() else {
+        if value.is_array() {
+            return Ok(FlagSource {
+                flags: flag_list(&value)?,
+                environment: None,
+                revision: None,
+            });
+        }
+        return Err(ValidationError::new(
+            "flagsOrSnapshot",
+            "must be an array of flags or a snapshot {environment, revision, flags}",
+        ));
+    };
+    let environment = match snapshot.get("environment") {
+        Some(name) => Environment::from_json_value(name)?,
+        None => return Err(ValidationError::new("environment", "required")),
+    };
+    let revision = match snapshot.get("revision") {
+        Some(revision) => revision
+            .as_u64()
+            .ok_or_else(|| ValidationError::new("revision", "must be a non-negative integer"))?,
+        None => return Err(ValidationError::new("revision", "required")),
+    };
+    let flags = match snapshot.get("flags") {
+        Some(flags) => flag_list(flags)?,
+        None => return Err(ValidationError::new("flags", "required")),
+    };
+    Ok(FlagSource {
+        flags,
+        environment: Some(environment),
+        revision: Some(revision),
+    })
+}
+
+/// The user of an evaluation; errors name the path from `user` (`user.id`).
+pub(crate) fn user(value: &JsValue) -> Result<User, ValidationError> {
+    User::from_json_value(&json(value, "user")?)
+}
+
+/// The optional keys of `Evaluator.evaluate`: absent (`undefined` or `null`) means every flag.
+pub(crate) fn keys(value: &JsValue) -> Result<Option<Vec<String>>, ValidationError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    let wrong = || ValidationError::new("keys", "must be an array of flag keys");
+    if !js_sys::Array::is_array(value) {
+        return Err(wrong());
+    }
+    let Value::Array(items) = json(value, "keys")? else {
+        return Err(wrong());
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::String(key) => Ok(key),
+            _ => Err(ValidationError::new(
+                format!("keys[{i}]"),
+                "must be a string",
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// The key of `Evaluator.evaluateFlag`: any string (an unknown one answers `FLAG_NOT_FOUND`).
+pub(crate) fn key(value: &JsValue) -> Result<String, ValidationError> {
+    value
+        .as_string()
+        .ok_or_else(|| ValidationError::new("key", "must be a string"))
+}
