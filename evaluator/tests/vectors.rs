@@ -1,0 +1,102 @@
+//! The golden vectors of `tests/vectors/` (shared with the origin, the edge worker and the npm package),
+//! run natively through both the compiled set and the per-flag `evaluate`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use evaluator::{
+    evaluate, CompiledFlagSet, EvaluateRequest, EvaluateResponse, Flag, FlagResult, RequestError,
+};
+use serde_json::Value;
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn every_golden_vector_gives_the_expected_response() {
+    let files = json_files(&vectors_dir());
+    assert!(files.len() >= 5, "expected the golden vector files, found {files:?}");
+    let mut cases = 0;
+    for path in files {
+        let file = read(&path);
+        let name = file["name"].as_str().unwrap();
+        let flags: Vec<Flag> = serde_json::from_value(file["flags"].clone())
+            .unwrap_or_else(|e| panic!("{name}: flags do not parse: {e}"));
+        let set = CompiledFlagSet::new(&flags).unwrap();
+        for case in file["cases"].as_array().unwrap() {
+            let label = format!("{name} / {}", case["name"]);
+            let body = serde_json::to_vec(&case["request"]).unwrap();
+            let request = EvaluateRequest::from_json(&body).unwrap_or_else(|e| panic!("{label}: {e}"));
+            let results = match &request.flags {
+                Some(keys) => set.evaluate_keys(&request.user, keys),
+                None => set.evaluate_all(&request.user),
+            };
+            let actual = serde_json::to_value(EvaluateResponse { results: results.clone() }).unwrap();
+            assert_eq!(actual, case["response"], "{label}");
+
+            // The plain evaluator agrees with the compiled set on every flag it has.
+            for result in results.iter().filter(|r| set.contains(r.flag_key)) {
+                let flag = flags.iter().find(|f| f.key.as_str() == result.flag_key).unwrap();
+                let plain = evaluate(flag, &request.user);
+                assert_eq!(
+                    FlagResult { flag_key: result.flag_key, enabled: plain.enabled, reason: plain.reason },
+                    *result,
+                    "{label}"
+                );
+            }
+            cases += 1;
+        }
+    }
+    assert!(cases >= 30, "only {cases} cases ran");
+}
+
+#[test]
+fn every_invalid_flag_is_refused_naming_its_field() {
+    let file = read(&vectors_dir().join("invalid/flags.json"));
+    for case in file["cases"].as_array().unwrap() {
+        let label = case["name"].as_str().unwrap();
+        let error = Flag::from_json_value(&case["flag"]).expect_err(label);
+        assert_eq!(error.field(), case["field"].as_str().unwrap(), "{label}");
+        assert_eq!(error.message(), case["message"].as_str().unwrap(), "{label}");
+        // serde goes through the same path and keeps the field in its message.
+        let via_serde = serde_json::from_value::<Flag>(case["flag"].clone()).expect_err(label);
+        assert_eq!(via_serde.to_string(), error.to_string(), "{label}");
+    }
+}
+
+#[test]
+fn every_invalid_request_is_refused_with_its_exact_message() {
+    let file = read(&vectors_dir().join("invalid/requests.json"));
+    for case in file["cases"].as_array().unwrap() {
+        let label = case["name"].as_str().unwrap();
+        let body = case["body"].as_str().unwrap();
+        let error: RequestError = EvaluateRequest::from_json(body.as_bytes()).expect_err(label);
+        assert_eq!(error.to_string(), case["error"].as_str().unwrap(), "{label}");
+    }
+}
+
+#[test]
+fn flags_round_trip_through_json() {
+    for path in json_files(&vectors_dir()) {
+        let file = read(&path);
+        let flags: Vec<Flag> = serde_json::from_value(file["flags"].clone()).unwrap();
+        let again: Vec<Flag> =
+            serde_json::from_value(serde_json::to_value(&flags).unwrap()).unwrap();
+        assert_eq!(flags, again, "{}", path.display());
+    }
+}
