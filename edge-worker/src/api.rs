@@ -69,12 +69,13 @@ impl ApiError {
         Self::new(413, "request body is larger than 1 MiB")
     }
 
+    /// The same wording as the origin's fallback.
     pub fn not_found() -> Self {
-        Self::new(404, "not found")
+        Self::new(404, "no such endpoint")
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "method not allowed")
+        Self::new(405, "method not allowed for this endpoint")
     }
 
     /// 503: a cold isolate that could not get a snapshot from the origin.
@@ -204,7 +205,7 @@ mod tests {
 
     #[test]
     fn error_bodies_are_compact_json_with_escaping() {
-        assert_eq!(ApiError::not_found().body(), r#"{"error":"not found"}"#);
+        assert_eq!(ApiError::not_found().body(), r#"{"error":"no such endpoint"}"#);
         let err = ApiError::bad_request("user.id: must be \"non-empty\"");
         assert_eq!(err.status(), 400);
         assert_eq!(err.body(), r#"{"error":"user.id: must be \"non-empty\""}"#);
