@@ -1,0 +1,171 @@
+//! Start-up: connect the store and cache, bind, serve until a shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
+use crate::config::{Config, DatabaseUrl, Secret};
+use crate::demo;
+use crate::flagset::FlagSets;
+use crate::routes::router;
+use crate::state::AppState;
+use crate::store::{FlagStore, PostgresStore, SqliteStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the {kind} store: {source}")]
+    Store {
+        kind: &'static str,
+        #[source]
+        source: StoreError,
+    },
+    #[error("cannot connect to Redis: {0}")]
+    Cache(#[source] CacheError),
+    #[error("cannot seed the demo flags: {0}")]
+    Seed(#[source] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A bound, ready-to-serve origin.
+#[derive(Debug)]
+pub struct App {
+    listener: TcpListener,
+    addr: SocketAddr,
+    state: AppState,
+    generated_admin_token: bool,
+}
+
+pub async fn open_store(database: &DatabaseUrl) -> Result<Arc<dyn FlagStore>, StartError> {
+    match database {
+        DatabaseUrl::Postgres(url) => PostgresStore::connect(url.expose())
+            .await
+            .map(|s| Arc::new(s) as Arc<dyn FlagStore>)
+            .map_err(|source| StartError::Store {
+                kind: "postgres",
+                source,
+            }),
+        DatabaseUrl::Sqlite(url) => SqliteStore::connect(url)
+            .await
+            .map(|s| Arc::new(s) as Arc<dyn FlagStore>)
+            .map_err(|source| StartError::Store {
+                kind: "sqlite",
+                source,
+            }),
+    }
+}
+
+impl App {
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let store = open_store(&config.database).await?;
+        let cache: Arc<dyn FlagCache> = match &config.redis_url {
+            Some(url) => Arc::new(
+                RedisCache::connect(url.expose(), config.redis_key_prefix.clone())
+                    .await
+                    .map_err(StartError::Cache)?,
+            ),
+            None => Arc::new(MemoryCache::new()),
+        };
+        if config.seed_demo {
+            let created = demo::seed(store.as_ref()).await.map_err(StartError::Seed)?;
+            tracing::info!(created, "demo flags seeded");
+        }
+        let generated_admin_token = config.admin_token.is_none();
+        let admin_token = config
+            .admin_token
+            .clone()
+            .unwrap_or_else(|| Secret::new(uuid::Uuid::new_v4().simple().to_string()));
+        let flags = Arc::new(FlagSets::new(
+            Arc::clone(&store),
+            Arc::clone(&cache),
+            config.cache_ttl,
+        ));
+        let state = AppState {
+            store,
+            cache,
+            flags,
+            admin_token,
+            edge_token: config.edge_token.clone(),
+        };
+        let addr = SocketAddr::new(config.host, config.port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Self {
+            listener,
+            addr,
+            state,
+            generated_admin_token,
+        })
+    }
+
+    /// The address really bound (`PORT=0` picks a free port).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The admin token, when none was configured and this start made one up.
+    pub fn generated_admin_token(&self) -> Option<&Secret> {
+        self.generated_admin_token
+            .then_some(&self.state.admin_token)
+    }
+
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = router(self.state);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,87 @@
+//! The in-process cache used when `REDIS_URL` is not set: same contract as Redis, TTL included.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use evaluator::Environment;
+
+use super::{CacheError, FlagCache};
+
+#[derive(Debug, Default)]
+pub struct MemoryCache {
+    entries: Mutex<HashMap<Environment, (String, Instant)>>,
+}
+
+impl MemoryCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A poisoned lock only means another thread panicked mid-insert; the map itself is still valid.
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<Environment, (String, Instant)>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl FlagCache for MemoryCache {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn get(&self, environment: Environment) -> Result<Option<String>, CacheError> {
+        let mut entries = self.entries();
+        match entries.get(&environment) {
+            Some((json, expires)) if *expires > Instant::now() => Ok(Some(json.clone())),
+            Some(_) => {
+                entries.remove(&environment);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn put(
+        &self,
+        environment: Environment,
+        snapshot_json: &str,
+        ttl: Duration,
+    ) -> Result<(), CacheError> {
+        self.entries().insert(
+            environment,
+            (snapshot_json.to_owned(), Instant::now() + ttl),
+        );
+        Ok(())
+    }
+
+    async fn invalidate(&self, environment: Environment) -> Result<(), CacheError> {
+        self.entries().remove(&environment);
+        Ok(())
+    }
+
+    async fn ping(&self) -> Result<(), CacheError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn entries_expire_and_invalidate() {
+        let cache = MemoryCache::new();
+        let env = Environment::Prod;
+        cache.put(env, "a", Duration::from_secs(60)).await.unwrap();
+        assert_eq!(cache.get(env).await.unwrap().as_deref(), Some("a"));
+        assert_eq!(cache.get(Environment::Dev).await.unwrap(), None);
+        cache.invalidate(env).await.unwrap();
+        assert_eq!(cache.get(env).await.unwrap(), None);
+        cache.put(env, "b", Duration::ZERO).await.unwrap();
+        assert_eq!(cache.get(env).await.unwrap(), None);
+    }
+}

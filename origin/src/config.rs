@@ -1,0 +1,203 @@
+//! Typed configuration, read once at start from the environment (and `.env` when present).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// A value that must never reach a log line: `Debug` prints a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where flags are stored; chosen from `DATABASE_URL`'s scheme.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(Secret),
+    Sqlite(String),
+}
+
+pub const DEFAULT_SQLITE_URL: &str = "sqlite://pennon.db";
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(Secret::new(url)))
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite(url.to_owned()))
+        } else {
+            Err(ConfigError::new(
+                "DATABASE_URL",
+                "must start with postgres://, postgresql:// or sqlite:",
+            ))
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub host: IpAddr,
+    pub port: u16,
+    pub database: DatabaseUrl,
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key this origin writes, so several deployments (or tests) share a server.
+    pub redis_key_prefix: String,
+    /// `None`: generate one at start and print it once.
+    pub admin_token: Option<Secret>,
+    /// `None`: the snapshot endpoint answers 401.
+    pub edge_token: Option<Secret>,
+    pub cache_ttl: Duration,
+    pub seed_demo: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment; `.env` is loaded by the binary before this is called.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup`, so tests can configure without touching the process env.
+    /// Empty values count as unset: `ADMIN_TOKEN=` in a `.env` must not become an empty token.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let host = match get("HOST") {
+            Some(h) => h
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::new("HOST", "not an IP address"))?,
+            None => IpAddr::from([127, 0, 0, 1]),
+        };
+        let port = match get("PORT") {
+            Some(p) => p
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::new("PORT", "not a port number (0..=65535)"))?,
+            None => 3000,
+        };
+        let database = DatabaseUrl::parse(
+            get("DATABASE_URL")
+                .as_deref()
+                .unwrap_or(DEFAULT_SQLITE_URL)
+                .trim(),
+        )?;
+        let cache_ttl = match get("CACHE_TTL_SECONDS") {
+            Some(s) => match s.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Duration::from_secs(n),
+                _ => {
+                    return Err(ConfigError::new(
+                        "CACHE_TTL_SECONDS",
+                        "must be a positive whole number",
+                    ))
+                }
+            },
+            None => Duration::from_secs(60),
+        };
+        let seed_demo = matches!(
+            get("SEED_DEMO").as_deref().map(str::trim),
+            Some("1" | "true" | "yes")
+        );
+        Ok(Self {
+            host,
+            port,
+            database,
+            redis_url: get("REDIS_URL").map(Secret::new),
+            redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "pennon:".to_owned()),
+            admin_token: get("ADMIN_TOKEN").map(Secret::new),
+            edge_token: get("EDGE_TOKEN").map(Secret::new),
+            cache_ttl,
+            seed_demo,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.host.to_string(), "127.0.0.1");
+        assert_eq!(c.port, 3000);
+        assert_eq!(c.database, DatabaseUrl::Sqlite(DEFAULT_SQLITE_URL.into()));
+        assert!(c.redis_url.is_none() && c.admin_token.is_none() && c.edge_token.is_none());
+        assert_eq!(c.cache_ttl, Duration::from_secs(60));
+        assert!(!c.seed_demo);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert_eq!(config(&[("PORT", "x")]).unwrap_err().variable, "PORT");
+        assert_eq!(config(&[("HOST", "nope")]).unwrap_err().variable, "HOST");
+        assert_eq!(
+            config(&[("DATABASE_URL", "mysql://x")])
+                .unwrap_err()
+                .variable,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("CACHE_TTL_SECONDS", "0")]).unwrap_err().variable,
+            "CACHE_TTL_SECONDS"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = config(&[
+            ("ADMIN_TOKEN", "hunter2"),
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("pw@h"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let c = config(&[("ADMIN_TOKEN", ""), ("PORT", "0")]).unwrap();
+        assert!(c.admin_token.is_none());
+        assert_eq!(c.port, 0);
+    }
+}

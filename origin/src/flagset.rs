@@ -1,0 +1,230 @@
+//! The read path: each environment's compiled flag set, cache-aside.
+//!
+//! Three levels: an in-process copy (compiled, ready to evaluate), the shared cache (Redis or memory,
+//! snapshot JSON with a TTL), and the store. The in-process copy is used as it is for
+//! `LOCAL_REVALIDATE` at most, then checked against the shared cache (recompiled only when the
+//! revision changed), so another origin's write on the same Redis is seen within about that long.
+//! A write on this origin invalidates both levels before it answers, so it is seen by the next
+//! evaluation here at once.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use evaluator::{CompiledFlagSet, Environment, Snapshot};
+
+use crate::cache::FlagCache;
+use crate::store::{FlagStore, StoreError};
+
+/// How long the in-process copy is trusted before it is compared with the shared cache.
+pub const LOCAL_REVALIDATE: Duration = Duration::from_secs(1);
+
+/// One environment's flag set, ready to serve.
+#[derive(Debug)]
+pub struct LoadedFlagSet {
+    pub revision: u64,
+    /// The snapshot JSON, served as it is by the snapshot endpoint and stored in the shared cache.
+    pub snapshot_json: Bytes,
+    pub compiled: CompiledFlagSet,
+}
+
+impl LoadedFlagSet {
+    fn from_snapshot(snapshot: &Snapshot, json: Bytes) -> Result<Self, StoreError> {
+        let compiled = CompiledFlagSet::new(&snapshot.flags)
+            .map_err(|e| StoreError::Corrupt(format!("flag set: {e}")))?;
+        Ok(Self {
+            revision: snapshot.revision,
+            snapshot_json: json,
+            compiled,
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Local {
+    set: Arc<LoadedFlagSet>,
+    checked_at: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    /// The generation counts invalidations; a load that started before one must not install its
+    /// (possibly older) result after it. Both are changed only under this lock.
+    local: RwLock<(u64, Option<Local>)>,
+    /// One reload at a time per environment: concurrent misses wait and reuse its result.
+    reload: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug)]
+pub struct FlagSets {
+    store: Arc<dyn FlagStore>,
+    cache: Arc<dyn FlagCache>,
+    ttl: Duration,
+    revalidate: Duration,
+    slots: [Slot; 3],
+    loads: AtomicU64,
+}
+
+fn index(environment: Environment) -> usize {
+    match environment {
+        Environment::Dev => 0,
+        Environment::Staging => 1,
+        Environment::Prod => 2,
+    }
+}
+
+impl FlagSets {
+    pub fn new(store: Arc<dyn FlagStore>, cache: Arc<dyn FlagCache>, ttl: Duration) -> Self {
+        Self {
+            store,
+            cache,
+            ttl,
+            revalidate: LOCAL_REVALIDATE.min(ttl),
+            slots: Default::default(),
+            loads: AtomicU64::new(0),
+        }
+    }
+
+    /// How many times a flag set was read from the store (for tests and diagnostics).
+    pub fn store_loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+
+    fn slot(&self, environment: Environment) -> &Slot {
+        &self.slots[index(environment)]
+    }
+
+    /// The current in-process copy if it is still within its revalidation window.
+    fn fresh(&self, slot: &Slot) -> Option<Arc<LoadedFlagSet>> {
+        let local = slot.local.read().unwrap_or_else(|e| e.into_inner());
+        match &local.1 {
+            Some(l) if l.checked_at.elapsed() < self.revalidate => Some(Arc::clone(&l.set)),
+            _ => None,
+        }
+    }
+
+    /// The environment's flag set: in-process, else the shared cache, else the store.
+    pub async fn get(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
+        let slot = self.slot(environment);
+        if let Some(set) = self.fresh(slot) {
+            return Ok(set);
+        }
+        let _reloading = slot.reload.lock().await;
+        if let Some(set) = self.fresh(slot) {
+            return Ok(set);
+        }
+        let (generation, previous) = {
+            let local = slot.local.read().unwrap_or_else(|e| e.into_inner());
+            (local.0, local.1.as_ref().map(|l| Arc::clone(&l.set)))
+        };
+        if let Some(set) = self.from_cache(environment, previous.as_ref()).await {
+            self.install(slot, generation, &set);
+            return Ok(set);
+        }
+        match self.from_store(environment).await {
+            Ok(set) => {
+                // Only a load that no write overtook may fill the caches.
+                if self.install(slot, generation, &set) {
+                    let json = String::from_utf8_lossy(&set.snapshot_json);
+                    if let Err(err) = self.cache.put(environment, &json, self.ttl).await {
+                        tracing::warn!(%err, environment = environment.as_str(), "cache fill failed");
+                    }
+                }
+                Ok(set)
+            }
+            // The store is down but this origin still holds the latest set it knew: keep serving.
+            Err(err @ StoreError::Unavailable(_)) => match previous {
+                Some(set) => {
+                    tracing::warn!(%err, "store unavailable; serving the last flag set");
+                    Ok(set)
+                }
+                None => Err(err),
+            },
+            Err(err) => Err(err),
+        }
+    }
+
+    async fn from_cache(
+        &self,
+        environment: Environment,
+        previous: Option<&Arc<LoadedFlagSet>>,
+    ) -> Option<Arc<LoadedFlagSet>> {
+        let json = match self.cache.get(environment).await {
+            Ok(Some(json)) => json,
+            Ok(None) => return None,
+            Err(err) => {
+                tracing::warn!(%err, "cache unavailable; reading the store");
+                return None;
+            }
+        };
+        let snapshot: Snapshot = match serde_json::from_str(&json) {
+            Ok(s) => s,
+            Err(err) => {
+                tracing::warn!(%err, "cached flag set does not parse; reading the store");
+                return None;
+            }
+        };
+        if snapshot.environment != environment {
+            tracing::warn!("cached flag set is for another environment; reading the store");
+            return None;
+        }
+        match previous {
+            Some(prev) if prev.revision == snapshot.revision => Some(Arc::clone(prev)),
+            _ => match LoadedFlagSet::from_snapshot(&snapshot, Bytes::from(json)) {
+                Ok(set) => Some(Arc::new(set)),
+                Err(err) => {
+                    tracing::warn!(%err, "cached flag set does not compile; reading the store");
+                    None
+                }
+            },
+        }
+    }
+
+    async fn from_store(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        let snapshot = self.store.load_snapshot(environment).await?;
+        let json = serde_json::to_vec(&snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Arc::new(LoadedFlagSet::from_snapshot(
+            &snapshot,
+            Bytes::from(json),
+        )?))
+    }
+
+    /// Installs `set` as the in-process copy unless an invalidation happened since `generation`.
+    fn install(&self, slot: &Slot, generation: u64, set: &Arc<LoadedFlagSet>) -> bool {
+        let mut local = slot.local.write().unwrap_or_else(|e| e.into_inner());
+        if local.0 != generation {
+            return false;
+        }
+        local.1 = Some(Local {
+            set: Arc::clone(set),
+            checked_at: Instant::now(),
+        });
+        true
+    }
+
+    /// Called after a write to `environment` committed, before it answers.
+    ///
+    /// The in-process copy is dropped before and after the shared cache: before, so a load that
+    /// read the store ahead of the commit cannot install or publish its result; after, so a copy
+    /// taken from the shared cache in between does not survive.
+    pub async fn invalidate(&self, environment: Environment) {
+        self.drop_local(environment);
+        if let Err(err) = self.cache.invalidate(environment).await {
+            // The in-process copy is gone, but another origin may read the old set until the TTL.
+            tracing::error!(%err, environment = environment.as_str(), "cache invalidation failed");
+        }
+        self.drop_local(environment);
+    }
+
+    fn drop_local(&self, environment: Environment) {
+        let mut local = self
+            .slot(environment)
+            .local
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        local.0 += 1;
+        local.1 = None;
+    }
+}

@@ -1,0 +1,25 @@
+//! Pennon's origin service: the admin API and audit log over PostgreSQL or SQLite, a Redis (or
+//! in-process) cache-aside of each environment's flag set, and `POST /api/evaluate` on the
+//! evaluator's compiled flag sets.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod app;
+mod auth;
+mod body;
+pub mod cache;
+pub mod config;
+mod demo;
+pub mod error;
+pub mod flagset;
+mod routes;
+mod state;
+pub mod store;
+
+pub use app::{open_store, shutdown_signal, App, StartError};
+pub use cache::RedisCache;
+pub use config::{Config, DatabaseUrl, Secret};
+pub use routes::router;
+pub use state::AppState;

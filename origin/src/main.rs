@@ -1,0 +1,75 @@
+//! `origin`: reads the configuration, starts the service, prints where it listens.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use origin::{shutdown_signal, App, Config};
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: origin [--seed-demo]\n\
+configuration: HOST, PORT, DATABASE_URL, REDIS_URL, ADMIN_TOKEN, EDGE_TOKEN, CACHE_TTL_SECONDS, \
+SEED_DEMO (environment or .env)";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is the normal case; a broken one is worth saying.
+    if let Err(err) = dotenvy::dotenv() {
+        if !err.not_found() {
+            eprintln!("origin: .env: {err}");
+            return ExitCode::from(2);
+        }
+    }
+    // Logs go to stderr: stdout carries only the "listening" line that scripts wait for.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let mut config = match Config::from_env() {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("origin: configuration: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--seed-demo" => config.seed_demo = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("origin: unknown argument {other:?}\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+
+    let app = match App::build(config).await {
+        Ok(app) => app,
+        Err(err) => {
+            eprintln!("origin: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(token) = app.generated_admin_token() {
+        eprintln!(
+            "origin: ADMIN_TOKEN is not set; the admin token for this run is: {}",
+            token.expose()
+        );
+    }
+    println!("pennon origin listening on http://{}", app.local_addr());
+    // Scripts read this line through a pipe, where stdout is block-buffered.
+    let _ = std::io::stdout().flush();
+
+    match app.run_until(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("origin: server error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! `POST /api/evaluate`: the public, hot path.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use evaluator::{EvaluateRequest, EvaluateResponse};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Parses with the evaluator's own request parser (the edge worker uses the same one, so both give
+/// byte-identical 400 messages) and answers the compiled set's results, serialized by serde as they
+/// are: the edge must produce the same bytes.
+pub async fn evaluate_flags(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body?;
+    let request =
+        EvaluateRequest::from_json(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let set = state.flags.get(request.environment).await?;
+    let results = match &request.flags {
+        Some(keys) => set.compiled.evaluate_keys(&request.user, keys),
+        None => set.compiled.evaluate_all(&request.user),
+    };
+    let json = serde_json::to_vec(&EvaluateResponse { results }).map_err(ApiError::internal)?;
+    Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
+}

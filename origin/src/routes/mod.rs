@@ -1,0 +1,92 @@
+//! The HTTP API, one module per concern.
+
+mod audit;
+mod evaluate;
+mod flags;
+mod health;
+mod kill_switch;
+mod snapshot;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+use crate::auth;
+use crate::error::{ApiError, BODY_LIMIT_BYTES};
+use crate::state::AppState;
+
+pub use self::flags::CreateFlagBody;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole service as a `Router`, so tests can serve it in-process.
+pub fn router(state: AppState) -> Router {
+    let admin = Router::new()
+        .route("/flags", get(flags::list_flags).post(flags::create_flag))
+        .route(
+            "/flags/{id}",
+            get(flags::get_flag)
+                .put(flags::update_flag)
+                .delete(flags::delete_flag),
+        )
+        .route("/kill-switch", post(kill_switch::kill_flag))
+        .route("/audit", get(audit::list_audit_entries))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
+    Router::new()
+        .route("/api/evaluate", post(evaluate::evaluate_flags))
+        .route("/api/flags/snapshot", get(snapshot::get_snapshot))
+        .route("/health", get(health::check_health))
+        .nest("/api/admin", admin)
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("method not allowed for this endpoint")
+        })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .with_state(state)
+        // Outermost last: the id is set first, is in the span, and is copied onto the response.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request
+                .headers()
+                .get(REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
+}
+
+/// Request ids: a random per-process prefix and a counter, unique without a syscall per request.
+#[derive(Debug, Clone)]
+struct RequestIds {
+    prefix: std::sync::Arc<str>,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let random = uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            prefix: random[..12].into(),
+            next: Default::default(),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}-{n:x}", self.prefix)
+            .parse()
+            .ok()
+            .map(RequestId::new)
+    }
+}

@@ -1,0 +1,78 @@
+//! `GET /api/flags/snapshot?environment=`: what the edge worker syncs from, with ETag and 304.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use evaluator::Environment;
+use serde::Deserialize;
+
+use crate::auth::require_edge;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct SnapshotParams {
+    environment: Option<String>,
+}
+
+/// True when `If-None-Match` lists `etag` (weak or strong) or is `*`.
+fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+}
+
+pub async fn get_snapshot(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Result<Query<SnapshotParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    require_edge(&state, &headers)?;
+    let Query(params) = params?;
+    let raw = params
+        .environment
+        .filter(|e| !e.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("environment: missing".into()))?;
+    let environment = Environment::parse(&raw)
+        .map_err(|e| ApiError::BadRequest(format!("environment: {}", e.message())))?;
+    let set = state.flags.get(environment).await?;
+    let etag = format!("\"{}\"", set.revision);
+    let caching = [(ETAG, etag.clone()), (CACHE_CONTROL, "no-cache".to_owned())];
+    if matches_etag(&headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, caching).into_response());
+    }
+    Ok((
+        caching,
+        [(CONTENT_TYPE, "application/json")],
+        set.snapshot_json.clone(),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(IF_NONE_MATCH, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    #[test]
+    fn if_none_match_forms() {
+        assert!(matches_etag(&with("\"3\""), "\"3\""));
+        assert!(matches_etag(&with("W/\"3\""), "\"3\""));
+        assert!(matches_etag(&with("\"1\", \"3\""), "\"3\""));
+        assert!(matches_etag(&with("*"), "\"3\""));
+        assert!(!matches_etag(&with("\"2\""), "\"3\""));
+        assert!(!matches_etag(&HeaderMap::new(), "\"3\""));
+    }
+}

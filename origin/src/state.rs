@@ -1,0 +1,17 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use crate::cache::FlagCache;
+use crate::config::Secret;
+use crate::flagset::FlagSets;
+use crate::store::FlagStore;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn FlagStore>,
+    pub cache: Arc<dyn FlagCache>,
+    pub flags: Arc<FlagSets>,
+    pub admin_token: Secret,
+    pub edge_token: Option<Secret>,
+}

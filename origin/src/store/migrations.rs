@@ -1,0 +1,42 @@
+//! The migrations of `migrations/<dialect>/` at the repository root, embedded in the binary.
+//!
+//! `sqlx::migrate!` would need sqlx's `macros` feature (and its compile-time driver build); the
+//! migrator it generates is this same list, so `sqlx migrate` from the CLI stays compatible.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+/// (version, description, SQL) of each migration, in order.
+type Source = (i64, &'static str, &'static str);
+
+pub const POSTGRES: &[Source] = &[(
+    1,
+    "flags and audit",
+    include_str!("../../../migrations/postgres/0001_flags_and_audit.sql"),
+)];
+
+pub const SQLITE: &[Source] = &[(
+    1,
+    "flags and audit",
+    include_str!("../../../migrations/sqlite/0001_flags_and_audit.sql"),
+)];
+
+pub fn migrator(sources: &[Source]) -> Migrator {
+    let migrations: Vec<Migration> = sources
+        .iter()
+        .map(|(version, description, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*description),
+                MigrationType::Simple,
+                Cow::Borrowed(*sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}

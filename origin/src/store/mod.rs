@@ -1,0 +1,78 @@
+//! Flag storage behind a small trait, with PostgreSQL and SQLite implementations on sqlx.
+//!
+//! Every write stores the flag, its audit entry and the environment's `revision` bump in one
+//! transaction: a failed write leaves none of them.
+
+mod migrations;
+mod model;
+mod postgres;
+mod sql;
+mod sqlite;
+
+use async_trait::async_trait;
+use evaluator::{Environment, Flag, FlagKey, Snapshot};
+use uuid::Uuid;
+
+pub use self::model::{
+    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag,
+};
+pub use self::postgres::PostgresStore;
+pub use self::sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique key taken, or an `If-Match` version that is not the current one.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database cannot be reached (connect, I/O or pool time-out).
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored row that no longer parses: a bug or a hand edit, never the client's fault.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_) => Self::Unavailable(err),
+            other => Self::Database(other),
+        }
+    }
+}
+
+/// What the admin API and the read path need from storage.
+#[async_trait]
+pub trait FlagStore: Send + Sync + std::fmt::Debug {
+    /// `"postgres"` or `"sqlite"`, as `/health` reports it.
+    fn kind(&self) -> &'static str;
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// The environment's flags (sorted by key) and its revision, read consistently.
+    async fn load_snapshot(&self, environment: Environment) -> Result<Snapshot, StoreError>;
+    async fn list_flags(&self, filter: &FlagFilter) -> Result<Vec<Flag>, StoreError>;
+    async fn get_flag(&self, id: Uuid) -> Result<Flag, StoreError>;
+    /// `Conflict` when the key exists in that environment.
+    async fn create_flag(&self, new: NewFlag, actor: &str) -> Result<Flag, StoreError>;
+    /// `Conflict` when `if_match` is given and is not the current version (compare-and-set).
+    async fn update_flag(
+        &self,
+        id: Uuid,
+        patch: FlagPatch,
+        if_match: Option<u64>,
+        actor: &str,
+    ) -> Result<Flag, StoreError>;
+    /// Returns the deleted flag, so the caller knows which environment changed.
+    async fn delete_flag(&self, id: Uuid, actor: &str) -> Result<Flag, StoreError>;
+    /// Disables `key` in every environment; returns every flag with that key, sorted by environment.
+    async fn kill_switch(&self, key: &FlagKey, actor: &str) -> Result<Vec<Flag>, StoreError>;
+    async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+}

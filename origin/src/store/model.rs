@@ -1,0 +1,290 @@
+//! The store's inputs and outputs, and the dialect-free steps of a write (building, patching, auditing).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::StoreError;
+
+/// A validated create request.
+#[derive(Debug, Clone)]
+pub struct NewFlag {
+    pub key: FlagKey,
+    pub environment: Environment,
+    pub description: String,
+    pub enabled: bool,
+    pub rollout_percentage: RolloutPercentage,
+    pub rules: RuleList,
+}
+
+/// A validated partial update: `None` leaves the field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct FlagPatch {
+    pub description: Option<String>,
+    pub enabled: Option<bool>,
+    pub rollout_percentage: Option<RolloutPercentage>,
+    pub rules: Option<RuleList>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FlagFilter {
+    pub environment: Option<Environment>,
+    pub key: Option<FlagKey>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    CreateFlag,
+    UpdateFlag,
+    DeleteFlag,
+    KillSwitch,
+}
+
+impl AuditAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CreateFlag => "CREATE_FLAG",
+            Self::UpdateFlag => "UPDATE_FLAG",
+            Self::DeleteFlag => "DELETE_FLAG",
+            Self::KillSwitch => "KILL_SWITCH",
+        }
+    }
+}
+
+/// One audit log entry as the API returns it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    pub id: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<Flag>,
+    pub after: Option<Flag>,
+    pub actor: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditQuery {
+    pub entity_id: Option<String>,
+    pub limit: u32,
+    /// Entries strictly older than this position (the `seq` a previous page's cursor names).
+    pub before: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// The position to pass as `before` for the next page; `None` on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+pub const AUDIT_ENTITY: &str = "FeatureFlag";
+
+/// The current time at millisecond precision, so that what is stored (PostgreSQL keeps microseconds,
+/// SQLite the text) reads back exactly as it was answered.
+pub fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn create(new: NewFlag, at: DateTime<Utc>) -> Flag {
+    Flag {
+        id: Some(Uuid::new_v4().to_string()),
+        key: new.key,
+        environment: Some(new.environment),
+        description: new.description,
+        enabled: new.enabled,
+        rollout_percentage: new.rollout_percentage,
+        rules: new.rules,
+        version: Some(1),
+        created_at: Some(timestamp(at)),
+        updated_at: Some(timestamp(at)),
+    }
+}
+
+/// The flag after `patch`: version + 1 and a new `updatedAt`, even when no field changed, since the
+/// client asked for a write and the audit log records it.
+pub fn patched(before: &Flag, patch: FlagPatch, at: DateTime<Utc>) -> Flag {
+    let mut after = before.clone();
+    if let Some(description) = patch.description {
+        after.description = description;
+    }
+    if let Some(enabled) = patch.enabled {
+        after.enabled = enabled;
+    }
+    if let Some(rollout) = patch.rollout_percentage {
+        after.rollout_percentage = rollout;
+    }
+    if let Some(rules) = patch.rules {
+        after.rules = rules;
+    }
+    after.version = Some(before.version.unwrap_or(0) + 1);
+    after.updated_at = Some(timestamp(at));
+    after
+}
+
+/// One `flags` row as both dialects select it (ids and rules as text).
+#[derive(Debug)]
+pub struct FlagRow {
+    pub id: String,
+    pub key: String,
+    pub environment: String,
+    pub description: String,
+    pub enabled: bool,
+    pub rollout_percentage: i32,
+    pub rules: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl FlagRow {
+    pub fn into_flag(self) -> Result<Flag, StoreError> {
+        let corrupt = |what: &str, err: &dyn std::fmt::Display| {
+            StoreError::Corrupt(format!("flag {}: {what}: {err}", self.id))
+        };
+        let key = FlagKey::parse(&self.key).map_err(|e| corrupt("key", &e))?;
+        let environment =
+            Environment::parse(&self.environment).map_err(|e| corrupt("environment", &e))?;
+        let rollout = u8::try_from(self.rollout_percentage)
+            .map_err(|e| corrupt("rollout_percentage", &e))
+            .and_then(|p| {
+                RolloutPercentage::new(p).map_err(|e| corrupt("rollout_percentage", &e))
+            })?;
+        let rules: RuleList =
+            serde_json::from_str(&self.rules).map_err(|e| corrupt("rules", &e))?;
+        let version = u64::try_from(self.version).map_err(|e| corrupt("version", &e))?;
+        Ok(Flag {
+            id: Some(self.id.clone()),
+            key,
+            environment: Some(environment),
+            description: self.description.clone(),
+            enabled: self.enabled,
+            rollout_percentage: rollout,
+            rules,
+            version: Some(version),
+            created_at: Some(timestamp(self.created_at)),
+            updated_at: Some(timestamp(self.updated_at)),
+        })
+    }
+}
+
+/// One `audit_log` row as both dialects select it.
+#[derive(Debug)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub id: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub actor: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl AuditRow {
+    pub fn into_entry(self) -> Result<AuditEntry, StoreError> {
+        let parse = |json: Option<String>| -> Result<Option<Flag>, StoreError> {
+            json.map(|j| serde_json::from_str(&j))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("audit entry {}: {e}", self.id)))
+        };
+        let before = parse(self.before.clone())?;
+        let after = parse(self.after.clone())?;
+        Ok(AuditEntry {
+            id: self.id,
+            action: self.action,
+            entity: self.entity,
+            entity_id: self.entity_id,
+            before,
+            after,
+            actor: self.actor,
+            created_at: timestamp(self.created_at),
+        })
+    }
+}
+
+/// What a write hands to the dialect to insert into `audit_log`.
+#[derive(Debug)]
+pub struct AuditRecord {
+    pub id: String,
+    pub action: AuditAction,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+impl AuditRecord {
+    pub fn new(
+        action: AuditAction,
+        before: Option<&Flag>,
+        after: Option<&Flag>,
+        at: DateTime<Utc>,
+    ) -> Result<Self, StoreError> {
+        let entity_id = after
+            .or(before)
+            .and_then(|f| f.id.clone())
+            .ok_or_else(|| StoreError::Corrupt("audit record for a flag without id".into()))?;
+        let json = |flag: Option<&Flag>| {
+            flag.map(serde_json::to_string)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("flag {entity_id}: {e}")))
+        };
+        Ok(Self {
+            id: Uuid::new_v4().to_string(),
+            action,
+            before: json(before)?,
+            after: json(after)?,
+            entity_id: entity_id.clone(),
+            at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_flag() -> NewFlag {
+        NewFlag {
+            key: FlagKey::parse("checkout").unwrap(),
+            environment: Environment::Prod,
+            description: "d".into(),
+            enabled: false,
+            rollout_percentage: RolloutPercentage::new(10).unwrap(),
+            rules: RuleList::default(),
+        }
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names_and_bumps_the_version() {
+        let at = now();
+        let before = create(new_flag(), at);
+        let patch = FlagPatch {
+            enabled: Some(true),
+            ..FlagPatch::default()
+        };
+        let after = patched(&before, patch, at);
+        assert!(after.enabled);
+        assert_eq!(after.description, "d");
+        assert_eq!(after.rollout_percentage.get(), 10);
+        assert_eq!(after.version, Some(2));
+        assert_eq!(after.id, before.id);
+        assert_eq!(after.created_at, before.created_at);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_millis() {
+        let at = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        assert_eq!(timestamp(at), "2023-11-14T22:13:20.123Z");
+    }
+}

@@ -1,0 +1,45 @@
+//! The production store: PostgreSQL (rules as JSONB, timestamps as timestamptz).
+
+use std::time::Duration;
+
+use evaluator::{Environment, Flag, FlagKey, Snapshot};
+use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
+use uuid::Uuid;
+
+use super::migrations;
+use super::model::{self, AuditRecord, AuditRow, FlagRow, AUDIT_ENTITY};
+use super::sql::{impl_flag_store, version_i64, Dialect, Queries, POSTGRES};
+use super::{
+    AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,
+};
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    read: PgPool,
+    write: PgPool,
+    queries: Queries,
+    dialect: Dialect,
+}
+
+impl PostgresStore {
+    /// Connects and runs the embedded migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            // A down database must fail a request quickly rather than hold it for the default 30 s.
+            .acquire_timeout(Duration::from_secs(3))
+            .connect(url)
+            .await?;
+        migrations::migrator(migrations::POSTGRES)
+            .run(&pool)
+            .await?;
+        Ok(Self {
+            read: pool.clone(),
+            write: pool,
+            queries: Queries::new(POSTGRES),
+            dialect: POSTGRES,
+        })
+    }
+}
+
+impl_flag_store!(PostgresStore, Postgres, "postgres");

@@ -1,0 +1,442 @@
+//! The SQL of the store, written once for both dialects.
+//!
+//! PostgreSQL and SQLite differ here only in casts (UUID and JSONB columns are bound and read as text)
+//! and row locks, so the queries are one template each, and the write logic is one macro body that
+//! `postgres.rs` and `sqlite.rs` instantiate with their sqlx types. A generic function over
+//! `sqlx::Database` would need a dozen higher-ranked bounds on every call; the macro keeps the logic in
+//! one place and every instantiation concretely typed.
+
+/// The dialect-specific fragments spliced into the query templates.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    /// Cast of a bound text parameter to the UUID column type.
+    pub uuid: &'static str,
+    /// Cast of a bound text parameter to the JSON column type.
+    pub json: &'static str,
+    /// Cast of a nullable parameter so PostgreSQL can type `$n IS NULL`.
+    pub text: &'static str,
+    pub bigint: &'static str,
+    /// Cast of a UUID or JSON column back to text.
+    pub as_text: &'static str,
+    /// Row lock taken by a write before it reads the row it will change.
+    pub for_update: &'static str,
+    /// Run first in the snapshot read, so the revision and the flags are one consistent view.
+    pub snapshot_isolation: Option<&'static str>,
+}
+
+pub const POSTGRES: Dialect = Dialect {
+    uuid: "::uuid",
+    json: "::jsonb",
+    text: "::text",
+    bigint: "::bigint",
+    as_text: "::text",
+    for_update: " FOR UPDATE",
+    snapshot_isolation: Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+};
+
+/// SQLite reads inside one transaction see one snapshot (WAL), and writes are serialised by a
+/// single-connection pool, so it needs no casts, locks or isolation statement.
+pub const SQLITE: Dialect = Dialect {
+    uuid: "",
+    json: "",
+    text: "",
+    bigint: "",
+    as_text: "",
+    for_update: "",
+    snapshot_isolation: None,
+};
+
+#[derive(Debug, Clone)]
+pub struct Queries {
+    pub ping: String,
+    pub revision: String,
+    pub flags_of_environment: String,
+    pub list_flags: String,
+    pub flag_by_id: String,
+    pub flag_by_id_for_update: String,
+    pub flags_by_key_for_update: String,
+    pub insert_flag: String,
+    pub update_flag: String,
+    pub delete_flag: String,
+    pub insert_audit: String,
+    pub bump_revision: String,
+    pub audit_page: String,
+}
+
+impl Queries {
+    pub fn new(d: Dialect) -> Self {
+        let t = d.as_text;
+        let columns = format!(
+            "id{t} AS id, key, environment, description, enabled, rollout_percentage, \
+             rules{t} AS rules, version, created_at, updated_at"
+        );
+        Self {
+            ping: "SELECT 1".into(),
+            revision: "SELECT revision FROM environments WHERE name = $1".into(),
+            flags_of_environment: format!(
+                "SELECT {columns} FROM flags WHERE environment = $1 ORDER BY key"
+            ),
+            list_flags: format!(
+                "SELECT {columns} FROM flags WHERE ($1{tx} IS NULL OR environment = $1) \
+                 AND ($2{tx} IS NULL OR key = $2) ORDER BY key, environment",
+                tx = d.text
+            ),
+            flag_by_id: format!("SELECT {columns} FROM flags WHERE id = $1{}", d.uuid),
+            flag_by_id_for_update: format!(
+                "SELECT {columns} FROM flags WHERE id = $1{}{}",
+                d.uuid, d.for_update
+            ),
+            flags_by_key_for_update: format!(
+                "SELECT {columns} FROM flags WHERE key = $1 ORDER BY environment{}",
+                d.for_update
+            ),
+            insert_flag: format!(
+                "INSERT INTO flags (id, key, environment, description, enabled, rollout_percentage, \
+                 rules, version, created_at, updated_at) \
+                 VALUES ($1{u}, $2, $3, $4, $5, $6, $7{j}, $8, $9, $10) \
+                 ON CONFLICT (key, environment) DO NOTHING",
+                u = d.uuid,
+                j = d.json
+            ),
+            // `AND version = $8`: the compare-and-set that makes concurrent `If-Match` writes safe.
+            update_flag: format!(
+                "UPDATE flags SET description = $2, enabled = $3, rollout_percentage = $4, \
+                 rules = $5{j}, version = $6, updated_at = $7 WHERE id = $1{u} AND version = $8",
+                u = d.uuid,
+                j = d.json
+            ),
+            delete_flag: format!(
+                "DELETE FROM flags WHERE id = $1{} AND version = $2",
+                d.uuid
+            ),
+            insert_audit: format!(
+                "INSERT INTO audit_log (id, action, entity, entity_id, before, after, actor, created_at) \
+                 VALUES ($1{u}, $2, $3, $4, $5{j}, $6{j}, $7, $8)",
+                u = d.uuid,
+                j = d.json
+            ),
+            bump_revision: "UPDATE environments SET revision = revision + 1 WHERE name = $1".into(),
+            audit_page: format!(
+                "SELECT seq, id{t} AS id, action, entity, entity_id, before{t} AS before, \
+                 after{t} AS after, actor, created_at FROM audit_log \
+                 WHERE ($1{tx} IS NULL OR entity_id = $1) AND ($2{b} IS NULL OR seq < $2) \
+                 ORDER BY seq DESC LIMIT $3",
+                tx = d.text,
+                b = d.bigint
+            ),
+        }
+    }
+}
+
+/// Implements `FlagStore` for `$store`, a struct with fields `read` and `write` (pools of `$db`) and
+/// `queries: Queries`, using `$kind` as its name in `/health`.
+macro_rules! impl_flag_store {
+    ($store:ty, $db:ty, $kind:literal) => {
+        impl $store {
+            fn flag_row(row: &<$db as sqlx::Database>::Row) -> Result<FlagRow, sqlx::Error> {
+                use sqlx::Row as _;
+                Ok(FlagRow {
+                    id: row.try_get("id")?,
+                    key: row.try_get("key")?,
+                    environment: row.try_get("environment")?,
+                    description: row.try_get("description")?,
+                    enabled: row.try_get("enabled")?,
+                    rollout_percentage: row.try_get("rollout_percentage")?,
+                    rules: row.try_get("rules")?,
+                    version: row.try_get("version")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                })
+            }
+
+            fn flags(rows: &[<$db as sqlx::Database>::Row]) -> Result<Vec<Flag>, StoreError> {
+                rows.iter()
+                    .map(|row| Self::flag_row(row)?.into_flag())
+                    .collect()
+            }
+
+            async fn audit_and_bump(
+                &self,
+                tx: &mut sqlx::Transaction<'_, $db>,
+                record: AuditRecord,
+                environment: Environment,
+                actor: &str,
+            ) -> Result<(), StoreError> {
+                sqlx::query(&self.queries.insert_audit)
+                    .bind(&record.id)
+                    .bind(record.action.as_str())
+                    .bind(AUDIT_ENTITY)
+                    .bind(&record.entity_id)
+                    .bind(&record.before)
+                    .bind(&record.after)
+                    .bind(actor)
+                    .bind(record.at)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query(&self.queries.bump_revision)
+                    .bind(environment.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            /// Writes `after` over the row that holds `before`, if that row is still at `before`'s
+            /// version; `Conflict` otherwise.
+            async fn store_update(
+                &self,
+                tx: &mut sqlx::Transaction<'_, $db>,
+                before: &Flag,
+                after: &Flag,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), StoreError> {
+                let rules = serde_json::to_string(&after.rules)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let done = sqlx::query(&self.queries.update_flag)
+                    .bind(after.id.as_deref())
+                    .bind(&after.description)
+                    .bind(after.enabled)
+                    .bind(i32::from(after.rollout_percentage.get()))
+                    .bind(rules)
+                    .bind(version_i64(after.version))
+                    .bind(at)
+                    .bind(version_i64(before.version))
+                    .execute(&mut **tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(
+                        "the flag was changed concurrently; retry".into(),
+                    ));
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl FlagStore for $store {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query(&self.queries.ping).execute(&self.read).await?;
+                Ok(())
+            }
+
+            async fn load_snapshot(
+                &self,
+                environment: Environment,
+            ) -> Result<Snapshot, StoreError> {
+                let mut tx = self.read.begin().await?;
+                if let Some(isolation) = self.dialect.snapshot_isolation {
+                    sqlx::query(isolation).execute(&mut *tx).await?;
+                }
+                let revision: i64 = sqlx::query_scalar(&self.queries.revision)
+                    .bind(environment.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let rows = sqlx::query(&self.queries.flags_of_environment)
+                    .bind(environment.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(Snapshot {
+                    environment,
+                    revision: u64::try_from(revision)
+                        .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?,
+                    flags: Self::flags(&rows)?,
+                })
+            }
+
+            async fn list_flags(&self, filter: &FlagFilter) -> Result<Vec<Flag>, StoreError> {
+                let rows = sqlx::query(&self.queries.list_flags)
+                    .bind(filter.environment.map(Environment::as_str))
+                    .bind(filter.key.as_ref().map(FlagKey::as_str))
+                    .fetch_all(&self.read)
+                    .await?;
+                Self::flags(&rows)
+            }
+
+            async fn get_flag(&self, id: Uuid) -> Result<Flag, StoreError> {
+                let row = sqlx::query(&self.queries.flag_by_id)
+                    .bind(id.to_string())
+                    .fetch_optional(&self.read)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                Self::flag_row(&row)?.into_flag()
+            }
+
+            async fn create_flag(&self, new: NewFlag, actor: &str) -> Result<Flag, StoreError> {
+                let at = model::now();
+                let flag = model::create(new, at);
+                let environment = flag.environment.unwrap_or(Environment::Prod);
+                let rules = serde_json::to_string(&flag.rules)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let mut tx = self.write.begin().await?;
+                let done = sqlx::query(&self.queries.insert_flag)
+                    .bind(flag.id.as_deref())
+                    .bind(flag.key.as_str())
+                    .bind(environment.as_str())
+                    .bind(&flag.description)
+                    .bind(flag.enabled)
+                    .bind(i32::from(flag.rollout_percentage.get()))
+                    .bind(rules)
+                    .bind(1_i64)
+                    .bind(at)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "flag \"{}\" already exists in environment \"{}\"",
+                        flag.key,
+                        environment.as_str()
+                    )));
+                }
+                let record = AuditRecord::new(AuditAction::CreateFlag, None, Some(&flag), at)?;
+                self.audit_and_bump(&mut tx, record, environment, actor)
+                    .await?;
+                tx.commit().await?;
+                Ok(flag)
+            }
+
+            async fn update_flag(
+                &self,
+                id: Uuid,
+                patch: FlagPatch,
+                if_match: Option<u64>,
+                actor: &str,
+            ) -> Result<Flag, StoreError> {
+                let mut tx = self.write.begin().await?;
+                let row = sqlx::query(&self.queries.flag_by_id_for_update)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let before = Self::flag_row(&row)?.into_flag()?;
+                let current = before.version.unwrap_or(0);
+                if let Some(expected) = if_match.filter(|v| *v != current) {
+                    return Err(StoreError::Conflict(format!(
+                        "If-Match: version {expected} is not the current version {current}"
+                    )));
+                }
+                let at = model::now();
+                let after = model::patched(&before, patch, at);
+                self.store_update(&mut tx, &before, &after, at).await?;
+                let record =
+                    AuditRecord::new(AuditAction::UpdateFlag, Some(&before), Some(&after), at)?;
+                let environment = after.environment.unwrap_or(Environment::Prod);
+                self.audit_and_bump(&mut tx, record, environment, actor)
+                    .await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn delete_flag(&self, id: Uuid, actor: &str) -> Result<Flag, StoreError> {
+                let mut tx = self.write.begin().await?;
+                let row = sqlx::query(&self.queries.flag_by_id_for_update)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                let before = Self::flag_row(&row)?.into_flag()?;
+                let done = sqlx::query(&self.queries.delete_flag)
+                    .bind(id.to_string())
+                    .bind(version_i64(before.version))
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict(
+                        "the flag was changed concurrently; retry".into(),
+                    ));
+                }
+                let at = model::now();
+                let record = AuditRecord::new(AuditAction::DeleteFlag, Some(&before), None, at)?;
+                let environment = before.environment.unwrap_or(Environment::Prod);
+                self.audit_and_bump(&mut tx, record, environment, actor)
+                    .await?;
+                tx.commit().await?;
+                Ok(before)
+            }
+
+            async fn kill_switch(
+                &self,
+                key: &FlagKey,
+                actor: &str,
+            ) -> Result<Vec<Flag>, StoreError> {
+                let mut tx = self.write.begin().await?;
+                let rows = sqlx::query(&self.queries.flags_by_key_for_update)
+                    .bind(key.as_str())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let flags = Self::flags(&rows)?;
+                if flags.is_empty() {
+                    return Err(StoreError::NotFound);
+                }
+                let at = model::now();
+                let mut result = Vec::with_capacity(flags.len());
+                for before in flags {
+                    // Already off: nothing changes, so no version bump and no audit entry.
+                    if !before.enabled {
+                        result.push(before);
+                        continue;
+                    }
+                    let patch = FlagPatch {
+                        enabled: Some(false),
+                        ..FlagPatch::default()
+                    };
+                    let after = model::patched(&before, patch, at);
+                    self.store_update(&mut tx, &before, &after, at).await?;
+                    let record =
+                        AuditRecord::new(AuditAction::KillSwitch, Some(&before), Some(&after), at)?;
+                    let environment = after.environment.unwrap_or(Environment::Prod);
+                    self.audit_and_bump(&mut tx, record, environment, actor)
+                        .await?;
+                    result.push(after);
+                }
+                tx.commit().await?;
+                Ok(result)
+            }
+
+            async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(&self.queries.audit_page)
+                    .bind(query.entity_id.as_deref())
+                    .bind(query.before)
+                    .bind(i64::from(query.limit) + 1)
+                    .fetch_all(&self.read)
+                    .await?;
+                let more = rows.len() > query.limit as usize;
+                let mut entries = Vec::with_capacity(rows.len().min(query.limit as usize));
+                let mut last_seq = None;
+                for row in rows.iter().take(query.limit as usize) {
+                    let audit = AuditRow {
+                        seq: row.try_get("seq")?,
+                        id: row.try_get("id")?,
+                        action: row.try_get("action")?,
+                        entity: row.try_get("entity")?,
+                        entity_id: row.try_get("entity_id")?,
+                        before: row.try_get("before")?,
+                        after: row.try_get("after")?,
+                        actor: row.try_get("actor")?,
+                        created_at: row.try_get("created_at")?,
+                    };
+                    last_seq = Some(audit.seq);
+                    entries.push(audit.into_entry()?);
+                }
+                Ok(AuditPage {
+                    entries,
+                    next_cursor: if more { last_seq } else { None },
+                })
+            }
+        }
+    };
+}
+
+pub(crate) use impl_flag_store;
+
+/// Versions are `u64` in the model and BIGINT in the database; they never come near `i64::MAX`.
+pub fn version_i64(version: Option<u64>) -> i64 {
+    version
+        .and_then(|v| i64::try_from(v).ok())
+        .unwrap_or(i64::MAX)
+}

@@ -1,0 +1,57 @@
+//! The embedded default store: a SQLite file (`./pennon.db`), created when missing.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use evaluator::{Environment, Flag, FlagKey, Snapshot};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use uuid::Uuid;
+
+use super::migrations;
+use super::model::{self, AuditRecord, AuditRow, FlagRow, AUDIT_ENTITY};
+use super::sql::{impl_flag_store, version_i64, Dialect, Queries, SQLITE};
+use super::{
+    AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,
+};
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    /// One connection: SQLite has one writer at a time, and a transaction that reads before it writes
+    /// would otherwise fail with SQLITE_BUSY when another connection wrote in between.
+    write: SqlitePool,
+    queries: Queries,
+    dialect: Dialect,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` and runs the embedded migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        migrations::migrator(migrations::SQLITE).run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self {
+            read,
+            write,
+            queries: Queries::new(SQLITE),
+            dialect: SQLITE,
+        })
+    }
+}
+
+impl_flag_store!(SqliteStore, Sqlite, "sqlite");
