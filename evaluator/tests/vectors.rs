@@ -30,7 +30,10 @@ fn read(path: &Path) -> Value {
 #[test]
 fn every_golden_vector_gives_the_expected_response() {
     let files = json_files(&vectors_dir());
-    assert!(files.len() >= 5, "expected the golden vector files, found {files:?}");
+    assert!(
+        files.len() >= 5,
+        "expected the golden vector files, found {files:?}"
+    );
     let mut cases = 0;
     for path in files {
         let file = read(&path);
@@ -41,20 +44,31 @@ fn every_golden_vector_gives_the_expected_response() {
         for case in file["cases"].as_array().unwrap() {
             let label = format!("{name} / {}", case["name"]);
             let body = serde_json::to_vec(&case["request"]).unwrap();
-            let request = EvaluateRequest::from_json(&body).unwrap_or_else(|e| panic!("{label}: {e}"));
+            let request =
+                EvaluateRequest::from_json(&body).unwrap_or_else(|e| panic!("{label}: {e}"));
             let results = match &request.flags {
                 Some(keys) => set.evaluate_keys(&request.user, keys),
                 None => set.evaluate_all(&request.user),
             };
-            let actual = serde_json::to_value(EvaluateResponse { results: results.clone() }).unwrap();
+            let actual = serde_json::to_value(EvaluateResponse {
+                results: results.clone(),
+            })
+            .unwrap();
             assert_eq!(actual, case["response"], "{label}");
 
             // The plain evaluator agrees with the compiled set on every flag it has.
             for result in results.iter().filter(|r| set.contains(r.flag_key)) {
-                let flag = flags.iter().find(|f| f.key.as_str() == result.flag_key).unwrap();
+                let flag = flags
+                    .iter()
+                    .find(|f| f.key.as_str() == result.flag_key)
+                    .unwrap();
                 let plain = evaluate(flag, &request.user);
                 assert_eq!(
-                    FlagResult { flag_key: result.flag_key, enabled: plain.enabled, reason: plain.reason },
+                    FlagResult {
+                        flag_key: result.flag_key,
+                        enabled: plain.enabled,
+                        reason: plain.reason
+                    },
                     *result,
                     "{label}"
                 );
@@ -72,7 +86,11 @@ fn every_invalid_flag_is_refused_naming_its_field() {
         let label = case["name"].as_str().unwrap();
         let error = Flag::from_json_value(&case["flag"]).expect_err(label);
         assert_eq!(error.field(), case["field"].as_str().unwrap(), "{label}");
-        assert_eq!(error.message(), case["message"].as_str().unwrap(), "{label}");
+        assert_eq!(
+            error.message(),
+            case["message"].as_str().unwrap(),
+            "{label}"
+        );
         // serde goes through the same path and keeps the field in its message.
         let via_serde = serde_json::from_value::<Flag>(case["flag"].clone()).expect_err(label);
         assert_eq!(via_serde.to_string(), error.to_string(), "{label}");
@@ -86,7 +104,11 @@ fn every_invalid_request_is_refused_with_its_exact_message() {
         let label = case["name"].as_str().unwrap();
         let body = case["body"].as_str().unwrap();
         let error: RequestError = EvaluateRequest::from_json(body.as_bytes()).expect_err(label);
-        assert_eq!(error.to_string(), case["error"].as_str().unwrap(), "{label}");
+        assert_eq!(
+            error.to_string(),
+            case["error"].as_str().unwrap(),
+            "{label}"
+        );
     }
 }
 
