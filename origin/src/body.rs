@@ -1,77 +1,66 @@
-//! JSON request bodies for admin writes: parsed with the path of the failing field, so a 400 names it.
+//! JSON request bodies of the admin writes, read through the evaluator's own validating readers
+//! (`Flag::from_json_value`, `RuleList::from_json_value`, ...), so a refused write carries exactly
+//! the evaluator's `field: message` (the same text every runtime gives for the same bad flag).
 
-use serde::de::DeserializeOwned;
+use evaluator::ValidationError;
+use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// Parses `bytes` as `T`, turning any failure into a 400 whose message names the field.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        ApiError::BadRequest(describe(&path, &inner))
-    })?;
-    de.end()
-        .map_err(|err| ApiError::BadRequest(describe(".", &err)))?;
-    Ok(value)
-}
-
-fn describe(path: &str, err: &serde_json::Error) -> String {
-    let message = without_position(&err.to_string());
-    if err.is_syntax() || err.is_eof() {
-        return format!("malformed JSON: {message}");
-    }
-    // The evaluator's own errors already carry their path ("rules[2].operator: ..."), or the part of
-    // it below the field serde was in ("[2].operator: ..."); do not repeat what they say.
-    if path == "." || message.starts_with(path) {
-        message
-    } else if message.starts_with('[') {
-        format!("{path}{message}")
-    } else {
-        format!("{path}: {message}")
+impl From<ValidationError> for ApiError {
+    fn from(err: ValidationError) -> Self {
+        Self::BadRequest(err.to_string())
     }
 }
 
-/// serde_json appends " at line L column C"; the field path is what a client can act on.
-fn without_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) if message[i..].contains(" column ") => message[..i].to_owned(),
-        _ => message.to_owned(),
+/// The body as a JSON object; the messages match the evaluate endpoint's for the same mistakes.
+pub fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ValidationError::new("body", "must be a JSON object").into()),
+        Err(err) => Err(ApiError::BadRequest(format!("invalid JSON: {err}"))),
     }
+}
+
+/// Admin writes refuse fields they do not know, so a typo (`"enable": true`) is not silently lost.
+pub fn refuse_unknown(map: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
+    match map.keys().find(|key| !known.contains(&key.as_str())) {
+        Some(key) => Err(ValidationError::new(key.clone(), "unknown field").into()),
+        None => Ok(()),
+    }
+}
+
+/// A field that may be left out; JSON `null` counts as left out, as in the evaluator.
+pub fn optional<'v>(map: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+    map.get(name).filter(|value| !value.is_null())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[derive(Debug, serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    struct Body {
-        enabled: Option<bool>,
-        nested: Option<Vec<u8>>,
-    }
-
-    fn message(json: &str) -> String {
-        match parse_json::<Body>(json.as_bytes()) {
+    fn message(result: Result<Map<String, Value>, ApiError>) -> String {
+        match result {
             Err(ApiError::BadRequest(m)) => m,
             other => panic!("expected a 400, got {other:?}"),
         }
     }
 
     #[test]
-    fn wrong_types_name_the_field() {
-        assert!(message(r#"{"enabled": "yes"}"#).starts_with("enabled: invalid type"));
-        assert!(message(r#"{"nested": [1, 300]}"#).starts_with("nested[1]: invalid value"));
+    fn bodies_must_be_json_objects() {
+        assert!(message(json_object(b"{\"a\": tru")).starts_with("invalid JSON: "));
+        assert!(message(json_object(b"")).starts_with("invalid JSON: "));
+        assert_eq!(message(json_object(b"[]")), "body: must be a JSON object");
+        assert!(json_object(b"{\"a\": 1}").is_ok());
     }
 
     #[test]
-    fn unknown_fields_and_syntax_are_reported() {
-        assert!(message(r#"{"bogus": 1}"#).contains("unknown field `bogus`"));
-        assert!(message(r#"{"enabled": tru"#).starts_with("malformed JSON"));
-        assert!(message("").starts_with("malformed JSON"));
-        assert!(message(r#"{} {}"#).starts_with("malformed JSON"));
-        assert!(!message(r#"{"enabled": 1}"#).contains("line"));
+    fn unknown_fields_are_named() {
+        let map = json_object(br#"{"key": "k", "enable": true}"#).unwrap();
+        match refuse_unknown(&map, &["key", "enabled"]) {
+            Err(ApiError::BadRequest(m)) => assert_eq!(m, "enable: unknown field"),
+            other => panic!("{other:?}"),
+        }
+        assert!(refuse_unknown(&map, &["key", "enable"]).is_ok());
     }
 }

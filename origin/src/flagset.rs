@@ -118,11 +118,11 @@ impl FlagSets {
             let local = slot.local.read().unwrap_or_else(|e| e.into_inner());
             (local.0, local.1.as_ref().map(|l| Arc::clone(&l.set)))
         };
-        if let Some(set) = self.from_cache(environment, previous.as_ref()).await {
+        if let Some(set) = self.read_cache(environment, previous.as_ref()).await {
             self.install(slot, generation, &set);
             return Ok(set);
         }
-        match self.from_store(environment).await {
+        match self.read_store(environment).await {
             Ok(set) => {
                 // Only a load that no write overtook may fill the caches.
                 if self.install(slot, generation, &set) {
@@ -145,7 +145,7 @@ impl FlagSets {
         }
     }
 
-    async fn from_cache(
+    async fn read_cache(
         &self,
         environment: Environment,
         previous: Option<&Arc<LoadedFlagSet>>,
@@ -181,7 +181,7 @@ impl FlagSets {
         }
     }
 
-    async fn from_store(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
+    async fn read_store(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
         self.loads.fetch_add(1, Ordering::Relaxed);
         let snapshot = self.store.load_snapshot(environment).await?;
         let json = serde_json::to_vec(&snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;

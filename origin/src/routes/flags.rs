@@ -6,55 +6,72 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList};
+use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList, ValidationError};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::auth::Actor;
-use crate::body::parse_json;
+use crate::body::{json_object, optional, refuse_unknown};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{FlagFilter, FlagPatch, NewFlag};
 
-/// `POST /api/admin/flags`. Fields use the evaluator's validated types, so a rule that breaks the
-/// contract is refused here with its path, and never reaches the store.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct CreateFlagBody {
-    key: FlagKey,
-    environment: Environment,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    enabled: bool,
-    #[serde(default)]
-    rollout_percentage: RolloutPercentage,
-    #[serde(default)]
-    rules: RuleList,
-}
+const CREATE_FIELDS: &[&str] = &[
+    "key",
+    "environment",
+    "description",
+    "enabled",
+    "rolloutPercentage",
+    "rules",
+];
+const UPDATE_FIELDS: &[&str] = &["description", "enabled", "rolloutPercentage", "rules"];
 
-impl From<CreateFlagBody> for NewFlag {
-    fn from(body: CreateFlagBody) -> Self {
-        Self {
-            key: body.key,
-            environment: body.environment,
-            description: body.description,
-            enabled: body.enabled,
-            rollout_percentage: body.rollout_percentage,
-            rules: body.rules,
-        }
-    }
+/// `POST /api/admin/flags`: the contract's Flag without the fields the origin assigns. Read by the
+/// evaluator, so a rule that breaks the contract is refused here with its path and never stored.
+pub fn new_flag_from_json(body: &Map<String, Value>) -> Result<NewFlag, ApiError> {
+    refuse_unknown(body, CREATE_FIELDS)?;
+    let flag = Flag::from_json_value(&Value::Object(body.clone()))?;
+    let environment = flag
+        .environment
+        .ok_or_else(|| ValidationError::new("environment", "required"))?;
+    Ok(NewFlag {
+        key: flag.key,
+        environment,
+        description: flag.description,
+        enabled: flag.enabled,
+        rollout_percentage: flag.rollout_percentage,
+        rules: flag.rules,
+    })
 }
 
 /// `PUT /api/admin/flags/:id`: fields left out stay as they are. The key and environment identify
 /// the flag and cannot change (they are unknown fields here, so 400).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct UpdateFlagBody {
-    description: Option<String>,
-    enabled: Option<bool>,
-    rollout_percentage: Option<RolloutPercentage>,
-    rules: Option<RuleList>,
+fn patch_from_json(body: &Map<String, Value>) -> Result<FlagPatch, ApiError> {
+    refuse_unknown(body, UPDATE_FIELDS)?;
+    let description = optional(body, "description")
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| ValidationError::new("description", "must be a string"))
+        })
+        .transpose()?;
+    let enabled = optional(body, "enabled")
+        .map(|v| {
+            v.as_bool()
+                .ok_or_else(|| ValidationError::new("enabled", "must be a boolean"))
+        })
+        .transpose()?;
+    Ok(FlagPatch {
+        description,
+        enabled,
+        rollout_percentage: optional(body, "rolloutPercentage")
+            .map(RolloutPercentage::from_json_value)
+            .transpose()?,
+        rules: optional(body, "rules")
+            .map(RuleList::from_json_value)
+            .transpose()?,
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -100,8 +117,8 @@ pub async fn create_flag(
     Actor(actor): Actor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body: CreateFlagBody = parse_json(&body?)?;
-    let flag = state.store.create_flag(body.into(), &actor).await?;
+    let new = new_flag_from_json(&json_object(&body?)?)?;
+    let flag = state.store.create_flag(new, &actor).await?;
     if let Some(environment) = flag.environment {
         state.flags.invalidate(environment).await;
     }
@@ -148,13 +165,7 @@ pub async fn update_flag(
 ) -> Result<Json<FlagBody>, ApiError> {
     let id = flag_id(&id)?;
     let expected = if_match(&headers)?;
-    let body: UpdateFlagBody = parse_json(&body?)?;
-    let patch = FlagPatch {
-        description: body.description,
-        enabled: body.enabled,
-        rollout_percentage: body.rollout_percentage,
-        rules: body.rules,
-    };
+    let patch = patch_from_json(&json_object(&body?)?)?;
     let flag = state.store.update_flag(id, patch, expected, &actor).await?;
     if let Some(environment) = flag.environment {
         state.flags.invalidate(environment).await;
@@ -196,6 +207,53 @@ mod tests {
         assert_eq!(if_match(&headers("*")).unwrap(), None);
         assert!(if_match(&headers("abc")).is_err());
         assert!(if_match(&headers("-1")).is_err());
+    }
+
+    fn bad_request(result: Result<impl std::fmt::Debug, ApiError>) -> String {
+        match result {
+            Err(ApiError::BadRequest(m)) => m,
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    fn object(json: &str) -> Map<String, Value> {
+        json_object(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn creates_need_an_environment_and_known_fields() {
+        let ok = new_flag_from_json(&object(r#"{"key": "k", "environment": "dev"}"#)).unwrap();
+        assert_eq!(ok.environment, Environment::Dev);
+        assert!(!ok.enabled && ok.rollout_percentage.get() == 0 && ok.rules.is_empty());
+        assert_eq!(
+            bad_request(new_flag_from_json(&object(r#"{"key": "k"}"#))),
+            "environment: required"
+        );
+        assert_eq!(
+            bad_request(new_flag_from_json(&object(
+                r#"{"key": "k", "environment": "dev", "version": 3}"#
+            ))),
+            "version: unknown field"
+        );
+    }
+
+    #[test]
+    fn patches_read_only_what_is_given() {
+        let patch = patch_from_json(&object(r#"{"enabled": true}"#)).unwrap();
+        assert_eq!(patch.enabled, Some(true));
+        assert!(patch.rules.is_none() && patch.description.is_none());
+        assert_eq!(
+            bad_request(patch_from_json(&object(r#"{"key": "other"}"#))),
+            "key: unknown field"
+        );
+        assert_eq!(
+            bad_request(patch_from_json(&object(r#"{"enabled": 1}"#))),
+            "enabled: must be a boolean"
+        );
+        assert!(bad_request(patch_from_json(&object(
+            r#"{"rules": [{"field": "id", "operator": "like", "value": "a"}]}"#
+        )))
+        .starts_with("rules[0].operator: unknown operator"));
     }
 
     #[test]

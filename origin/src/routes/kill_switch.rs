@@ -4,20 +4,21 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::Json;
-use evaluator::FlagKey;
-use serde::Deserialize;
+use evaluator::{FlagKey, ValidationError};
 
 use super::flags::FlagsBody;
 use crate::auth::Actor;
-use crate::body::parse_json;
+use crate::body::{json_object, optional, refuse_unknown};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::StoreError;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KillSwitchBody {
-    key: FlagKey,
+/// `{"key": "..."}`, nothing else.
+fn key_from_json(bytes: &[u8]) -> Result<FlagKey, ApiError> {
+    let body = json_object(bytes)?;
+    refuse_unknown(&body, &["key"])?;
+    let key = optional(&body, "key").ok_or_else(|| ValidationError::new("key", "required"))?;
+    Ok(FlagKey::from_json_value(key)?)
 }
 
 pub async fn kill_flag(
@@ -25,12 +26,12 @@ pub async fn kill_flag(
     Actor(actor): Actor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FlagsBody>, ApiError> {
-    let body: KillSwitchBody = parse_json(&body?)?;
-    let flags = match state.store.kill_switch(&body.key, &actor).await {
+    let key = key_from_json(&body?)?;
+    let flags = match state.store.kill_switch(&key, &actor).await {
         Err(StoreError::NotFound) => {
             return Err(ApiError::NotFound(format!(
                 "no flag with key \"{}\" in any environment",
-                body.key
+                key
             )))
         }
         other => other?,

@@ -20,7 +20,7 @@ use crate::auth;
 use crate::error::{ApiError, BODY_LIMIT_BYTES};
 use crate::state::AppState;
 
-pub use self::flags::CreateFlagBody;
+pub use self::flags::new_flag_from_json;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
