@@ -1,0 +1,232 @@
+// The edge worker, built to wasm and run in workerd by `wrangler dev`, against a real origin process.
+// Run by scripts/test-edge (which builds the worker and the origin first).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  admin, loadInvalidRequests, loadVectors, originRevision, postEvaluate, replaceFlags, sleep,
+  startEdge, startFakeOrigin, startOrigin, waitForEdgeRevision,
+} from './harness.mjs';
+
+const TTL_SECONDS = 1;
+
+function assertCors(headers) {
+  assert.equal(headers.get('access-control-allow-origin'), '*');
+}
+
+describe('edge against a real origin', () => {
+  let origin;
+  let edge;
+
+  before(async () => {
+    origin = await startOrigin();
+    edge = await startEdge({ originUrl: origin.url, ttlSeconds: TTL_SECONDS });
+  });
+  after(async () => {
+    await edge?.stop();
+    await origin?.stop();
+  });
+
+  for (const vector of loadVectors()) {
+    test(`golden vectors ${vector.file}: edge bytes == origin bytes == expected`, async () => {
+      const revision = await replaceFlags(origin.url, vector.environment, vector.flags);
+      await waitForEdgeRevision(edge.url, vector.environment, revision);
+      for (const c of vector.cases) {
+        const fromOrigin = await postEvaluate(origin.url, c.request);
+        const fromEdge = await postEvaluate(edge.url, c.request);
+        assert.equal(fromOrigin.status, 200, `${c.name}: origin ${fromOrigin.text}`);
+        assert.deepEqual(JSON.parse(fromOrigin.text), c.response, `${c.name}: origin vs expected`);
+        assert.equal(fromOrigin.text, JSON.stringify(c.response), `${c.name}: origin bytes vs compact expected`);
+        assert.equal(fromEdge.status, 200, `${c.name}: edge ${fromEdge.text}`);
+        assert.equal(fromEdge.text, fromOrigin.text, `${c.name}: edge bytes differ from the origin's`);
+        assert.equal(fromEdge.headers.get('content-type'), 'application/json');
+        assert.equal(fromEdge.headers.get('x-pennon-snapshot'), 'fresh');
+        assertCors(fromEdge.headers);
+      }
+    });
+  }
+
+  test('bad input: the origin\'s status and body, byte for byte', async () => {
+    const cases = loadInvalidRequests().map((c) => ({ ...c, path: '/api/evaluate', method: 'POST' }));
+    cases.push(
+      { name: 'body over 1 MiB', body: `{"environment":"prod","user":{"id":"${'x'.repeat(1024 * 1024)}"}}`, status: 413, path: '/api/evaluate', method: 'POST' },
+      { name: 'unknown path', body: '{}', status: 404, path: '/api/nope', method: 'POST' },
+      { name: 'GET on evaluate', status: 405, path: '/api/evaluate', method: 'GET' },
+      { name: 'POST on health', body: '{}', status: 405, path: '/health', method: 'POST' },
+    );
+    for (const c of cases) {
+      const call = async (base) => {
+        const res = await fetch(`${base}${c.path}`, { method: c.method, body: c.body, headers: { 'content-type': 'application/json' } });
+        return { status: res.status, text: await res.text(), headers: res.headers };
+      };
+      const [fromOrigin, fromEdge] = [await call(origin.url), await call(edge.url)];
+      assert.equal(fromOrigin.status, c.status, `${c.name}: origin status (${fromOrigin.text})`);
+      assert.equal(fromEdge.status, c.status, `${c.name}: edge status (${fromEdge.text})`);
+      assert.equal(fromEdge.text, fromOrigin.text, `${c.name}: edge body differs from the origin's`);
+      if (c.error !== undefined) assert.deepEqual(JSON.parse(fromEdge.text), { error: c.error }, c.name);
+      assert.equal(typeof JSON.parse(fromEdge.text).error, 'string', c.name);
+      assertCors(fromEdge.headers);
+    }
+  });
+
+  test('CORS preflight and GET /health', async () => {
+    const pre = await fetch(`${edge.url}/api/evaluate`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    assert.equal(pre.status, 204);
+    assertCors(pre.headers);
+    assert.match(pre.headers.get('access-control-allow-methods'), /POST/);
+    assert.match(pre.headers.get('access-control-allow-headers'), /content-type/);
+    const health = await fetch(`${edge.url}/health`);
+    assert.equal(health.status, 200);
+    const body = await health.json();
+    assert.equal(body.status, 'ok');
+    assert.equal(body.ttlSeconds, TTL_SECONDS);
+    assert.ok(body.snapshots.some((s) => s.environment === 'prod' && s.revision > 0), JSON.stringify(body));
+  });
+
+  test('a change through the admin API is served by the edge after the TTL', async () => {
+    await replaceFlags(origin.url, 'prod', [{ key: 'switch.me', enabled: false, rolloutPercentage: 100, rules: [] }]);
+    const request = { environment: 'prod', user: { id: 'u-1' }, flags: ['switch.me'] };
+    const { flags: [flag] } = await admin(origin.url, 'GET', '/flags?environment=prod&key=switch.me', undefined, 200);
+    await waitForEdgeRevision(edge.url, 'prod', await originRevision(origin.url, 'prod'));
+    assert.match((await postEvaluate(edge.url, request)).text, /FLAG_DISABLED/);
+
+    await admin(origin.url, 'PUT', `/flags/${flag.id}`, { enabled: true }, 200);
+    const written = performance.now();
+    const fromOrigin = await postEvaluate(origin.url, request);
+    assert.match(fromOrigin.text, /"enabled":true,"reason":"ROLLOUT"/);
+    let fromEdge;
+    do {
+      fromEdge = await postEvaluate(edge.url, request);
+      if (fromEdge.text === fromOrigin.text) break;
+      await sleep(25);
+    } while (performance.now() - written < TTL_SECONDS * 1000 + 3000);
+    const elapsed = performance.now() - written;
+    assert.equal(fromEdge.text, fromOrigin.text, 'the edge never served the change');
+    assert.ok(elapsed <= TTL_SECONDS * 1000 + 1500, `served after ${elapsed.toFixed(0)} ms, TTL ${TTL_SECONDS} s`);
+  });
+
+  test('origin stopped: the last snapshot keeps serving, marked stale; a fresh isolate answers 503', async () => {
+    const request = { environment: 'prod', user: { id: 'u-1' } };
+    const before = await postEvaluate(edge.url, request);
+    assert.equal(before.status, 200);
+    await origin.stop();
+    await sleep(TTL_SECONDS * 1000 + 200);
+    const stale = await postEvaluate(edge.url, request);
+    assert.equal(stale.status, 200, stale.text);
+    assert.equal(stale.text, before.text);
+    assert.equal(stale.headers.get('x-pennon-snapshot'), 'stale');
+    assert.equal(stale.headers.get('x-pennon-revision'), before.headers.get('x-pennon-revision'));
+    // Within the back-off the stale snapshot is served without waiting on the origin again.
+    const again = await postEvaluate(edge.url, request);
+    assert.equal(again.headers.get('x-pennon-snapshot'), 'stale');
+
+    const cold = await startEdge({ originUrl: origin.url, ttlSeconds: TTL_SECONDS });
+    try {
+      const res = await postEvaluate(cold.url, request);
+      assert.equal(res.status, 503, res.text);
+      assert.deepEqual(Object.keys(JSON.parse(res.text)), ['error']);
+      assertCors(res.headers);
+      // Bad input is still refused as such, without a snapshot.
+      const bad = await postEvaluate(cold.url, '{"environment":"prod","user":{}}');
+      assert.equal(bad.status, 400);
+      assert.equal((await fetch(`${cold.url}/health`)).status, 200);
+    } finally {
+      await cold.stop();
+    }
+  });
+});
+
+describe('edge snapshot cache against a scripted origin', () => {
+  const flags = [
+    { key: 'always.on', enabled: true, rolloutPercentage: 100, rules: [] },
+    { key: 'always.off', enabled: false, rolloutPercentage: 100, rules: [] },
+  ];
+  const request = { environment: 'prod', user: { id: 'u-7' } };
+  let fake;
+  let edge;
+
+  before(async () => {
+    fake = await startFakeOrigin({ environment: 'prod', revision: 5, flags });
+    edge = await startEdge({ originUrl: fake.url, ttlSeconds: TTL_SECONDS });
+  });
+  after(async () => {
+    await edge?.stop();
+    await fake?.stop();
+  });
+
+  test('concurrent requests on a cold isolate share one fetch', async () => {
+    fake.state.delayMs = 400;
+    fake.state.requests.length = 0;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => postEvaluate(edge.url, request)));
+    fake.state.delayMs = 0;
+    for (const a of answers) {
+      assert.equal(a.status, 200, a.text);
+      assert.equal(a.text, answers[0].text);
+      assert.equal(a.headers.get('x-pennon-revision'), '5');
+    }
+    assert.equal(fake.state.requests.length, 1, 'snapshot fetches');
+    assert.equal(fake.state.requests[0].url, '/api/flags/snapshot?environment=prod');
+    assert.equal(fake.state.requests[0].headers['if-none-match'], undefined);
+  });
+
+  test('after the TTL the edge revalidates with If-None-Match and a 304 keeps the set', async () => {
+    await sleep(TTL_SECONDS * 1000 + 100);
+    fake.state.requests.length = 0;
+    const res = await postEvaluate(edge.url, request);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-pennon-revision'), '5');
+    assert.equal(fake.state.requests.length, 1);
+    assert.equal(fake.state.requests[0].headers['if-none-match'], '"5"');
+    // Within the TTL: no call to the origin at all.
+    await postEvaluate(edge.url, request);
+    assert.equal(fake.state.requests.length, 1);
+  });
+
+  test('a new revision replaces the set', async () => {
+    fake.state.snapshot = { environment: 'prod', revision: 6, flags: flags.map((f) => ({ ...f, enabled: true })) };
+    await waitForEdgeRevision(edge.url, 'prod', 6);
+    const res = await postEvaluate(edge.url, request);
+    assert.equal(res.text, '{"results":[{"flagKey":"always.off","enabled":true,"reason":"ROLLOUT"},{"flagKey":"always.on","enabled":true,"reason":"ROLLOUT"}]}');
+  });
+
+  test('a slow origin is given up after the time-out and the last snapshot serves, stale', async () => {
+    await sleep(TTL_SECONDS * 1000 + 100);
+    fake.state.delayMs = 5000;
+    const start = performance.now();
+    const res = await postEvaluate(edge.url, request);
+    const waited = performance.now() - start;
+    fake.state.delayMs = 0;
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.headers.get('x-pennon-snapshot'), 'stale');
+    assert.equal(res.headers.get('x-pennon-revision'), '6');
+    assert.ok(waited >= 1500 && waited < 4000, `waited ${waited.toFixed(0)} ms for a 2 s time-out`);
+  });
+
+  test('an origin error keeps the snapshot; recovery clears the stale mark', async () => {
+    await sleep(TTL_SECONDS * 1000 + 100);
+    fake.state.status = 500;
+    const failing = await postEvaluate(edge.url, request);
+    assert.equal(failing.status, 200);
+    assert.equal(failing.headers.get('x-pennon-snapshot'), 'stale');
+    fake.state.status = null;
+    await sleep(TTL_SECONDS * 1000 + 100);
+    const recovered = await postEvaluate(edge.url, request);
+    assert.equal(recovered.headers.get('x-pennon-snapshot'), 'fresh');
+  });
+
+  test('environments are cached separately; an unknown token yields 503 on a cold one', async () => {
+    // The fake origin only knows prod: a staging request gets prod's snapshot and must refuse it.
+    const res = await postEvaluate(edge.url, { environment: 'staging', user: { id: 'u' } });
+    assert.equal(res.status, 503, res.text);
+    const wrongToken = await startEdge({ originUrl: fake.url, ttlSeconds: TTL_SECONDS, edgeToken: 'wrong' });
+    try {
+      const refused = await postEvaluate(wrongToken.url, request);
+      assert.equal(refused.status, 503, refused.text);
+    } finally {
+      await wrongToken.stop();
+    }
+  });
+});

@@ -1,0 +1,239 @@
+// Processes and HTTP helpers for the edge worker's tests: a real origin (the `origin` binary on a
+// temporary SQLite file), the built worker under `wrangler dev` (workerd), and a scripted fake origin
+// for the cache behaviours that need counting or slowness. Everything listens on 127.0.0.1 only.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ADMIN_TOKEN = 'edge-test-admin-token';
+export const EDGE_TOKEN = 'edge-test-edge-token';
+const TARGET_DIR = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target');
+export const ORIGIN_BIN = process.env.ORIGIN_BIN ?? join(TARGET_DIR, 'debug', 'origin');
+const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+const WORKER_MAIN = join(ROOT, 'build', 'edge-worker', 'index.js');
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A port that is free now (the OS picks it; the socket is closed before use). */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Spawns `cmd` in its own process group and resolves once `ready` matches its output. */
+function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
+  const child = spawn(cmd, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  let exited = false;
+  const exitPromise = new Promise((r) => child.on('exit', () => { exited = true; r(); }));
+  const stop = async () => {
+    if (exited) return;
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+    const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 3000);
+    await exitPromise;
+    clearTimeout(timer);
+  };
+  const started = new Promise((resolveStart, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`${name} not ready within ${timeoutMs} ms; output:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk) => {
+      output += chunk.toString();
+      const match = output.match(ready);
+      if (match) { clearTimeout(timer); resolveStart(match); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before it was ready; output:\n${output}`));
+    });
+  });
+  return { child, started, stop, output: () => output };
+}
+
+/** The real origin on a fresh SQLite file; resolves to { url, stop, dir }. */
+export async function startOrigin() {
+  const dir = mkdtempSync(join(tmpdir(), 'pennon-edge-origin-'));
+  const proc = startProcess('origin', ORIGIN_BIN, [], {
+    cwd: dir,
+    env: {
+      DATABASE_URL: `sqlite://${join(dir, 'e.db')}`,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ADMIN_TOKEN,
+      EDGE_TOKEN,
+      RUST_LOG: 'warn',
+    },
+    ready: /pennon origin listening on (http:\/\/\S+)/,
+    timeoutMs: 30_000,
+  });
+  const match = await proc.started;
+  return { url: match[1], stop: proc.stop, dir };
+}
+
+/**
+ * The built worker under `wrangler dev` with its own config in a temp dir (no [build]: the tests
+ * build once), EDGE_TOKEN through .dev.vars as a local secret. Every start is a fresh isolate.
+ */
+export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TOKEN }) {
+  const dir = mkdtempSync(join(tmpdir(), 'pennon-edge-wrangler-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'wrangler.toml'), [
+    'name = "pennon-edge-test"',
+    `main = ${JSON.stringify(WORKER_MAIN)}`,
+    'compatibility_date = "2026-04-20"',
+    '[vars]',
+    `ORIGIN_URL = ${JSON.stringify(originUrl)}`,
+    `SNAPSHOT_TTL_SECONDS = "${ttlSeconds}"`,
+    '',
+  ].join('\n'));
+  writeFileSync(join(dir, '.dev.vars'), `EDGE_TOKEN=${edgeToken}\n`);
+  return startEdgeProcess(dir, port);
+}
+
+async function startEdgeProcess(dir, port) {
+  const proc = startProcess('wrangler dev', process.execPath, [
+    WRANGLER, 'dev', '--config', join(dir, 'wrangler.toml'),
+    '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()),
+  ], {
+    cwd: dir,
+    env: {
+      WRANGLER_SEND_METRICS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      CI: 'true',
+    },
+    ready: /Ready on/,
+    timeoutMs: 60_000,
+  });
+  await proc.started;
+  const url = `http://127.0.0.1:${port}`;
+  // "Ready" is printed as workerd starts listening; make sure it answers before handing it out.
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) break;
+    } catch { /* not yet */ }
+    await sleep(100);
+  }
+  return { url, stop: proc.stop, output: proc.output };
+}
+
+/** POST /api/evaluate with a raw body; resolves to { status, headers, text }. */
+export async function postEvaluate(baseUrl, body) {
+  const res = await fetch(`${baseUrl}/api/evaluate`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** An admin API call on the origin; throws on an unexpected status. */
+export async function admin(originUrl, method, path, body, expected) {
+  const res = await fetch(`${originUrl}/api/admin${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'x-admin-token': ADMIN_TOKEN, 'x-actor': 'edge-tests' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== expected) {
+    throw new Error(`${method} ${path}: expected ${expected}, got ${res.status}: ${text}`);
+  }
+  return text ? JSON.parse(text) : null;
+}
+
+/** The origin's current revision of `environment`, as the edge would see it. */
+export async function originRevision(originUrl, environment) {
+  const res = await fetch(`${originUrl}/api/flags/snapshot?environment=${environment}`, {
+    headers: { 'x-edge-token': EDGE_TOKEN },
+  });
+  if (res.status !== 200) throw new Error(`snapshot: ${res.status} ${await res.text()}`);
+  return (await res.json()).revision;
+}
+
+/** Replaces every flag of `environment` on the origin with `flags` (vector Flag JSON). */
+export async function replaceFlags(originUrl, environment, flags) {
+  const { flags: existing } = await admin(originUrl, 'GET', `/flags?environment=${environment}`, undefined, 200);
+  for (const flag of existing) {
+    await admin(originUrl, 'DELETE', `/flags/${flag.id}`, undefined, 204);
+  }
+  for (const flag of flags) {
+    await admin(originUrl, 'POST', '/flags', { ...flag, environment }, 201);
+  }
+  return originRevision(originUrl, environment);
+}
+
+/**
+ * Evaluates on the edge until it serves `revision` of `environment` (it revalidates after its TTL);
+ * resolves to the milliseconds that took.
+ */
+export async function waitForEdgeRevision(edgeUrl, environment, revision, timeoutMs = 15_000) {
+  const start = performance.now();
+  const body = { environment, user: { id: 'sync-probe' }, flags: [] };
+  for (;;) {
+    const res = await postEvaluate(edgeUrl, body);
+    if (res.status === 200 && Number(res.headers.get('x-pennon-revision')) >= revision) {
+      return performance.now() - start;
+    }
+    if (performance.now() - start > timeoutMs) {
+      throw new Error(`edge still at revision ${res.headers.get('x-pennon-revision')} (status ${res.status}), want ${revision}`);
+    }
+    await sleep(20);
+  }
+}
+
+export function loadVectors() {
+  const dir = join(ROOT, 'tests', 'vectors');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ file: f, ...JSON.parse(readFileSync(join(dir, f), 'utf8')) }));
+}
+
+export function loadInvalidRequests() {
+  return JSON.parse(readFileSync(join(ROOT, 'tests', 'vectors', 'invalid', 'requests.json'), 'utf8')).cases;
+}
+
+/**
+ * A scripted origin for the cache's timing: serves one snapshot per environment with an ETag,
+ * answers 304 to a matching If-None-Match, and records every request. `delayMs` and `status` can be
+ * changed between requests.
+ */
+export async function startFakeOrigin(snapshot) {
+  const state = { snapshot, delayMs: 0, status: null, requests: [] };
+  const server = createServer(async (req, res) => {
+    state.requests.push({ url: req.url, headers: req.headers, at: performance.now() });
+    if (state.delayMs) await sleep(state.delayMs);
+    if (req.headers['x-edge-token'] !== EDGE_TOKEN) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"bad edge token"}');
+      return;
+    }
+    if (state.status) {
+      res.writeHead(state.status, { 'content-type': 'application/json' }).end('{"error":"scripted"}');
+      return;
+    }
+    const etag = `"${state.snapshot.revision}"`;
+    if (req.headers['if-none-match'] === etag) {
+      res.writeHead(304, { etag }).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', etag }).end(JSON.stringify(state.snapshot));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  const stop = () => new Promise((r) => { server.closeAllConnections(); server.close(r); });
+  return { url, state, stop };
+}
