@@ -205,7 +205,10 @@ mod tests {
 
     #[test]
     fn error_bodies_are_compact_json_with_escaping() {
-        assert_eq!(ApiError::not_found().body(), r#"{"error":"no such endpoint"}"#);
+        assert_eq!(
+            ApiError::not_found().body(),
+            r#"{"error":"no such endpoint"}"#
+        );
         let err = ApiError::bad_request("user.id: must be \"non-empty\"");
         assert_eq!(err.status(), 400);
         assert_eq!(err.body(), r#"{"error":"user.id: must be \"non-empty\""}"#);
