@@ -8,7 +8,7 @@
 
 use evaluator::{Environment, Flag, User, ValidationError};
 use serde_json::Value;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// What an `Evaluator` is built from: an array of flags, or a snapshot that also names its
 /// environment and revision.
@@ -24,20 +24,23 @@ fn json(value: &JsValue, path: &str) -> Result<Value, ValidationError> {
     if value.is_undefined() {
         return Err(ValidationError::new(path, "required"));
     }
+    let too_deep = || ValidationError::new(path, "is nested too deeply (at most 128 levels)");
     let text = js_sys::JSON::stringify(value)
-        .map_err(|_| {
-            ValidationError::new(
-                path,
-                "must be JSON data (no cycles, BigInt or nesting too deep)",
-            )
+        .map_err(|error| {
+            // How deep `JSON.stringify` gets before its RangeError depends on the engine's stack.
+            if error.is_instance_of::<js_sys::RangeError>() {
+                too_deep()
+            } else {
+                ValidationError::new(path, "must be JSON data (no cycles or BigInt)")
+            }
         })?
         .as_string()
         // `JSON.stringify` answers `undefined` for a function or a symbol.
         .ok_or_else(|| {
             ValidationError::new(path, "must be JSON data, not a function or a symbol")
         })?;
-    serde_json::from_str(&text)
-        .map_err(|_| ValidationError::new(path, "is nested too deeply (at most 128 levels)"))
+    // The only error possible on `JSON.stringify`'s output is serde_json's recursion limit.
+    serde_json::from_str(&text).map_err(|_| too_deep())
 }
 
 /// A single flag, as `evaluate` takes it.

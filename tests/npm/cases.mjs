@@ -38,56 +38,35 @@ function describe(value) {
   }
 }
 
-/** Asserts that `fn` throws an Error whose message starts with `field: ` (the field it names). */
-export function throwsNaming(fn, field) {
+/** Asserts that `fn` throws an Error whose message is exactly `message`. */
+export function throwsExactly(fn, message) {
   let thrown;
   try {
     fn();
   } catch (err) {
     thrown = err;
   }
-  if (thrown === undefined) throw new Error(`expected an Error naming ${field}, nothing was thrown`);
+  if (thrown === undefined) throw new Error(`expected an Error ${JSON.stringify(message)}, nothing was thrown`);
   if (!(thrown instanceof Error)) throw new Error(`expected an Error, got ${describe(thrown)}`);
-  if (!thrown.message.startsWith(`${field}: `)) {
-    throw new Error(`expected the message to name ${JSON.stringify(field)}, got ${JSON.stringify(thrown.message)}`);
+  if (thrown.message !== message) {
+    throw new Error(`expected the message ${JSON.stringify(message)}, got ${JSON.stringify(thrown.message)}`);
   }
-  return thrown;
 }
 
 /**
  * One case per vector case and per way of asking the package: `Evaluator.evaluate`,
  * `Evaluator` built from a snapshot, `evaluateAll`, `evaluateFlag` and `evaluate` per flag.
- * `vectors` is a list of {file, vector} with the contents of tests/vectors/*.json.
+ * `valid` is a list of {file, vector} with the contents of tests/vectors/*.json.
  */
-export function vectorCases(api, vectors) {
+export function vectorCases(api, valid) {
   const cases = [];
-  for (const { file, vector } of vectors) {
+  for (const { file, vector } of valid) {
     for (const c of vector.cases) {
       const name = `${file} / ${c.name}`;
       const request = c.request;
       const expected = c.response;
       // Flags live in the vector's environment; a request for another one sees none of them.
       const flags = request.environment === vector.environment ? vector.flags : [];
-      if (expected !== null && typeof expected === 'object' && 'error' in expected) {
-        cases.push({
-          name: `${name} (refused)`,
-          run() {
-            const evaluator = new api.Evaluator(flags);
-            try {
-              let thrown;
-              try {
-                evaluator.evaluate(request.user, request.flags);
-              } catch (err) {
-                thrown = err;
-              }
-              if (!(thrown instanceof Error)) throw new Error(`expected an Error like ${JSON.stringify(expected.error)}`);
-            } finally {
-              evaluator.free();
-            }
-          },
-        });
-        continue;
-      }
       cases.push({
         name: `${name} (Evaluator.evaluate)`,
         run() {
@@ -129,4 +108,137 @@ export function vectorCases(api, vectors) {
     }
   }
   return cases;
+}
+
+const GOOD_FLAG = Object.freeze({ key: 'good', enabled: true, rolloutPercentage: 100, rules: [] });
+const GOOD_USER = Object.freeze({ id: 'user-123' });
+const GOOD_RESULT = Object.freeze({ flagKey: 'good', enabled: true, reason: 'ROLLOUT' });
+const FREED = 'Evaluator has been freed: create a new Evaluator to evaluate again';
+
+function nested(depth) {
+  const root = {};
+  let node = root;
+  for (let i = 0; i < depth; i += 1) node = node.a = {};
+  return root;
+}
+
+/**
+ * Bad input of every kind: each must throw an Error with exactly the evaluator's message (the field
+ * first), and never trap the module. `invalidFlags`/`invalidRequests` are the golden invalid cases.
+ * The last case checks that the module, and an Evaluator made before them, still work.
+ */
+export function badInputCases(api, { invalidFlags, invalidRequests }) {
+  const cases = [];
+  const survivor = new api.Evaluator([GOOD_FLAG]);
+  const add = (name, run) => cases.push({ name: `bad input: ${name}`, run });
+
+  for (const c of invalidFlags) {
+    const message = `${c.field}: ${c.message}`;
+    add(`invalid flag "${c.name}" (evaluate)`, () => throwsExactly(() => api.evaluate(c.flag, GOOD_USER), message));
+    add(`invalid flag "${c.name}" (evaluateAll)`, () =>
+      throwsExactly(() => api.evaluateAll([GOOD_FLAG, c.flag], GOOD_USER), `flags[1].${message}`));
+    add(`invalid flag "${c.name}" (new Evaluator)`, () => {
+      throwsExactly(() => new api.Evaluator([GOOD_FLAG, c.flag]), `flags[1].${message}`);
+      throwsExactly(
+        () => new api.Evaluator({ environment: 'prod', revision: 3, flags: [c.flag] }),
+        `flags[0].${message}`,
+      );
+    });
+  }
+
+  // The request vectors whose mistake is in the user or in the keys: the package reads those values
+  // with the same code, so the message is the origin's, byte for byte (the keys are `keys` here).
+  for (const c of invalidRequests) {
+    let body;
+    try {
+      body = JSON.parse(c.body);
+    } catch {
+      continue;
+    }
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) continue;
+    if (c.error.startsWith('user')) {
+      add(`invalid user "${c.name}"`, () => {
+        throwsExactly(() => api.evaluate(GOOD_FLAG, body.user), c.error);
+        throwsExactly(() => api.evaluateAll([GOOD_FLAG], body.user), c.error);
+        throwsExactly(() => survivor.evaluate(body.user), c.error);
+        throwsExactly(() => survivor.evaluateFlag('good', body.user), c.error);
+      });
+    } else if (c.error.startsWith('flags')) {
+      add(`invalid keys "${c.name}"`, () =>
+        throwsExactly(() => survivor.evaluate(body.user, body.flags), c.error.replace(/^flags/, 'keys')));
+    }
+  }
+
+  const cyclic = { id: 'u', attributes: {} };
+  cyclic.attributes.self = cyclic;
+  const notJson = 'must be JSON data (no cycles or BigInt)';
+  const tooDeep = 'is nested too deeply (at most 128 levels)';
+  const table = [
+    ['flag undefined', () => api.evaluate(undefined, GOOD_USER), 'flag: required'],
+    ['flag null', () => api.evaluate(null, GOOD_USER), 'flag: must be a JSON object'],
+    ['flag a number', () => api.evaluate(42, GOOD_USER), 'flag: must be a JSON object'],
+    ['flag a string', () => api.evaluate('good', GOOD_USER), 'flag: must be a JSON object'],
+    ['flag an array', () => api.evaluate([GOOD_FLAG], GOOD_USER), 'flag: must be a JSON object'],
+    ['flag a function', () => api.evaluate(() => GOOD_FLAG, GOOD_USER), 'flag: must be JSON data, not a function or a symbol'],
+    ['flag a symbol', () => api.evaluate(Symbol('flag'), GOOD_USER), 'flag: must be JSON data, not a function or a symbol'],
+    ['flag with a BigInt', () => api.evaluate({ ...GOOD_FLAG, rolloutPercentage: 5n }, GOOD_USER), `flag: ${notJson}`],
+    ['user undefined', () => api.evaluate(GOOD_FLAG, undefined), 'user: required'],
+    ['user null', () => api.evaluate(GOOD_FLAG, null), 'user: must be a JSON object'],
+    ['user a string', () => api.evaluate(GOOD_FLAG, 'user-123'), 'user: must be a JSON object'],
+    ['user cyclic', () => api.evaluate(GOOD_FLAG, cyclic), `user: ${notJson}`],
+    ['user with a BigInt attribute', () => api.evaluate(GOOD_FLAG, { id: 'u', attributes: { n: 1n } }), `user: ${notJson}`],
+    ['user nested 200 deep', () => api.evaluate(GOOD_FLAG, { id: 'u', attributes: nested(200) }), `user: ${tooDeep}`],
+    ['user nested 200000 deep', () => survivor.evaluate({ id: 'u', attributes: nested(200_000) }), `user: ${tooDeep}`],
+    ['evaluateAll flags undefined', () => api.evaluateAll(undefined, GOOD_USER), 'flags: required'],
+    ['evaluateAll flags an object', () => api.evaluateAll(GOOD_FLAG, GOOD_USER), 'flags: must be an array of flags'],
+    ['evaluateAll flags with null', () => api.evaluateAll([GOOD_FLAG, null], GOOD_USER), 'flags[1]: must be a JSON object'],
+    ['evaluateAll duplicate keys', () => api.evaluateAll([GOOD_FLAG, GOOD_FLAG], GOOD_USER), 'flags[1].key: duplicate key "good"'],
+    ['Evaluator duplicate keys', () => new api.Evaluator([GOOD_FLAG, { key: 'x' }, GOOD_FLAG]), 'flags[2].key: duplicate key "good"'],
+    ['Evaluator of nothing', () => new api.Evaluator(), 'flagsOrSnapshot: required'],
+    ['Evaluator of a number', () => new api.Evaluator(5), 'flagsOrSnapshot: must be an array of flags or a snapshot {environment, revision, flags}'],
+    ['snapshot without environment', () => new api.Evaluator({ revision: 1, flags: [] }), 'environment: required'],
+    ['snapshot of an unknown environment', () => new api.Evaluator({ environment: 'qa', revision: 1, flags: [] }), 'environment: must be one of "dev", "staging", "prod", not "qa"'],
+    ['snapshot without revision', () => new api.Evaluator({ environment: 'prod', flags: [] }), 'revision: required'],
+    ['snapshot with a negative revision', () => new api.Evaluator({ environment: 'prod', revision: -1, flags: [] }), 'revision: must be a non-negative integer'],
+    ['snapshot with a string revision', () => new api.Evaluator({ environment: 'prod', revision: '1', flags: [] }), 'revision: must be a non-negative integer'],
+    ['snapshot without flags', () => new api.Evaluator({ environment: 'prod', revision: 1 }), 'flags: required'],
+    ['snapshot with flags an object', () => new api.Evaluator({ environment: 'prod', revision: 1, flags: {} }), 'flags: must be an array of flags'],
+    ['evaluateFlag key a number', () => survivor.evaluateFlag(5, GOOD_USER), 'key: must be a string'],
+    ['evaluateFlag key undefined', () => survivor.evaluateFlag(undefined, GOOD_USER), 'key: must be a string'],
+    ['evaluate keys a string', () => survivor.evaluate(GOOD_USER, 'good'), 'keys: must be an array of flag keys'],
+    ['evaluate keys with a number', () => survivor.evaluate(GOOD_USER, ['good', 7]), 'keys[1]: must be a string'],
+  ];
+  for (const [name, fn, message] of table) add(name, () => throwsExactly(fn, message));
+
+  add('a freed Evaluator throws a clear Error', () => {
+    const evaluator = new api.Evaluator([GOOD_FLAG]);
+    sameJson(evaluator.evaluate(GOOD_USER), [GOOD_RESULT]);
+    evaluator.free();
+    throwsExactly(() => evaluator.evaluate(GOOD_USER), FREED);
+    throwsExactly(() => evaluator.evaluateFlag('good', GOOD_USER), FREED);
+    throwsExactly(() => evaluator.size, FREED);
+    evaluator.free(); // a second free is harmless
+    throwsExactly(() => evaluator.evaluate(GOOD_USER), FREED);
+  });
+
+  add('the module and an earlier Evaluator keep working after all of the above', () => {
+    sameJson(survivor.evaluate(GOOD_USER), [GOOD_RESULT]);
+    sameJson(survivor.evaluate(GOOD_USER, ['missing', 'good', 'good']), [
+      GOOD_RESULT,
+      { flagKey: 'missing', enabled: false, reason: 'FLAG_NOT_FOUND' },
+    ]);
+    sameJson(api.evaluate(GOOD_FLAG, GOOD_USER), GOOD_RESULT);
+    sameJson(api.evaluateAll([GOOD_FLAG], GOOD_USER), [GOOD_RESULT]);
+    const fresh = new api.Evaluator({ environment: 'staging', revision: 9, flags: [GOOD_FLAG] });
+    sameJson([fresh.size, fresh.environment, fresh.revision], [1, 'staging', 9]);
+    sameJson(fresh.evaluateFlag('good', GOOD_USER), GOOD_RESULT);
+    fresh.free();
+    survivor.free();
+  });
+  return cases;
+}
+
+/** Every check, in the order they must run (the bad inputs last, ending with the survival check). */
+export function allCases(api, vectors) {
+  return [...vectorCases(api, vectors.valid), ...badInputCases(api, vectors)];
 }

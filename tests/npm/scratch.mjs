@@ -40,11 +40,19 @@ export function installPackage() {
   };
 }
 
-/** Every golden vector file, as {file, vector}. */
+/**
+ * The golden vectors: `valid` is every tests/vectors/*.json as {file, vector}; `invalidFlags` and
+ * `invalidRequests` are the cases of tests/vectors/invalid/{flags,requests}.json.
+ */
 export function loadVectors() {
   const files = readdirSync(vectorsDir)
     .filter((f) => f.endsWith('.json'))
     .sort();
   if (files.length === 0) throw new Error(`no vectors in ${vectorsDir}`);
-  return files.map((file) => ({ file, vector: JSON.parse(readFileSync(join(vectorsDir, file), 'utf8')) }));
+  const read = (path) => JSON.parse(readFileSync(join(vectorsDir, path), 'utf8'));
+  return {
+    valid: files.map((file) => ({ file, vector: read(file) })),
+    invalidFlags: read('invalid/flags.json').cases,
+    invalidRequests: read('invalid/requests.json').cases,
+  };
 }
