@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use evaluator::Environment;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
 
 use super::{CacheError, FlagCache};
@@ -27,7 +27,12 @@ impl RedisCache {
     /// Connects once; the manager reconnects on its own after that.
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, CacheError> {
         let client = redis::Client::open(url)?;
-        let connection = ConnectionManager::new(client).await?;
+        // Bounded waits: a slow or gone Redis must turn into a cache miss quickly, not a hung request.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(1)))
+            .set_number_of_retries(2);
+        let connection = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self {
             connection,
             prefix: prefix.into(),

@@ -1,0 +1,64 @@
+//! `/health`, unknown routes and methods, request ids.
+
+use crate::backend_tests;
+use crate::helpers::{spawn_app, Backend};
+
+backend_tests!(
+    health_reports_the_store_and_cache,
+    unknown_routes_and_methods_get_json_errors,
+    every_response_has_a_request_id
+);
+
+async fn health_reports_the_store_and_cache(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let reply = app.get("/health").send().await;
+    assert_eq!(reply.status.as_u16(), 200);
+    let body = reply.json();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["store"], "ok");
+    assert_eq!(
+        body["storeKind"],
+        if backend == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
+    assert_eq!(
+        body["cache"],
+        if backend == Backend::PostgresRedis {
+            "redis"
+        } else {
+            "memory"
+        }
+    );
+    assert_eq!(body["cacheStatus"], "ok");
+}
+
+async fn unknown_routes_and_methods_get_json_errors(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.get("/nope").send().await.error(404);
+    app.get("/api/evaluate").send().await.error(405);
+    app.delete("/api/admin/audit")
+        .admin()
+        .send()
+        .await
+        .error(405);
+}
+
+async fn every_response_has_a_request_id(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a = app.get("/health").send().await;
+    let b = app.post("/api/evaluate").raw("{").send().await;
+    let (a, b) = (
+        a.header("x-request-id").unwrap().to_owned(),
+        b.header("x-request-id").unwrap().to_owned(),
+    );
+    assert!(!a.is_empty() && a != b);
+    let given = app
+        .get("/health")
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await;
+    assert_eq!(given.header("x-request-id"), Some("trace-me-42"));
+}

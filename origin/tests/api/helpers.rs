@@ -1,0 +1,394 @@
+//! `spawn_app(backend)`: a real origin on 127.0.0.1:0 with its own database (and Redis key prefix),
+//! cleaned up when the returned `TestApp` drops, even after a failed assertion.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use origin::{App, AppState, Config, DatabaseUrl, Secret};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use sqlx::Connection as _;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+pub const EDGE_TOKEN: &str = "test-edge-token";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    PostgresRedis,
+}
+
+/// Instantiates each scenario `async fn name(backend: Backend)` once per set-up, in modules
+/// `sqlite`, `postgres` and `postgres_redis`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )*
+        }
+        mod postgres_redis {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::PostgresRedis).await } )*
+        }
+    };
+}
+
+pub fn postgres_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let root = match base.rfind('/') {
+        Some(i) if base[..i].contains("//") && i > base.find("//").unwrap_or(0) + 1 => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{database}?{q}"),
+        None => format!("{root}/{database}"),
+    }
+}
+
+/// What to remove when the test ends.
+#[derive(Debug)]
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PostgresDatabase { admin_url: String, name: String },
+}
+
+#[derive(Debug)]
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub redis_prefix: Option<String>,
+    cleanup: Cleanup,
+}
+
+pub struct Options {
+    pub edge_token: Option<&'static str>,
+    pub cache_ttl: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            edge_token: Some(EDGE_TOKEN),
+            cache_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Options::default()).await
+}
+
+pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    let (database, cleanup) = match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("pennon-test-{unique}.db"));
+            let url = format!("sqlite://{}", path.display());
+            (DatabaseUrl::Sqlite(url), Cleanup::SqliteFile(path))
+        }
+        Backend::Postgres | Backend::PostgresRedis => {
+            let admin_url = postgres_url();
+            let name = format!("pennon_test_{unique}");
+            let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+                panic!("PostgreSQL at {admin_url} is unreachable ({e}); start it or set TEST_DATABASE_URL")
+            });
+            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("cannot create database {name} on {admin_url}: {e}"));
+            let _ = conn.close().await;
+            let url = with_database(&admin_url, &name);
+            (
+                DatabaseUrl::Postgres(Secret::new(url)),
+                Cleanup::PostgresDatabase { admin_url, name },
+            )
+        }
+    };
+    let redis_prefix =
+        (backend == Backend::PostgresRedis).then(|| format!("pennon-test:{unique}:"));
+    if redis_prefix.is_some() {
+        let url = redis_url();
+        let mut conn = redis_connection().await;
+        let pong: String = redis::cmd("PING")
+            .query_async(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("Redis at {url} does not answer PING ({e})"));
+        assert_eq!(pong, "PONG");
+    }
+    let config = Config {
+        host: [127, 0, 0, 1].into(),
+        port: 0,
+        database,
+        redis_url: redis_prefix.as_ref().map(|_| Secret::new(redis_url())),
+        redis_key_prefix: redis_prefix.clone().unwrap_or_default(),
+        admin_token: Some(Secret::new(ADMIN_TOKEN)),
+        edge_token: options.edge_token.map(Secret::new),
+        cache_ttl: options.cache_ttl,
+        seed_demo: false,
+    };
+    let app = App::build(config)
+        .await
+        .unwrap_or_else(|e| panic!("origin did not start on {backend:?}: {e}"));
+    let base = format!("http://{}", app.local_addr());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        state,
+        redis_prefix,
+        cleanup,
+    }
+}
+
+pub async fn redis_connection() -> redis::aio::MultiplexedConnection {
+    let url = redis_url();
+    let client =
+        redis::Client::open(url.as_str()).unwrap_or_else(|e| panic!("bad Redis URL {url}: {e}"));
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        client.get_multiplexed_async_connection(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("Redis at {url} did not answer within 5 s"))
+    .unwrap_or_else(|e| {
+        panic!("Redis at {url} is unreachable ({e}); start it or set TEST_REDIS_URL")
+    })
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::SqliteFile(PathBuf::new()));
+        let prefix = self.redis_prefix.take();
+        // Best effort, on a thread of its own: Drop cannot await, and this runs during a panic too.
+        let done = std::thread::spawn(move || {
+            if let Some(prefix) = prefix {
+                if let Ok(client) = redis::Client::open(redis_url()) {
+                    if let Ok(mut conn) = client.get_connection() {
+                        let keys: Vec<String> = redis::cmd("KEYS")
+                            .arg(format!("{prefix}*"))
+                            .query(&mut conn)
+                            .unwrap_or_default();
+                        if !keys.is_empty() {
+                            let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
+                        }
+                    }
+                }
+            }
+            match cleanup {
+                Cleanup::SqliteFile(path) => {
+                    if !path.as_os_str().is_empty() {
+                        for suffix in ["", "-wal", "-shm"] {
+                            let mut p = path.clone().into_os_string();
+                            p.push(suffix);
+                            let _ = std::fs::remove_file(p);
+                        }
+                    }
+                }
+                Cleanup::PostgresDatabase { admin_url, name } => {
+                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        rt.block_on(async {
+                            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                                let _ = sqlx::query(&format!(
+                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                                ))
+                                .execute(&mut conn)
+                                .await;
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        let _ = done.join();
+    }
+}
+
+/// A response read in full: status, headers and body (text and, when it parses, JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?} (status {})", self.text, self.status))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `{"error": ...}` message; asserts the status and the body's shape.
+    pub fn error(&self, status: u16) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        let body = self.json();
+        let object = body.as_object().expect("error body is an object");
+        assert_eq!(object.len(), 1, "error body has only `error`: {body}");
+        body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error message: {body}"))
+            .to_owned()
+    }
+}
+
+/// A request under construction; `admin()` adds the admin token.
+pub struct Call<'a> {
+    app: &'a TestApp,
+    builder: reqwest::RequestBuilder,
+}
+
+impl Call<'_> {
+    pub fn admin(self) -> Self {
+        self.header("x-admin-token", ADMIN_TOKEN)
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    pub fn json(mut self, body: &Value) -> Self {
+        self.builder = self
+            .builder
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        self
+    }
+
+    pub fn raw(mut self, body: impl Into<reqwest::Body>) -> Self {
+        self.builder = self
+            .builder
+            .header("content-type", "application/json")
+            .body(body);
+        self
+    }
+
+    pub async fn send(self) -> Reply {
+        let _ = self.app;
+        let response = self
+            .builder
+            .send()
+            .await
+            .expect("request reaches the origin");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("response body");
+        Reply {
+            status,
+            headers,
+            text,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+        Call {
+            app: self,
+            builder: self.client.request(method, format!("{}{path}", self.base)),
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Call<'_> {
+        self.call(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> Call<'_> {
+        self.call(Method::POST, path)
+    }
+
+    pub fn put(&self, path: &str) -> Call<'_> {
+        self.call(Method::PUT, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Call<'_> {
+        self.call(Method::DELETE, path)
+    }
+
+    /// Creates a flag through the admin API and returns it; panics unless 201.
+    pub async fn create_flag(&self, body: Value) -> Value {
+        let reply = self
+            .post("/api/admin/flags")
+            .admin()
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "create {body}: {}",
+            reply.text
+        );
+        reply.json()["flag"].clone()
+    }
+
+    pub async fn evaluate(&self, body: Value) -> Value {
+        let reply = self.post("/api/evaluate").json(&body).send().await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "evaluate {body}: {}",
+            reply.text
+        );
+        reply.json()
+    }
+
+    /// `{enabled, reason}` of one flag for one user in `environment`.
+    pub async fn decide(&self, environment: &str, user: &str, key: &str) -> (bool, String) {
+        let body = self
+            .evaluate(json!({"environment": environment, "user": {"id": user}, "flags": [key]}))
+            .await;
+        let result = &body["results"][0];
+        (
+            result["enabled"].as_bool().expect("enabled"),
+            result["reason"].as_str().expect("reason").to_owned(),
+        )
+    }
+
+    pub async fn audit(&self, query: &str) -> Value {
+        let reply = self
+            .get(&format!("/api/admin/audit{query}"))
+            .admin()
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.json()
+    }
+}
+
+#[test]
+fn database_names_are_replaced() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u@h/test?sslmode=disable", "x"),
+        "postgres://u@h/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+}

@@ -1,0 +1,15 @@
+//! Integration tests of the origin over HTTP, each scenario against SQLite, PostgreSQL, and
+//! PostgreSQL + Redis. Needs the PostgreSQL server of TEST_DATABASE_URL
+//! (default postgres://postgres@127.0.0.1:5432/test) and the Redis of TEST_REDIS_URL
+//! (default redis://127.0.0.1:6379); a test fails, naming the server, when one cannot be reached.
+
+mod helpers;
+
+mod audit;
+mod cache;
+mod evaluate;
+mod flags;
+mod health;
+mod kill_switch;
+mod snapshot;
+mod vectors;
