@@ -9,12 +9,20 @@ use crate::cache::SnapshotCache;
 
 /// The largest request body accepted, as on the origin.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How much of an oversized body is read and dropped before answering 413, so that a client's
+/// keep-alive connection stays in a usable state; past this the body is not read at all.
+pub const DRAIN_LIMIT_BYTES: usize = 16 * MAX_BODY_BYTES;
 
 /// Headers sent on every response so that browsers may call the edge directly.
-pub const CORS_HEADERS: [(&str, &str); 4] = [
+pub const CORS_HEADERS: [(&str, &str); 5] = [
     ("access-control-allow-origin", "*"),
     ("access-control-allow-methods", "GET, POST, OPTIONS"),
     ("access-control-allow-headers", "content-type"),
+    // Lets a browser read which snapshot answered (see `entry.rs`).
+    (
+        "access-control-expose-headers",
+        "x-pennon-revision, x-pennon-snapshot",
+    ),
     ("access-control-max-age", "86400"),
 ];
 
@@ -125,11 +133,11 @@ pub fn parse_evaluate(body: &[u8]) -> Result<EvaluateRequest, ApiError> {
     EvaluateRequest::from_json(body).map_err(|err| ApiError::bad_request(err.to_string()))
 }
 
-/// A declared `Content-Length` over the limit is refused before the body is read.
-pub fn declared_length_too_large(content_length: Option<&str>) -> bool {
+/// True when a declared `Content-Length` is over `limit` bytes.
+pub fn declared_length_exceeds(content_length: Option<&str>, limit: usize) -> bool {
     content_length
         .and_then(|value| value.trim().parse::<u64>().ok())
-        .is_some_and(|length| length > MAX_BODY_BYTES as u64)
+        .is_some_and(|length| length > limit as u64)
 }
 
 /// The 200 body of `POST /api/evaluate` for a parsed request and the environment's compiled set.
@@ -223,10 +231,10 @@ mod tests {
             parse_evaluate(&big).map(|_| ()),
             Err(ApiError::payload_too_large())
         );
-        assert!(declared_length_too_large(Some("1048577")));
-        assert!(!declared_length_too_large(Some("1048576")));
-        assert!(!declared_length_too_large(Some("abc")));
-        assert!(!declared_length_too_large(None));
+        assert!(declared_length_exceeds(Some("1048577"), MAX_BODY_BYTES));
+        assert!(!declared_length_exceeds(Some(" 1048576 "), MAX_BODY_BYTES));
+        assert!(!declared_length_exceeds(Some("abc"), MAX_BODY_BYTES));
+        assert!(!declared_length_exceeds(None, MAX_BODY_BYTES));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The Worker's `fetch` handler: routes a request, answers it from the isolate's snapshot, and turns
 //! every failure into the contract's `{"error": ...}` body with CORS headers.
 
+use futures_util::StreamExt;
 use worker::{console_error, event, Context, Env, Request, Response, ResponseBuilder};
 
 use crate::api::{self, ApiError, Route, CORS_HEADERS};
@@ -27,10 +28,11 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
         }
         Route::Evaluate => {
             let declared = req.headers().get("content-length").map_err(internal)?;
-            if api::declared_length_too_large(declared.as_deref()) {
+            // Beyond what read_body would drain: refuse without reading (the connection closes).
+            if api::declared_length_exceeds(declared.as_deref(), api::DRAIN_LIMIT_BYTES) {
                 return Err(ApiError::payload_too_large());
             }
-            let body = req.bytes().await.map_err(internal)?;
+            let body = read_body(&mut req).await?;
             let request = api::parse_evaluate(&body)?;
             let config = Config::from_lookup(|name| lookup(env, name)).map_err(|err| {
                 console_error!("pennon edge: configuration: {err}");
@@ -53,6 +55,33 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             .map_err(internal)
         }
     }
+}
+
+/// Reads the body in chunks and stops buffering at the limit: a chunked upload without
+/// `Content-Length` must not be held whole, since running out of memory would reset the isolate and
+/// its snapshots. The rest of an oversized body is read and dropped (up to `api::DRAIN_LIMIT_BYTES`) so
+/// that the connection it came on stays usable for the next request.
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut stream = req.stream().map_err(internal)?;
+    let mut body = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(internal)?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > api::DRAIN_LIMIT_BYTES {
+            break;
+        }
+        if seen <= api::MAX_BODY_BYTES {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if seen > api::MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large());
+    }
+    Ok(body)
 }
 
 /// A var or a secret: `wrangler secret put` makes secrets, `--var` and `.dev.vars` make vars; both

@@ -42,6 +42,7 @@ describe('edge against a real origin', () => {
         assert.equal(fromEdge.headers.get('content-type'), 'application/json');
         assert.equal(fromEdge.headers.get('x-pennon-snapshot'), 'fresh');
         assertCors(fromEdge.headers);
+        assert.match(fromEdge.headers.get('access-control-expose-headers'), /x-pennon-snapshot/);
       }
     });
   }
@@ -50,13 +51,26 @@ describe('edge against a real origin', () => {
     const cases = loadInvalidRequests().map((c) => ({ ...c, path: '/api/evaluate', method: 'POST' }));
     cases.push(
       { name: 'body over 1 MiB', body: `{"environment":"prod","user":{"id":"${'x'.repeat(1024 * 1024)}"}}`, status: 413, path: '/api/evaluate', method: 'POST' },
+      { name: 'chunked body over 1 MiB, no Content-Length', chunked: true, status: 413, path: '/api/evaluate', method: 'POST' },
       { name: 'unknown path', body: '{}', status: 404, path: '/api/nope', method: 'POST' },
       { name: 'GET on evaluate', status: 405, path: '/api/evaluate', method: 'GET' },
       { name: 'POST on health', body: '{}', status: 405, path: '/health', method: 'POST' },
     );
     for (const c of cases) {
       const call = async (base) => {
-        const res = await fetch(`${base}${c.path}`, { method: c.method, body: c.body, headers: { 'content-type': 'application/json' } });
+        const init = { method: c.method, body: c.body, headers: { 'content-type': 'application/json' } };
+        if (c.chunked) {
+          // 17 chunks of 64 KiB: more than 1 MiB, sent with Transfer-Encoding: chunked.
+          const chunk = new Uint8Array(64 * 1024).fill(0x20);
+          let sent = 0;
+          init.body = new ReadableStream({
+            pull(controller) {
+              if (sent++ < 17) controller.enqueue(chunk); else controller.close();
+            },
+          });
+          init.duplex = 'half';
+        }
+        const res = await fetch(`${base}${c.path}`, init);
         return { status: res.status, text: await res.text(), headers: res.headers };
       };
       const [fromOrigin, fromEdge] = [await call(origin.url), await call(edge.url)];
