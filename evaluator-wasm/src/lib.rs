@@ -10,6 +10,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod code;
 mod input;
 mod output;
 
@@ -35,6 +36,15 @@ pub fn evaluate_all(flags: &JsValue, user: &JsValue) -> Result<JsValue, JsError>
     let set = CompiledFlagSet::new(&input::flags(flags)?)?;
     let user = input::user(user)?;
     output::results(&set.evaluate_all(&user))
+}
+
+/// The reason of each code of `evaluateCodes`, by `code & 7`; `code & 8` is `enabled`.
+#[wasm_bindgen(js_name = reasonNames)]
+pub fn reason_names() -> Vec<String> {
+    code::REASONS
+        .iter()
+        .map(|reason| reason.as_str().to_owned())
+        .collect()
 }
 
 /// A flag set compiled once and kept in wasm memory, so that evaluating a user is one call.
@@ -67,6 +77,26 @@ impl Evaluator {
             None => output::results(&self.set.evaluate_all(&user)),
             Some(keys) => output::results(&self.set.evaluate_keys(&user, &keys)),
         }
+    }
+
+    /// Every flag for `user` as one code a flag, in the order of [`Evaluator::keys`]: the hot path
+    /// of `evaluate(user)`, where the JavaScript side builds the result objects itself with the keys
+    /// it cached once (see `npm/core.js`). About five times faster than serializing 100 objects
+    /// through serde-wasm-bindgen, whose cost is one boundary crossing per field.
+    #[wasm_bindgen(js_name = evaluateCodes)]
+    pub fn evaluate_codes(&self, user: &JsValue) -> Result<Vec<u8>, JsError> {
+        let user = input::user(user)?;
+        Ok(self
+            .set
+            .evaluate_all(&user)
+            .iter()
+            .map(|result| code::encode(result.enabled, result.reason))
+            .collect())
+    }
+
+    /// The keys of the set, sorted: the order of `evaluateCodes`.
+    pub fn keys(&self) -> Vec<String> {
+        self.set.keys().map(String::from).collect()
     }
 
     /// One flag for `user`; a key the set does not have answers `FLAG_NOT_FOUND`.

@@ -5,7 +5,7 @@
 //! `JSON.stringify` and compared as JSON. The golden vectors are compiled in.
 #![cfg(target_arch = "wasm32")]
 
-use evaluator_wasm::{evaluate, evaluate_all, Evaluator};
+use evaluator_wasm::{evaluate, evaluate_all, reason_names, Evaluator};
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsError, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -57,6 +57,18 @@ fn every_golden_vector_through_an_evaluator_and_evaluate_all() {
             assert_eq!(&got, expected, "{}", case["name"]);
             if keys.is_undefined() {
                 assert_eq!(&back(&evaluate_all(&flags, &user).unwrap()), expected);
+                // The hot path's codes, decoded as npm/core.js does, give the same answers.
+                let names = reason_names();
+                let decoded: Vec<Value> = evaluator
+                    .evaluate_codes(&user)
+                    .unwrap()
+                    .iter()
+                    .zip(evaluator.keys())
+                    .map(|(code, key)| {
+                        json!({"flagKey": key, "enabled": code & 8 != 0, "reason": names[usize::from(code & 7)]})
+                    })
+                    .collect();
+                assert_eq!(&Value::Array(decoded), expected);
             }
             checked += 1;
         }
