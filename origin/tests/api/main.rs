@@ -6,6 +6,7 @@
 mod helpers;
 
 mod audit;
+mod binary;
 mod cache;
 mod evaluate;
 mod flags;

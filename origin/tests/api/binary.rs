@@ -1,0 +1,207 @@
+//! The `origin` binary itself: the one stdout line, PORT=0, a generated admin token, --seed-demo,
+//! and a clean exit on SIGTERM.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+struct Running {
+    child: Child,
+    base: String,
+    stderr: std::thread::JoinHandle<String>,
+    stdout_rest: std::thread::JoinHandle<String>,
+}
+
+fn start(db: &std::path::Path, extra_env: &[(&str, &str)], args: &[&str]) -> Running {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_origin"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PORT", "0")
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "info")
+        .current_dir(db.parent().expect("temp dir"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in extra_env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("origin binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut stderr = child.stderr.take().expect("stderr");
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("a line on stdout");
+    let base = line
+        .trim_end()
+        .strip_prefix("pennon origin listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    assert!(
+        base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
+        "{base}"
+    );
+    let stdout_rest = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    Running {
+        child,
+        base,
+        stderr,
+        stdout_rest,
+    }
+}
+
+impl Running {
+    /// SIGTERM, then the exit status and what was printed after the first line.
+    fn terminate(mut self) -> (std::process::ExitStatus, String, String) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let exit = loop {
+            if let Some(exit) = self.child.try_wait().expect("wait") {
+                break exit;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("origin did not stop within 10 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        (
+            exit,
+            self.stdout_rest.join().unwrap(),
+            self.stderr.join().unwrap(),
+        )
+    }
+}
+
+fn temp_db() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pennon-bin-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join("pennon.db")
+}
+
+#[tokio::test]
+async fn prints_one_line_generates_a_token_and_stops_on_sigterm() {
+    let db = temp_db();
+    let running = start(&db, &[], &[]);
+    let client = reqwest::Client::new();
+    let health: Value = client
+        .get(format!("{}/health", running.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .parse::<Value>()
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    // An admin call without the (unknown, generated) token is refused.
+    let status = client
+        .get(format!("{}/api/admin/flags", running.base))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 401);
+    let (exit, stdout_rest, stderr) = running.terminate();
+    assert!(exit.success(), "exit {exit:?}; stderr: {stderr}");
+    assert_eq!(stdout_rest, "", "exactly one line on stdout");
+    let token_lines: Vec<_> = stderr
+        .lines()
+        .filter(|l| l.contains("admin token for this run is: "))
+        .collect();
+    assert_eq!(token_lines.len(), 1, "{stderr}");
+    let token = token_lines[0].rsplit(": ").next().unwrap();
+    assert!(token.len() >= 32, "{token}");
+
+    // Not persisted: a second start makes a new one.
+    let (_, _, stderr2) = start(&db, &[], &[]).terminate();
+    assert!(!stderr2.contains(token), "a fresh token per start");
+    let _ = std::fs::remove_dir_all(db.parent().unwrap());
+}
+
+#[tokio::test]
+async fn seed_demo_fills_an_empty_store_once() {
+    let db = temp_db();
+    let running = start(&db, &[("ADMIN_TOKEN", "t")], &["--seed-demo"]);
+    let client = reqwest::Client::new();
+    let body: Value = client
+        .post(format!("{}/api/evaluate", running.base))
+        .body(
+            json!({"environment": "prod", "user": {"id": "user-123", "email": "a@example.com"}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .parse::<Value>()
+        .unwrap();
+    let keys: Vec<_> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["flagKey"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(keys.contains(&"new_checkout_flow".to_owned()), "{body}");
+    let count = |base: String| {
+        let client = client.clone();
+        async move {
+            let v: Value = client
+                .get(format!("{base}/api/admin/flags"))
+                .header("x-admin-token", "t")
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .parse::<Value>()
+                .unwrap();
+            v["flags"].as_array().unwrap().len()
+        }
+    };
+    let seeded = count(running.base.clone()).await;
+    assert!(seeded >= 3, "demo flags in every environment");
+    let (exit, _, stderr) = running.terminate();
+    assert!(exit.success(), "{stderr}");
+    // SEED_DEMO on a store that has flags adds nothing.
+    let running = start(&db, &[("ADMIN_TOKEN", "t"), ("SEED_DEMO", "1")], &[]);
+    assert_eq!(count(running.base.clone()).await, seeded);
+    let (exit, _, stderr) = running.terminate();
+    assert!(exit.success(), "{stderr}");
+    let _ = std::fs::remove_dir_all(db.parent().unwrap());
+}
+
+#[test]
+fn bad_configuration_exits_with_a_message() {
+    let output = Command::new(env!("CARGO_BIN_EXE_origin"))
+        .env("PORT", "not-a-port")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("PORT"));
+    assert!(output.stdout.is_empty());
+    let output = Command::new(env!("CARGO_BIN_EXE_origin"))
+        .arg("--bogus")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+}
