@@ -45,9 +45,18 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Tls(_) => Self::Unavailable(err),
+            sqlx::Error::Database(ref db) if db.code().as_deref().is_some_and(unreachable_code) => {
+                Self::Unavailable(err)
+            }
             other => Self::Database(other),
         }
     }
+}
+
+/// PostgreSQL states that mean "the server or database is not there right now", not "this query is
+/// wrong": connection exceptions (class 08), shutdowns (57P01..57P03), a dropped database (3D000).
+fn unreachable_code(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "3D000")
 }
 
 /// What the admin API and the read path need from storage.

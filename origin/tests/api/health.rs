@@ -62,3 +62,37 @@ async fn every_response_has_a_request_id(backend: Backend) {
         .await;
     assert_eq!(given.header("x-request-id"), Some("trace-me-42"));
 }
+
+#[tokio::test]
+async fn a_lost_database_makes_health_503_and_evaluations_go_on() {
+    let app = spawn_app(Backend::Postgres).await;
+    app.create_flag(serde_json::json!({"key": "k", "environment": "prod", "enabled": true, "rolloutPercentage": 100}))
+        .await;
+    assert_eq!(app.decide("prod", "u", "k").await, (true, "ROLLOUT".into()));
+    app.drop_database().await;
+
+    let reply = app.get("/health").send().await;
+    assert_eq!(reply.status.as_u16(), 503, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["store"], "unavailable");
+    assert_eq!(body["cacheStatus"], "ok");
+
+    // The last flag set keeps serving, past the one-second revalidation too.
+    assert_eq!(app.decide("prod", "u", "k").await, (true, "ROLLOUT".into()));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(app.decide("prod", "u", "k").await, (true, "ROLLOUT".into()));
+
+    // Writes fail with the contract's body and no internals.
+    let reply = app
+        .post("/api/admin/flags")
+        .admin()
+        .json(&serde_json::json!({"key": "x", "environment": "prod"}))
+        .send()
+        .await;
+    let message = reply.error(503);
+    assert!(
+        !message.contains("pennon_test_") && !message.contains("postgres"),
+        "{message}"
+    );
+}

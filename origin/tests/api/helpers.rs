@@ -306,6 +306,21 @@ impl Call<'_> {
 }
 
 impl TestApp {
+    /// Drops this test's PostgreSQL database under the running origin (its connections are
+    /// terminated), to see how the service behaves without its store.
+    pub async fn drop_database(&self) {
+        let Cleanup::PostgresDatabase { admin_url, name } = &self.cleanup else {
+            panic!("drop_database needs a PostgreSQL backend");
+        };
+        let mut conn = sqlx::PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable ({e})"));
+        sqlx::query(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("cannot drop {name}: {e}"));
+    }
+
     pub fn call(&self, method: Method, path: &str) -> Call<'_> {
         Call {
             app: self,
