@@ -1,17 +1,23 @@
 //! A flag set turned, once, into a form that is ready to run: the hot path of the origin and the edge.
 //!
-//! Compared with [`crate::evaluate`], the set is sorted by key (results come out in the contract's order
-//! with no sort per request), disabled flags carry no rules, every rule is a flat list of conditions,
-//! `in` lists are sorted sets, and the user id's murmur3 blocks are hashed once per user, not per flag.
+//! Compared with [`crate::evaluate`]:
+//! - the set is sorted by key, so results come out in the contract's order with no sort per request;
+//! - disabled flags carry no rules, and every rule is a flat list of conditions;
+//! - the distinct conditions of the whole set are numbered, and so are the distinct fields they read:
+//!   evaluating many flags for one user looks each field up once and decides each condition once, however
+//!   many flags share it (flags that target the same audience share conditions all the time);
+//! - `in` lists are sets;
+//! - the user id's murmur3 blocks are hashed once per user, and each key's blocks once per set.
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::error::ValidationError;
 use crate::evaluate::{Evaluation, Reason};
 use crate::flag::Flag;
-use crate::hash::Murmur3Prefix;
+use crate::hash::{Murmur3Prefix, PreparedSuffix};
 use crate::rule::{Condition, Field, Operator};
 use crate::user::User;
 use crate::value::{FieldValue, Number, Scalar};
@@ -21,6 +27,10 @@ use crate::value::{FieldValue, Number, Scalar};
 pub struct CompiledFlagSet {
     /// Sorted by key, keys unique.
     flags: Vec<CompiledFlag>,
+    /// Every distinct condition of the set; a rule holds indexes into it.
+    conditions: Vec<CompiledCondition>,
+    /// Every distinct field the conditions read; a condition holds its index here.
+    fields: Vec<Field>,
 }
 
 /// One flag's answer inside a set, serialized as `{"flagKey", "enabled", "reason"}`.
@@ -47,7 +57,11 @@ impl<'a> FlagResult<'a> {
 impl CompiledFlagSet {
     /// Compiles `flags`; two flags with the same key are refused, naming the second one.
     pub fn new(flags: &[Flag]) -> Result<Self, ValidationError> {
-        let mut compiled: Vec<CompiledFlag> = flags.iter().map(CompiledFlag::new).collect();
+        let mut interner = Interner::default();
+        let mut compiled: Vec<CompiledFlag> = flags
+            .iter()
+            .map(|flag| CompiledFlag::new(flag, &mut interner))
+            .collect();
         compiled.sort_by(|a, b| a.key.cmp(&b.key));
         if let Some(pair) = compiled.windows(2).find(|pair| pair[0].key == pair[1].key) {
             let key = &pair[1].key;
@@ -60,7 +74,11 @@ impl CompiledFlagSet {
                 alloc::format!("duplicate key {key:?}"),
             ));
         }
-        Ok(Self { flags: compiled })
+        Ok(Self {
+            flags: compiled,
+            conditions: interner.conditions,
+            fields: interner.fields,
+        })
     }
 
     /// How many flags the set holds.
@@ -85,10 +103,10 @@ impl CompiledFlagSet {
 
     /// Every flag of the set for `user`, sorted by key.
     pub fn evaluate_all(&self, user: &User) -> Vec<FlagResult<'_>> {
-        let id_hash = Murmur3Prefix::new(user.id.as_bytes(), 0);
+        let mut context = self.context(user);
         self.flags
             .iter()
-            .map(|flag| FlagResult::new(&flag.key, flag.evaluate(user, &id_hash)))
+            .map(|flag| FlagResult::new(&flag.key, flag.evaluate(&mut context)))
             .collect()
     }
 
@@ -98,11 +116,11 @@ impl CompiledFlagSet {
         let mut wanted: Vec<&'a str> = keys.iter().map(String::as_str).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        let id_hash = Murmur3Prefix::new(user.id.as_bytes(), 0);
+        let mut context = self.context(user);
         wanted
             .into_iter()
             .map(|key| match self.find(key) {
-                Some(flag) => FlagResult::new(&flag.key, flag.evaluate(user, &id_hash)),
+                Some(flag) => FlagResult::new(&flag.key, flag.evaluate(&mut context)),
                 None => FlagResult::new(key, Evaluation::new(false, Reason::FlagNotFound)),
             })
             .collect()
@@ -111,7 +129,7 @@ impl CompiledFlagSet {
     /// One flag of the set for `user`; `None` when the set has no flag with this key.
     pub fn evaluate_flag(&self, key: &str, user: &User) -> Option<Evaluation> {
         let flag = self.find(key)?;
-        Some(flag.evaluate(user, &Murmur3Prefix::new(user.id.as_bytes(), 0)))
+        Some(flag.evaluate(&mut self.context(user)))
     }
 
     fn find(&self, key: &str) -> Option<&CompiledFlag> {
@@ -120,6 +138,107 @@ impl CompiledFlagSet {
             .ok()
             .and_then(|index| self.flags.get(index))
     }
+
+    fn context<'s, 'u>(&'s self, user: &'u User) -> UserContext<'s, 'u> {
+        UserContext {
+            user,
+            set: self,
+            fields: alloc::vec![None; self.fields.len()],
+            conditions: alloc::vec![Decided::Unknown; self.conditions.len()],
+            id_hash: Murmur3Prefix::new(user.id.as_bytes(), 0),
+        }
+    }
+}
+
+/// Numbers the distinct conditions and fields of a set while it compiles.
+#[derive(Default)]
+struct Interner {
+    conditions: Vec<CompiledCondition>,
+    /// A condition's `Debug` text (operator, value and field, strings escaped, so two texts are equal
+    /// only for equal conditions) to its index.
+    condition_index: BTreeMap<String, usize>,
+    fields: Vec<Field>,
+}
+
+impl Interner {
+    fn condition(&mut self, condition: &Condition) -> usize {
+        let text = alloc::format!("{:?}", condition);
+        if let Some(&index) = self.condition_index.get(&text) {
+            return index;
+        }
+        let field = match self
+            .fields
+            .iter()
+            .position(|known| known == condition.field())
+        {
+            Some(index) => index,
+            None => {
+                self.fields.push(condition.field().clone());
+                self.fields.len() - 1
+            }
+        };
+        self.conditions
+            .push(CompiledCondition::new(condition, field));
+        self.condition_index.insert(text, self.conditions.len() - 1);
+        self.conditions.len() - 1
+    }
+}
+
+/// One user, as seen by one evaluation over a set: what has been read and decided so far.
+struct UserContext<'s, 'u> {
+    user: &'u User,
+    set: &'s CompiledFlagSet,
+    /// Parallel to the set's `fields`: `None` until read.
+    fields: Vec<Option<Option<FieldValue<'u>>>>,
+    /// Parallel to the set's `conditions`.
+    conditions: Vec<Decided>,
+    id_hash: Murmur3Prefix,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Decided {
+    Unknown,
+    False,
+    True,
+}
+
+impl UserContext<'_, '_> {
+    /// Whether condition number `index` holds, decided the first time only.
+    fn holds(&mut self, index: usize) -> bool {
+        match self.conditions.get(index) {
+            Some(Decided::True) => true,
+            Some(Decided::False) | None => false,
+            Some(Decided::Unknown) => {
+                let holds = match self.set.conditions.get(index) {
+                    Some(condition) => {
+                        let value = self.field(condition.field);
+                        value.is_some_and(|value| condition.test.holds(value))
+                    }
+                    None => false,
+                };
+                if let Some(slot) = self.conditions.get_mut(index) {
+                    *slot = if holds { Decided::True } else { Decided::False };
+                }
+                holds
+            }
+        }
+    }
+
+    /// The value of field number `index`, looked up in the user the first time only.
+    fn field<'u>(&'u mut self, index: usize) -> Option<FieldValue<'u>> {
+        if let Some(Some(value)) = self.fields.get(index) {
+            return *value;
+        }
+        let value = self
+            .set
+            .fields
+            .get(index)
+            .and_then(|field| self.user.lookup(field));
+        if let Some(slot) = self.fields.get_mut(index) {
+            *slot = Some(value);
+        }
+        value
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -127,19 +246,21 @@ struct CompiledFlag {
     key: String,
     enabled: bool,
     rollout: u8,
-    /// Each rule is the conditions that must all hold; empty for a disabled flag.
-    rules: Box<[Box<[CompiledCondition]>]>,
+    /// The key, ready to finish the user id's hash.
+    key_hash: PreparedSuffix,
+    /// Each rule is the indexes of the conditions that must all hold; empty for a disabled flag.
+    rules: Box<[Box<[usize]>]>,
 }
 
 impl CompiledFlag {
-    fn new(flag: &Flag) -> Self {
+    fn new(flag: &Flag, interner: &mut Interner) -> Self {
         let rules = if flag.enabled {
             flag.rules
                 .iter()
                 .map(|rule| {
                     rule.conditions()
                         .iter()
-                        .map(CompiledCondition::new)
+                        .map(|condition| interner.condition(condition))
                         .collect()
                 })
                 .collect()
@@ -150,24 +271,27 @@ impl CompiledFlag {
             key: flag.key.as_str().into(),
             enabled: flag.enabled,
             rollout: flag.rollout_percentage.get(),
+            key_hash: PreparedSuffix::new(flag.key.as_str().as_bytes()),
             rules,
         }
     }
 
-    fn evaluate(&self, user: &User, id_hash: &Murmur3Prefix) -> Evaluation {
+    fn evaluate(&self, context: &mut UserContext<'_, '_>) -> Evaluation {
         if !self.enabled {
             return Evaluation::new(false, Reason::FlagDisabled);
         }
-        let rule_matches =
-            |conditions: &[CompiledCondition]| conditions.iter().all(|c| c.holds(user));
-        if self.rules.iter().any(|rule| rule_matches(rule)) {
+        if self
+            .rules
+            .iter()
+            .any(|rule| rule.iter().all(|&condition| context.holds(condition)))
+        {
             return Evaluation::new(true, Reason::RuleMatch);
         }
         // 0% and 100% need no hash: no bucket is below 0, every bucket is below 100.
         let in_rollout = match self.rollout {
             0 => false,
             100.. => true,
-            percent => id_hash.bucket(&self.key) < percent,
+            percent => self.key_hash.finish(&context.id_hash) % 100 < u32::from(percent),
         };
         if in_rollout {
             Evaluation::new(true, Reason::Rollout)
@@ -179,7 +303,8 @@ impl CompiledFlag {
 
 #[derive(Clone, Debug)]
 struct CompiledCondition {
-    field: Field,
+    /// Index into the set's `fields`.
+    field: usize,
     test: Test,
 }
 
@@ -194,7 +319,7 @@ enum Test {
 }
 
 impl CompiledCondition {
-    fn new(condition: &Condition) -> Self {
+    fn new(condition: &Condition, field: usize) -> Self {
         let test = match condition.operator() {
             Operator::Eq(value) => Test::Eq(value.clone()),
             Operator::Neq(value) => Test::Neq(value.clone()),
@@ -203,18 +328,15 @@ impl CompiledCondition {
             Operator::StartsWith(prefix) => Test::StartsWith(prefix.clone()),
             Operator::EndsWith(suffix) => Test::EndsWith(suffix.clone()),
         };
-        Self {
-            field: condition.field().clone(),
-            test,
-        }
+        Self { field, test }
     }
+}
 
-    /// Fails closed on a missing, null, list or map field, like [`crate::evaluate`].
-    fn holds(&self, user: &User) -> bool {
-        let Some(value) = user.lookup(&self.field) else {
-            return false;
-        };
-        match &self.test {
+impl Test {
+    /// Whether a present scalar passes; a missing, null, list or map field never gets here, which is how
+    /// every operator fails closed, like [`crate::evaluate`].
+    fn holds(&self, value: FieldValue<'_>) -> bool {
+        match self {
             Test::Eq(expected) => value.equals(expected),
             Test::Neq(expected) => !value.equals(expected),
             Test::In(set) => set.contains(value),
@@ -227,6 +349,11 @@ impl CompiledCondition {
             }
         }
     }
+}
+
+/// The order of an `in` set's strings: most probes of a set end on a length compare, not a `memcmp`.
+fn by_length_then_bytes(a: &str, b: &str) -> core::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 /// An `in` list split by type: strings sorted for binary search, numbers (compared by value, so not
@@ -250,7 +377,8 @@ impl ScalarSet {
                 Scalar::Bool(false) => set.has_false = true,
             }
         }
-        set.strings.sort_unstable();
+        set.strings
+            .sort_unstable_by(|a, b| by_length_then_bytes(a, b));
         set.strings.dedup();
         set
     }
@@ -259,7 +387,7 @@ impl ScalarSet {
         match value {
             FieldValue::Str(s) => self
                 .strings
-                .binary_search_by(|candidate| candidate.as_str().cmp(s))
+                .binary_search_by(|candidate| by_length_then_bytes(candidate, s))
                 .is_ok(),
             FieldValue::Num(n) => self.numbers.contains(&n),
             FieldValue::Bool(b) => {
