@@ -6,8 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { Miniflare } from 'miniflare';
+
 import {
-  admin, originRevision, postEvaluate, replaceFlags, sleep, startEdge, startOrigin, waitForEdgeRevision,
+  ROOT, EDGE_TOKEN, admin, originRevision, postEvaluate, replaceFlags, sleep, startEdge, startOrigin, waitForEdgeRevision,
 } from './harness.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -43,12 +45,32 @@ const USER = {
   attributes: { plan: 'free', org: { tier: 3 } },
 };
 
-function wrk(url, body, connections) {
+/**
+ * The built worker in workerd through Miniflare's own server: the figure without wrangler dev's
+ * proxy in front (the tests use wrangler dev; its extra hop is measured once for comparison).
+ */
+async function startMiniflare(originUrl) {
+  const dir = join(ROOT, 'build', 'edge-worker');
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, 'index.js'),
+    modulesRoot: dir,
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2026-04-20',
+    bindings: { ORIGIN_URL: originUrl, SNAPSHOT_TTL_SECONDS: '10', EDGE_TOKEN },
+    host: '127.0.0.1',
+    port: 0,
+  });
+  const url = String(await mf.ready).replace(/\/$/, '');
+  return { url, stop: () => mf.dispose() };
+}
+
+function wrk(url, body, connections, path = '/api/evaluate') {
   const dir = mkdtempSync(join(tmpdir(), 'pennon-bench-'));
   const script = join(dir, 'post.lua');
   writeFileSync(script, [
-    'wrk.method = "POST"',
-    `wrk.body = ${JSON.stringify(body)}`,
+    `wrk.method = "${body === null ? 'GET' : 'POST'}"`,
+    body === null ? '' : `wrk.body = ${JSON.stringify(body)}`,
     'wrk.headers["content-type"] = "application/json"',
     // Any non-200 is counted so that a broken run cannot pass for a fast one.
     'local bad = 0',
@@ -57,7 +79,7 @@ function wrk(url, body, connections) {
   ].join('\n'));
   const out = execFileSync('wrk', [
     '-t', connections > 1 ? '2' : '1', '-c', String(connections), '-d', `${SECONDS}s`,
-    '--latency', '-s', script, `${url}/api/evaluate`,
+    '--latency', '-s', script, `${url}${path}`,
   ], { encoding: 'utf8' });
   const pct = (p) => out.match(new RegExp(`^\\s+${p}%\\s+(\\S+)`, 'm'))?.[1];
   const rps = out.match(/Requests\/sec:\s+(\S+)/)?.[1];
@@ -68,7 +90,8 @@ function wrk(url, body, connections) {
 async function main() {
   const origin = await startOrigin();
   // The default TTL (10 s) for both figures: the warm path never waits on the origin within it.
-  const edge = await startEdge({ originUrl: origin.url, ttlSeconds: 10 });
+  const edge = await startMiniflare(origin.url);
+  const viaWrangler = await startEdge({ originUrl: origin.url, ttlSeconds: 10 });
   try {
     const revision = await replaceFlags(origin.url, 'prod', hundredFlags());
     await waitForEdgeRevision(edge.url, 'prod', revision);
@@ -84,6 +107,14 @@ async function main() {
         console.log(`edge  c=${connections} run ${run}: p50 ${r.p50}  p90 ${r.p90}  p99 ${r.p99}  ${r.rps} req/s  non-2xx ${r.errors}`);
       }
     }
+    // The same chain (wrangler's dev proxy -> workerd) without evaluation: what the 100 flags cost.
+    for (let run = 1; run <= RUNS; run++) {
+      const h = wrk(edge.url, null, 1, '/health');
+      console.log(`edge  GET /health baseline c=1 run ${run}: p50 ${h.p50}  p90 ${h.p90}  p99 ${h.p99}  ${h.rps} req/s`);
+    }
+    await postEvaluate(viaWrangler.url, request);
+    const w = wrk(viaWrangler.url, body, 1);
+    console.log(`through wrangler dev's proxy c=1: p50 ${w.p50}  p90 ${w.p90}  p99 ${w.p99}  ${w.rps} req/s  non-2xx ${w.errors}`);
     const o = wrk(origin.url, body, 1);
     console.log(`origin (debug build) c=1 for comparison: p50 ${o.p50}  p99 ${o.p99}  ${o.rps} req/s`);
 
@@ -111,6 +142,7 @@ async function main() {
     console.log(`write -> edge serving it (TTL 10 s, ${WRITES} writes): min ${fmt(waits[0])}, median ${fmt(waits[Math.floor(waits.length / 2)])}, max ${fmt(waits.at(-1))}`);
   } finally {
     await edge.stop();
+    await viaWrangler.stop();
     await origin.stop();
   }
 }

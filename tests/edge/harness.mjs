@@ -133,11 +133,20 @@ async function startEdgeProcess(dir, port) {
 
 /** POST /api/evaluate with a raw body; resolves to { status, headers, text }. */
 export async function postEvaluate(baseUrl, body) {
-  const res = await fetch(`${baseUrl}/api/evaluate`, {
+  const send = () => fetch(`${baseUrl}/api/evaluate`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+  let res;
+  try {
+    res = await send();
+  } catch (err) {
+    // A kept-alive connection that the server closed while idle: undici retries only idempotent
+    // requests by itself. Anything else (a refused connection, a second failure) is thrown.
+    if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+    res = await send();
+  }
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
