@@ -25,6 +25,8 @@ pub async fn evaluate_flags(
         Some(keys) => set.compiled.evaluate_keys(&request.user, keys),
         None => set.compiled.evaluate_all(&request.user),
     };
-    let json = serde_json::to_vec(&EvaluateResponse { results }).map_err(ApiError::internal)?;
+    // Sized up front: an entry is ~60 bytes, and growing a 6 KB buffer by doubling shows in profiles.
+    let mut json = Vec::with_capacity(16 + 64 * results.len());
+    serde_json::to_writer(&mut json, &EvaluateResponse { results }).map_err(ApiError::internal)?;
     Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
 }

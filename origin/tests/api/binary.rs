@@ -205,3 +205,50 @@ fn bad_configuration_exits_with_a_message() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn an_in_memory_sqlite_database_works() {
+    let dir = temp_db();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_origin"));
+    command
+        .env_clear()
+        .env("PORT", "0")
+        .env("ADMIN_TOKEN", "t")
+        .env("DATABASE_URL", "sqlite::memory:")
+        .current_dir(dir.parent().unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let base = line.trim_end().rsplit(' ').next().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let reply = client
+        .post(format!("{base}/api/admin/flags"))
+        .header("x-admin-token", "t")
+        .body(
+            json!({"key": "k", "environment": "dev", "enabled": true, "rolloutPercentage": 100})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 201);
+    let body = client
+        .post(format!("{base}/api/evaluate"))
+        .body(json!({"environment": "dev", "user": {"id": "u"}}).to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        r#"{"results":[{"flagKey":"k","enabled":true,"reason":"ROLLOUT"}]}"#
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
