@@ -116,10 +116,11 @@ describe('edge against a real origin', () => {
       fromEdge = await postEvaluate(edge.url, request);
       if (fromEdge.text === fromOrigin.text) break;
       await sleep(25);
-    } while (performance.now() - written < TTL_SECONDS * 1000 + 3000);
+    } while (performance.now() - written < TTL_SECONDS * 1000 + 5000);
     const elapsed = performance.now() - written;
     assert.equal(fromEdge.text, fromOrigin.text, 'the edge never served the change');
-    assert.ok(elapsed <= TTL_SECONDS * 1000 + 1500, `served after ${elapsed.toFixed(0)} ms, TTL ${TTL_SECONDS} s`);
+    // At most one TTL plus a revalidation round trip (and slack for a loaded machine).
+    assert.ok(elapsed <= TTL_SECONDS * 1000 + 2500, `served after ${elapsed.toFixed(0)} ms, TTL ${TTL_SECONDS} s`);
   });
 
   test('origin stopped: the last snapshot keeps serving, marked stale; a fresh isolate answers 503', async () => {
