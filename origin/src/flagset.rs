@@ -104,13 +104,28 @@ impl FlagSets {
         }
     }
 
+    /// The in-process copy whatever its age; `None` once a write invalidated it.
+    fn aged(&self, slot: &Slot) -> Option<Arc<LoadedFlagSet>> {
+        let local = slot.local.read().unwrap_or_else(|e| e.into_inner());
+        local.1.as_ref().map(|l| Arc::clone(&l.set))
+    }
+
     /// The environment's flag set: in-process, else the shared cache, else the store.
     pub async fn get(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
         let slot = self.slot(environment);
         if let Some(set) = self.fresh(slot) {
             return Ok(set);
         }
-        let _reloading = slot.reload.lock().await;
+        // While one request revalidates an aged copy, the others keep serving it rather than queue
+        // behind a Redis round trip: an aged copy was not invalidated, so no write on this origin is
+        // missing from it. Without a copy (cold, or just invalidated) they wait and share the load.
+        let _reloading = match slot.reload.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => match self.aged(slot) {
+                Some(set) => return Ok(set),
+                None => slot.reload.lock().await,
+            },
+        };
         if let Some(set) = self.fresh(slot) {
             return Ok(set);
         }
@@ -171,6 +186,8 @@ impl FlagSets {
         }
         match previous {
             Some(prev) if prev.revision == snapshot.revision => Some(Arc::clone(prev)),
+            // Older than what this origin already saw: a late refill; the store has the truth.
+            Some(prev) if prev.revision > snapshot.revision => None,
             _ => match LoadedFlagSet::from_snapshot(&snapshot, Bytes::from(json)) {
                 Ok(set) => Some(Arc::new(set)),
                 Err(err) => {
@@ -226,5 +243,203 @@ impl FlagSets {
             .unwrap_or_else(|e| e.into_inner());
         local.0 += 1;
         local.1 = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::MemoryCache;
+    use crate::store::{AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, StoreError};
+    use async_trait::async_trait;
+    use evaluator::{Flag, FlagKey, RolloutPercentage};
+    use std::sync::atomic::AtomicBool;
+    use uuid::Uuid;
+
+    /// A store that serves one environment's flags at a revision the test sets, counts its loads,
+    /// and can hold a load until released.
+    #[derive(Debug, Default)]
+    struct FakeStore {
+        revision: AtomicU64,
+        enabled: AtomicBool,
+        loads: AtomicU64,
+        gate: tokio::sync::Notify,
+        hold: AtomicBool,
+    }
+
+    impl FakeStore {
+        fn set(&self, revision: u64, enabled: bool) {
+            self.revision.store(revision, Ordering::SeqCst);
+            self.enabled.store(enabled, Ordering::SeqCst);
+        }
+    }
+
+    fn unused() -> StoreError {
+        StoreError::Corrupt("not used by these tests".into())
+    }
+
+    #[async_trait]
+    impl FlagStore for FakeStore {
+        fn kind(&self) -> &'static str {
+            "fake"
+        }
+        async fn ping(&self) -> Result<(), StoreError> {
+            Ok(())
+        }
+        async fn load_snapshot(&self, environment: Environment) -> Result<Snapshot, StoreError> {
+            self.loads.fetch_add(1, Ordering::SeqCst);
+            // Read before waiting: a load that started before a write returns the old state.
+            let revision = self.revision.load(Ordering::SeqCst);
+            let mut flag = Flag::new(FlagKey::parse("k").unwrap());
+            flag.enabled = self.enabled.load(Ordering::SeqCst);
+            flag.rollout_percentage = RolloutPercentage::new(100).unwrap();
+            flag.environment = Some(environment);
+            if self.hold.load(Ordering::SeqCst) {
+                self.gate.notified().await;
+            }
+            Ok(Snapshot {
+                environment,
+                revision,
+                flags: vec![flag],
+            })
+        }
+        async fn list_flags(&self, _: &FlagFilter) -> Result<Vec<Flag>, StoreError> {
+            Err(unused())
+        }
+        async fn get_flag(&self, _: Uuid) -> Result<Flag, StoreError> {
+            Err(unused())
+        }
+        async fn create_flag(&self, _: NewFlag, _: &str) -> Result<Flag, StoreError> {
+            Err(unused())
+        }
+        async fn update_flag(
+            &self,
+            _: Uuid,
+            _: FlagPatch,
+            _: Option<u64>,
+            _: &str,
+        ) -> Result<Flag, StoreError> {
+            Err(unused())
+        }
+        async fn delete_flag(&self, _: Uuid, _: &str) -> Result<Flag, StoreError> {
+            Err(unused())
+        }
+        async fn kill_switch(&self, _: &FlagKey, _: &str) -> Result<Vec<Flag>, StoreError> {
+            Err(unused())
+        }
+        async fn audit(&self, _: &AuditQuery) -> Result<AuditPage, StoreError> {
+            Err(unused())
+        }
+    }
+
+    fn sets(store: &Arc<FakeStore>, cache: &Arc<MemoryCache>) -> Arc<FlagSets> {
+        Arc::new(FlagSets::new(
+            Arc::clone(store) as Arc<dyn FlagStore>,
+            Arc::clone(cache) as Arc<dyn FlagCache>,
+            Duration::from_secs(60),
+        ))
+    }
+
+    fn enabled(set: &LoadedFlagSet) -> bool {
+        set.compiled
+            .evaluate_flag("k", &evaluator::User::new("u"))
+            .map(|e| e.enabled)
+            .unwrap_or(false)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_cold_reads_share_one_load() {
+        let store = Arc::new(FakeStore::default());
+        store.set(1, true);
+        let sets = sets(&store, &Arc::new(MemoryCache::new()));
+        let tasks: Vec<_> = (0..32)
+            .map(|_| {
+                let sets = Arc::clone(&sets);
+                tokio::spawn(async move { sets.get(Environment::Prod).await.map(|s| s.revision) })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), 1);
+        }
+        assert_eq!(store.loads.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_load_overtaken_by_a_write_fills_no_cache() {
+        let store = Arc::new(FakeStore::default());
+        let cache = Arc::new(MemoryCache::new());
+        store.set(1, true);
+        store.hold.store(true, Ordering::SeqCst);
+        let sets = sets(&store, &cache);
+        let reader = {
+            let sets = Arc::clone(&sets);
+            tokio::spawn(async move { sets.get(Environment::Prod).await })
+        };
+        // Let the reader read revision 1, then commit "a write" and invalidate before it finishes.
+        while store.loads.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        store.set(2, false);
+        sets.invalidate(Environment::Prod).await;
+        store.hold.store(false, Ordering::SeqCst);
+        store.gate.notify_one();
+        let old = reader.await.unwrap().unwrap();
+        assert_eq!(
+            old.revision, 1,
+            "the in-flight reader answers with what it read"
+        );
+        assert_eq!(
+            cache.get(Environment::Prod).await.unwrap(),
+            None,
+            "but caches nothing"
+        );
+        let next = sets.get(Environment::Prod).await.unwrap();
+        assert_eq!(next.revision, 2);
+        assert!(!enabled(&next));
+    }
+
+    #[tokio::test]
+    async fn a_cached_set_older_than_the_local_one_is_not_taken() {
+        let store = Arc::new(FakeStore::default());
+        let cache = Arc::new(MemoryCache::new());
+        store.set(5, true);
+        let sets = FlagSets {
+            revalidate: Duration::ZERO,
+            ..Arc::try_unwrap(sets(&store, &cache)).unwrap()
+        };
+        assert_eq!(sets.get(Environment::Prod).await.unwrap().revision, 5);
+        // A late refill puts revision 4 back into the shared cache.
+        let old = Snapshot {
+            environment: Environment::Prod,
+            revision: 4,
+            flags: vec![],
+        };
+        let json = serde_json::to_string(&old).unwrap();
+        cache
+            .put(Environment::Prod, &json, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let set = sets.get(Environment::Prod).await.unwrap();
+        assert_eq!(set.revision, 5, "the store, not the stale cache");
+        assert_eq!(store.loads.load(Ordering::SeqCst), 2);
+        let cached: Snapshot =
+            serde_json::from_str(&cache.get(Environment::Prod).await.unwrap().unwrap()).unwrap();
+        assert_eq!(cached.revision, 5, "and the cache is repaired");
+    }
+
+    #[tokio::test]
+    async fn warm_reads_do_not_touch_the_store_and_writes_are_seen_at_once() {
+        let store = Arc::new(FakeStore::default());
+        let cache = Arc::new(MemoryCache::new());
+        store.set(1, true);
+        let sets = sets(&store, &cache);
+        for _ in 0..100 {
+            assert!(enabled(&sets.get(Environment::Prod).await.unwrap()));
+        }
+        assert_eq!(store.loads.load(Ordering::SeqCst), 1);
+        store.set(2, false);
+        sets.invalidate(Environment::Prod).await;
+        assert!(!enabled(&sets.get(Environment::Prod).await.unwrap()));
+        assert_eq!(sets.store_loads(), 2);
     }
 }
