@@ -2,8 +2,13 @@
 // over 100 flags for one user, the same flags and user as the native criterion bench
 // `evaluate_all/flags/100` (evaluator/benches/evaluate.rs), so the ratio is the cost of the boundary.
 //
-//   node tests/npm/bench.mjs [runs=7] [seconds per run=1]
-import { Evaluator } from '../../dist/npm/node.js';
+//   node tests/npm/bench.mjs [runs=7] [seconds per run=1]     (PENNON_NPM_DIR: another build's directory)
+import { pathToFileURL } from 'node:url';
+
+const packageDir = process.env.PENNON_NPM_DIR
+  ? pathToFileURL(`${process.env.PENNON_NPM_DIR}/`)
+  : new URL('../../dist/npm/', import.meta.url);
+const { Evaluator } = await import(new URL('node.js', packageDir).href);
 
 const runs = Number(process.argv[2] ?? 7);
 const seconds = Number(process.argv[3] ?? 1);
