@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 
 import {
-  ROOT, EDGE_TOKEN, admin, originRevision, postEvaluate, replaceFlags, sleep, startEdge, startOrigin, waitForEdgeRevision,
+  EDGE_TOKEN, admin, originRevision, postEvaluate, replaceFlags, sleep, startEdge, startOrigin, waitForEdgeRevision, workerDir,
 } from './harness.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -50,7 +50,7 @@ const USER = {
  * proxy in front (the tests use wrangler dev; its extra hop is measured once for comparison).
  */
 async function startMiniflare(originUrl) {
-  const dir = join(ROOT, 'build', 'edge-worker');
+  const dir = workerDir();
   const mf = new Miniflare({
     modules: true,
     scriptPath: join(dir, 'index.js'),

@@ -2,7 +2,7 @@
 // temporary SQLite file), the built worker under `wrangler dev` (workerd), and a scripted fake origin
 // for the cache behaviours that need counting or slowness. Everything listens on 127.0.0.1 only.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,7 +14,21 @@ export const EDGE_TOKEN = 'edge-test-edge-token';
 const TARGET_DIR = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target');
 export const ORIGIN_BIN = process.env.ORIGIN_BIN ?? join(TARGET_DIR, 'debug', 'origin');
 const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-const WORKER_MAIN = join(ROOT, 'build', 'edge-worker', 'index.js');
+const BUILD_DIR = join(ROOT, 'build', 'edge-worker');
+
+let workerCopy;
+/**
+ * A private copy of the built worker, made once per test process: wrangler dev reloads when its
+ * `main` changes, and another run of scripts/build-edge-worker (a concurrent suite) rewrites
+ * build/edge-worker, which would restart the isolates under test mid-request.
+ */
+export function workerDir() {
+  if (!workerCopy) {
+    workerCopy = mkdtempSync(join(tmpdir(), 'pennon-edge-build-'));
+    cpSync(BUILD_DIR, workerCopy, { recursive: true });
+  }
+  return workerCopy;
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -93,7 +107,7 @@ export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TO
   const port = await freePort();
   writeFileSync(join(dir, 'wrangler.toml'), [
     'name = "pennon-edge-test"',
-    `main = ${JSON.stringify(WORKER_MAIN)}`,
+    `main = ${JSON.stringify(join(workerDir(), 'index.js'))}`,
     'compatibility_date = "2026-04-20"',
     '[vars]',
     `ORIGIN_URL = ${JSON.stringify(originUrl)}`,
