@@ -2,8 +2,8 @@
 //! behind the npm package `@pennon/evaluator`.
 //!
 //! Values cross the boundary as JSON-shaped JavaScript values. Every rule of the flag model, and every
-//! error message, is the evaluator's own; this crate only moves values in and out (see [`input`] and
-//! [`output`]) and turns a [`ValidationError`](evaluator::ValidationError) into a thrown `Error` whose
+//! error message, is the evaluator's own; this crate only moves values in and out (modules `input` and
+//! `output`) and turns a [`ValidationError`](evaluator::ValidationError) into a thrown `Error` whose
 //! message names the field.
 #![cfg_attr(
     not(test),
