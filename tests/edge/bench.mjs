@@ -2,14 +2,13 @@
 // loopback, measured with wrk, and the time from an admin write to the edge serving it at the
 // default TTL. Run: scripts/bench-edge (builds first). Loopback only; every loop is bounded.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Miniflare } from 'miniflare';
 
 import {
-  EDGE_TOKEN, admin, originRevision, postEvaluate, replaceFlags, sleep, startEdge, startOrigin, waitForEdgeRevision, workerDir,
+  EDGE_TOKEN, admin, originRevision, postEvaluate, replaceFlags, sleep, startEdge, startOrigin, tempDir, waitForEdgeRevision, workerDir,
 } from './harness.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -66,7 +65,7 @@ async function startMiniflare(originUrl) {
 }
 
 function wrk(url, body, connections, path = '/api/evaluate') {
-  const dir = mkdtempSync(join(tmpdir(), 'pennon-bench-'));
+  const dir = tempDir('pennon-bench-');
   const script = join(dir, 'post.lua');
   writeFileSync(script, [
     `wrk.method = "${body === null ? 'GET' : 'POST'}"`,

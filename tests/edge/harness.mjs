@@ -2,7 +2,7 @@
 // temporary SQLite file), the built worker under `wrangler dev` (workerd), and a scripted fake origin
 // for the cache behaviours that need counting or slowness. Everything listens on 127.0.0.1 only.
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,13 +24,30 @@ let workerCopy;
  */
 export function workerDir() {
   if (!workerCopy) {
-    workerCopy = mkdtempSync(join(tmpdir(), 'pennon-edge-build-'));
+    workerCopy = tempDir('pennon-edge-build-');
     cpSync(BUILD_DIR, workerCopy, { recursive: true });
   }
   return workerCopy;
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Whatever a run leaves behind is removed when it ends, even when a test failed half-way: the
+// process groups it started (origin, wrangler + workerd) and its temporary directories.
+const liveGroups = new Set();
+const tempDirs = [];
+process.on('exit', () => {
+  for (const pid of liveGroups) {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
 
 /** A port that is free now (the OS picks it; the socket is closed before use). */
 export async function freePort() {
@@ -51,6 +68,7 @@ function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
   });
   let output = '';
   let exited = false;
+  liveGroups.add(child.pid);
   const exitPromise = new Promise((r) => child.on('exit', () => { exited = true; r(); }));
   const stop = async () => {
     if (exited) return;
@@ -58,6 +76,7 @@ function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
     const timer = setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, 3000);
     await exitPromise;
     clearTimeout(timer);
+    liveGroups.delete(child.pid);
   };
   const started = new Promise((resolveStart, reject) => {
     const timer = setTimeout(() => {
@@ -80,7 +99,7 @@ function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
 
 /** The real origin on a fresh SQLite file; resolves to { url, stop, dir }. */
 export async function startOrigin() {
-  const dir = mkdtempSync(join(tmpdir(), 'pennon-edge-origin-'));
+  const dir = tempDir('pennon-edge-origin-');
   const proc = startProcess('origin', ORIGIN_BIN, [], {
     cwd: dir,
     env: {
@@ -103,7 +122,7 @@ export async function startOrigin() {
  * build once), EDGE_TOKEN through .dev.vars as a local secret. Every start is a fresh isolate.
  */
 export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TOKEN }) {
-  const dir = mkdtempSync(join(tmpdir(), 'pennon-edge-wrangler-'));
+  const dir = tempDir('pennon-edge-wrangler-');
   const port = await freePort();
   writeFileSync(join(dir, 'wrangler.toml'), [
     'name = "pennon-edge-test"',
