@@ -256,12 +256,11 @@ impl Reply {
 }
 
 /// A request under construction; `admin()` adds the admin token.
-pub struct Call<'a> {
-    app: &'a TestApp,
+pub struct Call {
     builder: reqwest::RequestBuilder,
 }
 
-impl Call<'_> {
+impl Call {
     pub fn admin(self) -> Self {
         self.header("x-admin-token", ADMIN_TOKEN)
     }
@@ -288,7 +287,6 @@ impl Call<'_> {
     }
 
     pub async fn send(self) -> Reply {
-        let _ = self.app;
         let response = self
             .builder
             .send()
@@ -321,26 +319,25 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("cannot drop {name}: {e}"));
     }
 
-    pub fn call(&self, method: Method, path: &str) -> Call<'_> {
+    pub fn call(&self, method: Method, path: &str) -> Call {
         Call {
-            app: self,
             builder: self.client.request(method, format!("{}{path}", self.base)),
         }
     }
 
-    pub fn get(&self, path: &str) -> Call<'_> {
+    pub fn get(&self, path: &str) -> Call {
         self.call(Method::GET, path)
     }
 
-    pub fn post(&self, path: &str) -> Call<'_> {
+    pub fn post(&self, path: &str) -> Call {
         self.call(Method::POST, path)
     }
 
-    pub fn put(&self, path: &str) -> Call<'_> {
+    pub fn put(&self, path: &str) -> Call {
         self.call(Method::PUT, path)
     }
 
-    pub fn delete(&self, path: &str) -> Call<'_> {
+    pub fn delete(&self, path: &str) -> Call {
         self.call(Method::DELETE, path)
     }
 
