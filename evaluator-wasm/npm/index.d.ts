@@ -42,7 +42,7 @@ export interface ConditionGroup {
 /** Rules are alternatives: the first that matches enables the flag. */
 export type Rule = Condition | ConditionGroup;
 
-/** A flag as the origin's admin API and snapshot return it. */
+/** A flag as the origin's admin API and snapshot return it; only `key` is needed to evaluate. */
 export interface Flag {
   /** UUID assigned by the origin; not needed to evaluate. */
   id?: string;
@@ -50,12 +50,12 @@ export interface Flag {
   key: string;
   environment?: Environment;
   description?: string;
-  /** The kill switch: `false` overrides everything. */
-  enabled: boolean;
-  /** Integer from 0 to 100. */
-  rolloutPercentage: number;
-  /** At most 100, checked in order. */
-  rules: readonly Rule[];
+  /** The kill switch: `false` overrides everything. Default `false`. */
+  enabled?: boolean;
+  /** Integer from 0 to 100. Default 0. */
+  rolloutPercentage?: number;
+  /** At most 100, checked in order. Default none. */
+  rules?: readonly Rule[];
   version?: number;
   createdAt?: string;
   updatedAt?: string;

@@ -18,7 +18,7 @@ const evaluator = new Evaluator(snapshot);
 const some: Result[] = evaluator.evaluate(user, ['new_checkout_flow', 'missing']);
 const reason: Reason = evaluator.evaluateFlag('new_checkout_flow', user).reason;
 const enabled: boolean = one.enabled && all.length > 0 && some.length > 0 && reason !== 'FLAG_NOT_FOUND';
-const size: number = new Evaluator([flag]).size;
+const size: number = new Evaluator([flag, { key: 'minimal' }]).size;
 evaluator.free();
 
 // @ts-expect-error rolloutPercentage is a number
@@ -31,6 +31,8 @@ const badIn: Rule = { field: 'id', operator: 'in', value: [] };
 const badPrefix: Rule = { field: 'email', operator: 'starts_with', value: 5 };
 // @ts-expect-error unknown field
 const badField: Rule = { field: 'name', operator: 'eq', value: 'x' };
+// @ts-expect-error a flag needs a key
+const noKey: Flag = { enabled: true };
 // @ts-expect-error a user needs an id
 const noId: User = { email: 'a@b.c' };
 // @ts-expect-error unknown environment
@@ -40,4 +42,4 @@ const notString: string = evaluate(flag, user);
 // @ts-expect-error reasons are a closed set
 const badReason: Reason = 'MAYBE';
 
-export { enabled, size, badPercent, badOperator, badIn, badPrefix, badField, noId, badSnapshot, notString, badReason };
+export { enabled, size, noKey, badPercent, badOperator, badIn, badPrefix, badField, noId, badSnapshot, notString, badReason };
