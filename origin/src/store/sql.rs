@@ -180,6 +180,21 @@ macro_rules! impl_flag_store {
                 Ok(())
             }
 
+            /// The flag with `id`, its row locked for the rest of `tx` (PostgreSQL; SQLite's single
+            /// writer needs no lock).
+            async fn lock_flag(
+                &self,
+                tx: &mut sqlx::Transaction<'_, $db>,
+                id: Uuid,
+            ) -> Result<Flag, StoreError> {
+                let row = sqlx::query(&self.queries.flag_by_id_for_update)
+                    .bind(id.to_string())
+                    .fetch_optional(&mut **tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                Self::flag_row(&row)?.into_flag()
+            }
+
             /// Writes `after` over the row that holds `before`, if that row is still at `before`'s
             /// version; `Conflict` otherwise.
             async fn store_update(
@@ -307,12 +322,7 @@ macro_rules! impl_flag_store {
                 actor: &str,
             ) -> Result<Flag, StoreError> {
                 let mut tx = self.write.begin().await?;
-                let row = sqlx::query(&self.queries.flag_by_id_for_update)
-                    .bind(id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                let before = Self::flag_row(&row)?.into_flag()?;
+                let before = self.lock_flag(&mut tx, id).await?;
                 let current = before.version.unwrap_or(0);
                 if let Some(expected) = if_match.filter(|v| *v != current) {
                     return Err(StoreError::Conflict(format!(
@@ -333,12 +343,7 @@ macro_rules! impl_flag_store {
 
             async fn delete_flag(&self, id: Uuid, actor: &str) -> Result<Flag, StoreError> {
                 let mut tx = self.write.begin().await?;
-                let row = sqlx::query(&self.queries.flag_by_id_for_update)
-                    .bind(id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                let before = Self::flag_row(&row)?.into_flag()?;
+                let before = self.lock_flag(&mut tx, id).await?;
                 let done = sqlx::query(&self.queries.delete_flag)
                     .bind(id.to_string())
                     .bind(version_i64(before.version))

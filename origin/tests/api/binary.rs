@@ -88,6 +88,11 @@ impl Running {
     }
 }
 
+async fn json_of(response: reqwest::Response) -> Value {
+    let text = response.text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
 fn temp_db() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("pennon-bin-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -103,12 +108,9 @@ async fn prints_one_line_generates_a_token_and_stops_on_sigterm() {
         .get(format!("{}/health", running.base))
         .send()
         .await
+        .map(json_of)
         .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .parse::<Value>()
-        .unwrap();
+        .await;
     assert_eq!(health["status"], "ok");
     // An admin call without the (unknown, generated) token is refused.
     let status = client
@@ -148,12 +150,9 @@ async fn seed_demo_fills_an_empty_store_once() {
         )
         .send()
         .await
+        .map(json_of)
         .unwrap()
-        .text()
-        .await
-        .unwrap()
-        .parse::<Value>()
-        .unwrap();
+        .await;
     let keys: Vec<_> = body["results"]
         .as_array()
         .unwrap()
@@ -169,12 +168,9 @@ async fn seed_demo_fills_an_empty_store_once() {
                 .header("x-admin-token", "t")
                 .send()
                 .await
+                .map(json_of)
                 .unwrap()
-                .text()
-                .await
-                .unwrap()
-                .parse::<Value>()
-                .unwrap();
+                .await;
             v["flags"].as_array().unwrap().len()
         }
     };
