@@ -30,7 +30,8 @@ pub enum Plan {
     Serve,
     /// This request fetches for everyone; `etag` is sent as `If-None-Match` when there is one.
     Lead { ticket: u64, etag: Option<String> },
-    /// Another request is fetching; wait until `ticket` is settled, then serve what is cached.
+    /// Another request is fetching for a cold slot; wait until `ticket` is settled, then serve
+    /// what is cached (if anything).
     Wait { ticket: u64 },
 }
 
@@ -121,8 +122,14 @@ impl<T> SnapshotCache<T> {
         }
         if let Some(in_flight) = &slot.in_flight {
             if now_ms.saturating_sub(in_flight.started_at_ms) < limit_ms {
-                return Plan::Wait {
-                    ticket: in_flight.ticket,
+                // Only the request that revalidates waits on the origin; the others answer from
+                // the snapshot in hand (at most one round trip older). A cold slot has none: wait.
+                return if slot.cached.is_some() {
+                    Plan::Serve
+                } else {
+                    Plan::Wait {
+                        ticket: in_flight.ticket,
+                    }
                 };
             }
         }
@@ -262,6 +269,18 @@ mod tests {
         let cached = cache.get(PROD).expect("kept");
         assert_eq!((*cached.value, cached.checked_at_ms), ("a", TTL + 3));
         assert_eq!(cache.plan(PROD, TTL + 4), Plan::Serve);
+    }
+
+    #[test]
+    fn while_one_request_revalidates_the_others_serve_the_snapshot_in_hand() {
+        let mut cache = SnapshotCache::new(TTL, LIMIT);
+        let (ticket, _) = lead(&mut cache, 0);
+        cache.finish(PROD, ticket, fresh("a", 1), 0);
+        let (ticket, _) = lead(&mut cache, TTL);
+        assert_eq!(cache.plan(PROD, TTL + 1), Plan::Serve);
+        assert_eq!(*cache.get(PROD).expect("kept").value, "a");
+        cache.finish(PROD, ticket, fresh("b", 2), TTL + 5);
+        assert_eq!(*cache.get(PROD).expect("replaced").value, "b");
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub async fn snapshot_for(environment: Environment, config: &Config) -> Option<S
     })
 }
 
-/// Waits for another request's fetch by polling the cache on this request's own timer, rather than
+/// Waits for another request's fetch of a cold slot by polling the cache on this request's own timer, rather than
 /// awaiting the leader's future: in workerd, I/O objects (the origin's response and its body) belong
 /// to the request that created them and must not be touched from another one.
 async fn wait_until_settled(environment: Environment, ticket: u64) {

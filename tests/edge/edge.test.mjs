@@ -207,6 +207,26 @@ describe('edge snapshot cache against a scripted origin', () => {
     assert.equal(res.text, '{"results":[{"flagKey":"always.off","enabled":true,"reason":"ROLLOUT"},{"flagKey":"always.on","enabled":true,"reason":"ROLLOUT"}]}');
   });
 
+  test('while one request revalidates, the others answer at once from the snapshot in hand', async () => {
+    await sleep(TTL_SECONDS * 1000 + 100);
+    fake.state.delayMs = 1000;
+    fake.state.requests.length = 0;
+    const leader = postEvaluate(edge.url, request);
+    await sleep(150);
+    const started = performance.now();
+    const others = await Promise.all(Array.from({ length: 5 }, () => postEvaluate(edge.url, request)));
+    const othersTook = performance.now() - started;
+    const led = await leader;
+    fake.state.delayMs = 0;
+    assert.equal(led.status, 200);
+    for (const o of others) {
+      assert.equal(o.status, 200);
+      assert.equal(o.text, led.text);
+    }
+    assert.ok(othersTook < 700, `the others took ${othersTook.toFixed(0)} ms behind a 1 s revalidation`);
+    assert.equal(fake.state.requests.length, 1, 'snapshot fetches');
+  });
+
   test('a slow origin is given up after the time-out and the last snapshot serves, stale', async () => {
     await sleep(TTL_SECONDS * 1000 + 100);
     fake.state.delayMs = 5000;
