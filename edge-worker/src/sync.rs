@@ -63,9 +63,9 @@ pub async fn snapshot_for(environment: Environment, config: &Config) -> Option<S
     })
 }
 
-/// Waits for another request's fetch of a cold slot by polling the cache on this request's own timer, rather than
-/// awaiting the leader's future: in workerd, I/O objects (the origin's response and its body) belong
-/// to the request that created them and must not be touched from another one.
+/// Waits for another request's fetch of a cold slot by polling the cache on this request's own
+/// timer, rather than awaiting the leader's future: in workerd, I/O objects (the origin's response
+/// and its body) belong to the request that created them and must not be touched from another one.
 async fn wait_until_settled(environment: Environment, ticket: u64) {
     for _ in 0..(IN_FLIGHT_LIMIT_MS / WAIT_TICK_MS) {
         if CACHE.with_borrow(|cache| cache.is_settled(environment, ticket)) {
