@@ -29,7 +29,7 @@ pub enum StartError {
     Seed(#[source] StoreError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
-        addr: SocketAddr,
+        addr: String,
         #[source]
         source: std::io::Error,
     },
@@ -95,13 +95,14 @@ impl App {
             admin_token,
             edge_token: config.edge_token.clone(),
         };
-        let addr = SocketAddr::new(config.host, config.port);
-        let listener = TcpListener::bind(addr)
+        let bind_error = |source| StartError::Bind {
+            addr: format!("{}:{}", config.host, config.port),
+            source,
+        };
+        let listener = TcpListener::bind((config.host.as_str(), config.port))
             .await
-            .map_err(|source| StartError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr, source })?;
+            .map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         Ok(Self {
             listener,
             addr,

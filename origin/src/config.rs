@@ -1,7 +1,6 @@
 //! Typed configuration, read once at start from the environment (and `.env` when present).
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 /// A value that must never reach a log line: `Debug` prints a placeholder.
@@ -50,7 +49,8 @@ impl DatabaseUrl {
 
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub host: IpAddr,
+    /// An IP address or a host name (`localhost`), resolved when binding.
+    pub host: String,
     pub port: u16,
     pub database: DatabaseUrl,
     pub redis_url: Option<Secret>,
@@ -91,11 +91,11 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let host = match get("HOST") {
-            Some(h) => h
-                .trim()
-                .parse()
-                .map_err(|_| ConfigError::new("HOST", "not an IP address"))?,
-            None => IpAddr::from([127, 0, 0, 1]),
+            Some(h) if h.trim().chars().any(char::is_whitespace) => {
+                return Err(ConfigError::new("HOST", "not a host name or IP address"))
+            }
+            Some(h) => h.trim().to_owned(),
+            None => "127.0.0.1".to_owned(),
         };
         let port = match get("PORT") {
             Some(p) => p
@@ -156,7 +156,7 @@ mod tests {
     #[test]
     fn defaults_match_the_contract() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.host.to_string(), "127.0.0.1");
+        assert_eq!(c.host, "127.0.0.1");
         assert_eq!(c.port, 3000);
         assert_eq!(c.database, DatabaseUrl::Sqlite(DEFAULT_SQLITE_URL.into()));
         assert!(c.redis_url.is_none() && c.admin_token.is_none() && c.edge_token.is_none());
@@ -167,7 +167,8 @@ mod tests {
     #[test]
     fn bad_values_name_the_variable() {
         assert_eq!(config(&[("PORT", "x")]).unwrap_err().variable, "PORT");
-        assert_eq!(config(&[("HOST", "nope")]).unwrap_err().variable, "HOST");
+        assert_eq!(config(&[("HOST", "no pe")]).unwrap_err().variable, "HOST");
+        assert_eq!(config(&[("HOST", "localhost")]).unwrap().host, "localhost");
         assert_eq!(
             config(&[("DATABASE_URL", "mysql://x")])
                 .unwrap_err()

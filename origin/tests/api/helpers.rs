@@ -133,7 +133,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         assert_eq!(pong, "PONG");
     }
     let config = Config {
-        host: [127, 0, 0, 1].into(),
+        host: "127.0.0.1".into(),
         port: 0,
         database,
         redis_url: redis_prefix.as_ref().map(|_| Secret::new(redis_url())),
