@@ -104,7 +104,8 @@ async fn redis_entries_expire_after_cache_ttl_seconds_and_refill_from_the_store(
         .await;
     let loads = app.state.flags.store_loads();
     let (_, ttl) = cached(&mut conn, &key).await.expect("filled");
-    assert_eq!(ttl, 1);
+    // Redis rounds the remaining time to whole seconds: 1, or 0 on a slow machine.
+    assert!((0..=1).contains(&ttl), "ttl {ttl}");
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert!(cached(&mut conn, &key).await.is_none(), "expired");
     app.evaluate(json!({"environment": "prod", "user": {"id": "u"}}))
