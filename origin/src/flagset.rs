@@ -48,10 +48,17 @@ struct Local {
 }
 
 #[derive(Debug, Default)]
+struct SlotState {
+    /// The lowest revision this origin may still serve: raised by every write it made, so neither
+    /// a load that started before the write nor a late refill of the shared cache brings an older
+    /// set back.
+    floor: u64,
+    local: Option<Local>,
+}
+
+#[derive(Debug, Default)]
 struct Slot {
-    /// The generation counts invalidations; a load that started before one must not install its
-    /// (possibly older) result after it. Both are changed only under this lock.
-    local: RwLock<(u64, Option<Local>)>,
+    state: RwLock<SlotState>,
     /// One reload at a time per environment: concurrent misses wait and reuse its result.
     reload: tokio::sync::Mutex<()>,
 }
@@ -97,8 +104,8 @@ impl FlagSets {
 
     /// The current in-process copy if it is still within its revalidation window.
     fn fresh(&self, slot: &Slot) -> Option<Arc<LoadedFlagSet>> {
-        let local = slot.local.read().unwrap_or_else(|e| e.into_inner());
-        match &local.1 {
+        let state = slot.state.read().unwrap_or_else(|e| e.into_inner());
+        match &state.local {
             Some(l) if l.checked_at.elapsed() < self.revalidate => Some(Arc::clone(&l.set)),
             _ => None,
         }
@@ -106,8 +113,8 @@ impl FlagSets {
 
     /// The in-process copy whatever its age; `None` once a write invalidated it.
     fn aged(&self, slot: &Slot) -> Option<Arc<LoadedFlagSet>> {
-        let local = slot.local.read().unwrap_or_else(|e| e.into_inner());
-        local.1.as_ref().map(|l| Arc::clone(&l.set))
+        let state = slot.state.read().unwrap_or_else(|e| e.into_inner());
+        state.local.as_ref().map(|l| Arc::clone(&l.set))
     }
 
     /// The environment's flag set: in-process, else the shared cache, else the store.
@@ -129,18 +136,22 @@ impl FlagSets {
         if let Some(set) = self.fresh(slot) {
             return Ok(set);
         }
-        let (generation, previous) = {
-            let local = slot.local.read().unwrap_or_else(|e| e.into_inner());
-            (local.0, local.1.as_ref().map(|l| Arc::clone(&l.set)))
+        let (floor, previous) = {
+            let state = slot.state.read().unwrap_or_else(|e| e.into_inner());
+            (
+                state.floor,
+                state.local.as_ref().map(|l| Arc::clone(&l.set)),
+            )
         };
-        if let Some(set) = self.read_cache(environment, previous.as_ref()).await {
-            self.install(slot, generation, &set);
-            return Ok(set);
+        if let Some(set) = self.read_cache(environment, floor, previous.as_ref()).await {
+            if self.install(slot, &set) {
+                return Ok(set);
+            }
         }
         match self.read_store(environment).await {
             Ok(set) => {
                 // Only a load that no write overtook may fill the caches.
-                if self.install(slot, generation, &set) {
+                if self.install(slot, &set) {
                     let json = String::from_utf8_lossy(&set.snapshot_json);
                     if let Err(err) = self.cache.put(environment, &json, self.ttl).await {
                         tracing::warn!(%err, environment = environment.as_str(), "cache fill failed");
@@ -163,6 +174,7 @@ impl FlagSets {
     async fn read_cache(
         &self,
         environment: Environment,
+        floor: u64,
         previous: Option<&Arc<LoadedFlagSet>>,
     ) -> Option<Arc<LoadedFlagSet>> {
         let json = match self.cache.get(environment).await {
@@ -182,6 +194,10 @@ impl FlagSets {
         };
         if snapshot.environment != environment {
             tracing::warn!("cached flag set is for another environment; reading the store");
+            return None;
+        }
+        if snapshot.revision < floor {
+            // Older than a write this origin made: a refill that lost a race. The store has the truth.
             return None;
         }
         match previous {
@@ -208,41 +224,45 @@ impl FlagSets {
         )?))
     }
 
-    /// Installs `set` as the in-process copy unless an invalidation happened since `generation`.
-    fn install(&self, slot: &Slot, generation: u64, set: &Arc<LoadedFlagSet>) -> bool {
-        let mut local = slot.local.write().unwrap_or_else(|e| e.into_inner());
-        if local.0 != generation {
+    /// Installs `set` as the in-process copy unless a write since raised the floor above it.
+    fn install(&self, slot: &Slot, set: &Arc<LoadedFlagSet>) -> bool {
+        let mut state = slot.state.write().unwrap_or_else(|e| e.into_inner());
+        if set.revision < state.floor {
             return false;
         }
-        local.1 = Some(Local {
+        state.local = Some(Local {
             set: Arc::clone(set),
             checked_at: Instant::now(),
         });
         true
     }
 
-    /// Called after a write to `environment` committed, before it answers.
+    /// Called after a write committed, before it answers, with each environment it changed and the
+    /// revision that environment is at now.
     ///
-    /// The in-process copy is dropped before and after the shared cache: before, so a load that
-    /// read the store ahead of the commit cannot install or publish its result; after, so a copy
-    /// taken from the shared cache in between does not survive.
-    pub async fn invalidate(&self, environment: Environment) {
-        self.drop_local(environment);
-        if let Err(err) = self.cache.invalidate(environment).await {
-            // The in-process copy is gone, but another origin may read the old set until the TTL.
-            tracing::error!(%err, environment = environment.as_str(), "cache invalidation failed");
+    /// The in-process copy is dropped and the floor raised first, so that a load that read the
+    /// store ahead of the commit can neither install nor publish its result; then the shared cache
+    /// entry is deleted; then the in-process copy is dropped again, in case a reader installed the
+    /// old shared entry in between. If Redis cannot be reached, the floor still keeps this origin
+    /// from serving the old set when Redis comes back with it.
+    pub async fn invalidate(&self, revisions: &[(Environment, u64)]) {
+        for &(environment, revision) in revisions {
+            self.drop_local(environment, revision);
+            if let Err(err) = self.cache.invalidate(environment).await {
+                tracing::error!(%err, environment = environment.as_str(), "cache invalidation failed");
+            }
+            self.drop_local(environment, revision);
         }
-        self.drop_local(environment);
     }
 
-    fn drop_local(&self, environment: Environment) {
-        let mut local = self
+    fn drop_local(&self, environment: Environment, revision: u64) {
+        let mut state = self
             .slot(environment)
-            .local
+            .state
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        local.0 += 1;
-        local.1 = None;
+        state.floor = state.floor.max(revision);
+        state.local = None;
     }
 }
 
@@ -250,7 +270,9 @@ impl FlagSets {
 mod tests {
     use super::*;
     use crate::cache::MemoryCache;
-    use crate::store::{AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, StoreError};
+    use crate::store::{
+        AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, StoreError, Written,
+    };
     use async_trait::async_trait;
     use evaluator::{Flag, FlagKey, RolloutPercentage};
     use std::sync::atomic::AtomicBool;
@@ -309,7 +331,7 @@ mod tests {
         async fn get_flag(&self, _: Uuid) -> Result<Flag, StoreError> {
             Err(unused())
         }
-        async fn create_flag(&self, _: NewFlag, _: &str) -> Result<Flag, StoreError> {
+        async fn create_flag(&self, _: NewFlag, _: &str) -> Result<Written<Flag>, StoreError> {
             Err(unused())
         }
         async fn update_flag(
@@ -318,13 +340,17 @@ mod tests {
             _: FlagPatch,
             _: Option<u64>,
             _: &str,
-        ) -> Result<Flag, StoreError> {
+        ) -> Result<Written<Flag>, StoreError> {
             Err(unused())
         }
-        async fn delete_flag(&self, _: Uuid, _: &str) -> Result<Flag, StoreError> {
+        async fn delete_flag(&self, _: Uuid, _: &str) -> Result<Written<Flag>, StoreError> {
             Err(unused())
         }
-        async fn kill_switch(&self, _: &FlagKey, _: &str) -> Result<Vec<Flag>, StoreError> {
+        async fn kill_switch(
+            &self,
+            _: &FlagKey,
+            _: &str,
+        ) -> Result<Written<Vec<Flag>>, StoreError> {
             Err(unused())
         }
         async fn audit(&self, _: &AuditQuery) -> Result<AuditPage, StoreError> {
@@ -380,7 +406,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         store.set(2, false);
-        sets.invalidate(Environment::Prod).await;
+        sets.invalidate(&[(Environment::Prod, 2)]).await;
         store.hold.store(false, Ordering::SeqCst);
         store.gate.notify_one();
         let old = reader.await.unwrap().unwrap();
@@ -428,6 +454,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stale_shared_entry_after_a_write_is_not_served() {
+        let store = Arc::new(FakeStore::default());
+        let cache = Arc::new(MemoryCache::new());
+        store.set(1, true);
+        let sets = sets(&store, &cache);
+        let old = sets.get(Environment::Prod).await.unwrap();
+        store.set(2, false);
+        sets.invalidate(&[(Environment::Prod, 2)]).await;
+        // The old set comes back into the shared cache after the invalidation (a racing refill, or
+        // a Redis that missed the DEL): this origin must not serve it.
+        let json = String::from_utf8(old.snapshot_json.to_vec()).unwrap();
+        cache
+            .put(Environment::Prod, &json, Duration::from_secs(60))
+            .await
+            .unwrap();
+        let set = sets.get(Environment::Prod).await.unwrap();
+        assert_eq!(set.revision, 2);
+        assert!(!enabled(&set));
+    }
+
+    #[tokio::test]
     async fn warm_reads_do_not_touch_the_store_and_writes_are_seen_at_once() {
         let store = Arc::new(FakeStore::default());
         let cache = Arc::new(MemoryCache::new());
@@ -438,7 +485,7 @@ mod tests {
         }
         assert_eq!(store.loads.load(Ordering::SeqCst), 1);
         store.set(2, false);
-        sets.invalidate(Environment::Prod).await;
+        sets.invalidate(&[(Environment::Prod, 2)]).await;
         assert!(!enabled(&sets.get(Environment::Prod).await.unwrap()));
         assert_eq!(sets.store_loads(), 2);
     }

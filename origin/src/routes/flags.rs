@@ -118,10 +118,9 @@ pub async fn create_flag(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let new = new_flag_from_json(&json_object(&body?)?)?;
-    let flag = state.store.create_flag(new, &actor).await?;
-    if let Some(environment) = flag.environment {
-        state.flags.invalidate(environment).await;
-    }
+    let written = state.store.create_flag(new, &actor).await?;
+    state.flags.invalidate(&written.revisions).await;
+    let flag = written.value;
     Ok((StatusCode::CREATED, Json(FlagBody { flag })).into_response())
 }
 
@@ -166,11 +165,11 @@ pub async fn update_flag(
     let id = flag_id(&id)?;
     let expected = if_match(&headers)?;
     let patch = patch_from_json(&json_object(&body?)?)?;
-    let flag = state.store.update_flag(id, patch, expected, &actor).await?;
-    if let Some(environment) = flag.environment {
-        state.flags.invalidate(environment).await;
-    }
-    Ok(Json(FlagBody { flag }))
+    let written = state.store.update_flag(id, patch, expected, &actor).await?;
+    state.flags.invalidate(&written.revisions).await;
+    Ok(Json(FlagBody {
+        flag: written.value,
+    }))
 }
 
 pub async fn delete_flag(
@@ -178,10 +177,8 @@ pub async fn delete_flag(
     Actor(actor): Actor,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let flag = state.store.delete_flag(flag_id(&id)?, &actor).await?;
-    if let Some(environment) = flag.environment {
-        state.flags.invalidate(environment).await;
-    }
+    let written = state.store.delete_flag(flag_id(&id)?, &actor).await?;
+    state.flags.invalidate(&written.revisions).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -27,18 +27,16 @@ pub async fn kill_flag(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FlagsBody>, ApiError> {
     let key = key_from_json(&body?)?;
-    let flags = match state.store.kill_switch(&key, &actor).await {
+    let written = match state.store.kill_switch(&key, &actor).await {
         Err(StoreError::NotFound) => {
             return Err(ApiError::NotFound(format!(
-                "no flag with key \"{}\" in any environment",
-                key
+                "no flag with key \"{key}\" in any environment"
             )))
         }
         other => other?,
     };
-    // Every environment that holds the key, changed or not: cheap, and never misses one.
-    for environment in flags.iter().filter_map(|f| f.environment) {
-        state.flags.invalidate(environment).await;
-    }
-    Ok(Json(FlagsBody { flags }))
+    state.flags.invalidate(&written.revisions).await;
+    Ok(Json(FlagsBody {
+        flags: written.value,
+    }))
 }

@@ -14,7 +14,7 @@ use evaluator::{Environment, Flag, FlagKey, Snapshot};
 use uuid::Uuid;
 
 pub use self::model::{
-    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag,
+    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, Written,
 };
 pub use self::postgres::PostgresStore;
 pub use self::sqlite::SqliteStore;
@@ -70,7 +70,7 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
     async fn list_flags(&self, filter: &FlagFilter) -> Result<Vec<Flag>, StoreError>;
     async fn get_flag(&self, id: Uuid) -> Result<Flag, StoreError>;
     /// `Conflict` when the key exists in that environment.
-    async fn create_flag(&self, new: NewFlag, actor: &str) -> Result<Flag, StoreError>;
+    async fn create_flag(&self, new: NewFlag, actor: &str) -> Result<Written<Flag>, StoreError>;
     /// `Conflict` when `if_match` is given and is not the current version (compare-and-set).
     async fn update_flag(
         &self,
@@ -78,10 +78,14 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
         patch: FlagPatch,
         if_match: Option<u64>,
         actor: &str,
-    ) -> Result<Flag, StoreError>;
-    /// Returns the deleted flag, so the caller knows which environment changed.
-    async fn delete_flag(&self, id: Uuid, actor: &str) -> Result<Flag, StoreError>;
+    ) -> Result<Written<Flag>, StoreError>;
+    /// Returns the deleted flag.
+    async fn delete_flag(&self, id: Uuid, actor: &str) -> Result<Written<Flag>, StoreError>;
     /// Disables `key` in every environment; returns every flag with that key, sorted by environment.
-    async fn kill_switch(&self, key: &FlagKey, actor: &str) -> Result<Vec<Flag>, StoreError>;
+    async fn kill_switch(
+        &self,
+        key: &FlagKey,
+        actor: &str,
+    ) -> Result<Written<Vec<Flag>>, StoreError>;
     async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
 }

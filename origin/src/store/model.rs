@@ -81,6 +81,14 @@ pub struct AuditPage {
     pub next_cursor: Option<i64>,
 }
 
+/// The result of a write and the revision each environment it changed is at now (the caches must
+/// not serve those environments below that revision again).
+#[derive(Debug, Clone)]
+pub struct Written<T> {
+    pub value: T,
+    pub revisions: Vec<(Environment, u64)>,
+}
+
 pub const AUDIT_ENTITY: &str = "FeatureFlag";
 
 /// The current time at millisecond precision, so that what is stored (PostgreSQL keeps microseconds,

@@ -11,6 +11,7 @@ use super::model::{self, AuditRecord, AuditRow, FlagRow, AUDIT_ENTITY};
 use super::sql::{impl_flag_store, version_i64, Dialect, Queries, POSTGRES};
 use super::{
     AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,
+    Written,
 };
 
 #[derive(Debug, Clone)]

@@ -115,7 +115,9 @@ impl Queries {
                 u = d.uuid,
                 j = d.json
             ),
-            bump_revision: "UPDATE environments SET revision = revision + 1 WHERE name = $1".into(),
+            bump_revision:
+                "UPDATE environments SET revision = revision + 1 WHERE name = $1 RETURNING revision"
+                    .into(),
             audit_page: format!(
                 "SELECT seq, id{t} AS id, action, entity, entity_id, before{t} AS before, \
                  after{t} AS after, actor, created_at FROM audit_log \
@@ -155,13 +157,14 @@ macro_rules! impl_flag_store {
                     .collect()
             }
 
+            /// Records the audit entry and bumps the environment's revision; returns the new one.
             async fn audit_and_bump(
                 &self,
                 tx: &mut sqlx::Transaction<'_, $db>,
                 record: AuditRecord,
                 environment: Environment,
                 actor: &str,
-            ) -> Result<(), StoreError> {
+            ) -> Result<(Environment, u64), StoreError> {
                 sqlx::query(&self.queries.insert_audit)
                     .bind(&record.id)
                     .bind(record.action.as_str())
@@ -173,11 +176,13 @@ macro_rules! impl_flag_store {
                     .bind(record.at)
                     .execute(&mut **tx)
                     .await?;
-                sqlx::query(&self.queries.bump_revision)
+                let revision: i64 = sqlx::query_scalar(&self.queries.bump_revision)
                     .bind(environment.as_str())
-                    .execute(&mut **tx)
+                    .fetch_one(&mut **tx)
                     .await?;
-                Ok(())
+                let revision = u64::try_from(revision)
+                    .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?;
+                Ok((environment, revision))
             }
 
             /// The flag with `id`, its row locked for the rest of `tx` (PostgreSQL; SQLite's single
@@ -280,7 +285,11 @@ macro_rules! impl_flag_store {
                 Self::flag_row(&row)?.into_flag()
             }
 
-            async fn create_flag(&self, new: NewFlag, actor: &str) -> Result<Flag, StoreError> {
+            async fn create_flag(
+                &self,
+                new: NewFlag,
+                actor: &str,
+            ) -> Result<Written<Flag>, StoreError> {
                 let at = model::now();
                 let flag = model::create(new, at);
                 let environment = flag.environment.unwrap_or(Environment::Prod);
@@ -308,10 +317,14 @@ macro_rules! impl_flag_store {
                     )));
                 }
                 let record = AuditRecord::new(AuditAction::CreateFlag, None, Some(&flag), at)?;
-                self.audit_and_bump(&mut tx, record, environment, actor)
+                let revision = self
+                    .audit_and_bump(&mut tx, record, environment, actor)
                     .await?;
                 tx.commit().await?;
-                Ok(flag)
+                Ok(Written {
+                    value: flag,
+                    revisions: vec![revision],
+                })
             }
 
             async fn update_flag(
@@ -320,7 +333,7 @@ macro_rules! impl_flag_store {
                 patch: FlagPatch,
                 if_match: Option<u64>,
                 actor: &str,
-            ) -> Result<Flag, StoreError> {
+            ) -> Result<Written<Flag>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let before = self.lock_flag(&mut tx, id).await?;
                 let current = before.version.unwrap_or(0);
@@ -335,13 +348,21 @@ macro_rules! impl_flag_store {
                 let record =
                     AuditRecord::new(AuditAction::UpdateFlag, Some(&before), Some(&after), at)?;
                 let environment = after.environment.unwrap_or(Environment::Prod);
-                self.audit_and_bump(&mut tx, record, environment, actor)
+                let revision = self
+                    .audit_and_bump(&mut tx, record, environment, actor)
                     .await?;
                 tx.commit().await?;
-                Ok(after)
+                Ok(Written {
+                    value: after,
+                    revisions: vec![revision],
+                })
             }
 
-            async fn delete_flag(&self, id: Uuid, actor: &str) -> Result<Flag, StoreError> {
+            async fn delete_flag(
+                &self,
+                id: Uuid,
+                actor: &str,
+            ) -> Result<Written<Flag>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let before = self.lock_flag(&mut tx, id).await?;
                 let done = sqlx::query(&self.queries.delete_flag)
@@ -357,17 +378,21 @@ macro_rules! impl_flag_store {
                 let at = model::now();
                 let record = AuditRecord::new(AuditAction::DeleteFlag, Some(&before), None, at)?;
                 let environment = before.environment.unwrap_or(Environment::Prod);
-                self.audit_and_bump(&mut tx, record, environment, actor)
+                let revision = self
+                    .audit_and_bump(&mut tx, record, environment, actor)
                     .await?;
                 tx.commit().await?;
-                Ok(before)
+                Ok(Written {
+                    value: before,
+                    revisions: vec![revision],
+                })
             }
 
             async fn kill_switch(
                 &self,
                 key: &FlagKey,
                 actor: &str,
-            ) -> Result<Vec<Flag>, StoreError> {
+            ) -> Result<Written<Vec<Flag>>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let rows = sqlx::query(&self.queries.flags_by_key_for_update)
                     .bind(key.as_str())
@@ -379,6 +404,7 @@ macro_rules! impl_flag_store {
                 }
                 let at = model::now();
                 let mut result = Vec::with_capacity(flags.len());
+                let mut revisions = Vec::with_capacity(flags.len());
                 for before in flags {
                     // Already off: nothing changes, so no version bump and no audit entry.
                     if !before.enabled {
@@ -394,12 +420,17 @@ macro_rules! impl_flag_store {
                     let record =
                         AuditRecord::new(AuditAction::KillSwitch, Some(&before), Some(&after), at)?;
                     let environment = after.environment.unwrap_or(Environment::Prod);
-                    self.audit_and_bump(&mut tx, record, environment, actor)
-                        .await?;
+                    revisions.push(
+                        self.audit_and_bump(&mut tx, record, environment, actor)
+                            .await?,
+                    );
                     result.push(after);
                 }
                 tx.commit().await?;
-                Ok(result)
+                Ok(Written {
+                    value: result,
+                    revisions,
+                })
             }
 
             async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {

@@ -15,6 +15,7 @@ use super::model::{self, AuditRecord, AuditRow, FlagRow, AUDIT_ENTITY};
 use super::sql::{impl_flag_store, version_i64, Dialect, Queries, SQLITE};
 use super::{
     AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,
+    Written,
 };
 
 #[derive(Debug, Clone)]
