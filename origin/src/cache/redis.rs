@@ -31,7 +31,8 @@ impl RedisCache {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(1)))
-            .set_number_of_retries(2);
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(200));
         let connection = ConnectionManager::new_with_config(client, config).await?;
         Ok(Self {
             connection,
