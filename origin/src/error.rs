@@ -97,7 +97,11 @@ impl From<BytesRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
-        Self::BadRequest(format!("query: {}", rejection.body_text()))
+        // axum says "Failed to deserialize query string: x: unknown field `x`, expected ..."; what
+        // follows its first colon starts with the parameter's name.
+        let text = rejection.body_text();
+        let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d);
+        Self::BadRequest(detail.to_owned())
     }
 }
 

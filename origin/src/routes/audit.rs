@@ -12,8 +12,9 @@ use crate::store::{AuditEntry, AuditQuery};
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
 
+/// Unknown parameters are refused, as a misspelt `entityId` would silently widen the query.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuditParams {
     entity_id: Option<String>,
     limit: Option<String>,

@@ -84,7 +84,9 @@ pub struct FlagsBody {
     pub flags: Vec<Flag>,
 }
 
+/// Unknown parameters are refused: a misspelt filter (`?enviroment=prod`) must not list every flag.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListParams {
     environment: Option<String>,
     key: Option<String>,

@@ -279,6 +279,14 @@ async fn list_filters_by_environment_and_key(backend: Backend) {
         .send()
         .await;
     assert!(reply.error(400).starts_with("environment: "));
+    let reply = app
+        .get("/api/admin/flags?enviroment=prod")
+        .admin()
+        .send()
+        .await;
+    assert!(reply
+        .error(400)
+        .starts_with("enviroment: unknown field"));
     let reply = app.get("/api/admin/flags?key=a%20b").admin().send().await;
     assert!(reply.error(400).starts_with("key: "));
 }
