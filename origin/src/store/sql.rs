@@ -20,6 +20,8 @@ pub struct Dialect {
     pub as_text: &'static str,
     /// Row lock taken by a write before it reads the row it will change.
     pub for_update: &'static str,
+    /// Byte-order sorting of keys, whatever the database's locale (SQLite's default already is).
+    pub bytewise: &'static str,
     /// Run first in the snapshot read, so the revision and the flags are one consistent view.
     pub snapshot_isolation: Option<&'static str>,
 }
@@ -31,6 +33,7 @@ pub const POSTGRES: Dialect = Dialect {
     bigint: "::bigint",
     as_text: "::text",
     for_update: " FOR UPDATE",
+    bytewise: " COLLATE \"C\"",
     snapshot_isolation: Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
 };
 
@@ -43,6 +46,7 @@ pub const SQLITE: Dialect = Dialect {
     bigint: "",
     as_text: "",
     for_update: "",
+    bytewise: "",
     snapshot_isolation: None,
 };
 
@@ -74,12 +78,14 @@ impl Queries {
             ping: "SELECT 1".into(),
             revision: "SELECT revision FROM environments WHERE name = $1".into(),
             flags_of_environment: format!(
-                "SELECT {columns} FROM flags WHERE environment = $1 ORDER BY key"
+                "SELECT {columns} FROM flags WHERE environment = $1 ORDER BY key{c}",
+                c = d.bytewise
             ),
             list_flags: format!(
                 "SELECT {columns} FROM flags WHERE ($1{tx} IS NULL OR environment = $1) \
-                 AND ($2{tx} IS NULL OR key = $2) ORDER BY key, environment",
-                tx = d.text
+                 AND ($2{tx} IS NULL OR key = $2) ORDER BY key{c}, environment",
+                tx = d.text,
+                c = d.bytewise
             ),
             flag_by_id: format!("SELECT {columns} FROM flags WHERE id = $1{}", d.uuid),
             flag_by_id_for_update: format!(

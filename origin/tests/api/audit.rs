@@ -162,9 +162,7 @@ async fn audit_refuses_bad_parameters(backend: Backend) {
         assert!(reply.error(400).starts_with("limit: "), "{query}");
     }
     let reply = app.get("/api/admin/audit?entity=x").admin().send().await;
-    assert!(reply
-        .error(400)
-        .starts_with("entity: unknown field"));
+    assert!(reply.error(400).starts_with("entity: unknown field"));
     for query in ["?before=xyz", "?before=12", "?before=a-1"] {
         let reply = app
             .get(&format!("/api/admin/audit{query}"))

@@ -284,9 +284,7 @@ async fn list_filters_by_environment_and_key(backend: Backend) {
         .admin()
         .send()
         .await;
-    assert!(reply
-        .error(400)
-        .starts_with("enviroment: unknown field"));
+    assert!(reply.error(400).starts_with("enviroment: unknown field"));
     let reply = app.get("/api/admin/flags?key=a%20b").admin().send().await;
     assert!(reply.error(400).starts_with("key: "));
 }
