@@ -19,28 +19,34 @@ pub(crate) struct FlagSource {
     pub(crate) revision: Option<u64>,
 }
 
+fn too_deep(path: &str) -> ValidationError {
+    ValidationError::new(path, "is nested too deeply (at most 128 levels)")
+}
+
 /// Reads `value` as JSON data; `path` names it in the error.
 fn json(value: &JsValue, path: &str) -> Result<Value, ValidationError> {
+    let text = json_text(value, path)?;
+    // The only error possible on `JSON.stringify`'s output is serde_json's recursion limit.
+    serde_json::from_str(&text).map_err(|_| too_deep(path))
+}
+
+/// `value` as JSON text, by `JSON.stringify`; `path` names it in the error.
+fn json_text(value: &JsValue, path: &str) -> Result<String, ValidationError> {
     if value.is_undefined() {
         return Err(ValidationError::new(path, "required"));
     }
-    let too_deep = || ValidationError::new(path, "is nested too deeply (at most 128 levels)");
-    let text = js_sys::JSON::stringify(value)
+    js_sys::JSON::stringify(value)
         .map_err(|error| {
             // How deep `JSON.stringify` gets before its RangeError depends on the engine's stack.
             if error.is_instance_of::<js_sys::RangeError>() {
-                too_deep()
+                too_deep(path)
             } else {
                 ValidationError::new(path, "must be JSON data (no cycles or BigInt)")
             }
         })?
         .as_string()
         // `JSON.stringify` answers `undefined` for a function or a symbol.
-        .ok_or_else(|| {
-            ValidationError::new(path, "must be JSON data, not a function or a symbol")
-        })?;
-    // The only error possible on `JSON.stringify`'s output is serde_json's recursion limit.
-    serde_json::from_str(&text).map_err(|_| too_deep())
+        .ok_or_else(|| ValidationError::new(path, "must be JSON data, not a function or a symbol"))
 }
 
 /// A single flag, as `evaluate` takes it.
@@ -110,8 +116,19 @@ pub(crate) fn flag_source(value: &JsValue) -> Result<FlagSource, ValidationError
 }
 
 /// The user of an evaluation; errors name the path from `user` (`user.id`).
+/// Read from the text straight into a `User` (no `Value` tree): this is the per-call cost of
+/// `Evaluator.evaluate`.
 pub(crate) fn user(value: &JsValue) -> Result<User, ValidationError> {
-    User::from_json_value(&json(value, "user")?)
+    let text = json_text(value, "user")?;
+    User::from_json_str(&text).map_err(|e| {
+        // The only error possible on `JSON.stringify`'s output before the user's own checks is
+        // serde_json's recursion limit.
+        if e.field() == "user" && e.message().starts_with("invalid JSON") {
+            too_deep("user")
+        } else {
+            e
+        }
+    })
 }
 
 /// The optional keys of `Evaluator.evaluate`: absent (`undefined` or `null`) means every flag.

@@ -2,7 +2,7 @@
 //! over 10, 100 and 1000 mixed flags for one user.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use evaluator::{evaluate, CompiledFlagSet, Flag, User};
+use evaluator::{evaluate, CompiledFlagSet, EvaluateRequest, Flag, User};
 use serde_json::{json, Value};
 
 fn user() -> User {
@@ -82,5 +82,22 @@ fn flag_set(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single_flag, flag_set);
+/// The request parser every `POST /api/evaluate` goes through, origin and edge alike.
+fn parse_request(c: &mut Criterion) {
+    let body = serde_json::to_vec(&json!({
+        "environment": "prod",
+        "user": {
+            "id": "user-8f14e45f-ceea-467e-a9b6",
+            "email": "jane@example.com",
+            "country": "DE",
+            "attributes": {"plan": "pro", "age": 34, "beta": true, "org": {"tier": "gold", "seats": 40}}
+        }
+    }))
+    .unwrap();
+    c.bench_function("parse_request", |b| {
+        b.iter(|| EvaluateRequest::from_json(black_box(&body)).unwrap())
+    });
+}
+
+criterion_group!(benches, single_flag, flag_set, parse_request);
 criterion_main!(benches);

@@ -4,7 +4,6 @@
 //! Reading through `Value` rather than deriving `Deserialize` is what lets every message carry its path
 //! (`rules[2].all[0].value`), in every runtime: serde_json natively, serde-wasm-bindgen in JavaScript.
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -18,9 +17,10 @@ use crate::compiled::FlagResult;
 use crate::error::ValidationError;
 use crate::evaluate::{Evaluation, Reason};
 use crate::flag::{Environment, Flag, FlagKey, RolloutPercentage};
+use crate::reader::UserDraft;
 use crate::rule::{Condition, ConditionGroup, Field, Operator, Rule, RuleList, ScalarList};
 use crate::user::User;
-use crate::value::{AttributeValue, Number, Scalar};
+use crate::value::{Number, Scalar};
 
 const OPERATORS: &str = "eq, neq, in, not_in, starts_with, ends_with";
 
@@ -279,54 +279,26 @@ impl User {
     /// Errors name the path from `user`. Unknown fields are refused, so that a misplaced attribute is
     /// reported rather than silently never matching.
     pub fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
-        let map = object(value, "user")?;
-        refuse_unknown(
-            map,
-            &["id", "email", "country", "attributes"],
-            "user",
-            "; custom attributes go under user.attributes",
-        )?;
-        let id = match map.get("id") {
-            Some(Value::String(id)) if !id.is_empty() => id.clone(),
-            _ => {
-                return Err(ValidationError::new(
-                    "user.id",
-                    "must be a non-empty string",
-                ))
-            }
-        };
-        let attributes = match optional(map, "attributes") {
-            None => BTreeMap::new(),
-            Some(Value::Object(attributes)) => attributes
-                .iter()
-                .map(|(key, value)| (key.clone(), attribute(value)))
-                .collect(),
-            Some(_) => return Err(ValidationError::new("user.attributes", "must be an object")),
-        };
-        Ok(User {
-            id,
-            email: optional_string(map, "email", "user.email")?,
-            country: optional_string(map, "country", "user.country")?,
-            attributes,
-        })
+        UserDraft::deserialize(value)
+            .map_err(|e| ValidationError::new("user", e.to_string()))?
+            .finish()
+    }
+
+    /// Reads a user from JSON text straight into its types, with no `Value` tree in between: the
+    /// cheaper way when the user arrives as text. Text that is not JSON is refused as
+    /// `user: invalid JSON: …`.
+    pub fn from_json_str(text: &str) -> Result<Self, ValidationError> {
+        serde_json::from_str::<UserDraft>(text)
+            .map_err(|e| ValidationError::new("user", format!("invalid JSON: {e}")))?
+            .finish()
     }
 }
 
-fn attribute(value: &Value) -> AttributeValue {
-    match value {
-        Value::Null => AttributeValue::Null,
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        // serde_json only holds finite numbers; should one not fit, it can match nothing, as null.
-        Value::Number(n) => {
-            Number::from_json(n).map_or(AttributeValue::Null, AttributeValue::Number)
-        }
-        Value::String(s) => AttributeValue::String(s.clone()),
-        Value::Array(items) => AttributeValue::List(items.iter().map(attribute).collect()),
-        Value::Object(map) => AttributeValue::Map(
-            map.iter()
-                .map(|(key, value)| (key.clone(), attribute(value)))
-                .collect(),
-        ),
+impl<'de> Deserialize<'de> for User {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        UserDraft::deserialize(deserializer)?
+            .finish()
+            .map_err(D::Error::custom)
     }
 }
 
@@ -359,8 +331,7 @@ deserialize_via_value!(
     RolloutPercentage,
     RuleList,
     Rule,
-    Condition,
-    User
+    Condition
 );
 
 impl Serialize for FlagKey {

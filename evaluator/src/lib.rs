@@ -28,6 +28,8 @@ mod hash;
 #[cfg(feature = "serde")]
 mod json;
 #[cfg(feature = "serde")]
+mod reader;
+#[cfg(feature = "serde")]
 mod request;
 mod rule;
 #[cfg(feature = "serde")]

@@ -1,17 +1,17 @@
 //! The body of `POST /api/evaluate`, read by one parser that the origin and the edge share, so that
 //! both answer a bad request with the same status and the same message.
 
-use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::compiled::FlagResult;
 use crate::error::ValidationError;
 use crate::flag::Environment;
+use crate::reader::RequestDraft;
 use crate::user::User;
 
 /// `{environment, user, flags?}`.
@@ -55,49 +55,20 @@ impl EvaluateRequest {
     /// Reads a request body. Unknown top-level fields are refused; `flags: null` is the same as no
     /// `flags`.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let value: Value =
+        let draft: RequestDraft =
             serde_json::from_slice(body).map_err(|e| RequestError::InvalidJson(e.to_string()))?;
-        Ok(Self::from_json_value(&value)?)
+        Ok(Self::from_draft(draft)?)
     }
 
     /// Reads a request that is already parsed as JSON.
     pub fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
-        let map = value
-            .as_object()
-            .ok_or_else(|| ValidationError::new("body", "must be a JSON object"))?;
-        if let Some(key) = map
-            .keys()
-            .find(|key| !matches!(key.as_str(), "environment" | "user" | "flags"))
-        {
-            return Err(ValidationError::new(key.clone(), "unknown field"));
-        }
-        let environment = match map.get("environment") {
-            Some(value) => Environment::from_json_value(value)?,
-            None => return Err(ValidationError::new("environment", "required")),
-        };
-        let user = match map.get("user") {
-            Some(value) => User::from_json_value(value)?,
-            None => return Err(ValidationError::new("user", "required")),
-        };
-        let flags = match map.get("flags") {
-            None | Some(Value::Null) => None,
-            Some(Value::Array(keys)) => Some(
-                keys.iter()
-                    .enumerate()
-                    .map(|(i, key)| {
-                        key.as_str().map(ToString::to_string).ok_or_else(|| {
-                            ValidationError::new(format!("flags[{i}]"), "must be a string")
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => {
-                return Err(ValidationError::new(
-                    "flags",
-                    "must be an array of flag keys",
-                ))
-            }
-        };
+        let draft = RequestDraft::deserialize(value)
+            .map_err(|e| ValidationError::new("body", e.to_string()))?;
+        Self::from_draft(draft)
+    }
+
+    fn from_draft(draft: RequestDraft) -> Result<Self, ValidationError> {
+        let (environment, user, flags) = draft.finish()?;
         Ok(Self {
             environment,
             user,
