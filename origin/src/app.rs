@@ -10,7 +10,8 @@ use tokio::net::TcpListener;
 use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
 use crate::config::{Config, DatabaseUrl, Secret};
 use crate::demo;
-use crate::flagset::FlagSets;
+use crate::flagset::{FlagSets, InProcess};
+use crate::invalidation::{self, Channel, Subscription};
 use crate::routes::router;
 use crate::state::AppState;
 use crate::store::{FlagStore, PostgresStore, SqliteStore, StoreError};
@@ -65,13 +66,30 @@ pub async fn open_store(database: &DatabaseUrl) -> Result<Arc<dyn FlagStore>, St
 
 impl App {
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let store = open_store(&config.database).await?;
-        let cache: Arc<dyn FlagCache> = match &config.redis_url {
-            Some(url) => Arc::new(
+        // The PostgreSQL store is kept by its type too: its pool carries the LISTEN connection.
+        let (store, postgres): (Arc<dyn FlagStore>, Option<PostgresStore>) = match &config.database
+        {
+            DatabaseUrl::Postgres(url) => {
+                let pg = PostgresStore::connect(url.expose())
+                    .await
+                    .map_err(|source| StartError::Store {
+                        kind: "postgres",
+                        source,
+                    })?;
+                (Arc::new(pg.clone()), Some(pg))
+            }
+            sqlite @ DatabaseUrl::Sqlite(_) => (open_store(sqlite).await?, None),
+        };
+        let redis = match &config.redis_url {
+            Some(url) => Some(
                 RedisCache::connect(url.expose(), config.redis_key_prefix.clone())
                     .await
                     .map_err(StartError::Cache)?,
             ),
+            None => None,
+        };
+        let cache: Arc<dyn FlagCache> = match &redis {
+            Some(redis) => Arc::new(redis.clone()),
             None => Arc::new(MemoryCache::new()),
         };
         if config.seed_demo {
@@ -83,15 +101,64 @@ impl App {
             .admin_token
             .clone()
             .unwrap_or_else(|| Secret::new(uuid::Uuid::new_v4().simple().to_string()));
-        let flags = Arc::new(FlagSets::new(
+        let in_process = if config.in_process_cache {
+            InProcess::On
+        } else {
+            tracing::warn!(
+                "IN_PROCESS_CACHE=off: every evaluation reads the shared cache (diagnostic)"
+            );
+            InProcess::Off
+        };
+        let flags = Arc::new(FlagSets::with_in_process(
             Arc::clone(&store),
             Arc::clone(&cache),
             config.cache_ttl,
+            in_process,
+        ));
+        // The tasks that keep the in-process sets fresh; they end with the runtime.
+        let subscription = match (redis, postgres) {
+            (Some(redis), _) => {
+                let status = Arc::new(Subscription::new(Channel::Redis));
+                tokio::spawn(invalidation::subscribe_redis(
+                    Arc::clone(&flags),
+                    redis,
+                    Arc::clone(&status),
+                ));
+                status
+            }
+            (None, Some(pg)) => {
+                let status = Arc::new(Subscription::new(Channel::Postgres));
+                tokio::spawn(invalidation::subscribe_postgres(
+                    Arc::clone(&flags),
+                    pg.pool().clone(),
+                    Arc::clone(&status),
+                ));
+                status
+            }
+            (None, None) => Arc::new(Subscription::new(Channel::None)),
+        };
+        // Start listening before serving, so that a freshly started origin is told of the next
+        // write; a channel that cannot be reached yet does not stop the start (it is retried).
+        let listening = async {
+            while subscription.status() != "ok" {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        };
+        if tokio::time::timeout(std::time::Duration::from_secs(2), listening)
+            .await
+            .is_err()
+        {
+            tracing::warn!("not listening for flag changes yet; retrying in the background");
+        }
+        tokio::spawn(invalidation::revalidate_periodically(
+            Arc::clone(&flags),
+            config.revalidate_interval,
         ));
         let state = AppState {
             store,
             cache,
             flags,
+            subscription,
             admin_token,
             edge_token: config.edge_token.clone(),
         };

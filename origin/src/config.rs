@@ -61,6 +61,11 @@ pub struct Config {
     /// `None`: the snapshot endpoint answers 401.
     pub edge_token: Option<Secret>,
     pub cache_ttl: Duration,
+    /// How often the background task compares the in-process sets with the store's revisions
+    /// (the safety net behind the change messages).
+    pub revalidate_interval: Duration,
+    /// Diagnostic: `false` makes every evaluation read the shared cache (`IN_PROCESS_CACHE=off`).
+    pub in_process_cache: bool,
     pub seed_demo: bool,
 }
 
@@ -122,6 +127,23 @@ impl Config {
             },
             None => Duration::from_secs(60),
         };
+        let revalidate_interval = match get("REVALIDATE_INTERVAL_MS") {
+            Some(s) => match s.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Duration::from_millis(n),
+                _ => {
+                    return Err(ConfigError::new(
+                        "REVALIDATE_INTERVAL_MS",
+                        "must be a positive whole number of milliseconds",
+                    ))
+                }
+            },
+            None => Duration::from_secs(1),
+        };
+        let in_process_cache = match get("IN_PROCESS_CACHE").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => return Err(ConfigError::new("IN_PROCESS_CACHE", "must be on or off")),
+        };
         let seed_demo = matches!(
             get("SEED_DEMO").as_deref().map(str::trim),
             Some("1" | "true" | "yes")
@@ -135,6 +157,8 @@ impl Config {
             admin_token: get("ADMIN_TOKEN").map(Secret::new),
             edge_token: get("EDGE_TOKEN").map(Secret::new),
             cache_ttl,
+            revalidate_interval,
+            in_process_cache,
             seed_demo,
         })
     }
@@ -161,6 +185,8 @@ mod tests {
         assert_eq!(c.database, DatabaseUrl::Sqlite(DEFAULT_SQLITE_URL.into()));
         assert!(c.redis_url.is_none() && c.admin_token.is_none() && c.edge_token.is_none());
         assert_eq!(c.cache_ttl, Duration::from_secs(60));
+        assert_eq!(c.revalidate_interval, Duration::from_secs(1));
+        assert!(c.in_process_cache);
         assert!(!c.seed_demo);
     }
 
@@ -178,6 +204,23 @@ mod tests {
         assert_eq!(
             config(&[("CACHE_TTL_SECONDS", "0")]).unwrap_err().variable,
             "CACHE_TTL_SECONDS"
+        );
+        assert_eq!(
+            config(&[("REVALIDATE_INTERVAL_MS", "0")])
+                .unwrap_err()
+                .variable,
+            "REVALIDATE_INTERVAL_MS"
+        );
+        assert_eq!(
+            config(&[("IN_PROCESS_CACHE", "maybe")])
+                .unwrap_err()
+                .variable,
+            "IN_PROCESS_CACHE"
+        );
+        assert!(
+            !config(&[("IN_PROCESS_CACHE", "off")])
+                .unwrap()
+                .in_process_cache
         );
     }
 

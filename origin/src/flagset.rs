@@ -1,24 +1,31 @@
-//! The read path: each environment's compiled flag set, cache-aside.
+//! The read path: each environment's compiled flag set, at three levels.
 //!
-//! Three levels: an in-process copy (compiled, ready to evaluate), the shared cache (Redis or memory,
-//! snapshot JSON with a TTL), and the store. The in-process copy is used as it is for
-//! `LOCAL_REVALIDATE` at most, then checked against the shared cache (recompiled only when the
-//! revision changed), so another origin's write on the same Redis is seen within about that long.
-//! A write on this origin invalidates both levels before it answers, so it is seen by the next
-//! evaluation here at once.
+//! An in-process copy (compiled, ready to evaluate, swapped under a lock), the shared cache (Redis
+//! or memory, snapshot JSON with a TTL), and the store. A warm origin answers from the in-process
+//! copy with no network I/O at all; it learns of writes from three places, none on the hot path:
+//!
+//! - its own writes: [`FlagSets::invalidate`] drops the copy before the write answers, so the next
+//!   evaluation here loads the new set (read-your-writes);
+//! - other origins' writes: a change message ([`crate::invalidation`]) newer than the copy makes
+//!   [`FlagSets::on_change`] reload it in the background, while requests keep the copy in hand;
+//! - anything missed: the background revalidation compares revisions with the store.
+//!
+//! Each environment has a revision floor, raised by every write and change message seen: no set
+//! older than the floor is installed or cached, whoever loaded it and however late it arrives.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use evaluator::{CompiledFlagSet, Environment, Snapshot};
 
 use crate::cache::FlagCache;
+use crate::invalidation::Change;
 use crate::store::{FlagStore, StoreError};
 
-/// How long the in-process copy is trusted before it is compared with the shared cache.
-pub const LOCAL_REVALIDATE: Duration = Duration::from_secs(1);
+/// How many loads a background reload tries before leaving the rest to the revalidation.
+const RELOAD_ATTEMPTS: usize = 3;
 
 /// One environment's flag set, ready to serve.
 #[derive(Debug)]
@@ -41,26 +48,31 @@ impl LoadedFlagSet {
     }
 }
 
-#[derive(Debug)]
-struct Local {
-    set: Arc<LoadedFlagSet>,
-    checked_at: Instant,
-}
-
 #[derive(Debug, Default)]
 struct SlotState {
-    /// The lowest revision this origin may still serve: raised by every write it made, so neither
-    /// a load that started before the write nor a late refill of the shared cache brings an older
-    /// set back.
+    /// The lowest revision this origin may still install: raised by every write it made and every
+    /// change it heard of, so neither a load that started before the write nor a late refill of
+    /// the shared cache brings an older set back.
     floor: u64,
-    local: Option<Local>,
+    local: Option<Arc<LoadedFlagSet>>,
+    /// A background reload is running (at most one per environment).
+    reloading: bool,
 }
 
 #[derive(Debug, Default)]
 struct Slot {
     state: RwLock<SlotState>,
-    /// One reload at a time per environment: concurrent misses wait and reuse its result.
+    /// One load at a time per environment: concurrent misses wait and reuse its result.
     reload: tokio::sync::Mutex<()>,
+}
+
+/// Whether evaluations use the in-process level. `Off` is a diagnostic: every evaluation reads
+/// the shared cache, parses and compiles, as before the in-process level existed (what
+/// `scripts/load-test --no-in-process` measures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InProcess {
+    On,
+    Off,
 }
 
 #[derive(Debug)]
@@ -68,7 +80,7 @@ pub struct FlagSets {
     store: Arc<dyn FlagStore>,
     cache: Arc<dyn FlagCache>,
     ttl: Duration,
-    revalidate: Duration,
+    in_process: InProcess,
     slots: [Slot; 3],
     loads: AtomicU64,
 }
@@ -83,11 +95,20 @@ fn index(environment: Environment) -> usize {
 
 impl FlagSets {
     pub fn new(store: Arc<dyn FlagStore>, cache: Arc<dyn FlagCache>, ttl: Duration) -> Self {
+        Self::with_in_process(store, cache, ttl, InProcess::On)
+    }
+
+    pub fn with_in_process(
+        store: Arc<dyn FlagStore>,
+        cache: Arc<dyn FlagCache>,
+        ttl: Duration,
+        in_process: InProcess,
+    ) -> Self {
         Self {
             store,
             cache,
             ttl,
-            revalidate: LOCAL_REVALIDATE.min(ttl),
+            in_process,
             slots: Default::default(),
             loads: AtomicU64::new(0),
         }
@@ -102,47 +123,49 @@ impl FlagSets {
         &self.slots[index(environment)]
     }
 
-    /// The current in-process copy if it is still within its revalidation window.
-    fn fresh(&self, slot: &Slot) -> Option<Arc<LoadedFlagSet>> {
-        let state = slot.state.read().unwrap_or_else(|e| e.into_inner());
-        match &state.local {
-            Some(l) if l.checked_at.elapsed() < self.revalidate => Some(Arc::clone(&l.set)),
-            _ => None,
-        }
+    /// The revision of the in-process copy, if there is one.
+    pub fn held_revision(&self, environment: Environment) -> Option<u64> {
+        self.local(self.slot(environment)).map(|set| set.revision)
     }
 
-    /// The in-process copy whatever its age; `None` once a write invalidated it.
-    fn aged(&self, slot: &Slot) -> Option<Arc<LoadedFlagSet>> {
+    fn local(&self, slot: &Slot) -> Option<Arc<LoadedFlagSet>> {
         let state = slot.state.read().unwrap_or_else(|e| e.into_inner());
-        state.local.as_ref().map(|l| Arc::clone(&l.set))
+        state.local.clone()
     }
 
     /// The environment's flag set: in-process, else the shared cache, else the store.
     pub async fn get(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
         let slot = self.slot(environment);
-        if let Some(set) = self.fresh(slot) {
-            return Ok(set);
+        match self.in_process {
+            InProcess::On => {
+                if let Some(set) = self.local(slot) {
+                    return Ok(set);
+                }
+            }
+            InProcess::Off => {
+                let floor = slot.state.read().unwrap_or_else(|e| e.into_inner()).floor;
+                if let Some(set) = self.read_cache(environment, floor, None).await {
+                    return Ok(set);
+                }
+            }
         }
-        // While one request revalidates an aged copy, the others keep serving it rather than queue
-        // behind a Redis round trip: an aged copy was not invalidated, so no write on this origin is
-        // missing from it. Without a copy (cold, or just invalidated) they wait and share the load.
-        let _reloading = match slot.reload.try_lock() {
-            Ok(guard) => guard,
-            Err(_) => match self.aged(slot) {
-                Some(set) => return Ok(set),
-                None => slot.reload.lock().await,
-            },
-        };
-        if let Some(set) = self.fresh(slot) {
-            return Ok(set);
-        }
+        self.load(environment).await
+    }
+
+    /// Loads the environment from the shared cache or the store, one load at a time: whoever
+    /// waited for another's load finds its result installed.
+    async fn load(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
+        let slot = self.slot(environment);
+        let _loading = slot.reload.lock().await;
         let (floor, previous) = {
             let state = slot.state.read().unwrap_or_else(|e| e.into_inner());
-            (
-                state.floor,
-                state.local.as_ref().map(|l| Arc::clone(&l.set)),
-            )
+            (state.floor, state.local.clone())
         };
+        if let Some(set) = &previous {
+            if self.in_process == InProcess::On && set.revision >= floor {
+                return Ok(Arc::clone(set));
+            }
+        }
         if let Some(set) = self.read_cache(environment, floor, previous.as_ref()).await {
             if self.install(slot, &set) {
                 return Ok(set);
@@ -153,8 +176,17 @@ impl FlagSets {
                 // Only a load that no write overtook may fill the caches.
                 if self.install(slot, &set) {
                     let json = String::from_utf8_lossy(&set.snapshot_json);
-                    if let Err(err) = self.cache.put(environment, &json, self.ttl).await {
-                        tracing::warn!(%err, environment = environment.as_str(), "cache fill failed");
+                    match self
+                        .cache
+                        .put(environment, &json, set.revision, self.ttl)
+                        .await
+                    {
+                        Ok(true) => {}
+                        Ok(false) => tracing::debug!(
+                            environment = environment.as_str(),
+                            "cache refused an older set"
+                        ),
+                        Err(err) => tracing::debug!(%err, "cache fill failed"),
                     }
                 }
                 Ok(set)
@@ -181,7 +213,7 @@ impl FlagSets {
             Ok(Some(json)) => json,
             Ok(None) => return None,
             Err(err) => {
-                tracing::warn!(%err, "cache unavailable; reading the store");
+                tracing::debug!(%err, "cache unavailable; reading the store");
                 return None;
             }
         };
@@ -197,7 +229,7 @@ impl FlagSets {
             return None;
         }
         if snapshot.revision < floor {
-            // Older than a write this origin made: a refill that lost a race. The store has the truth.
+            // Older than a write this origin made or heard of: a refill that lost a race.
             return None;
         }
         match previous {
@@ -224,16 +256,18 @@ impl FlagSets {
         )?))
     }
 
-    /// Installs `set` as the in-process copy unless a write since raised the floor above it.
+    /// Installs `set` as the in-process copy unless it is older than the floor or than the copy.
     fn install(&self, slot: &Slot, set: &Arc<LoadedFlagSet>) -> bool {
         let mut state = slot.state.write().unwrap_or_else(|e| e.into_inner());
-        if set.revision < state.floor {
+        if set.revision < state.floor
+            || state
+                .local
+                .as_ref()
+                .is_some_and(|l| l.revision > set.revision)
+        {
             return false;
         }
-        state.local = Some(Local {
-            set: Arc::clone(set),
-            checked_at: Instant::now(),
-        });
+        state.local = Some(Arc::clone(set));
         true
     }
 
@@ -242,16 +276,24 @@ impl FlagSets {
     ///
     /// The in-process copy is dropped and the floor raised first, so that a load that read the
     /// store ahead of the commit can neither install nor publish its result; then the shared cache
-    /// entry is deleted; then the in-process copy is dropped again, in case a reader installed the
-    /// old shared entry in between. If Redis cannot be reached, the floor still keeps this origin
-    /// from serving the old set when Redis comes back with it.
+    /// drops anything older (and refuses it from now on); then the in-process copy is dropped
+    /// again, in case a reader installed the old shared entry in between; then the other origins
+    /// are told. If Redis cannot be reached, the floor still keeps this origin from serving the old
+    /// set, and the others find the write through their revalidation.
     pub async fn invalidate(&self, revisions: &[(Environment, u64)]) {
         for &(environment, revision) in revisions {
             self.drop_local(environment, revision);
-            if let Err(err) = self.cache.invalidate(environment).await {
-                tracing::error!(%err, environment = environment.as_str(), "cache invalidation failed");
+            if let Err(err) = self.cache.invalidate(environment, revision).await {
+                tracing::warn!(%err, environment = environment.as_str(), "cache invalidation failed");
             }
             self.drop_local(environment, revision);
+            let change = Change {
+                environment,
+                revision,
+            };
+            if let Err(err) = self.cache.publish(change).await {
+                tracing::warn!(%err, environment = environment.as_str(), "change not published");
+            }
         }
     }
 
@@ -263,6 +305,69 @@ impl FlagSets {
             .unwrap_or_else(|e| e.into_inner());
         state.floor = state.floor.max(revision);
         state.local = None;
+    }
+
+    /// Another origin (or the store) says `environment` is at `revision`. Raises the floor and,
+    /// when the copy held is older, reloads it in the background; requests keep the copy in hand
+    /// meanwhile. Returns whether this was news (newer than anything known here).
+    pub fn on_change(self: &Arc<Self>, environment: Environment, revision: u64) -> bool {
+        let slot = self.slot(environment);
+        let mut state = slot.state.write().unwrap_or_else(|e| e.into_inner());
+        let held = state.local.as_ref().map(|l| l.revision);
+        let news = revision > state.floor.max(held.unwrap_or(0));
+        state.floor = state.floor.max(revision);
+        let behind = held.is_some_and(|h| h < revision);
+        if behind && !state.reloading {
+            state.reloading = true;
+            drop(state);
+            let sets = Arc::clone(self);
+            tokio::spawn(async move { sets.reload_in_background(environment).await });
+        }
+        news
+    }
+
+    async fn reload_in_background(self: Arc<Self>, environment: Environment) {
+        let slot = self.slot(environment);
+        for _ in 0..RELOAD_ATTEMPTS {
+            let loaded = self.load(environment).await;
+            let state = slot.state.read().unwrap_or_else(|e| e.into_inner());
+            let behind = state
+                .local
+                .as_ref()
+                .is_some_and(|l| l.revision < state.floor);
+            if let Err(err) = &loaded {
+                tracing::warn!(%err, environment = environment.as_str(), "background reload failed");
+                break;
+            }
+            if !behind {
+                break;
+            }
+        }
+        slot.state
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .reloading = false;
+    }
+
+    /// Compares every environment with the store's revision and reloads what is behind. With
+    /// `purge_cache` (a Redis subscriber that just reconnected) the shared cache also drops sets
+    /// older than the store's, which writes made while Redis was away could not delete.
+    pub async fn resync(self: &Arc<Self>, purge_cache: bool) {
+        let revisions = match self.store.revisions().await {
+            Ok(revisions) => revisions,
+            Err(err) => {
+                tracing::debug!(%err, "revalidation skipped: store unavailable");
+                return;
+            }
+        };
+        for (environment, revision) in revisions {
+            let news = self.on_change(environment, revision);
+            if news || purge_cache {
+                if let Err(err) = self.cache.invalidate(environment, revision).await {
+                    tracing::debug!(%err, "cache purge skipped");
+                }
+            }
+        }
     }
 }
 
@@ -307,6 +412,12 @@ mod tests {
         }
         async fn ping(&self) -> Result<(), StoreError> {
             Ok(())
+        }
+        async fn revisions(&self) -> Result<Vec<(Environment, u64)>, StoreError> {
+            Ok(vec![(
+                Environment::Prod,
+                self.revision.load(Ordering::SeqCst),
+            )])
         }
         async fn load_snapshot(&self, environment: Environment) -> Result<Snapshot, StoreError> {
             self.loads.fetch_add(1, Ordering::SeqCst);
@@ -424,17 +535,28 @@ mod tests {
         assert!(!enabled(&next));
     }
 
+    /// Waits (briefly) until the in-process copy of prod is at `revision`.
+    async fn held(sets: &FlagSets, revision: u64) {
+        for _ in 0..500 {
+            if sets.held_revision(Environment::Prod) == Some(revision) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        panic!(
+            "still at {:?}, not {revision}",
+            sets.held_revision(Environment::Prod)
+        );
+    }
+
     #[tokio::test]
-    async fn a_cached_set_older_than_the_local_one_is_not_taken() {
+    async fn a_change_message_reloads_in_the_background_past_a_stale_cache() {
         let store = Arc::new(FakeStore::default());
         let cache = Arc::new(MemoryCache::new());
         store.set(5, true);
-        let sets = FlagSets {
-            revalidate: Duration::ZERO,
-            ..Arc::try_unwrap(sets(&store, &cache)).unwrap()
-        };
+        let sets = sets(&store, &cache);
         assert_eq!(sets.get(Environment::Prod).await.unwrap().revision, 5);
-        // A late refill puts revision 4 back into the shared cache.
+        // A late refill puts revision 4 back into the shared cache; another origin writes 6.
         let old = Snapshot {
             environment: Environment::Prod,
             revision: 4,
@@ -442,15 +564,56 @@ mod tests {
         };
         let json = serde_json::to_string(&old).unwrap();
         cache
-            .put(Environment::Prod, &json, Duration::from_secs(60))
+            .put(Environment::Prod, &json, 4, Duration::from_secs(60))
             .await
             .unwrap();
-        let set = sets.get(Environment::Prod).await.unwrap();
-        assert_eq!(set.revision, 5, "the store, not the stale cache");
-        assert_eq!(store.loads.load(Ordering::SeqCst), 2);
+        store.set(6, false);
+        assert!(sets.on_change(Environment::Prod, 6));
+        // Requests meanwhile are answered from the copy in hand, never waiting on the reload.
+        held(&sets, 6).await;
+        assert!(!enabled(&sets.get(Environment::Prod).await.unwrap()));
+        assert_eq!(
+            store.loads.load(Ordering::SeqCst),
+            2,
+            "the store, not the stale cache"
+        );
         let cached: Snapshot =
             serde_json::from_str(&cache.get(Environment::Prod).await.unwrap().unwrap()).unwrap();
-        assert_eq!(cached.revision, 5, "and the cache is repaired");
+        assert_eq!(cached.revision, 6, "and the cache is repaired");
+        // An old or repeated message changes nothing.
+        assert!(!sets.on_change(Environment::Prod, 6));
+        assert!(!sets.on_change(Environment::Prod, 3));
+        assert_eq!(store.loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn resync_catches_up_with_the_store() {
+        let store = Arc::new(FakeStore::default());
+        let cache = Arc::new(MemoryCache::new());
+        store.set(1, true);
+        let sets = sets(&store, &cache);
+        assert_eq!(sets.get(Environment::Prod).await.unwrap().revision, 1);
+        store.set(2, false);
+        sets.resync(false).await;
+        held(&sets, 2).await;
+        assert!(!enabled(&sets.get(Environment::Prod).await.unwrap()));
+    }
+
+    #[tokio::test]
+    async fn the_diagnostic_mode_reads_the_shared_cache_every_time() {
+        let store = Arc::new(FakeStore::default());
+        let cache = Arc::new(MemoryCache::new());
+        store.set(1, true);
+        let sets = FlagSets::with_in_process(
+            Arc::clone(&store) as Arc<dyn FlagStore>,
+            Arc::clone(&cache) as Arc<dyn FlagCache>,
+            Duration::from_secs(60),
+            InProcess::Off,
+        );
+        let a = sets.get(Environment::Prod).await.unwrap();
+        let b = sets.get(Environment::Prod).await.unwrap();
+        assert!(!Arc::ptr_eq(&a, &b), "compiled again from the cache");
+        assert_eq!(store.loads.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
@@ -466,7 +629,7 @@ mod tests {
         // a Redis that missed the DEL): this origin must not serve it.
         let json = String::from_utf8(old.snapshot_json.to_vec()).unwrap();
         cache
-            .put(Environment::Prod, &json, Duration::from_secs(60))
+            .put(Environment::Prod, &json, 1, Duration::from_secs(60))
             .await
             .unwrap();
         let set = sets.get(Environment::Prod).await.unwrap();

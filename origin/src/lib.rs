@@ -14,6 +14,7 @@ pub mod config;
 mod demo;
 pub mod error;
 pub mod flagset;
+pub mod invalidation;
 mod routes;
 mod state;
 pub mod store;

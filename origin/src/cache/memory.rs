@@ -1,4 +1,7 @@
 //! The in-process cache used when `REDIS_URL` is not set: same contract as Redis, TTL included.
+//!
+//! Only one origin sees it, and the read path's revision floor already keeps older sets out, so it
+//! needs no revision guard of its own.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -8,6 +11,7 @@ use async_trait::async_trait;
 use evaluator::Environment;
 
 use super::{CacheError, FlagCache};
+use crate::invalidation::Change;
 
 #[derive(Debug, Default)]
 pub struct MemoryCache {
@@ -49,17 +53,22 @@ impl FlagCache for MemoryCache {
         &self,
         environment: Environment,
         snapshot_json: &str,
+        _revision: u64,
         ttl: Duration,
-    ) -> Result<(), CacheError> {
+    ) -> Result<bool, CacheError> {
         self.entries().insert(
             environment,
             (snapshot_json.to_owned(), Instant::now() + ttl),
         );
+        Ok(true)
+    }
+
+    async fn invalidate(&self, environment: Environment, _revision: u64) -> Result<(), CacheError> {
+        self.entries().remove(&environment);
         Ok(())
     }
 
-    async fn invalidate(&self, environment: Environment) -> Result<(), CacheError> {
-        self.entries().remove(&environment);
+    async fn publish(&self, _change: Change) -> Result<(), CacheError> {
         Ok(())
     }
 
@@ -76,12 +85,15 @@ mod tests {
     async fn entries_expire_and_invalidate() {
         let cache = MemoryCache::new();
         let env = Environment::Prod;
-        cache.put(env, "a", Duration::from_secs(60)).await.unwrap();
+        cache
+            .put(env, "a", 1, Duration::from_secs(60))
+            .await
+            .unwrap();
         assert_eq!(cache.get(env).await.unwrap().as_deref(), Some("a"));
         assert_eq!(cache.get(Environment::Dev).await.unwrap(), None);
-        cache.invalidate(env).await.unwrap();
+        cache.invalidate(env, 2).await.unwrap();
         assert_eq!(cache.get(env).await.unwrap(), None);
-        cache.put(env, "b", Duration::ZERO).await.unwrap();
+        cache.put(env, "b", 2, Duration::ZERO).await.unwrap();
         assert_eq!(cache.get(env).await.unwrap(), None);
     }
 }

@@ -1,4 +1,7 @@
-//! `GET /health`: can this origin serve evaluations, and in what state are its store and cache.
+//! `GET /health`: can this origin serve evaluations, and in what state are its parts.
+//!
+//! 200 while evaluations can be served (`ok`, or `degraded` when a part is down but the last flag
+//! sets still serve); 503 only when no environment can be evaluated.
 
 use std::time::Duration;
 
@@ -6,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
+use evaluator::Environment;
 use serde::Serialize;
 
 use crate::state::AppState;
@@ -15,7 +19,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Health {
-    /// `ok`, `degraded` (cache down: evaluations go to the store) or `unavailable` (store down).
+    /// `ok`, `degraded` (a part is down, evaluations go on) or `unavailable` (they cannot).
     status: &'static str,
     /// `ok` or `unavailable`.
     store: &'static str,
@@ -24,6 +28,13 @@ struct Health {
     cache: &'static str,
     /// `ok` or `unavailable`.
     cache_status: &'static str,
+    /// What carries change messages between origins: `redis`, `postgres` or `none`.
+    invalidation: &'static str,
+    /// `ok` or `reconnecting`.
+    invalidation_status: &'static str,
+    /// `ok`, or with the store down: `partial` (some environments have no flag set to serve) or
+    /// `unavailable`.
+    evaluations: &'static str,
 }
 
 fn state_of(ok: bool) -> &'static str {
@@ -34,6 +45,24 @@ fn state_of(ok: bool) -> &'static str {
     }
 }
 
+/// With the store down: how many environments still have a flag set (in process, or loadable from
+/// the shared cache).
+async fn servable(state: &AppState) -> usize {
+    let probes = Environment::ALL.map(|environment| {
+        let flags = &state.flags;
+        async move {
+            flags.held_revision(environment).is_some()
+                || matches!(
+                    tokio::time::timeout(PROBE_TIMEOUT, flags.get(environment)).await,
+                    Ok(Ok(_))
+                )
+        }
+    });
+    let [a, b, c] = probes;
+    let (a, b, c) = tokio::join!(a, b, c);
+    usize::from(a) + usize::from(b) + usize::from(c)
+}
+
 pub async fn check_health(State(state): State<AppState>) -> impl IntoResponse {
     let (store, cache) = tokio::join!(
         tokio::time::timeout(PROBE_TIMEOUT, state.store.ping()),
@@ -41,10 +70,22 @@ pub async fn check_health(State(state): State<AppState>) -> impl IntoResponse {
     );
     let store_ok = matches!(store, Ok(Ok(())));
     let cache_ok = matches!(cache, Ok(Ok(())));
-    let (status, code) = match (store_ok, cache_ok) {
-        (true, true) => ("ok", StatusCode::OK),
-        (true, false) => ("degraded", StatusCode::OK),
-        (false, _) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+    let invalidation_status = state.subscription.status();
+    let evaluations = if store_ok {
+        "ok"
+    } else {
+        match servable(&state).await {
+            0 => "unavailable",
+            n if n == Environment::ALL.len() => "ok",
+            _ => "partial",
+        }
+    };
+    let (status, code) = if evaluations == "unavailable" {
+        ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
+    } else if store_ok && cache_ok && invalidation_status == "ok" {
+        ("ok", StatusCode::OK)
+    } else {
+        ("degraded", StatusCode::OK)
     };
     let body = Health {
         status,
@@ -52,6 +93,9 @@ pub async fn check_health(State(state): State<AppState>) -> impl IntoResponse {
         store_kind: state.store.kind(),
         cache: state.cache.kind(),
         cache_status: state_of(cache_ok),
+        invalidation: state.subscription.channel.as_str(),
+        invalidation_status,
+        evaluations,
     };
     (code, Json(body))
 }

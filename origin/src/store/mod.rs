@@ -17,6 +17,7 @@ pub use self::model::{
     AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, Written,
 };
 pub use self::postgres::PostgresStore;
+pub use self::sql::NOTIFY_CHANNEL;
 pub use self::sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,9 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
     /// `"postgres"` or `"sqlite"`, as `/health` reports it.
     fn kind(&self) -> &'static str;
     async fn ping(&self) -> Result<(), StoreError>;
+    /// Every environment's current revision: one small query, what the background revalidation
+    /// compares the in-process sets with.
+    async fn revisions(&self) -> Result<Vec<(Environment, u64)>, StoreError>;
     /// The environment's flags (sorted by key) and its revision, read consistently.
     async fn load_snapshot(&self, environment: Environment) -> Result<Snapshot, StoreError>;
     async fn list_flags(&self, filter: &FlagFilter) -> Result<Vec<Flag>, StoreError>;

@@ -41,6 +41,11 @@ impl PostgresStore {
             dialect: POSTGRES,
         })
     }
+
+    /// The pool, for the `LISTEN` connection of [`crate::invalidation`].
+    pub fn pool(&self) -> &PgPool {
+        &self.write
+    }
 }
 
 impl_flag_store!(PostgresStore, Postgres, "postgres");

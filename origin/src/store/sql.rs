@@ -24,6 +24,9 @@ pub struct Dialect {
     pub bytewise: &'static str,
     /// Run first in the snapshot read, so the revision and the flags are one consistent view.
     pub snapshot_isolation: Option<&'static str>,
+    /// Run inside every write transaction with `{"environment","revision"}` as `$1`: PostgreSQL
+    /// delivers a `NOTIFY` to every listening origin exactly when (and only if) the write commits.
+    pub notify: Option<&'static str>,
 }
 
 pub const POSTGRES: Dialect = Dialect {
@@ -35,7 +38,11 @@ pub const POSTGRES: Dialect = Dialect {
     for_update: " FOR UPDATE",
     bytewise: " COLLATE \"C\"",
     snapshot_isolation: Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+    notify: Some("SELECT pg_notify('pennon_flags', $1)"),
 };
+
+/// The PostgreSQL channel every write notifies (see [`Dialect::notify`]).
+pub const NOTIFY_CHANNEL: &str = "pennon_flags";
 
 /// SQLite reads inside one transaction see one snapshot (WAL), and writes are serialised by a
 /// single-connection pool, so it needs no casts, locks or isolation statement.
@@ -48,12 +55,14 @@ pub const SQLITE: Dialect = Dialect {
     for_update: "",
     bytewise: "",
     snapshot_isolation: None,
+    notify: None,
 };
 
 #[derive(Debug, Clone)]
 pub struct Queries {
     pub ping: String,
     pub revision: String,
+    pub revisions: String,
     pub flags_of_environment: String,
     pub list_flags: String,
     pub flag_by_id: String,
@@ -77,6 +86,7 @@ impl Queries {
         Self {
             ping: "SELECT 1".into(),
             revision: "SELECT revision FROM environments WHERE name = $1".into(),
+            revisions: "SELECT name, revision FROM environments".into(),
             flags_of_environment: format!(
                 "SELECT {columns} FROM flags WHERE environment = $1 ORDER BY key{c}",
                 c = d.bytewise
@@ -188,6 +198,14 @@ macro_rules! impl_flag_store {
                     .await?;
                 let revision = u64::try_from(revision)
                     .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?;
+                if let Some(notify) = self.dialect.notify {
+                    let payload = crate::invalidation::Change {
+                        environment,
+                        revision,
+                    }
+                    .to_json();
+                    sqlx::query(notify).bind(payload).execute(&mut **tx).await?;
+                }
                 Ok((environment, revision))
             }
 
@@ -246,6 +264,24 @@ macro_rules! impl_flag_store {
             async fn ping(&self) -> Result<(), StoreError> {
                 sqlx::query(&self.queries.ping).execute(&self.read).await?;
                 Ok(())
+            }
+
+            async fn revisions(&self) -> Result<Vec<(Environment, u64)>, StoreError> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(&self.queries.revisions)
+                    .fetch_all(&self.read)
+                    .await?;
+                let mut revisions = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let name: String = row.try_get("name")?;
+                    let revision: i64 = row.try_get("revision")?;
+                    let environment = Environment::parse(&name)
+                        .map_err(|e| StoreError::Corrupt(format!("environment: {e}")))?;
+                    let revision = u64::try_from(revision)
+                        .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?;
+                    revisions.push((environment, revision));
+                }
+                Ok(revisions)
             }
 
             async fn load_snapshot(

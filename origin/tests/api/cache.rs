@@ -108,34 +108,58 @@ async fn redis_entries_expire_after_cache_ttl_seconds_and_refill_from_the_store(
     assert!((0..=1).contains(&ttl), "ttl {ttl}");
     tokio::time::sleep(Duration::from_millis(2100)).await;
     assert!(cached(&mut conn, &key).await.is_none(), "expired");
+    // A warm origin does not care: it answers from its in-process copy, without Redis or the store.
+    app.evaluate(json!({"environment": "prod", "user": {"id": "u"}}))
+        .await;
+    assert!(
+        cached(&mut conn, &key).await.is_none(),
+        "not read, not refilled"
+    );
+    assert_eq!(app.state.flags.store_loads(), loads);
+    // The next load (after a write here) refills it.
+    app.create_flag(json!({"key": "k2", "environment": "prod"}))
+        .await;
     app.evaluate(json!({"environment": "prod", "user": {"id": "u"}}))
         .await;
     assert!(cached(&mut conn, &key).await.is_some(), "refilled");
     assert_eq!(app.state.flags.store_loads(), loads + 1);
 }
 
-/// Another origin's write on the same Redis and database: this origin's in-process copy is checked
-/// against Redis at most a second later, so the change shows without a restart.
+/// Another origin's write on the same Redis and database, as this origin sees it: the change
+/// message on `<prefix>changes`, with the new set in Redis. The copy is reloaded in the background.
 #[tokio::test]
-async fn a_write_through_another_origin_is_seen_after_revalidation() {
+async fn a_change_message_from_another_origin_is_applied() {
     let app = spawn_app(Backend::PostgresRedis).await;
-    let flag = app
-        .create_flag(
-            json!({"key": "k", "environment": "prod", "enabled": true, "rolloutPercentage": 100}),
-        )
-        .await;
+    app.create_flag(
+        json!({"key": "k", "environment": "prod", "enabled": true, "rolloutPercentage": 100}),
+    )
+    .await;
     assert_eq!(app.decide("prod", "u", "k").await, (true, "ROLLOUT".into()));
-    // Stand in for the other origin: change the cached set in Redis the way its write-and-read would.
+    // Stand in for the other origin: its write-and-read put revision 99 in Redis and announced it.
     let mut conn = redis_connection().await;
-    let key = format!("{}flags:prod", app.redis_prefix.as_deref().unwrap());
+    let prefix = app.redis_prefix.as_deref().unwrap();
+    let key = format!("{prefix}flags:prod");
     let (mut value, _) = cached(&mut conn, &key).await.expect("filled");
     value["revision"] = json!(99);
     value["flags"][0]["enabled"] = json!(false);
     let _: () = conn.set_ex(&key, value.to_string(), 60).await.expect("SET");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let _: i64 = conn
+        .publish(
+            format!("{prefix}changes"),
+            json!({"environment": "prod", "revision": 99}).to_string(),
+        )
+        .await
+        .expect("PUBLISH");
+    let started = std::time::Instant::now();
+    while app.decide("prod", "u", "k").await.0 {
+        assert!(
+            started.elapsed() < Duration::from_millis(900),
+            "not applied within 900 ms (the 1 s revalidation would not see it: the store is at 1)"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     assert_eq!(
-        app.decide("prod", "u", "k").await,
-        (false, "FLAG_DISABLED".into())
+        app.state.flags.held_revision(evaluator::Environment::Prod),
+        Some(99)
     );
-    let _ = flag;
 }

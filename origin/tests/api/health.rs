@@ -33,6 +33,15 @@ async fn health_reports_the_store_and_cache(backend: Backend) {
         }
     );
     assert_eq!(body["cacheStatus"], "ok");
+    assert_eq!(body["evaluations"], "ok");
+    assert_eq!(
+        body["invalidation"],
+        match backend {
+            Backend::Sqlite => "none",
+            Backend::Postgres => "postgres",
+            Backend::PostgresRedis => "redis",
+        }
+    );
 }
 
 async fn unknown_routes_and_methods_get_json_errors(backend: Backend) {
@@ -64,18 +73,20 @@ async fn every_response_has_a_request_id(backend: Backend) {
 }
 
 #[tokio::test]
-async fn a_lost_database_makes_health_503_and_evaluations_go_on() {
+async fn a_lost_database_degrades_health_and_evaluations_go_on() {
     let app = spawn_app(Backend::Postgres).await;
     app.create_flag(serde_json::json!({"key": "k", "environment": "prod", "enabled": true, "rolloutPercentage": 100}))
         .await;
     assert_eq!(app.decide("prod", "u", "k").await, (true, "ROLLOUT".into()));
     app.drop_database().await;
 
+    // 200 while evaluations can be served: prod is held in process; dev and staging never loaded.
     let reply = app.get("/health").send().await;
-    assert_eq!(reply.status.as_u16(), 503, "{}", reply.text);
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     let body = reply.json();
-    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["status"], "degraded");
     assert_eq!(body["store"], "unavailable");
+    assert_eq!(body["evaluations"], "partial");
     assert_eq!(body["cacheStatus"], "ok");
 
     // The last flag set keeps serving, past the one-second revalidation too.

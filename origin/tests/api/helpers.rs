@@ -141,6 +141,8 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         admin_token: Some(Secret::new(ADMIN_TOKEN)),
         edge_token: options.edge_token.map(Secret::new),
         cache_ttl: options.cache_ttl,
+        revalidate_interval: Duration::from_secs(1),
+        in_process_cache: true,
         seed_demo: false,
     };
     let app = App::build(config)

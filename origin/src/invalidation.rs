@@ -1,0 +1,196 @@
+//! How a write on one origin reaches the others.
+//!
+//! Every committed write announces `{"environment","revision"}`: on Redis pub/sub (channel
+//! `<prefix>changes`) when `REDIS_URL` is set, else through PostgreSQL's `NOTIFY` (sent inside the
+//! write transaction, so delivered exactly when it commits). Each origin subscribes at start; a
+//! message newer than the set it holds makes it reload that environment in the background. A
+//! subscriber that (re)connects may have missed messages, so it resynchronises every environment.
+//!
+//! The safety net is [`revalidate_periodically`]: a background task compares the revisions held
+//! with the store's once per interval, so a lost message (Redis down while a write happened, a
+//! SQLite store, which has no notifications) costs at most that long, and never a request's time.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use evaluator::Environment;
+use futures_util::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgListener, PgPool};
+
+use crate::cache::RedisCache;
+use crate::flagset::FlagSets;
+use crate::store::NOTIFY_CHANNEL;
+
+/// One committed write: `environment` is at `revision` now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub environment: Environment,
+    pub revision: u64,
+}
+
+impl Change {
+    pub fn to_json(self) -> String {
+        // Two plain fields: serialization cannot fail, but never panic over it.
+        serde_json::to_string(&self).unwrap_or_default()
+    }
+
+    pub fn from_json(payload: &[u8]) -> Option<Self> {
+        serde_json::from_slice(payload).ok()
+    }
+}
+
+/// What carries the change messages, as `/health` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Redis,
+    Postgres,
+    /// SQLite: one origin per database file, nothing to tell.
+    None,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Redis => "redis",
+            Self::Postgres => "postgres",
+            Self::None => "none",
+        }
+    }
+}
+
+const CONNECTING: u8 = 0;
+const LISTENING: u8 = 1;
+
+/// Whether the subscriber is listening right now.
+#[derive(Debug)]
+pub struct Subscription {
+    pub channel: Channel,
+    state: AtomicU8,
+}
+
+impl Subscription {
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            channel,
+            state: AtomicU8::new(CONNECTING),
+        }
+    }
+
+    /// `ok` while listening (or when there is nothing to listen to), `reconnecting` otherwise.
+    pub fn status(&self) -> &'static str {
+        if self.channel == Channel::None || self.state.load(Ordering::Acquire) == LISTENING {
+            "ok"
+        } else {
+            "reconnecting"
+        }
+    }
+
+    fn set(&self, state: u8) {
+        self.state.store(state, Ordering::Release);
+    }
+}
+
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+const RETRY_MAX: Duration = Duration::from_secs(2);
+
+fn on_message(flags: &Arc<FlagSets>, payload: &[u8]) {
+    match Change::from_json(payload) {
+        Some(change) => {
+            flags.on_change(change.environment, change.revision);
+        }
+        None => tracing::warn!(
+            payload = %String::from_utf8_lossy(payload),
+            "ignoring a change message that does not parse"
+        ),
+    }
+}
+
+/// Listens on Redis pub/sub for as long as the process runs, reconnecting with backoff.
+pub async fn subscribe_redis(flags: Arc<FlagSets>, redis: RedisCache, status: Arc<Subscription>) {
+    let mut wait = RETRY_FIRST;
+    loop {
+        match redis.subscribe().await {
+            Ok(pubsub) => {
+                status.set(LISTENING);
+                wait = RETRY_FIRST;
+                tracing::info!(channel = %redis.channel(), "listening for flag changes on redis");
+                // Subscribed first, then resynchronised: a write in between is caught either way.
+                flags.resync(true).await;
+                let mut messages = pubsub.into_on_message();
+                while let Some(message) = messages.next().await {
+                    on_message(&flags, message.get_payload_bytes());
+                }
+                status.set(CONNECTING);
+                tracing::warn!("redis subscription lost; reconnecting");
+            }
+            Err(err) => {
+                status.set(CONNECTING);
+                tracing::debug!(%err, "cannot subscribe on redis yet");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RETRY_MAX);
+            }
+        }
+    }
+}
+
+/// Listens for PostgreSQL notifications for as long as the process runs, reconnecting with backoff.
+pub async fn subscribe_postgres(flags: Arc<FlagSets>, pool: PgPool, status: Arc<Subscription>) {
+    let mut wait = RETRY_FIRST;
+    loop {
+        let connect = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(NOTIFY_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let listener = match tokio::time::timeout(Duration::from_secs(3), connect).await {
+            Ok(Ok(listener)) => listener,
+            Ok(Err(err)) => {
+                status.set(CONNECTING);
+                tracing::debug!(%err, "cannot listen on postgres yet");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RETRY_MAX);
+                continue;
+            }
+            Err(_) => {
+                status.set(CONNECTING);
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RETRY_MAX);
+                continue;
+            }
+        };
+        let mut listener = listener;
+        status.set(LISTENING);
+        wait = RETRY_FIRST;
+        tracing::info!(
+            channel = NOTIFY_CHANNEL,
+            "listening for flag changes on postgres"
+        );
+        flags.resync(false).await;
+        loop {
+            // `try_recv` answers `None` when the connection was lost: messages may be gone with it.
+            match listener.try_recv().await {
+                Ok(Some(notification)) => on_message(&flags, notification.payload().as_bytes()),
+                Ok(None) => break,
+                Err(err) => {
+                    tracing::debug!(%err, "postgres listener failed");
+                    break;
+                }
+            }
+        }
+        status.set(CONNECTING);
+        tracing::warn!("postgres notifications lost; reconnecting");
+    }
+}
+
+/// The safety net: every `interval`, compare the held revisions with the store's, off the hot path.
+pub async fn revalidate_periodically(flags: Arc<FlagSets>, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        flags.resync(false).await;
+    }
+}
