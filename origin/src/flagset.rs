@@ -20,7 +20,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use evaluator::{CompiledFlagSet, Environment, Snapshot};
 
-use crate::cache::FlagCache;
+use crate::cache::{CacheError, FlagCache};
 use crate::invalidation::Change;
 use crate::store::{FlagStore, StoreError};
 
@@ -83,6 +83,15 @@ pub struct FlagSets {
     in_process: InProcess,
     slots: [Slot; 3],
     loads: AtomicU64,
+}
+
+/// A failure on a Redis already known to be down was logged when the circuit opened: debug only.
+fn log_cache_error(err: &CacheError, environment: Environment, what: &str) {
+    if matches!(err, CacheError::CircuitOpen) {
+        tracing::debug!(%err, environment = environment.as_str(), "{what}");
+    } else {
+        tracing::warn!(%err, environment = environment.as_str(), "{what}");
+    }
 }
 
 fn index(environment: Environment) -> usize {
@@ -284,7 +293,7 @@ impl FlagSets {
         for &(environment, revision) in revisions {
             self.drop_local(environment, revision);
             if let Err(err) = self.cache.invalidate(environment, revision).await {
-                tracing::warn!(%err, environment = environment.as_str(), "cache invalidation failed");
+                log_cache_error(&err, environment, "cache invalidation failed");
             }
             self.drop_local(environment, revision);
             let change = Change {
@@ -292,7 +301,7 @@ impl FlagSets {
                 revision,
             };
             if let Err(err) = self.cache.publish(change).await {
-                tracing::warn!(%err, environment = environment.as_str(), "change not published");
+                log_cache_error(&err, environment, "change not published");
             }
         }
     }

@@ -8,7 +8,31 @@ use serde_json::{json, Value};
 use crate::backend_tests;
 use crate::helpers::{redis_connection, spawn_app, spawn_app_with, Backend, Options};
 
-backend_tests!(a_warm_origin_does_not_read_the_store);
+backend_tests!(
+    a_warm_origin_does_not_read_the_store,
+    a_burst_of_cold_reads_makes_one_database_load
+);
+
+/// 64 concurrent evaluations right after a write (the set is cold) share one store load.
+async fn a_burst_of_cold_reads_makes_one_database_load(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_flag(json!({"key": "k", "environment": "prod", "enabled": true}))
+        .await;
+    let before = app.state.flags.store_loads();
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..64 {
+        burst.spawn(
+            app.post("/api/evaluate")
+                .json(&json!({"environment": "prod", "user": {"id": format!("u{i}")}}))
+                .send(),
+        );
+    }
+    while let Some(reply) = burst.join_next().await {
+        let reply = reply.expect("request task");
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    }
+    assert_eq!(app.state.flags.store_loads() - before, 1);
+}
 
 async fn a_warm_origin_does_not_read_the_store(backend: Backend) {
     let app = spawn_app(backend).await;

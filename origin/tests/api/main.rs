@@ -8,6 +8,7 @@ mod helpers;
 mod audit;
 mod binary;
 mod cache;
+mod cluster;
 mod evaluate;
 mod flags;
 mod health;

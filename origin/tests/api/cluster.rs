@@ -1,0 +1,736 @@
+//! Several origin PROCESSES on one PostgreSQL database (and one Redis): propagation of writes
+//! between them, a Redis that dies and comes back, a PostgreSQL cut off by a proxy, and the stale
+//! refill across instances driven deliberately.
+//!
+//! Each test makes its own database, Redis key prefix and (where it kills Redis) its own
+//! `redis-server` on a free port; the machine's shared servers are never stopped.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use evaluator::{Environment, FlagKey, Snapshot};
+use origin::cache::{FlagCache, RedisCache};
+use origin::flagset::FlagSets;
+use origin::store::{FlagPatch, FlagStore, NewFlag, PostgresStore, StoreError};
+use redis::AsyncCommands;
+use serde_json::{json, Value};
+use sqlx::Connection as _;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::helpers::{postgres_url, redis_url, with_database, ADMIN_TOKEN};
+
+/// A fresh PostgreSQL database, dropped (connections and all) when this drops.
+struct Database {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl Database {
+    async fn create() -> Self {
+        let admin_url = postgres_url();
+        let name = format!("pennon_cluster_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable ({e})"));
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create {name}: {e}"));
+        let _ = conn.close().await;
+        let url = with_database(&admin_url, &name);
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
+                        let _ = sqlx::query(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut conn)
+                        .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// Deletes a Redis key prefix on the given server when dropped.
+struct Prefix {
+    url: String,
+    prefix: String,
+}
+
+impl Prefix {
+    fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            prefix: format!("pennon-cluster:{}:", uuid::Uuid::new_v4().simple()),
+        }
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        if let Ok(client) = redis::Client::open(self.url.as_str()) {
+            if let Ok(mut conn) = client.get_connection() {
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(format!("{}*", self.prefix))
+                    .query(&mut conn)
+                    .unwrap_or_default();
+                if !keys.is_empty() {
+                    let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
+                }
+            }
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A `redis-server` of this test's own, killed when dropped.
+struct RedisServer {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl RedisServer {
+    fn start() -> Self {
+        let mut server = Self {
+            port: free_port(),
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// (Re)starts it on the same port and waits until it answers.
+    fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run redis-server ({e}); install it (Debian: apt-get install redis-server)")
+            });
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An `origin` process, killed when dropped.
+struct Origin {
+    child: Child,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Origin {
+    fn start(database_url: &str, redis: Option<(&str, &str)>, extra: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_origin"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PORT", "0")
+            .env("DATABASE_URL", database_url)
+            .env("ADMIN_TOKEN", ADMIN_TOKEN)
+            .env(
+                "RUST_LOG",
+                std::env::var("ORIGIN_LOG").unwrap_or_else(|_| "error".into()),
+            )
+            .current_dir(std::env::temp_dir())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some((url, prefix)) = redis {
+            command
+                .env("REDIS_URL", url)
+                .env("REDIS_KEY_PREFIX", prefix);
+        }
+        for (k, v) in extra {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("the origin binary starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("a line on stdout");
+        let base = line
+            .trim_end()
+            .strip_prefix("pennon origin listening on ")
+            .unwrap_or_else(|| panic!("origin did not start: {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            base,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("x-admin-token", ADMIN_TOKEN)
+            .timeout(Duration::from_secs(10));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("the origin answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn create(&self, body: Value) -> Value {
+        let (status, body) = self
+            .send(reqwest::Method::POST, "/api/admin/flags", Some(body))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["flag"].clone()
+    }
+
+    async fn update(&self, id: &str, patch: Value) -> u16 {
+        self.send(
+            reqwest::Method::PUT,
+            &format!("/api/admin/flags/{id}"),
+            Some(patch),
+        )
+        .await
+        .0
+    }
+
+    /// `enabled` of flag `k` in prod for user `u`.
+    async fn enabled(&self, environment: &str) -> bool {
+        let (status, body) = self
+            .send(
+                reqwest::Method::POST,
+                "/api/evaluate",
+                Some(json!({"environment": environment, "user": {"id": "u"}, "flags": ["k"]})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["results"][0]["enabled"]
+            .as_bool()
+            .expect("a result for k")
+    }
+
+    async fn health(&self) -> (u16, Value) {
+        self.send(reqwest::Method::GET, "/health", None).await
+    }
+
+    /// Polls `/health` until `check` holds on its body, for at most `limit`.
+    async fn health_until(&self, limit: Duration, check: impl Fn(&Value) -> bool) -> Value {
+        let started = Instant::now();
+        loop {
+            let (_, body) = self.health().await;
+            if check(&body) {
+                return body;
+            }
+            assert!(started.elapsed() < limit, "health never got there: {body}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Origin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `reader` until flag `k` in prod is `expected`; returns how long it took.
+async fn time_until(reader: &Origin, expected: bool, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        if reader.enabled("prod").await == expected {
+            return started.elapsed();
+        }
+        let waited = started.elapsed();
+        assert!(waited < limit, "not seen within {limit:?}");
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+/// Writes 50 toggles on `writer`, measures until `reader` answers each, prints and checks.
+async fn measure_propagation(label: &str, writer: &Origin, reader: &Origin) {
+    let flag = writer
+        .create(
+            json!({"key": "k", "environment": "prod", "enabled": false, "rolloutPercentage": 100}),
+        )
+        .await;
+    let id = flag["id"].as_str().expect("an id").to_owned();
+    time_until(reader, false, Duration::from_secs(5)).await;
+    let mut times = Vec::new();
+    for i in 0..50 {
+        let enabled = i % 2 == 0;
+        assert_eq!(writer.update(&id, json!({"enabled": enabled})).await, 200);
+        // Timed from the write's answer.
+        times.push(time_until(reader, enabled, Duration::from_secs(1)).await);
+        // The writer reads its own write.
+        assert_eq!(writer.enabled("prod").await, enabled);
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "propagation {label}: {} writes, median {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        times.len(),
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.9)),
+        ms(percentile(&times, 0.99)),
+        ms(times[times.len() - 1]),
+    );
+    assert!(times[times.len() - 1] <= Duration::from_secs(1));
+}
+
+/// The periodic revalidation is pushed out of the way: what is measured is the change message.
+const NO_REVALIDATION: (&str, &str) = ("REVALIDATE_INTERVAL_MS", "600000");
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn propagation_between_two_origins_over_redis_pub_sub() {
+    let db = Database::create().await;
+    let redis = redis_url();
+    let prefix = Prefix::new(&redis);
+    let a = Origin::start(&db.url, Some((&redis, &prefix.prefix)), &[NO_REVALIDATION]);
+    let b = Origin::start(&db.url, Some((&redis, &prefix.prefix)), &[NO_REVALIDATION]);
+    assert_eq!(b.health().await.1["invalidation"], "redis");
+    measure_propagation("redis pub/sub", &a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn propagation_between_two_origins_over_postgres_notify() {
+    let db = Database::create().await;
+    let a = Origin::start(&db.url, None, &[NO_REVALIDATION]);
+    let b = Origin::start(&db.url, None, &[NO_REVALIDATION]);
+    assert_eq!(b.health().await.1["invalidation"], "postgres");
+    measure_propagation("postgres notify", &a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_killed_mid_run_and_restarted() {
+    let db = Database::create().await;
+    let mut server = RedisServer::start();
+    let url = server.url();
+    let prefix = "pennon-cluster:";
+    // No periodic revalidation: B can only catch up through the resubscription's resync.
+    let a = Origin::start(&db.url, Some((&url, prefix)), &[NO_REVALIDATION]);
+    let b = Origin::start(&db.url, Some((&url, prefix)), &[NO_REVALIDATION]);
+    let flag = a
+        .create(
+            json!({"key": "k", "environment": "prod", "enabled": true, "rolloutPercentage": 100}),
+        )
+        .await;
+    let id = flag["id"].as_str().expect("an id").to_owned();
+    assert!(a.enabled("prod").await && b.enabled("prod").await);
+
+    server.kill();
+    // Evaluations go on on both; a write goes on and is read back at once on its origin, with no
+    // wait on the dead Redis (the write's own cold reload included).
+    assert!(a.enabled("prod").await && b.enabled("prod").await);
+    let started = Instant::now();
+    assert_eq!(a.update(&id, json!({"enabled": false})).await, 200);
+    assert!(!a.enabled("prod").await);
+    let took = started.elapsed();
+    println!("redis down: write + cold read on the writer took {took:?}");
+    for _ in 0..20 {
+        let started = Instant::now();
+        assert_eq!(a.update(&id, json!({"description": "x"})).await, 200);
+        assert!(!a.enabled("prod").await);
+        assert!(
+            started.elapsed() < Duration::from_millis(300),
+            "write + read waited on the dead Redis: {:?}",
+            started.elapsed()
+        );
+    }
+    for origin in [&a, &b] {
+        let health = origin
+            .health_until(Duration::from_secs(5), |h| {
+                h["cacheStatus"] == "unavailable" && h["invalidationStatus"] == "reconnecting"
+            })
+            .await;
+        assert_eq!(health["status"], "degraded", "{health}");
+        assert_eq!(health["store"], "ok", "{health}");
+        assert_eq!(origin.health().await.0, 200);
+    }
+    // Another environment, cold on B: loads straight from the store.
+    a.create(json!({"key": "k", "environment": "dev", "enabled": true, "rolloutPercentage": 100}))
+        .await;
+    assert!(b.enabled("dev").await);
+
+    server.restart();
+    for origin in [&a, &b] {
+        origin
+            .health_until(Duration::from_secs(8), |h| h["status"] == "ok")
+            .await;
+    }
+    // B resubscribed and resynchronised: it has A's write from the outage.
+    time_until(&b, false, Duration::from_secs(2)).await;
+    // And pub/sub carries the next write again.
+    assert_eq!(a.update(&id, json!({"enabled": true})).await, 200);
+    let took = time_until(&b, true, Duration::from_secs(1)).await;
+    println!("after the restart, propagation took {took:?}");
+    // Redis is used again as the shared cache.
+    let client = redis::Client::open(url.as_str()).expect("url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let cached: Option<String> = conn.get(format!("{prefix}flags:prod")).await.expect("GET");
+    let cached: Snapshot = serde_json::from_str(&cached.expect("refilled")).expect("a snapshot");
+    assert!(cached.flags[0].enabled);
+}
+
+/// A TCP proxy in front of PostgreSQL that the test can cut (live connections closed, new ones
+/// refused) and restore.
+struct Proxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    generation: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Proxy {
+    async fn start(target: (String, u16)) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let (generation, _) = tokio::sync::watch::channel(0u64);
+        let generation = Arc::new(generation);
+        let (cut2, gen2) = (Arc::clone(&cut), Arc::clone(&generation));
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                if cut2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let target = target.clone();
+                let mut cancelled = gen2.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cancelled.changed() => {}
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            cut,
+            generation,
+        }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Host and port of a postgres:// URL (enough for the test URL forms).
+fn host_port(url: &str) -> (String, u16) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match host_port.rsplit_once(':') {
+        Some((h, p)) => (h.to_owned(), p.parse().expect("a port")),
+        None => (host_port.to_owned(), 5432),
+    }
+}
+
+/// `url` with its host and port replaced by 127.0.0.1:`port`.
+fn through(url: &str, port: u16) -> String {
+    let (host, old) = host_port(url);
+    url.replacen(&format!("{host}:{old}"), &format!("127.0.0.1:{port}"), 1)
+        .replacen(&format!("@{host}/"), &format!("@127.0.0.1:{port}/"), 1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cut_off_by_a_proxy_then_back() {
+    let db = Database::create().await;
+    let proxy = Proxy::start(host_port(&db.url)).await;
+    let origin = Origin::start(&through(&db.url, proxy.port), None, &[]);
+    assert_eq!(origin.health().await.1["invalidation"], "postgres");
+    let flag = origin
+        .create(
+            json!({"key": "k", "environment": "prod", "enabled": true, "rolloutPercentage": 100}),
+        )
+        .await;
+    let id = flag["id"].as_str().expect("an id").to_owned();
+    origin
+        .create(
+            json!({"key": "k", "environment": "dev", "enabled": true, "rolloutPercentage": 100}),
+        )
+        .await;
+    assert!(origin.enabled("prod").await && origin.enabled("dev").await);
+
+    proxy.cut();
+    // Evaluations go on from the in-process sets, also past the revalidation interval.
+    for _ in 0..3 {
+        assert!(origin.enabled("prod").await && origin.enabled("dev").await);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Writes answer 503 with the contract's body.
+    let (status, body) = origin
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/admin/flags/{id}"),
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    // Health: 200 (prod and dev serve; staging was never loaded), the store named as the problem.
+    let (code, health) = origin.health().await;
+    assert_eq!(code, 200, "{health}");
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["store"], "unavailable");
+    assert_eq!(health["evaluations"], "partial");
+    assert!(origin.enabled("prod").await);
+
+    proxy.restore();
+    origin
+        .health_until(Duration::from_secs(10), |h| h["status"] == "ok")
+        .await;
+    assert_eq!(origin.update(&id, json!({"enabled": false})).await, 200);
+    assert!(!origin.enabled("prod").await);
+}
+
+/// A store that holds `load_snapshot` (after reading) until released: a slow origin's load.
+#[derive(Debug)]
+struct HeldStore {
+    inner: PostgresStore,
+    read: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+#[async_trait::async_trait]
+impl FlagStore for HeldStore {
+    fn kind(&self) -> &'static str {
+        "held"
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+    async fn revisions(&self) -> Result<Vec<(Environment, u64)>, StoreError> {
+        self.inner.revisions().await
+    }
+    async fn load_snapshot(&self, environment: Environment) -> Result<Snapshot, StoreError> {
+        let snapshot = self.inner.load_snapshot(environment).await?;
+        self.read.notify_one();
+        self.release.notified().await;
+        Ok(snapshot)
+    }
+    async fn list_flags(
+        &self,
+        filter: &origin::store::FlagFilter,
+    ) -> Result<Vec<evaluator::Flag>, StoreError> {
+        self.inner.list_flags(filter).await
+    }
+    async fn get_flag(&self, id: uuid::Uuid) -> Result<evaluator::Flag, StoreError> {
+        self.inner.get_flag(id).await
+    }
+    async fn create_flag(
+        &self,
+        new: NewFlag,
+        actor: &str,
+    ) -> Result<origin::store::Written<evaluator::Flag>, StoreError> {
+        self.inner.create_flag(new, actor).await
+    }
+    async fn update_flag(
+        &self,
+        id: uuid::Uuid,
+        patch: FlagPatch,
+        if_match: Option<u64>,
+        actor: &str,
+    ) -> Result<origin::store::Written<evaluator::Flag>, StoreError> {
+        self.inner.update_flag(id, patch, if_match, actor).await
+    }
+    async fn delete_flag(
+        &self,
+        id: uuid::Uuid,
+        actor: &str,
+    ) -> Result<origin::store::Written<evaluator::Flag>, StoreError> {
+        self.inner.delete_flag(id, actor).await
+    }
+    async fn kill_switch(
+        &self,
+        key: &FlagKey,
+        actor: &str,
+    ) -> Result<origin::store::Written<Vec<evaluator::Flag>>, StoreError> {
+        self.inner.kill_switch(key, actor).await
+    }
+    async fn audit(
+        &self,
+        query: &origin::store::AuditQuery,
+    ) -> Result<origin::store::AuditPage, StoreError> {
+        self.inner.audit(query).await
+    }
+}
+
+/// Origin S (slow) reads revision 1 and is held; origin W writes revision 2 and invalidates; then
+/// S's load finishes. S must not put revision 1 into the shared Redis, so a third, cold origin gets
+/// revision 2; and S itself moves to 2 on the change message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stale_refill_race_across_origins() {
+    let db = Database::create().await;
+    let redis = redis_url();
+    let prefix = Prefix::new(&redis);
+    let store = PostgresStore::connect(&db.url).await.expect("store");
+    let cache = || async {
+        Arc::new(
+            RedisCache::connect(&redis, prefix.prefix.clone())
+                .await
+                .expect("redis"),
+        ) as Arc<dyn FlagCache>
+    };
+    let ttl = Duration::from_secs(60);
+    let written = store
+        .create_flag(
+            NewFlag {
+                key: FlagKey::parse("k").expect("key"),
+                environment: Environment::Prod,
+                description: String::new(),
+                enabled: true,
+                rollout_percentage: evaluator::RolloutPercentage::new(100).expect("pct"),
+                rules: Vec::new().try_into().expect("rules"),
+            },
+            "test",
+        )
+        .await
+        .expect("create");
+    let id: uuid::Uuid = written
+        .value
+        .id
+        .as_deref()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let held = Arc::new(HeldStore {
+        inner: store.clone(),
+        read: tokio::sync::Notify::new(),
+        release: tokio::sync::Notify::new(),
+    });
+    let slow = Arc::new(FlagSets::new(
+        Arc::clone(&held) as Arc<dyn FlagStore>,
+        cache().await,
+        ttl,
+    ));
+    let writer = FlagSets::new(Arc::new(store.clone()), cache().await, ttl);
+
+    let loading = {
+        let slow = Arc::clone(&slow);
+        tokio::spawn(async move { slow.get(Environment::Prod).await })
+    };
+    held.read.notified().await;
+    let update = store
+        .update_flag(
+            id,
+            FlagPatch {
+                enabled: Some(false),
+                ..FlagPatch::default()
+            },
+            None,
+            "test",
+        )
+        .await
+        .expect("update");
+    writer.invalidate(&update.revisions).await;
+    held.release.notify_one();
+    let old = loading.await.expect("join").expect("load");
+    assert_eq!(old.revision, 1, "the slow load answers what it read");
+
+    let client = redis::Client::open(redis.as_str()).expect("url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let cached: Option<String> = conn
+        .get(format!("{}flags:prod", prefix.prefix))
+        .await
+        .expect("GET");
+    assert_eq!(
+        cached, None,
+        "the stale set was refused by the shared cache"
+    );
+
+    let cold = FlagSets::new(Arc::new(store.clone()), cache().await, ttl);
+    assert_eq!(cold.get(Environment::Prod).await.expect("get").revision, 2);
+    let cached: Option<String> = conn
+        .get(format!("{}flags:prod", prefix.prefix))
+        .await
+        .expect("GET");
+    let cached: Snapshot = serde_json::from_str(&cached.expect("filled")).expect("snapshot");
+    assert_eq!(cached.revision, 2);
+
+    // The slow origin hears of revision 2 and reloads in the background (from Redis now).
+    held.release.notify_one();
+    assert!(slow.on_change(Environment::Prod, 2));
+    let started = Instant::now();
+    while slow.held_revision(Environment::Prod) != Some(2) {
+        assert!(started.elapsed() < Duration::from_secs(2), "not reloaded");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
