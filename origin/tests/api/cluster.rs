@@ -383,16 +383,24 @@ async fn a_redis_killed_mid_run_and_restarted() {
     assert!(!a.enabled("prod").await);
     let took = started.elapsed();
     println!("redis down: write + cold read on the writer took {took:?}");
+    // Without the breaker each of these would wait on a reconnect attempt (hundreds of ms).
+    let mut times = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
         assert_eq!(a.update(&id, json!({"description": "x"})).await, 200);
         assert!(!a.enabled("prod").await);
-        assert!(
-            started.elapsed() < Duration::from_millis(300),
-            "write + read waited on the dead Redis: {:?}",
-            started.elapsed()
-        );
+        times.push(started.elapsed());
     }
+    times.sort();
+    println!(
+        "redis down: write + cold read, median {:?}, max {:?}",
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+    assert!(
+        times[times.len() / 2] < Duration::from_millis(150),
+        "writes and reads wait on the dead Redis: {times:?}"
+    );
     for origin in [&a, &b] {
         let health = origin
             .health_until(Duration::from_secs(5), |h| {
@@ -538,10 +546,7 @@ async fn postgres_cut_off_by_a_proxy_then_back() {
         )
         .await;
     assert_eq!(status, 503, "{body}");
-    assert!(
-        body["error"].as_str().is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
+    assert_eq!(body, json!({"error": "storage is unavailable"}));
     // Health: 200 (prod and dev serve; staging was never loaded), the store named as the problem.
     let (code, health) = origin.health().await;
     assert_eq!(code, 200, "{health}");
