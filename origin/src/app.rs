@@ -66,19 +66,10 @@ pub async fn open_store(database: &DatabaseUrl) -> Result<Arc<dyn FlagStore>, St
 
 impl App {
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        // The PostgreSQL store is kept by its type too: its pool carries the LISTEN connection.
-        let (store, postgres): (Arc<dyn FlagStore>, Option<PostgresStore>) = match &config.database
-        {
-            DatabaseUrl::Postgres(url) => {
-                let pg = PostgresStore::connect(url.expose())
-                    .await
-                    .map_err(|source| StartError::Store {
-                        kind: "postgres",
-                        source,
-                    })?;
-                (Arc::new(pg.clone()), Some(pg))
-            }
-            sqlite @ DatabaseUrl::Sqlite(_) => (open_store(sqlite).await?, None),
+        let store = open_store(&config.database).await?;
+        let postgres = match &config.database {
+            DatabaseUrl::Postgres(url) => Some(url.clone()),
+            DatabaseUrl::Sqlite(_) => None,
         };
         let redis = match &config.redis_url {
             Some(url) => Some(
@@ -126,11 +117,11 @@ impl App {
                 ));
                 status
             }
-            (None, Some(pg)) => {
+            (None, Some(url)) => {
                 let status = Arc::new(Subscription::new(Channel::Postgres));
                 tokio::spawn(invalidation::subscribe_postgres(
                     Arc::clone(&flags),
-                    pg.pool().clone(),
+                    url,
                     Arc::clone(&status),
                 ));
                 status

@@ -17,9 +17,10 @@ use std::time::Duration;
 use evaluator::Environment;
 use futures_util::StreamExt as _;
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::{PgListener, PgPool};
+use sqlx::postgres::PgListener;
 
 use crate::cache::RedisCache;
+use crate::config::Secret;
 use crate::flagset::FlagSets;
 use crate::store::NOTIFY_CHANNEL;
 
@@ -136,11 +137,15 @@ pub async fn subscribe_redis(flags: Arc<FlagSets>, redis: RedisCache, status: Ar
 }
 
 /// Listens for PostgreSQL notifications for as long as the process runs, reconnecting with backoff.
-pub async fn subscribe_postgres(flags: Arc<FlagSets>, pool: PgPool, status: Arc<Subscription>) {
+///
+/// The listener has a connection of its own (not one of the store's pool), and reconnects here
+/// rather than inside sqlx, so that a lost connection is seen (and followed by a resync) at once.
+pub async fn subscribe_postgres(flags: Arc<FlagSets>, url: Secret, status: Arc<Subscription>) {
     let mut wait = RETRY_FIRST;
     loop {
         let connect = async {
-            let mut listener = PgListener::connect_with(&pool).await?;
+            let mut listener = PgListener::connect(url.expose()).await?;
+            listener.eager_reconnect(false);
             listener.listen(NOTIFY_CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
         };

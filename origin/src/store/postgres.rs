@@ -41,11 +41,6 @@ impl PostgresStore {
             dialect: POSTGRES,
         })
     }
-
-    /// The pool, for the `LISTEN` connection of [`crate::invalidation`].
-    pub fn pool(&self) -> &PgPool {
-        &self.write
-    }
 }
 
 impl_flag_store!(PostgresStore, Postgres, "postgres");
