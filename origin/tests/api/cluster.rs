@@ -514,10 +514,35 @@ fn through(url: &str, port: u16) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_cut_off_by_a_proxy_then_back() {
+    postgres_cut_off(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cut_off_by_a_proxy_then_back_with_redis() {
+    postgres_cut_off(true).await;
+}
+
+/// One origin reaches PostgreSQL through the proxy. With `redis`, another origin (straight to the
+/// database) has put staging's set into Redis, which the first never loaded: it serves it from
+/// Redis while the database is away.
+async fn postgres_cut_off(redis: bool) {
     let db = Database::create().await;
+    let redis_url = redis_url();
+    let prefix = Prefix::new(&redis_url);
+    let shared = redis.then_some((redis_url.as_str(), prefix.prefix.as_str()));
     let proxy = Proxy::start(host_port(&db.url)).await;
-    let origin = Origin::start(&through(&db.url, proxy.port), None, &[]);
-    assert_eq!(origin.health().await.1["invalidation"], "postgres");
+    let origin = Origin::start(&through(&db.url, proxy.port), shared, &[]);
+    assert_eq!(
+        origin.health().await.1["invalidation"],
+        if redis { "redis" } else { "postgres" }
+    );
+    if redis {
+        let other = Origin::start(&db.url, shared, &[]);
+        other
+            .create(json!({"key": "k", "environment": "staging", "enabled": true, "rolloutPercentage": 100}))
+            .await;
+        assert!(other.enabled("staging").await);
+    }
     let flag = origin
         .create(
             json!({"key": "k", "environment": "prod", "enabled": true, "rolloutPercentage": 100}),
@@ -547,13 +572,28 @@ async fn postgres_cut_off_by_a_proxy_then_back() {
         .await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body, json!({"error": "storage is unavailable"}));
-    // Health: 200 (prod and dev serve; staging was never loaded), the store named as the problem.
+    // Health: 200, the store named as the problem; without Redis staging has no set anywhere.
     let (code, health) = origin.health().await;
     assert_eq!(code, 200, "{health}");
     assert_eq!(health["status"], "degraded");
     assert_eq!(health["store"], "unavailable");
-    assert_eq!(health["evaluations"], "partial");
+    assert_eq!(health["evaluations"], if redis { "ok" } else { "partial" });
     assert!(origin.enabled("prod").await);
+    if redis {
+        assert!(origin.enabled("staging").await, "served from Redis");
+    } else {
+        let (status, body) = origin
+            .send(
+                reqwest::Method::POST,
+                "/api/evaluate",
+                Some(json!({"environment": "staging", "user": {"id": "u"}})),
+            )
+            .await;
+        assert_eq!(
+            (status, body),
+            (503, json!({"error": "storage is unavailable"}))
+        );
+    }
 
     proxy.restore();
     origin
