@@ -332,6 +332,8 @@ async fn measure_propagation(label: &str, writer: &Origin, reader: &Origin) {
         ms(times[times.len() - 1]),
     );
     assert!(times[times.len() - 1] <= Duration::from_secs(1));
+    // About 2 ms on an idle 2-core box and 5 ms with both cores busy elsewhere: a wide margin.
+    assert!(percentile(&times, 0.5) <= Duration::from_millis(100));
 }
 
 /// The periodic revalidation is pushed out of the way: what is measured is the change message.
