@@ -533,7 +533,11 @@ async fn postgres_cut_off(redis: bool) {
     let prefix = Prefix::new(&redis_url);
     let shared = redis.then_some((redis_url.as_str(), prefix.prefix.as_str()));
     let proxy = Proxy::start(host_port(&db.url)).await;
-    let origin = Origin::start(&through(&db.url, proxy.port), shared, &[]);
+    let origin = Origin::start(
+        &through(&db.url, proxy.port),
+        shared,
+        &[("EDGE_TOKEN", "edge")],
+    );
     assert_eq!(
         origin.health().await.1["invalidation"],
         if redis { "redis" } else { "postgres" }
@@ -581,6 +585,25 @@ async fn postgres_cut_off(redis: bool) {
     assert_eq!(health["store"], "unavailable");
     assert_eq!(health["evaluations"], if redis { "ok" } else { "partial" });
     assert!(origin.enabled("prod").await);
+    // The snapshot endpoint serves the in-process set too, with its ETag and 304.
+    let snapshot = |etag: Option<&'static str>| {
+        let mut request = origin
+            .client
+            .get(format!(
+                "{}/api/flags/snapshot?environment=prod",
+                origin.base
+            ))
+            .header("x-edge-token", "edge");
+        if let Some(etag) = etag {
+            request = request.header("if-none-match", etag);
+        }
+        request.send()
+    };
+    let reply = snapshot(None).await.expect("snapshot");
+    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(reply.headers()["etag"], "\"1\"");
+    let reply = snapshot(Some("\"1\"")).await.expect("snapshot");
+    assert_eq!(reply.status().as_u16(), 304);
     if redis {
         assert!(origin.enabled("staging").await, "served from Redis");
     } else {
