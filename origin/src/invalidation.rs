@@ -149,7 +149,7 @@ pub async fn subscribe_postgres(flags: Arc<FlagSets>, url: Secret, status: Arc<S
             listener.listen(NOTIFY_CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
         };
-        let listener = match tokio::time::timeout(Duration::from_secs(3), connect).await {
+        let mut listener = match tokio::time::timeout(Duration::from_secs(3), connect).await {
             Ok(Ok(listener)) => listener,
             Ok(Err(err)) => {
                 status.set(CONNECTING);
@@ -165,7 +165,6 @@ pub async fn subscribe_postgres(flags: Arc<FlagSets>, url: Secret, status: Arc<S
                 continue;
             }
         };
-        let mut listener = listener;
         status.set(LISTENING);
         wait = RETRY_FIRST;
         tracing::info!(
