@@ -1,6 +1,7 @@
 //! The HTTP API, one module per concern.
 
 mod audit;
+mod cors;
 mod evaluate;
 mod flags;
 mod health;
@@ -51,6 +52,9 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
+        // Outside the routes, so a preflight never reaches method routing (405) and errors of
+        // the public routes (413, 405, …) carry the headers too; inside the request-id layers.
+        .layer(middleware::from_fn(cors::public_cors))
         // Outermost last: the id is set first, is in the span, and is copied onto the response.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

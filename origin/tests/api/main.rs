@@ -1,5 +1,6 @@
 //! Integration tests of the origin over HTTP, each scenario against SQLite, PostgreSQL, and
-//! PostgreSQL + Redis. Needs the PostgreSQL server of TEST_DATABASE_URL
+//! PostgreSQL + Redis (pure HTTP behaviour such as CORS: SQLite only). Needs the PostgreSQL server
+//! of TEST_DATABASE_URL
 //! (default postgres://postgres@127.0.0.1:5432/test) and the Redis of TEST_REDIS_URL
 //! (default redis://127.0.0.1:6379); a test fails, naming the server, when one cannot be reached.
 
@@ -9,6 +10,7 @@ mod audit;
 mod binary;
 mod cache;
 mod cluster;
+mod cors;
 mod evaluate;
 mod flags;
 mod health;
