@@ -11,7 +11,7 @@ use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
 use crate::config::{Config, DatabaseUrl, Secret};
 use crate::demo;
 use crate::flagset::{FlagSets, InProcess};
-use crate::invalidation::{self, Channel, Subscription};
+use crate::invalidation::{self, Channel, Subscription, Subscriptions};
 use crate::routes::router;
 use crate::state::AppState;
 use crate::store::{FlagStore, PostgresStore, SqliteStore, StoreError};
@@ -106,28 +106,27 @@ impl App {
             config.cache_ttl,
             in_process,
         ));
-        // The tasks that keep the in-process sets fresh; they end with the runtime.
-        let subscription = match (redis, postgres) {
-            (Some(redis), _) => {
-                let status = Arc::new(Subscription::new(Channel::Redis));
-                tokio::spawn(invalidation::subscribe_redis(
-                    Arc::clone(&flags),
-                    redis,
-                    Arc::clone(&status),
-                ));
-                status
-            }
-            (None, Some(url)) => {
-                let status = Arc::new(Subscription::new(Channel::Postgres));
-                tokio::spawn(invalidation::subscribe_postgres(
-                    Arc::clone(&flags),
-                    url,
-                    Arc::clone(&status),
-                ));
-                status
-            }
-            (None, None) => Arc::new(Subscription::new(Channel::None)),
-        };
+        // The tasks that keep the in-process sets fresh; they end with the runtime. On PostgreSQL
+        // the store's NOTIFY is listened to even with Redis: either channel alone carries a write.
+        let redis_listener = redis.map(|redis| {
+            let status = Arc::new(Subscription::new(Channel::Redis));
+            tokio::spawn(invalidation::subscribe_redis(
+                Arc::clone(&flags),
+                redis,
+                Arc::clone(&status),
+            ));
+            status
+        });
+        let postgres_listener = postgres.map(|url| {
+            let status = Arc::new(Subscription::new(Channel::Postgres));
+            tokio::spawn(invalidation::subscribe_postgres(
+                Arc::clone(&flags),
+                url,
+                Arc::clone(&status),
+            ));
+            status
+        });
+        let subscription = Arc::new(Subscriptions::new(redis_listener, postgres_listener));
         // Start listening before serving, so that a freshly started origin is told of the next
         // write; a channel that cannot be reached yet does not stop the start (it is retried).
         let listening = async {

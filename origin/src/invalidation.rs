@@ -1,14 +1,18 @@
 //! How a write on one origin reaches the others.
 //!
 //! Every committed write announces `{"environment","revision"}`: on Redis pub/sub (channel
-//! `<prefix>changes`) when `REDIS_URL` is set, else through PostgreSQL's `NOTIFY` (sent inside the
-//! write transaction, so delivered exactly when it commits). Each origin subscribes at start; a
-//! message newer than the set it holds makes it reload that environment in the background. A
-//! subscriber that (re)connects may have missed messages, so it resynchronises every environment.
+//! `<prefix>changes`) when `REDIS_URL` is set, and through PostgreSQL's `NOTIFY` whenever the store
+//! is PostgreSQL (sent inside the write transaction, so delivered exactly when it commits). Each
+//! origin listens on every channel it has, so a write still propagates in milliseconds while
+//! either one is down; a write arrives twice when both are up, and the second copy is a no-op
+//! (a message not newer than the revision held changes nothing, see [`FlagSets::on_change`]).
+//! A message newer than the set held makes the origin reload that environment in the background.
+//! A subscriber that (re)connects may have missed messages, so it resynchronises every environment.
 //!
 //! The safety net is [`revalidate_periodically`]: a background task compares the revisions held
-//! with the store's once per interval, so a lost message (Redis down while a write happened, a
-//! SQLite store, which has no notifications) costs at most that long, and never a request's time.
+//! with the store's once per interval, so a lost message (every channel down while a write
+//! happened, a SQLite store, which has no notifications) costs at most that long, and never a
+//! request's time.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -42,13 +46,11 @@ impl Change {
     }
 }
 
-/// What carries the change messages, as `/health` reports it.
+/// A channel that carries change messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
     Redis,
     Postgres,
-    /// SQLite: one origin per database file, nothing to tell.
-    None,
 }
 
 impl Channel {
@@ -56,7 +58,6 @@ impl Channel {
         match self {
             Self::Redis => "redis",
             Self::Postgres => "postgres",
-            Self::None => "none",
         }
     }
 }
@@ -64,7 +65,7 @@ impl Channel {
 const CONNECTING: u8 = 0;
 const LISTENING: u8 = 1;
 
-/// Whether the subscriber is listening right now.
+/// Whether one channel's subscriber is listening right now.
 #[derive(Debug)]
 pub struct Subscription {
     pub channel: Channel,
@@ -79,9 +80,13 @@ impl Subscription {
         }
     }
 
-    /// `ok` while listening (or when there is nothing to listen to), `reconnecting` otherwise.
+    pub fn is_listening(&self) -> bool {
+        self.state.load(Ordering::Acquire) == LISTENING
+    }
+
+    /// `ok` while listening, `reconnecting` otherwise.
     pub fn status(&self) -> &'static str {
-        if self.channel == Channel::None || self.state.load(Ordering::Acquire) == LISTENING {
+        if self.is_listening() {
             "ok"
         } else {
             "reconnecting"
@@ -90,6 +95,48 @@ impl Subscription {
 
     fn set(&self, state: u8) {
         self.state.store(state, Ordering::Release);
+    }
+}
+
+/// Every channel this origin listens on, as `/health` reports them.
+#[derive(Debug, Default)]
+pub struct Subscriptions {
+    redis: Option<Arc<Subscription>>,
+    postgres: Option<Arc<Subscription>>,
+}
+
+impl Subscriptions {
+    pub fn new(redis: Option<Arc<Subscription>>, postgres: Option<Arc<Subscription>>) -> Self {
+        Self { redis, postgres }
+    }
+
+    /// What listens: `redis+postgres`, `redis`, `postgres`, or `none` (SQLite: one origin per
+    /// database file, nothing to tell).
+    pub fn label(&self) -> &'static str {
+        match (&self.redis, &self.postgres) {
+            (Some(_), Some(_)) => "redis+postgres",
+            (Some(_), None) => "redis",
+            (None, Some(_)) => "postgres",
+            (None, None) => "none",
+        }
+    }
+
+    /// Each channel with its status (`ok` or `reconnecting`), Redis first.
+    pub fn each(&self) -> impl Iterator<Item = (Channel, &'static str)> + '_ {
+        [&self.redis, &self.postgres]
+            .into_iter()
+            .flatten()
+            .map(|s| (s.channel, s.status()))
+    }
+
+    /// `ok` when every channel listens (or there is none); `reconnecting` when one of them does
+    /// not, even if the other still carries the messages ([`Self::each`] tells which).
+    pub fn status(&self) -> &'static str {
+        if self.each().all(|(_, status)| status == "ok") {
+            "ok"
+        } else {
+            "reconnecting"
+        }
     }
 }
 

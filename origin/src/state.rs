@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::cache::FlagCache;
 use crate::config::Secret;
 use crate::flagset::FlagSets;
-use crate::invalidation::Subscription;
+use crate::invalidation::Subscriptions;
 use crate::store::FlagStore;
 
 #[derive(Debug, Clone)]
@@ -13,8 +13,8 @@ pub struct AppState {
     pub store: Arc<dyn FlagStore>,
     pub cache: Arc<dyn FlagCache>,
     pub flags: Arc<FlagSets>,
-    /// The change-message subscriber's state, for `/health`.
-    pub subscription: Arc<Subscription>,
+    /// The change-message subscribers' states, for `/health`.
+    pub subscription: Arc<Subscriptions>,
     pub admin_token: Secret,
     pub edge_token: Option<Secret>,
 }

@@ -15,7 +15,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use evaluator::Environment;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, RedisError};
+use redis::io::tcp::socket2::TcpKeepalive;
+use redis::{AsyncCommands, IntoConnectionInfo as _, RedisError};
 
 use super::{CacheError, FlagCache};
 use crate::invalidation::Change;
@@ -25,6 +26,13 @@ const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
 /// First and longest wait between probes of a Redis that failed.
 const PROBE_FIRST: Duration = Duration::from_millis(100);
 const PROBE_MAX: Duration = Duration::from_secs(2);
+/// TCP keepalive on every connection: the pub/sub subscriber only reads, so without probes a
+/// Redis that vanished without a FIN/RST (a dead host, a dropped NAT entry) would leave it
+/// waiting forever. Idle 10 s, then 3 probes 5 s apart: noticed within about 25 s.
+const KEEPALIVE: TcpKeepalive = TcpKeepalive::new()
+    .with_time(Duration::from_secs(10))
+    .with_interval(Duration::from_secs(5))
+    .with_retries(3);
 
 /// KEYS: flags key, revision key. ARGV: revision, snapshot JSON, TTL seconds.
 const FILL: &str = r"
@@ -85,7 +93,9 @@ fn is_unreachable(err: &RedisError) -> bool {
 impl RedisCache {
     /// Connects once; the manager reconnects on its own after that.
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, CacheError> {
-        let client = redis::Client::open(url)?;
+        let info = url.into_connection_info()?;
+        let tcp = info.tcp_settings().clone().set_keepalive(KEEPALIVE);
+        let client = redis::Client::open(info.set_tcp_settings(tcp))?;
         // Bounded waits: a slow or gone Redis must turn into a cache miss quickly, not a hung request.
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))

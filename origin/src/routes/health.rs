@@ -3,6 +3,7 @@
 //! 200 while evaluations can be served (`ok`, or `degraded` when a part is down but the last flag
 //! sets still serve); 503 only when no environment can be evaluated.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -28,10 +29,14 @@ struct Health {
     cache: &'static str,
     /// `ok` or `unavailable`.
     cache_status: &'static str,
-    /// What carries change messages between origins: `redis`, `postgres` or `none`.
+    /// What carries change messages between origins: `redis+postgres`, `redis`, `postgres` or
+    /// `none`.
     invalidation: &'static str,
-    /// `ok` or `reconnecting`.
+    /// `ok` when every channel listens, `reconnecting` when one does not.
     invalidation_status: &'static str,
+    /// Each channel and its status, e.g. `{"redis":"reconnecting","postgres":"ok"}`: whether
+    /// change messages still flow while one channel is down.
+    invalidation_channels: BTreeMap<&'static str, &'static str>,
     /// `ok`, or with the store down: `partial` (some environments have no flag set to serve) or
     /// `unavailable`.
     evaluations: &'static str,
@@ -93,8 +98,13 @@ pub async fn check_health(State(state): State<AppState>) -> impl IntoResponse {
         store_kind: state.store.kind(),
         cache: state.cache.kind(),
         cache_status: state_of(cache_ok),
-        invalidation: state.subscription.channel.as_str(),
+        invalidation: state.subscription.label(),
         invalidation_status,
+        invalidation_channels: state
+            .subscription
+            .each()
+            .map(|(channel, status)| (channel.as_str(), status))
+            .collect(),
         evaluations,
     };
     (code, Json(body))

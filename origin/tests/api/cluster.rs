@@ -346,8 +346,9 @@ async fn propagation_between_two_origins_over_redis_pub_sub() {
     let prefix = Prefix::new(&redis);
     let a = Origin::start(&db.url, Some((&redis, &prefix.prefix)), &[NO_REVALIDATION]);
     let b = Origin::start(&db.url, Some((&redis, &prefix.prefix)), &[NO_REVALIDATION]);
-    assert_eq!(b.health().await.1["invalidation"], "redis");
-    measure_propagation("redis pub/sub", &a, &b).await;
+    assert_eq!(b.health().await.1["invalidation"], "redis+postgres");
+    // Both channels carry each write; whichever arrives first counts, the other is a no-op.
+    measure_propagation("redis pub/sub + postgres notify", &a, &b).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,7 +366,8 @@ async fn a_redis_killed_mid_run_and_restarted() {
     let mut server = RedisServer::start();
     let url = server.url();
     let prefix = "pennon-cluster:";
-    // No periodic revalidation: B can only catch up through the resubscription's resync.
+    // No periodic revalidation: B catches up through PostgreSQL NOTIFY (see the test below) or
+    // the resubscription's resync.
     let a = Origin::start(&db.url, Some((&url, prefix)), &[NO_REVALIDATION]);
     let b = Origin::start(&db.url, Some((&url, prefix)), &[NO_REVALIDATION]);
     let flag = a
@@ -424,7 +426,7 @@ async fn a_redis_killed_mid_run_and_restarted() {
             .health_until(Duration::from_secs(8), |h| h["status"] == "ok")
             .await;
     }
-    // B resubscribed and resynchronised: it has A's write from the outage.
+    // B has A's write from the outage (NOTIFY, or the resync when Redis came back).
     time_until(&b, false, Duration::from_secs(2)).await;
     // And pub/sub carries the next write again.
     assert_eq!(a.update(&id, json!({"enabled": true})).await, 200);
@@ -439,6 +441,76 @@ async fn a_redis_killed_mid_run_and_restarted() {
     let cached: Option<String> = conn.get(format!("{prefix}flags:prod")).await.expect("GET");
     let cached: Snapshot = serde_json::from_str(&cached.expect("refilled")).expect("a snapshot");
     assert!(cached.flags[0].enabled);
+}
+
+/// With Redis configured and killed, PostgreSQL's NOTIFY still carries every write between two
+/// origins in milliseconds; the periodic revalidation is pushed out to 10 minutes, so nothing else
+/// could.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_killed_postgres_notify_still_carries_writes() {
+    let db = Database::create().await;
+    let mut server = RedisServer::start();
+    let url = server.url();
+    let prefix = "pennon-cluster:";
+    let a = Origin::start(&db.url, Some((&url, prefix)), &[NO_REVALIDATION]);
+    let b = Origin::start(&db.url, Some((&url, prefix)), &[NO_REVALIDATION]);
+    let health = b.health().await.1;
+    assert_eq!(health["invalidation"], "redis+postgres", "{health}");
+    assert_eq!(
+        health["invalidationChannels"],
+        json!({"redis": "ok", "postgres": "ok"}),
+        "{health}"
+    );
+    let flag = a
+        .create(
+            json!({"key": "k", "environment": "prod", "enabled": false, "rolloutPercentage": 100}),
+        )
+        .await;
+    let id = flag["id"].as_str().expect("an id").to_owned();
+    time_until(&b, false, Duration::from_secs(5)).await;
+
+    server.kill();
+    for origin in [&a, &b] {
+        let health = origin
+            .health_until(Duration::from_secs(5), |h| {
+                h["invalidationChannels"]["redis"] == "reconnecting"
+            })
+            .await;
+        assert_eq!(health["invalidationChannels"]["postgres"], "ok", "{health}");
+        assert_eq!(health["invalidationStatus"], "reconnecting", "{health}");
+        assert_eq!(health["status"], "degraded", "{health}");
+    }
+    let mut times = Vec::new();
+    for i in 0..20 {
+        let enabled = i % 2 == 0;
+        assert_eq!(a.update(&id, json!({"enabled": enabled})).await, 200);
+        times.push(time_until(&b, enabled, Duration::from_secs(1)).await);
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "propagation with redis down (postgres notify): {} writes, median {:.1} ms, max {:.1} ms",
+        times.len(),
+        ms(percentile(&times, 0.5)),
+        ms(times[times.len() - 1]),
+    );
+    assert!(
+        percentile(&times, 0.5) <= Duration::from_millis(100),
+        "{times:?}"
+    );
+
+    // Redis back: both channels listen again.
+    server.restart();
+    for origin in [&a, &b] {
+        let health = origin
+            .health_until(Duration::from_secs(8), |h| h["status"] == "ok")
+            .await;
+        assert_eq!(
+            health["invalidationChannels"],
+            json!({"redis": "ok", "postgres": "ok"}),
+            "{health}"
+        );
+    }
 }
 
 /// A TCP proxy in front of PostgreSQL that the test can cut (live connections closed, new ones
@@ -540,7 +612,7 @@ async fn postgres_cut_off(redis: bool) {
     );
     assert_eq!(
         origin.health().await.1["invalidation"],
-        if redis { "redis" } else { "postgres" }
+        if redis { "redis+postgres" } else { "postgres" }
     );
     if redis {
         let other = Origin::start(&db.url, shared, &[]);

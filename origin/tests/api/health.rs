@@ -39,9 +39,19 @@ async fn health_reports_the_store_and_cache(backend: Backend) {
         match backend {
             Backend::Sqlite => "none",
             Backend::Postgres => "postgres",
-            Backend::PostgresRedis => "redis",
+            Backend::PostgresRedis => "redis+postgres",
         }
     );
+    // On PostgreSQL the store's NOTIFY is listened to with or without Redis.
+    assert_eq!(
+        body["invalidationChannels"],
+        match backend {
+            Backend::Sqlite => serde_json::json!({}),
+            Backend::Postgres => serde_json::json!({"postgres": "ok"}),
+            Backend::PostgresRedis => serde_json::json!({"redis": "ok", "postgres": "ok"}),
+        }
+    );
+    assert_eq!(body["invalidationStatus"], "ok");
 }
 
 async fn unknown_routes_and_methods_get_json_errors(backend: Backend) {
