@@ -159,7 +159,8 @@ impl<T> SnapshotCache<T> {
         now_ms: u64,
     ) {
         let slot = &mut self.slots[index(environment)];
-        if matches!(&slot.in_flight, Some(f) if f.ticket == ticket) {
+        let current = matches!(&slot.in_flight, Some(f) if f.ticket == ticket);
+        if current {
             slot.in_flight = None;
         }
         match outcome {
@@ -169,7 +170,10 @@ impl<T> SnapshotCache<T> {
                 etag,
             } => {
                 // A late answer from a fetch that was given up must not roll a newer snapshot back.
-                if slot.cached.as_ref().is_some_and(|c| c.revision > revision) {
+                // The current fetch's answer is the origin's word, even with a lower revision: its
+                // database was restored or replaced and counts from there again. Refusing it would
+                // serve the old flags for good and fetch the whole snapshot on every request.
+                if !current && slot.cached.as_ref().is_some_and(|c| c.revision > revision) {
                     return;
                 }
                 slot.cached = Some(Cached {
@@ -321,6 +325,23 @@ mod tests {
         // The lost fetch answers late with an older revision: it does not roll back.
         cache.finish(PROD, lost, fresh("old", 4), LIMIT + 2);
         assert_eq!(*cache.get(PROD).expect("kept").value, "new");
+    }
+
+    #[test]
+    fn a_lower_revision_from_the_current_fetch_replaces_the_snapshot() {
+        // The origin's database was replaced: its revisions start again from a lower number.
+        let mut cache = SnapshotCache::new(TTL, LIMIT);
+        let (ticket, _) = lead(&mut cache, 0);
+        cache.finish(PROD, ticket, fresh("old database", 40), 0);
+        let (ticket, etag) = lead(&mut cache, TTL);
+        assert_eq!(etag.as_deref(), Some("\"40\""));
+        cache.finish(PROD, ticket, fresh("new database", 2), TTL + 1);
+        let cached = cache.get(PROD).expect("replaced");
+        assert_eq!(
+            (*cached.value, cached.revision, cached.checked_at_ms),
+            ("new database", 2, TTL + 1)
+        );
+        assert_eq!(cache.plan(PROD, TTL + 2), Plan::Serve);
     }
 
     #[test]
