@@ -23,11 +23,24 @@ fn too_deep(path: &str) -> ValidationError {
     ValidationError::new(path, "is nested too deeply (at most 128 levels)")
 }
 
+/// Why serde_json refused `JSON.stringify`'s output, which is valid JSON but for two things: nesting
+/// past serde_json's recursion limit, and a lone surrogate (JavaScript strings are UTF-16 and may
+/// hold one; `JSON.stringify` writes it as an escape such as `\ud800`, which is no Unicode character).
+fn refused(path: &str, detail: &str) -> ValidationError {
+    if detail.contains("recursion limit") {
+        too_deep(path)
+    } else {
+        ValidationError::new(
+            path,
+            "holds a string that is not valid Unicode (a lone surrogate)",
+        )
+    }
+}
+
 /// Reads `value` as JSON data; `path` names it in the error.
 fn json(value: &JsValue, path: &str) -> Result<Value, ValidationError> {
     let text = json_text(value, path)?;
-    // The only error possible on `JSON.stringify`'s output is serde_json's recursion limit.
-    serde_json::from_str(&text).map_err(|_| too_deep(path))
+    serde_json::from_str(&text).map_err(|err| refused(path, &err.to_string()))
 }
 
 /// `value` as JSON text, by `JSON.stringify`; `path` names it in the error.
@@ -121,10 +134,8 @@ pub(crate) fn flag_source(value: &JsValue) -> Result<FlagSource, ValidationError
 pub(crate) fn user(value: &JsValue) -> Result<User, ValidationError> {
     let text = json_text(value, "user")?;
     User::from_json_str(&text).map_err(|e| {
-        // The only error possible on `JSON.stringify`'s output before the user's own checks is
-        // serde_json's recursion limit.
         if e.field() == "user" && e.message().starts_with("invalid JSON") {
-            too_deep("user")
+            refused("user", e.message())
         } else {
             e
         }

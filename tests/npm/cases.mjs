@@ -173,6 +173,8 @@ export function badInputCases(api, { invalidFlags, invalidRequests }) {
   cyclic.attributes.self = cyclic;
   const notJson = 'must be JSON data (no cycles or BigInt)';
   const tooDeep = 'is nested too deeply (at most 128 levels)';
+  // JavaScript strings may hold one; the HTTP API refuses it too (its JSON must be Unicode).
+  const loneSurrogate = 'holds a string that is not valid Unicode (a lone surrogate)';
   const table = [
     ['flag undefined', () => api.evaluate(undefined, GOOD_USER), 'flag: required'],
     ['flag null', () => api.evaluate(null, GOOD_USER), 'flag: must be a JSON object'],
@@ -189,6 +191,10 @@ export function badInputCases(api, { invalidFlags, invalidRequests }) {
     ['user with a BigInt attribute', () => api.evaluate(GOOD_FLAG, { id: 'u', attributes: { n: 1n } }), `user: ${notJson}`],
     ['user nested 200 deep', () => api.evaluate(GOOD_FLAG, { id: 'u', attributes: nested(200) }), `user: ${tooDeep}`],
     ['user nested 200000 deep', () => survivor.evaluate({ id: 'u', attributes: nested(200_000) }), `user: ${tooDeep}`],
+    ['user id with a lone surrogate', () => api.evaluate(GOOD_FLAG, { id: 'u\ud800' }), `user: ${loneSurrogate}`],
+    ['user attribute with a lone surrogate', () => survivor.evaluate({ id: 'u', attributes: { a: ['\udc00'] } }), `user: ${loneSurrogate}`],
+    ['flag with a lone surrogate', () => api.evaluate({ ...GOOD_FLAG, description: '\ud83d' }, GOOD_USER), `flag: ${loneSurrogate}`],
+    ['Evaluator of a snapshot with a lone surrogate', () => new api.Evaluator({ environment: 'prod', revision: 1, flags: [{ ...GOOD_FLAG, description: '\ud83d' }] }), `flagsOrSnapshot: ${loneSurrogate}`],
     ['evaluateAll flags undefined', () => api.evaluateAll(undefined, GOOD_USER), 'flags: required'],
     ['evaluateAll flags an object', () => api.evaluateAll(GOOD_FLAG, GOOD_USER), 'flags: must be an array of flags'],
     ['evaluateAll flags with null', () => api.evaluateAll([GOOD_FLAG, null], GOOD_USER), 'flags[1]: must be a JSON object'],
