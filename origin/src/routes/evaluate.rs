@@ -7,6 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use evaluator::{EvaluateRequest, EvaluateResponse};
 
+use super::cors;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -15,6 +16,14 @@ use crate::state::AppState;
 /// are: the edge must produce the same bytes.
 pub async fn evaluate_flags(
     State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    // Every answer, errors included (400, 413, 503), carries the CORS headers.
+    cors::with_cors(evaluate(state, body).await.into_response())
+}
+
+async fn evaluate(
+    state: AppState,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body?;

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use evaluator::Environment;
 use serde::Serialize;
 
+use super::cors;
 use crate::state::AppState;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -68,7 +69,11 @@ async fn servable(state: &AppState) -> usize {
     usize::from(a) + usize::from(b) + usize::from(c)
 }
 
-pub async fn check_health(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn check_health(State(state): State<AppState>) -> Response {
+    cors::with_cors(health(&state).await.into_response())
+}
+
+async fn health(state: &AppState) -> impl IntoResponse {
     let (store, cache) = tokio::join!(
         tokio::time::timeout(PROBE_TIMEOUT, state.store.ping()),
         tokio::time::timeout(PROBE_TIMEOUT, state.cache.ping()),
@@ -79,7 +84,7 @@ pub async fn check_health(State(state): State<AppState>) -> impl IntoResponse {
     let evaluations = if store_ok {
         "ok"
     } else {
-        match servable(&state).await {
+        match servable(state).await {
             0 => "unavailable",
             n if n == Environment::ALL.len() => "ok",
             _ => "partial",

@@ -23,6 +23,9 @@ use crate::state::AppState;
 
 pub use self::flags::new_flag_from_json;
 
+/// The 405 message, the same on every route (the public ones answer it with CORS headers).
+const METHOD_NOT_ALLOWED: &str = "method not allowed for this endpoint";
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole service as a `Router`, so tests can serve it in-process.
@@ -42,19 +45,17 @@ pub fn router(state: AppState) -> Router {
             auth::require_admin,
         ));
     Router::new()
-        .route("/api/evaluate", post(evaluate::evaluate_flags))
+        // The two public routes answer browsers on any origin (see `cors`); the others do not.
+        .route("/api/evaluate", cors::public(post(evaluate::evaluate_flags)))
         .route("/api/flags/snapshot", get(snapshot::get_snapshot))
-        .route("/health", get(health::check_health))
+        .route("/health", cors::public(get(health::check_health)))
         .nest("/api/admin", admin)
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
         .method_not_allowed_fallback(|| async {
-            ApiError::MethodNotAllowed("method not allowed for this endpoint")
+            ApiError::MethodNotAllowed(METHOD_NOT_ALLOWED)
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .with_state(state)
-        // Outside the routes, so a preflight never reaches method routing (405) and errors of
-        // the public routes (413, 405, …) carry the headers too; inside the request-id layers.
-        .layer(middleware::from_fn(cors::public_cors))
         // Outermost last: the id is set first, is in the span, and is copied onto the response.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -106,6 +106,7 @@ async fn every_response_of_a_public_endpoint_carries_the_headers() {
     let wrong_method = app.get("/api/evaluate").send().await;
     wrong_method.error(405);
     assert_cors(&wrong_method, "evaluate 405");
+    assert_eq!(wrong_method.header("allow"), Some("POST,OPTIONS"));
 
     let health = app
         .get("/health")
@@ -120,6 +121,7 @@ async fn every_response_of_a_public_endpoint_carries_the_headers() {
     let health_post = app.post("/health").raw("{}").send().await;
     health_post.error(405);
     assert_cors(&health_post, "health 405");
+    assert_eq!(health_post.header("allow"), Some("GET,HEAD,OPTIONS"));
 }
 
 #[tokio::test]
