@@ -6,6 +6,7 @@ use evaluator::{CompiledFlagSet, EvaluateRequest, EvaluateResponse};
 use serde::Serialize;
 
 use crate::cache::SnapshotCache;
+use crate::config::ConfigError;
 
 /// The largest request body accepted, as on the origin.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -92,6 +93,12 @@ impl ApiError {
             503,
             "flag snapshot unavailable: the origin could not be reached",
         )
+    }
+
+    /// 503 from `GET /health` when the worker's vars are wrong. The message names the variable; it
+    /// never holds the token, which is only checked for presence.
+    pub fn misconfigured(err: &ConfigError) -> Self {
+        Self::new(503, format!("configuration: {err}"))
     }
 
     /// 500: the message never carries internals; they go to the log.
@@ -222,6 +229,20 @@ mod tests {
         assert_eq!(err.body(), r#"{"error":"user.id: must be \"non-empty\""}"#);
         assert_eq!(ApiError::internal().status(), 500);
         assert_eq!(ApiError::snapshot_unavailable().status(), 503);
+    }
+
+    #[test]
+    fn a_misconfigured_worker_says_which_variable_on_health() {
+        let err = crate::config::Config::from_lookup(|name| {
+            (name == "ORIGIN_URL").then(|| String::from("flags.example.com"))
+        })
+        .expect_err("no scheme");
+        let answer = ApiError::misconfigured(&err);
+        assert_eq!(answer.status(), 503);
+        assert_eq!(
+            answer.body(),
+            r#"{"error":"configuration: ORIGIN_URL must be an http(s) URL such as https://flags.example.com, not \"flags.example.com\""}"#
+        );
     }
 
     #[test]

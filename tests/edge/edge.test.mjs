@@ -252,6 +252,16 @@ describe('edge snapshot cache against a scripted origin', () => {
     assert.equal(recovered.headers.get('x-pennon-snapshot'), 'fresh');
   });
 
+  test('a lower revision (the origin\'s database replaced) replaces the set after the TTL', async () => {
+    fake.state.snapshot = { environment: 'prod', revision: 2, flags: [{ key: 'replaced', enabled: true, rolloutPercentage: 100, rules: [] }] };
+    await sleep(TTL_SECONDS * 1000 + 100);
+    // The first request after the TTL revalidates and answers from what the origin sent.
+    const res = await postEvaluate(edge.url, request);
+    assert.equal(res.headers.get('x-pennon-revision'), '2');
+    assert.equal(res.text, '{"results":[{"flagKey":"replaced","enabled":true,"reason":"ROLLOUT"}]}');
+    assert.equal(res.headers.get('x-pennon-snapshot'), 'fresh');
+  });
+
   test('environments are cached separately; an unknown token yields 503 on a cold one', async () => {
     // The fake origin only knows prod: a staging request gets prod's snapshot and must refuse it.
     const res = await postEvaluate(edge.url, { environment: 'staging', user: { id: 'u' } });
@@ -262,6 +272,26 @@ describe('edge snapshot cache against a scripted origin', () => {
       assert.equal(refused.status, 503, refused.text);
     } finally {
       await wrongToken.stop();
+    }
+  });
+});
+
+describe('a misconfigured edge', () => {
+  test('GET /health answers 503 naming the variable; an evaluation answers 500 without internals', async () => {
+    const edge = await startEdge({ originUrl: 'flags.example.com' });
+    try {
+      const health = await fetch(`${edge.url}/health`);
+      assert.equal(health.status, 503);
+      assertCors(health.headers);
+      assert.equal(
+        await health.text(),
+        '{"error":"configuration: ORIGIN_URL must be an http(s) URL such as https://flags.example.com, not \\"flags.example.com\\""}',
+      );
+      const res = await postEvaluate(edge.url, { environment: 'prod', user: { id: 'u' } });
+      assert.equal(res.status, 500);
+      assert.equal(res.text, '{"error":"internal error"}');
+    } finally {
+      await edge.stop();
     }
   });
 });

@@ -153,11 +153,12 @@ async function startEdgeProcess(dir, port) {
   });
   await proc.started;
   const url = `http://127.0.0.1:${port}`;
-  // "Ready" is printed as workerd starts listening; make sure it answers before handing it out.
+  // "Ready" is printed as workerd starts listening; make sure it answers (whatever the status: a
+  // misconfigured worker answers 503) before handing it out.
   for (let i = 0; i < 100; i++) {
     try {
-      const res = await fetch(`${url}/health`);
-      if (res.ok) break;
+      await (await fetch(`${url}/health`)).arrayBuffer();
+      break;
     } catch { /* not yet */ }
     await sleep(100);
   }
