@@ -8,6 +8,7 @@
 
 use evaluator::{Environment, Flag, User, ValidationError};
 use serde_json::Value;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What an `Evaluator` is built from: an array of flags, or a snapshot that also names its
@@ -38,28 +39,49 @@ fn refused(path: &str, detail: &str) -> ValidationError {
 }
 
 /// Reads `value` as JSON data; `path` names it in the error.
+///
+/// `JSON.stringify` writes NaN and ±Infinity as `null`, which a flag reads as "absent": a
+/// `rolloutPercentage: NaN` (say, from `Number("")`) would quietly become 0 %. Here they become an
+/// object instead, which every field of a flag refuses with its own message (`rolloutPercentage:
+/// must be an integer …`). Users do not take this path: their values are read on every evaluation,
+/// and a non-finite attribute, read as null, fails its conditions closed.
 fn json(value: &JsValue, path: &str) -> Result<Value, ValidationError> {
-    let text = json_text(value, path)?;
+    let replacer =
+        Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(|_key: JsValue, value: JsValue| {
+            match value.as_f64() {
+                Some(number) if !number.is_finite() => js_sys::Object::new().into(),
+                _ => value,
+            }
+        });
+    let text = json_text(value, path, Some(replacer.as_ref()))?;
     serde_json::from_str(&text).map_err(|err| refused(path, &err.to_string()))
 }
 
-/// `value` as JSON text, by `JSON.stringify`; `path` names it in the error.
-fn json_text(value: &JsValue, path: &str) -> Result<String, ValidationError> {
+/// `value` as JSON text, by `JSON.stringify` (with `replacer` when given); `path` names it in the
+/// error.
+fn json_text(
+    value: &JsValue,
+    path: &str,
+    replacer: Option<&JsValue>,
+) -> Result<String, ValidationError> {
     if value.is_undefined() {
         return Err(ValidationError::new(path, "required"));
     }
-    js_sys::JSON::stringify(value)
-        .map_err(|error| {
-            // How deep `JSON.stringify` gets before its RangeError depends on the engine's stack.
-            if error.is_instance_of::<js_sys::RangeError>() {
-                too_deep(path)
-            } else {
-                ValidationError::new(path, "must be JSON data (no cycles or BigInt)")
-            }
-        })?
-        .as_string()
-        // `JSON.stringify` answers `undefined` for a function or a symbol.
-        .ok_or_else(|| ValidationError::new(path, "must be JSON data, not a function or a symbol"))
+    match replacer {
+        Some(replacer) => js_sys::JSON::stringify_with_replacer(value, replacer),
+        None => js_sys::JSON::stringify(value),
+    }
+    .map_err(|error| {
+        // How deep `JSON.stringify` gets before its RangeError depends on the engine's stack.
+        if error.is_instance_of::<js_sys::RangeError>() {
+            too_deep(path)
+        } else {
+            ValidationError::new(path, "must be JSON data (no cycles or BigInt)")
+        }
+    })?
+    .as_string()
+    // `JSON.stringify` answers `undefined` for a function or a symbol.
+    .ok_or_else(|| ValidationError::new(path, "must be JSON data, not a function or a symbol"))
 }
 
 /// A single flag, as `evaluate` takes it.
@@ -132,7 +154,7 @@ pub(crate) fn flag_source(value: &JsValue) -> Result<FlagSource, ValidationError
 /// Read from the text straight into a `User` (no `Value` tree): this is the per-call cost of
 /// `Evaluator.evaluate`.
 pub(crate) fn user(value: &JsValue) -> Result<User, ValidationError> {
-    let text = json_text(value, "user")?;
+    let text = json_text(value, "user", None)?;
     User::from_json_str(&text).map_err(|e| {
         if e.field() == "user" && e.message().starts_with("invalid JSON") {
             refused("user", e.message())
