@@ -97,6 +97,19 @@ export interface Snapshot {
   flags: readonly Flag[];
 }
 
+/**
+ * A flag as JSON data whose types TypeScript only knows loosely: a JSON import types `operator` or
+ * `environment` as plain `string`. Checked at run time like everything else.
+ */
+export type FlagData = { readonly key: string; readonly [field: string]: unknown };
+
+/** A snapshot as JSON data (a JSON import of the origin's snapshot); checked at run time. */
+export interface SnapshotData {
+  environment: string;
+  revision: number;
+  flags: readonly FlagData[];
+}
+
 /** Evaluates one flag for one user. Throws an Error naming the field on bad input. */
 export function evaluate(flag: Flag, user: User): Result;
 
@@ -105,8 +118,11 @@ export function evaluateAll(flags: readonly Flag[], user: User): Result[];
 
 /** A flag set compiled once in wasm memory; evaluating a user is then one call. */
 export class Evaluator {
-  /** Compiles a list of flags or a snapshot. Throws an Error naming the field on bad input. */
-  constructor(flagsOrSnapshot: readonly Flag[] | Snapshot);
+  /**
+   * Compiles a list of flags or a snapshot, typed (`Flag`, `Snapshot`) or as JSON data (a JSON import:
+   * `FlagData`, `SnapshotData`). Throws an Error naming the field on bad input.
+   */
+  constructor(flagsOrSnapshot: readonly Flag[] | Snapshot | readonly FlagData[] | SnapshotData);
   /**
    * Every flag for `user`, sorted by flagKey; with `keys`, only those (sorted, deduplicated), an
    * unknown key answering `{enabled: false, reason: 'FLAG_NOT_FOUND'}`.

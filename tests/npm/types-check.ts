@@ -3,6 +3,8 @@
 // which also proves no input or output is typed `any`).
 import { Evaluator, evaluate, evaluateAll } from '@pennon/evaluator';
 import type { Flag, Reason, Result, Rule, Snapshot, User } from '@pennon/evaluator';
+// The README's bundler example: a JSON import, whose strings are typed `string`, not the unions.
+import snapshotJson from './snapshot.json' with { type: 'json' };
 
 const rules: Rule[] = [
   { field: 'country', operator: 'in', value: ['DE', 'FR'] },
@@ -20,6 +22,7 @@ const reason: Reason = evaluator.evaluateFlag('new_checkout_flow', user).reason;
 const enabled: boolean = one.enabled && all.length > 0 && some.length > 0 && reason !== 'FLAG_NOT_FOUND';
 const size: number = new Evaluator([flag, { key: 'minimal' }]).size;
 evaluator.free();
+const fromJson: number = new Evaluator(snapshotJson).size + new Evaluator(snapshotJson.flags).size;
 
 // @ts-expect-error rolloutPercentage is a number
 const badPercent: Flag = { key: 'k', enabled: true, rolloutPercentage: '5', rules: [] };
@@ -42,4 +45,4 @@ const notString: string = evaluate(flag, user);
 // @ts-expect-error reasons are a closed set
 const badReason: Reason = 'MAYBE';
 
-export { enabled, size, noKey, badPercent, badOperator, badIn, badPrefix, badField, noId, badSnapshot, notString, badReason };
+export { enabled, size, fromJson, noKey, badPercent, badOperator, badIn, badPrefix, badField, noId, badSnapshot, notString, badReason };

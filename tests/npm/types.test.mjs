@@ -14,6 +14,15 @@ after(() => scratch.remove());
 test('index.d.ts accepts correct code and refuses wrong code under tsc --strict', () => {
   assert.ok(existsSync(tsc), `TypeScript is not installed at ${tsc} (scripts/test-npm installs it)`);
   copyFileSync(new URL('types-check.ts', import.meta.url), join(scratch.dir, 'types-check.ts'));
+  // What a JSON import gives TypeScript: plain strings where the types have unions.
+  writeFileSync(
+    join(scratch.dir, 'snapshot.json'),
+    JSON.stringify({
+      environment: 'prod',
+      revision: 3,
+      flags: [{ key: 'a', enabled: true, rolloutPercentage: 5, rules: [{ field: 'country', operator: 'in', value: ['DE'] }] }],
+    }),
+  );
   writeFileSync(
     join(scratch.dir, 'tsconfig.json'),
     JSON.stringify({
@@ -24,6 +33,7 @@ test('index.d.ts accepts correct code and refuses wrong code under tsc --strict'
         module: 'nodenext',
         moduleResolution: 'nodenext',
         noUnusedLocals: false,
+        resolveJsonModule: true,
         skipLibCheck: false,
         types: [],
       },
