@@ -138,6 +138,16 @@ pub fn patched(before: &Flag, patch: FlagPatch, at: DateTime<Utc>) -> Flag {
     after
 }
 
+/// Whether `after` holds what `before` holds, versions and timestamps aside: a patch that changes
+/// nothing (`{}`, or the values already there) writes nothing, bumps nothing and is not audited, so
+/// the edges have nothing to re-download.
+pub fn same_content(before: &Flag, after: &Flag) -> bool {
+    before.description == after.description
+        && before.enabled == after.enabled
+        && before.rollout_percentage == after.rollout_percentage
+        && before.rules == after.rules
+}
+
 /// One `flags` row as both dialects select it (ids and rules as text).
 #[derive(Debug)]
 pub struct FlagRow {
@@ -288,6 +298,9 @@ mod tests {
         assert_eq!(after.version, Some(2));
         assert_eq!(after.id, before.id);
         assert_eq!(after.created_at, before.created_at);
+        assert!(!same_content(&before, &after));
+        let unchanged = patched(&before, FlagPatch::default(), at);
+        assert!(same_content(&before, &unchanged));
     }
 
     #[test]

@@ -386,6 +386,13 @@ macro_rules! impl_flag_store {
                 }
                 let at = model::now();
                 let after = model::patched(&before, patch, at);
+                if model::same_content(&before, &after) {
+                    // Nothing to write: the transaction rolls back when dropped.
+                    return Ok(Written {
+                        value: before,
+                        revisions: Vec::new(),
+                    });
+                }
                 self.store_update(&mut tx, &before, &after, at).await?;
                 let record =
                     AuditRecord::new(AuditAction::UpdateFlag, Some(&before), Some(&after), at)?;

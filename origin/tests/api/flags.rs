@@ -16,6 +16,7 @@ backend_tests!(
     list_filters_by_environment_and_key,
     get_finds_by_id_and_404s_otherwise,
     update_changes_only_the_given_fields,
+    an_update_that_changes_nothing_writes_nothing,
     update_refuses_bad_input_and_writes_nothing,
     update_with_a_stale_if_match_is_409_and_writes_nothing,
     concurrent_updates_with_one_if_match_exactly_one_wins,
@@ -360,6 +361,57 @@ async fn update_changes_only_the_given_fields(backend: Backend) {
     assert_eq!(reply.json()["flag"], updated);
 }
 
+async fn an_update_that_changes_nothing_writes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let flag = app
+        .create_flag(
+            json!({"key": "k", "environment": "prod", "description": "d", "rolloutPercentage": 30}),
+        )
+        .await;
+    let path = format!("/api/admin/flags/{}", id_of(&flag));
+    let snapshot_revision = || async {
+        let reply = app
+            .get("/api/flags/snapshot?environment=prod")
+            .header("x-edge-token", crate::helpers::EDGE_TOKEN)
+            .send()
+            .await;
+        reply.json()["revision"].clone()
+    };
+    let revision = snapshot_revision().await;
+    for body in [
+        json!({}),
+        json!({"description": "d", "rolloutPercentage": 30, "enabled": false, "rules": []}),
+    ] {
+        let reply = app
+            .put(&path)
+            .admin()
+            .header("if-match", "1")
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        assert_eq!(
+            reply.json()["flag"],
+            flag,
+            "{body}: the flag as it is, version 1"
+        );
+    }
+    // A stale If-Match is still a conflict, even for a change of nothing.
+    app.put(&path)
+        .admin()
+        .header("if-match", "7")
+        .json(&json!({}))
+        .send()
+        .await
+        .error(409);
+    assert_eq!(
+        snapshot_revision().await,
+        revision,
+        "the environment's revision did not move"
+    );
+    assert_eq!(app.audit("").await["entries"].as_array().unwrap().len(), 1);
+}
+
 async fn update_refuses_bad_input_and_writes_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     let flag = app
@@ -441,17 +493,18 @@ async fn concurrent_updates_with_one_if_match_exactly_one_wins(backend: Backend)
     let path = format!("/api/admin/flags/{}", id_of(&flag));
     for round in 1..=5_u64 {
         let version = round.to_string();
+        // Values no earlier round wrote: an update to the value already there changes nothing.
         let first = app
             .put(&path)
             .admin()
             .header("if-match", &version)
-            .json(&json!({"rolloutPercentage": 10}))
+            .json(&json!({"rolloutPercentage": 10 + 2 * round}))
             .send();
         let second = app
             .put(&path)
             .admin()
             .header("if-match", &version)
-            .json(&json!({"rolloutPercentage": 20}))
+            .json(&json!({"rolloutPercentage": 11 + 2 * round}))
             .send();
         let (a, b) = tokio::join!(first, second);
         let mut statuses = [a.status.as_u16(), b.status.as_u16()];
