@@ -55,6 +55,8 @@ struct LooseStrings(Loose<Vec<Loose<String>>>);
 pub(crate) struct UserDraft {
     not_an_object: bool,
     unknown: Option<String>,
+    /// The least known key that appeared twice: JSON parsers disagree on which copy wins, so neither does.
+    duplicate: Option<&'static str>,
     id: Loose<String>,
     email: Loose<String>,
     country: Loose<String>,
@@ -66,6 +68,7 @@ pub(crate) struct UserDraft {
 pub(crate) struct RequestDraft {
     not_an_object: bool,
     unknown: Option<String>,
+    duplicate: Option<&'static str>,
     environment: Loose<String>,
     user: Option<UserDraft>,
     flags: Loose<Vec<Loose<String>>>,
@@ -75,8 +78,8 @@ pub(crate) struct RequestDraft {
 pub(crate) type RequestParts = (Environment, User, Option<Vec<String>>);
 
 impl UserDraft {
-    /// Checks, in this order: the shape, unknown keys, `id`, `attributes`, `email`, `country`. Errors
-    /// name the path from `user`.
+    /// Checks, in this order: the shape, unknown keys, duplicate keys, `id`, `attributes`, `email`,
+    /// `country`. Errors name the path from `user`.
     pub(crate) fn finish(self) -> Result<User, ValidationError> {
         if self.not_an_object {
             return Err(ValidationError::new("user", "must be a JSON object"));
@@ -85,6 +88,12 @@ impl UserDraft {
             return Err(ValidationError::new(
                 format!("user.{key}"),
                 "unknown field; custom attributes go under user.attributes",
+            ));
+        }
+        if let Some(key) = self.duplicate {
+            return Err(ValidationError::new(
+                format!("user.{key}"),
+                "duplicate field",
             ));
         }
         let id = match self.id {
@@ -119,13 +128,16 @@ impl UserDraft {
 }
 
 impl RequestDraft {
-    /// Checks, in this order: the shape, unknown keys, `environment`, `user`, `flags`.
+    /// Checks, in this order: the shape, unknown keys, duplicate keys, `environment`, `user`, `flags`.
     pub(crate) fn finish(self) -> Result<RequestParts, ValidationError> {
         if self.not_an_object {
             return Err(ValidationError::new("body", "must be a JSON object"));
         }
         if let Some(key) = self.unknown {
             return Err(ValidationError::new(key, "unknown field"));
+        }
+        if let Some(key) = self.duplicate {
+            return Err(ValidationError::new(key, "duplicate field"));
         }
         let environment = match self.environment {
             Loose::Absent => return Err(ValidationError::new("environment", "required")),
@@ -164,6 +176,14 @@ impl RequestDraft {
         };
         Ok((environment, user, flags))
     }
+}
+
+/// Notes `key` as seen, and as a duplicate (keeping the least such) when it was seen before.
+fn note_seen(seen: &mut u8, bit: u8, key: &'static str, duplicate: &mut Option<&'static str>) {
+    if *seen & bit != 0 && duplicate.is_none_or(|least| key < least) {
+        *duplicate = Some(key);
+    }
+    *seen |= bit;
 }
 
 /// Keeps the least of the unknown keys seen.
@@ -277,12 +297,26 @@ impl<'de> Deserialize<'de> for UserDraft {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut user = UserDraft::default();
+                let mut seen = 0u8;
                 while let Some(key) = map.next_key::<String>()? {
+                    let dup = &mut user.duplicate;
                     match key.as_str() {
-                        "id" => user.id = map.next_value::<LooseString>()?.0,
-                        "email" => user.email = map.next_value::<LooseString>()?.0,
-                        "country" => user.country = map.next_value::<LooseString>()?.0,
-                        "attributes" => user.attributes = map.next_value::<LooseAttributes>()?.0,
+                        "id" => {
+                            note_seen(&mut seen, 1, "id", dup);
+                            user.id = map.next_value::<LooseString>()?.0;
+                        }
+                        "email" => {
+                            note_seen(&mut seen, 2, "email", dup);
+                            user.email = map.next_value::<LooseString>()?.0;
+                        }
+                        "country" => {
+                            note_seen(&mut seen, 4, "country", dup);
+                            user.country = map.next_value::<LooseString>()?.0;
+                        }
+                        "attributes" => {
+                            note_seen(&mut seen, 8, "attributes", dup);
+                            user.attributes = map.next_value::<LooseAttributes>()?.0;
+                        }
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                             note_unknown(&mut user.unknown, key);
@@ -307,11 +341,22 @@ impl<'de> Deserialize<'de> for RequestDraft {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut request = RequestDraft::default();
+                let mut seen = 0u8;
                 while let Some(key) = map.next_key::<String>()? {
+                    let dup = &mut request.duplicate;
                     match key.as_str() {
-                        "environment" => request.environment = map.next_value::<LooseString>()?.0,
-                        "user" => request.user = Some(map.next_value()?),
-                        "flags" => request.flags = map.next_value::<LooseStrings>()?.0,
+                        "environment" => {
+                            note_seen(&mut seen, 1, "environment", dup);
+                            request.environment = map.next_value::<LooseString>()?.0;
+                        }
+                        "user" => {
+                            note_seen(&mut seen, 2, "user", dup);
+                            request.user = Some(map.next_value()?);
+                        }
+                        "flags" => {
+                            note_seen(&mut seen, 4, "flags", dup);
+                            request.flags = map.next_value::<LooseStrings>()?.0;
+                        }
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                             note_unknown(&mut request.unknown, key);
