@@ -156,6 +156,8 @@ export function badInputCases(api, { invalidFlags, invalidRequests }) {
       continue;
     }
     if (body === null || typeof body !== 'object' || Array.isArray(body)) continue;
+    // A JavaScript object cannot hold a key twice: JSON.parse already kept the last copy.
+    if (c.error.endsWith(': duplicate field')) continue;
     if (c.error.startsWith('user')) {
       add(`invalid user "${c.name}"`, () => {
         throwsExactly(() => api.evaluate(GOOD_FLAG, body.user), c.error);
