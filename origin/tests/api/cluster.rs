@@ -53,23 +53,10 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                rt.block_on(async {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                        let _ = sqlx::query(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .execute(&mut conn)
-                        .await;
-                    }
-                });
-            }
-        })
-        .join();
+        // A thread of its own: this may run inside the test's runtime, which cannot be blocked on.
+        let _ =
+            std::thread::spawn(move || crate::helpers::drop_postgres_database(&admin_url, &name))
+                .join();
     }
 }
 

@@ -205,24 +205,28 @@ impl Drop for TestApp {
                     }
                 }
                 Cleanup::PostgresDatabase { admin_url, name } => {
-                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    {
-                        rt.block_on(async {
-                            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await {
-                                let _ = sqlx::query(&format!(
-                                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                                ))
-                                .execute(&mut conn)
-                                .await;
-                            }
-                        });
-                    }
+                    drop_postgres_database(&admin_url, &name)
                 }
             }
         });
         let _ = done.join();
+    }
+}
+
+/// Drops a test database, best effort, on a runtime of its own: callers are `Drop` impls, which cannot
+/// await and also run during a panic.
+pub fn drop_postgres_database(admin_url: &str, name: &str) {
+    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        rt.block_on(async {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        });
     }
 }
 
