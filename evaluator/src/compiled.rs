@@ -152,18 +152,16 @@ impl CompiledFlagSet {
 
 /// Numbers the distinct conditions and fields of a set while it compiles.
 #[derive(Default)]
-struct Interner {
+struct Interner<'f> {
     conditions: Vec<CompiledCondition>,
-    /// A condition's `Debug` text (operator, value and field, strings escaped, so two texts are equal
-    /// only for equal conditions) to its index.
-    condition_index: BTreeMap<String, usize>,
+    condition_index: BTreeMap<ConditionKey<'f>, usize>,
     fields: Vec<Field>,
 }
 
-impl Interner {
-    fn condition(&mut self, condition: &Condition) -> usize {
-        let text = alloc::format!("{:?}", condition);
-        if let Some(&index) = self.condition_index.get(&text) {
+impl<'f> Interner<'f> {
+    fn condition(&mut self, condition: &'f Condition) -> usize {
+        let key = ConditionKey::of(condition);
+        if let Some(&index) = self.condition_index.get(&key) {
             return index;
         }
         let field = match self
@@ -179,8 +177,73 @@ impl Interner {
         };
         self.conditions
             .push(CompiledCondition::new(condition, field));
-        self.condition_index.insert(text, self.conditions.len() - 1);
+        self.condition_index.insert(key, self.conditions.len() - 1);
         self.conditions.len() - 1
+    }
+}
+
+/// What makes two conditions one for interning, borrowed from the flags being compiled: the field,
+/// the operator and its values. Numbers are keyed by value, as they compare (`eq 10` and `eq 10.0`
+/// decide alike, so they share one slot).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct ConditionKey<'f> {
+    field: FieldKey<'f>,
+    operator: &'static str,
+    values: Vec<ScalarKey<'f>>,
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum FieldKey<'f> {
+    Id,
+    Email,
+    Country,
+    Attribute(&'f [String]),
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum ScalarKey<'f> {
+    Str(&'f str),
+    /// Every whole number, however it was spelt (`-0.0` included).
+    Int(i128),
+    /// The bits of a number with a fraction (never a whole one, so never `-0.0`).
+    Float(u64),
+    Bool(bool),
+}
+
+impl<'f> ConditionKey<'f> {
+    fn of(condition: &'f Condition) -> Self {
+        let field = match condition.field() {
+            Field::Id => FieldKey::Id,
+            Field::Email => FieldKey::Email,
+            Field::Country => FieldKey::Country,
+            Field::Attribute(path) => FieldKey::Attribute(path.keys()),
+        };
+        let operator = condition.operator();
+        let values = match operator {
+            Operator::Eq(value) | Operator::Neq(value) => alloc::vec![ScalarKey::of(value)],
+            Operator::In(list) | Operator::NotIn(list) => list.iter().map(ScalarKey::of).collect(),
+            Operator::StartsWith(text) | Operator::EndsWith(text) => {
+                alloc::vec![ScalarKey::Str(text)]
+            }
+        };
+        Self {
+            field,
+            operator: operator.name(),
+            values,
+        }
+    }
+}
+
+impl<'f> ScalarKey<'f> {
+    fn of(scalar: &'f Scalar) -> Self {
+        match scalar {
+            Scalar::String(text) => Self::Str(text),
+            Scalar::Bool(b) => Self::Bool(*b),
+            Scalar::Number(n) => match n.as_i128() {
+                Some(whole) => Self::Int(whole),
+                None => Self::Float(n.as_f64().to_bits()),
+            },
+        }
     }
 }
 
@@ -253,7 +316,7 @@ struct CompiledFlag {
 }
 
 impl CompiledFlag {
-    fn new(flag: &Flag, interner: &mut Interner) -> Self {
+    fn new<'f>(flag: &'f Flag, interner: &mut Interner<'f>) -> Self {
         let rules = if flag.enabled {
             flag.rules
                 .iter()
@@ -398,5 +461,76 @@ impl ScalarSet {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flag::{FlagKey, RolloutPercentage};
+    use crate::rule::{AttributePath, Rule, RuleList, ScalarList};
+
+    fn flag(key: &str, conditions: Vec<Condition>) -> Flag {
+        let mut flag = Flag::new(FlagKey::parse(key).unwrap());
+        flag.enabled = true;
+        flag.rollout_percentage = RolloutPercentage::new(0).unwrap();
+        flag.rules = RuleList::try_from(
+            conditions
+                .into_iter()
+                .map(Rule::Condition)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        flag
+    }
+
+    fn eq(field: Field, value: impl Into<Scalar>) -> Condition {
+        Condition::new(field, Operator::Eq(value.into()))
+    }
+
+    fn plan() -> Field {
+        Field::Attribute(AttributePath::parse("plan").unwrap())
+    }
+
+    #[test]
+    fn equal_conditions_share_one_slot_and_numbers_key_by_value() {
+        let ten = Number::from(10);
+        let ten_point_zero = Number::from_f64(10.0).unwrap();
+        let set = CompiledFlagSet::new(&[
+            flag("a", vec![eq(plan(), ten), eq(Field::Id, "x")]),
+            flag("b", vec![eq(plan(), ten_point_zero), eq(Field::Id, "x")]),
+            flag("c", vec![eq(plan(), Number::from_f64(-0.0).unwrap())]),
+            flag("d", vec![eq(plan(), Number::from(0))]),
+        ])
+        .unwrap();
+        assert_eq!(set.conditions.len(), 3, "10 = 10.0, id = x, 0 = -0.0");
+        assert_eq!(set.fields.len(), 2);
+    }
+
+    #[test]
+    fn conditions_that_differ_in_anything_stay_apart() {
+        let list = |values: Vec<Scalar>| ScalarList::try_from(values).unwrap();
+        let set = CompiledFlagSet::new(&[flag(
+            "a",
+            vec![
+                eq(plan(), "10"),
+                eq(plan(), Number::from(10)),
+                eq(plan(), Number::from_f64(10.5).unwrap()),
+                eq(plan(), true),
+                eq(Field::Email, "10"),
+                Condition::new(plan(), Operator::Neq("10".into())),
+                Condition::new(plan(), Operator::StartsWith("10".into())),
+                Condition::new(plan(), Operator::EndsWith("10".into())),
+                Condition::new(plan(), Operator::In(list(vec!["10".into()]))),
+                Condition::new(plan(), Operator::In(list(vec!["10".into(), "11".into()]))),
+                Condition::new(plan(), Operator::NotIn(list(vec!["10".into()]))),
+                eq(
+                    Field::Attribute(AttributePath::parse("plan.x").unwrap()),
+                    "10",
+                ),
+            ],
+        )])
+        .unwrap();
+        assert_eq!(set.conditions.len(), 12);
     }
 }

@@ -9,9 +9,6 @@ pub struct ValidationError {
     message: String,
 }
 
-/// The error of flag and rule validation; the same type as [`ValidationError`].
-pub type FlagError = ValidationError;
-
 impl ValidationError {
     /// An error for `field` saying `message`.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {

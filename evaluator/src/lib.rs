@@ -38,7 +38,7 @@ mod user;
 mod value;
 
 pub use compiled::{CompiledFlagSet, FlagResult};
-pub use error::{FlagError, ValidationError};
+pub use error::ValidationError;
 pub use evaluate::{evaluate, Evaluation, Reason};
 pub use flag::{Environment, Flag, FlagKey, RolloutPercentage};
 pub use hash::{bucket, murmur3_x86_32, Murmur3Prefix};

@@ -37,13 +37,6 @@ impl Deref for RuleList {
     }
 }
 
-impl RuleList {
-    /// The rules as a slice.
-    pub fn as_slice(&self) -> &[Rule] {
-        &self.0
-    }
-}
-
 /// One rule: rules are alternatives, and the first that matches decides.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rule {

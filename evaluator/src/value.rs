@@ -39,7 +39,7 @@ impl Number {
     }
 
     /// The exact integer value, when there is one.
-    fn as_i128(self) -> Option<i128> {
+    pub(crate) fn as_i128(self) -> Option<i128> {
         match self.0 {
             Repr::PosInt(n) => Some(i128::from(n)),
             Repr::NegInt(n) => Some(i128::from(n)),
