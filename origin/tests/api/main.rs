@@ -15,5 +15,7 @@ mod evaluate;
 mod flags;
 mod health;
 mod kill_switch;
+mod numbers;
 mod snapshot;
+mod unreadable;
 mod vectors;
