@@ -16,6 +16,7 @@ mod flags;
 mod health;
 mod kill_switch;
 mod numbers;
+mod property;
 mod snapshot;
 mod unreadable;
 mod vectors;
