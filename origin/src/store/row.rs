@@ -82,12 +82,9 @@ pub struct FlagRow {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-fn column<T>(value: &Option<T>, name: &str) -> Result<T, String>
-where
-    T: Clone,
-{
+fn column<'r, T>(value: &'r Option<T>, name: &str) -> Result<&'r T, String> {
     value
-        .clone()
+        .as_ref()
         .ok_or_else(|| format!("column {name}: missing or not of its type"))
 }
 
@@ -104,30 +101,30 @@ impl FlagRow {
 
     fn to_flag(&self) -> Result<Flag, String> {
         let id = column(&self.id, "id")?;
-        let key = FlagKey::parse(&column(&self.key, "key")?).map_err(|e| e.to_string())?;
-        let environment = Environment::parse(&column(&self.environment, "environment")?)
+        let key = FlagKey::parse(column(&self.key, "key")?).map_err(|e| e.to_string())?;
+        let environment = Environment::parse(column(&self.environment, "environment")?)
             .map_err(|e| e.to_string())?;
-        let rollout = column(&self.rollout_percentage, "rollout_percentage")?;
+        let rollout = *column(&self.rollout_percentage, "rollout_percentage")?;
         let rollout = u8::try_from(rollout)
             .ok()
             .and_then(|p| RolloutPercentage::new(p).ok())
             .ok_or_else(|| format!("rolloutPercentage: {rollout} is not from 0 to 100"))?;
-        let rules: RuleList = serde_json::from_str(&column(&self.rules, "rules")?)
+        let rules: RuleList = serde_json::from_str(column(&self.rules, "rules")?)
             .map_err(|e| format!("rules: {e}"))?;
-        let version = column(&self.version, "version")?;
+        let version = *column(&self.version, "version")?;
         let version =
             u64::try_from(version).map_err(|_| format!("version: {version} is negative"))?;
         Ok(Flag {
-            id: Some(id),
+            id: Some(id.clone()),
             key,
             environment: Some(environment),
-            description: column(&self.description, "description")?,
-            enabled: column(&self.enabled, "enabled")?,
+            description: column(&self.description, "description")?.clone(),
+            enabled: *column(&self.enabled, "enabled")?,
             rollout_percentage: rollout,
             rules,
             version: Some(version),
-            created_at: Some(timestamp(column(&self.created_at, "created_at")?)),
-            updated_at: Some(timestamp(column(&self.updated_at, "updated_at")?)),
+            created_at: Some(timestamp(*column(&self.created_at, "created_at")?)),
+            updated_at: Some(timestamp(*column(&self.updated_at, "updated_at")?)),
         })
     }
 
@@ -207,12 +204,12 @@ impl AuditRow {
         };
         let metadata = (|| {
             Ok::<_, String>((
-                column(&self.id, "id")?,
-                column(&self.action, "action")?,
-                column(&self.entity, "entity")?,
-                column(&self.entity_id, "entity_id")?,
-                column(&self.actor, "actor")?,
-                column(&self.created_at, "created_at")?,
+                column(&self.id, "id")?.clone(),
+                column(&self.action, "action")?.clone(),
+                column(&self.entity, "entity")?.clone(),
+                column(&self.entity_id, "entity_id")?.clone(),
+                column(&self.actor, "actor")?.clone(),
+                *column(&self.created_at, "created_at")?,
             ))
         })();
         let (id_text, action, entity, entity_id, actor, created_at) =
