@@ -27,6 +27,12 @@ pub enum ApiError {
     /// The store cannot be reached: the client may retry.
     #[error("storage is unavailable")]
     Unavailable(#[source] StoreError),
+    /// The flag with this id is stored but cannot be read (the reason is logged by the store):
+    /// its own 500, telling the one way out, rather than a generic "internal error".
+    #[error(
+        "flag {0} is stored but cannot be read; delete it (DELETE /api/admin/flags/{0}) and create it again"
+    )]
+    Unreadable(String),
     /// Anything else: logged in full, answered without details.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -42,7 +48,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unreadable(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -74,6 +80,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::NotFound("flag not found".into()),
             StoreError::Conflict(message) => Self::Conflict(message),
             StoreError::Unavailable(_) => Self::Unavailable(err),
+            StoreError::Unreadable(flag) => Self::Unreadable(flag.id),
             other => Self::internal(other),
         }
     }

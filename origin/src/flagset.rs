@@ -22,7 +22,7 @@ use evaluator::{CompiledFlagSet, Environment, Snapshot};
 
 use crate::cache::{CacheError, FlagCache};
 use crate::invalidation::Change;
-use crate::store::{FlagStore, StoreError};
+use crate::store::{FlagStore, StoreError, StoredSnapshot, UnreadableFlag};
 
 /// How many loads a background reload tries before leaving the rest to the revalidation.
 const RELOAD_ATTEMPTS: usize = 3;
@@ -57,6 +57,9 @@ struct SlotState {
     local: Option<Arc<LoadedFlagSet>>,
     /// A background reload is running (at most one per environment).
     reloading: bool,
+    /// The rows the store's latest full read of the environment could not read, and the revision
+    /// of that read (for `/health`; the read path never looks at it).
+    unreadable: Option<(u64, Vec<UnreadableFlag>)>,
 }
 
 #[derive(Debug, Default)]
@@ -257,12 +260,73 @@ impl FlagSets {
 
     async fn read_store(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
         self.loads.fetch_add(1, Ordering::Relaxed);
-        let snapshot = self.store.load_snapshot(environment).await?;
+        let stored = self.store.load_snapshot(environment).await?;
+        self.record_unreadable(&stored);
+        let snapshot = stored.snapshot;
         let json = serde_json::to_vec(&snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(Arc::new(LoadedFlagSet::from_snapshot(
             &snapshot,
             Bytes::from(json),
         )?))
+    }
+
+    /// Remembers what a full read of the store found unreadable, unless a newer read did already.
+    fn record_unreadable(&self, stored: &StoredSnapshot) {
+        let revision = stored.snapshot.revision;
+        let mut state = self
+            .slot(stored.snapshot.environment)
+            .state
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if state
+            .unreadable
+            .as_ref()
+            .is_none_or(|(r, _)| *r <= revision)
+        {
+            state.unreadable = Some((revision, stored.unreadable.clone()));
+        }
+    }
+
+    /// The flags the store holds but cannot read, in every environment, as of the store's current
+    /// revisions: an environment whose last full read is older (or was never read here, e.g. only
+    /// from the shared cache) is read from the store again, so this costs one small query while
+    /// nothing changes. On a store error, what the last reads found.
+    pub async fn unreadable_flags(&self) -> Vec<UnreadableFlag> {
+        if let Err(err) = self.check_unreadable().await {
+            tracing::debug!(%err, "unreadable flags not checked: store unavailable");
+        }
+        Environment::ALL
+            .iter()
+            .flat_map(|&environment| {
+                let state = self
+                    .slot(environment)
+                    .state
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner());
+                state
+                    .unreadable
+                    .as_ref()
+                    .map(|(_, list)| list.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    async fn check_unreadable(&self) -> Result<(), StoreError> {
+        for (environment, revision) in self.store.revisions().await? {
+            let known = {
+                let state = self
+                    .slot(environment)
+                    .state
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner());
+                state.unreadable.as_ref().map(|(r, _)| *r)
+            };
+            if known != Some(revision) {
+                self.record_unreadable(&self.store.load_snapshot(environment).await?);
+            }
+        }
+        Ok(())
     }
 
     /// Installs `set` as the in-process copy unless it is older than the floor or than the copy.
@@ -385,7 +449,7 @@ mod tests {
     use super::*;
     use crate::cache::MemoryCache;
     use crate::store::{
-        AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, StoreError, Written,
+        AuditPage, AuditQuery, FlagFilter, FlagList, FlagPatch, NewFlag, StoreError, Written,
     };
     use async_trait::async_trait;
     use evaluator::{Flag, FlagKey, RolloutPercentage};
@@ -428,7 +492,10 @@ mod tests {
                 self.revision.load(Ordering::SeqCst),
             )])
         }
-        async fn load_snapshot(&self, environment: Environment) -> Result<Snapshot, StoreError> {
+        async fn load_snapshot(
+            &self,
+            environment: Environment,
+        ) -> Result<StoredSnapshot, StoreError> {
             self.loads.fetch_add(1, Ordering::SeqCst);
             // Read before waiting: a load that started before a write returns the old state.
             let revision = self.revision.load(Ordering::SeqCst);
@@ -439,13 +506,16 @@ mod tests {
             if self.hold.load(Ordering::SeqCst) {
                 self.gate.notified().await;
             }
-            Ok(Snapshot {
-                environment,
-                revision,
-                flags: vec![flag],
+            Ok(StoredSnapshot {
+                snapshot: Snapshot {
+                    environment,
+                    revision,
+                    flags: vec![flag],
+                },
+                unreadable: Vec::new(),
             })
         }
-        async fn list_flags(&self, _: &FlagFilter) -> Result<Vec<Flag>, StoreError> {
+        async fn list_flags(&self, _: &FlagFilter) -> Result<FlagList, StoreError> {
             Err(unused())
         }
         async fn get_flag(&self, _: Uuid) -> Result<Flag, StoreError> {
@@ -463,14 +533,10 @@ mod tests {
         ) -> Result<Written<Flag>, StoreError> {
             Err(unused())
         }
-        async fn delete_flag(&self, _: Uuid, _: &str) -> Result<Written<Flag>, StoreError> {
+        async fn delete_flag(&self, _: Uuid, _: &str) -> Result<Written<Option<Flag>>, StoreError> {
             Err(unused())
         }
-        async fn kill_switch(
-            &self,
-            _: &FlagKey,
-            _: &str,
-        ) -> Result<Written<Vec<Flag>>, StoreError> {
+        async fn kill_switch(&self, _: &FlagKey, _: &str) -> Result<Written<FlagList>, StoreError> {
             Err(unused())
         }
         async fn audit(&self, _: &AuditQuery) -> Result<AuditPage, StoreError> {

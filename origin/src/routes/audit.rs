@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{AuditEntry, AuditQuery};
+use crate::store::{AuditEntry, AuditQuery, UnreadableEntry};
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
@@ -27,6 +27,10 @@ pub struct AuditBody {
     entries: Vec<AuditEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_cursor: Option<String>,
+    /// Entries of this page whose own columns cannot be read, left out of `entries`; only when
+    /// there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable: Vec<UnreadableEntry>,
 }
 
 /// Cursors are opaque to clients. Inside, a cursor is the log position of the last entry of the
@@ -77,6 +81,7 @@ pub async fn list_audit_entries(
     Ok(Json(AuditBody {
         entries: page.entries,
         next_cursor: page.next_cursor.map(encode_cursor),
+        unreadable: page.unreadable,
     }))
 }
 

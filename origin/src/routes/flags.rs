@@ -15,7 +15,7 @@ use crate::auth::Actor;
 use crate::body::{json_object, optional, refuse_unknown};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{FlagFilter, FlagPatch, NewFlag};
+use crate::store::{FlagFilter, FlagList, FlagPatch, NewFlag, UnreadableFlag};
 
 const CREATE_FIELDS: &[&str] = &[
     "key",
@@ -79,9 +79,22 @@ pub struct FlagBody {
     pub flag: Flag,
 }
 
+/// `{"flags": [...]}`, and `"unreadable": [{id, environment, key}]` only when some stored rows
+/// cannot be read (they are left out of `flags`).
 #[derive(Debug, Serialize)]
 pub struct FlagsBody {
     pub flags: Vec<Flag>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<UnreadableFlag>,
+}
+
+impl From<FlagList> for FlagsBody {
+    fn from(list: FlagList) -> Self {
+        Self {
+            flags: list.flags,
+            unreadable: list.unreadable,
+        }
+    }
 }
 
 /// Unknown parameters are refused: a misspelt filter (`?enviroment=prod`) must not list every flag.
@@ -145,8 +158,8 @@ pub async fn list_flags(
             .transpose()
             .map_err(|e| ApiError::BadRequest(format!("key: {}", e.message())))?,
     };
-    let flags = state.store.list_flags(&filter).await?;
-    Ok(Json(FlagsBody { flags }))
+    let list = state.store.list_flags(&filter).await?;
+    Ok(Json(FlagsBody::from(list)))
 }
 
 pub async fn get_flag(

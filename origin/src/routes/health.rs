@@ -1,7 +1,8 @@
 //! `GET /health`: can this origin serve evaluations, and in what state are its parts.
 //!
 //! 200 while evaluations can be served (`ok`, or `degraded` when a part is down but the last flag
-//! sets still serve); 503 only when no environment can be evaluated.
+//! sets still serve, or the store holds flags it cannot read); 503 only when no environment can be
+//! evaluated.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use serde::Serialize;
 
 use super::cors;
 use crate::state::AppState;
+use crate::store::UnreadableFlag;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -23,7 +25,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 struct Health {
     /// `ok`, `degraded` (a part is down, evaluations go on) or `unavailable` (they cannot).
     status: &'static str,
-    /// `ok` or `unavailable`.
+    /// `ok`, `degraded` (reachable, but some flags it holds cannot be read: `unreadableFlags`) or
+    /// `unavailable`.
     store: &'static str,
     store_kind: &'static str,
     /// `redis` or `memory`.
@@ -41,6 +44,10 @@ struct Health {
     /// `ok`, or with the store down: `partial` (some environments have no flag set to serve) or
     /// `unavailable`.
     evaluations: &'static str,
+    /// The stored flags that cannot be read, left out of every evaluation, snapshot and list
+    /// until deleted; only when there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable_flags: Vec<UnreadableFlag>,
 }
 
 fn state_of(ok: bool) -> &'static str {
@@ -81,6 +88,13 @@ async fn health(state: &AppState) -> impl IntoResponse {
     let store_ok = matches!(store, Ok(Ok(())));
     let cache_ok = matches!(cache, Ok(Ok(())));
     let invalidation_status = state.subscription.status();
+    let unreadable_flags = if store_ok {
+        tokio::time::timeout(PROBE_TIMEOUT, state.flags.unreadable_flags())
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let evaluations = if store_ok {
         "ok"
     } else {
@@ -92,14 +106,18 @@ async fn health(state: &AppState) -> impl IntoResponse {
     };
     let (status, code) = if evaluations == "unavailable" {
         ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
-    } else if store_ok && cache_ok && invalidation_status == "ok" {
+    } else if store_ok && cache_ok && invalidation_status == "ok" && unreadable_flags.is_empty() {
         ("ok", StatusCode::OK)
     } else {
         ("degraded", StatusCode::OK)
     };
     let body = Health {
         status,
-        store: state_of(store_ok),
+        store: if store_ok && !unreadable_flags.is_empty() {
+            "degraded"
+        } else {
+            state_of(store_ok)
+        },
         store_kind: state.store.kind(),
         cache: state.cache.kind(),
         cache_status: state_of(cache_ok),
@@ -111,6 +129,7 @@ async fn health(state: &AppState) -> impl IntoResponse {
             .map(|(channel, status)| (channel.as_str(), status))
             .collect(),
         evaluations,
+        unreadable_flags,
     };
     (code, Json(body))
 }

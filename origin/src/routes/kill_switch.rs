@@ -36,7 +36,5 @@ pub async fn kill_flag(
         other => other?,
     };
     state.flags.invalidate(&written.revisions).await;
-    Ok(Json(FlagsBody {
-        flags: written.value,
-    }))
+    Ok(Json(FlagsBody::from(written.value)))
 }

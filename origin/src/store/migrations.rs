@@ -10,11 +10,18 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 /// (version, description, SQL) of each migration, in order.
 type Source = (i64, &'static str, &'static str);
 
-pub const POSTGRES: &[Source] = &[(
-    1,
-    "flags and audit",
-    include_str!("../../../migrations/postgres/0001_flags_and_audit.sql"),
-)];
+pub const POSTGRES: &[Source] = &[
+    (
+        1,
+        "flags and audit",
+        include_str!("../../../migrations/postgres/0001_flags_and_audit.sql"),
+    ),
+    (
+        2,
+        "json keeps numbers as written",
+        include_str!("../../../migrations/postgres/0002_json_keeps_numbers_as_written.sql"),
+    ),
+];
 
 pub const SQLITE: &[Source] = &[(
     1,

@@ -3,20 +3,23 @@
 //! Every write stores the flag, its audit entry and the environment's `revision` bump in one
 //! transaction: a failed write leaves none of them.
 
-mod migrations;
+pub mod migrations;
 mod model;
 mod postgres;
+mod row;
 mod sql;
 mod sqlite;
 
 use async_trait::async_trait;
-use evaluator::{Environment, Flag, FlagKey, Snapshot};
+use evaluator::{Environment, Flag, FlagKey};
 use uuid::Uuid;
 
 pub use self::model::{
-    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, Written,
+    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, StoredSnapshot,
+    Written,
 };
 pub use self::postgres::PostgresStore;
+pub use self::row::{FlagList, UnreadableEntry, UnreadableFlag};
 pub use self::sql::NOTIFY_CHANNEL;
 pub use self::sqlite::SqliteStore;
 
@@ -37,6 +40,9 @@ pub enum StoreError {
     /// A stored row that no longer parses: a bug or a hand edit, never the client's fault.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// The flag asked for is stored but cannot be read (see `row.rs`); only deleting it works.
+    #[error("flag {} cannot be read: {}", .0.id, .0.reason)]
+    Unreadable(UnreadableFlag),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -69,9 +75,11 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
     /// Every environment's current revision: one small query, what the background revalidation
     /// compares the in-process sets with.
     async fn revisions(&self) -> Result<Vec<(Environment, u64)>, StoreError>;
-    /// The environment's flags (sorted by key) and its revision, read consistently.
-    async fn load_snapshot(&self, environment: Environment) -> Result<Snapshot, StoreError>;
-    async fn list_flags(&self, filter: &FlagFilter) -> Result<Vec<Flag>, StoreError>;
+    /// The environment's flags (sorted by key) and its revision, read consistently; rows that
+    /// cannot be read are left out of the snapshot and reported beside it.
+    async fn load_snapshot(&self, environment: Environment) -> Result<StoredSnapshot, StoreError>;
+    async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError>;
+    /// `Unreadable` when the row exists but cannot be read (so does `update_flag`).
     async fn get_flag(&self, id: Uuid) -> Result<Flag, StoreError>;
     /// `Conflict` when the key exists in that environment.
     async fn create_flag(&self, new: NewFlag, actor: &str) -> Result<Written<Flag>, StoreError>;
@@ -83,13 +91,16 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
         if_match: Option<u64>,
         actor: &str,
     ) -> Result<Written<Flag>, StoreError>;
-    /// Returns the deleted flag.
-    async fn delete_flag(&self, id: Uuid, actor: &str) -> Result<Written<Flag>, StoreError>;
-    /// Disables `key` in every environment; returns every flag with that key, sorted by environment.
+    /// Returns the deleted flag, or `None` when its row could not be read (it is deleted all the
+    /// same, and the audit entry's `before` holds what could be recovered of it).
+    async fn delete_flag(&self, id: Uuid, actor: &str)
+        -> Result<Written<Option<Flag>>, StoreError>;
+    /// Disables `key` in every environment, unreadable rows included (their `enabled` column);
+    /// returns every flag with that key, sorted by environment, and the rows that cannot be read.
     async fn kill_switch(
         &self,
         key: &FlagKey,
         actor: &str,
-    ) -> Result<Written<Vec<Flag>>, StoreError>;
+    ) -> Result<Written<FlagList>, StoreError>;
     async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
 }

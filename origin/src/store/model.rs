@@ -1,10 +1,11 @@
 //! The store's inputs and outputs, and the dialect-free steps of a write (building, patching, auditing).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList};
+use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList, Snapshot};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::row::{UnreadableEntry, UnreadableFlag};
 use super::StoreError;
 
 /// A validated create request.
@@ -64,6 +65,10 @@ pub struct AuditEntry {
     pub after: Option<Flag>,
     pub actor: String,
     pub created_at: String,
+    /// `"before"` and/or `"after"` when that side is stored but does not read as a flag (then it
+    /// is `null`); absent when both read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<&'static str>,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +84,16 @@ pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// The position to pass as `before` for the next page; `None` on the last page.
     pub next_cursor: Option<i64>,
+    /// Entries of this page whose own columns cannot be read, left out of `entries`.
+    pub unreadable: Vec<UnreadableEntry>,
+}
+
+/// An environment's flags as the store holds them: the snapshot of the readable ones and the rows
+/// left out of it because they cannot be read.
+#[derive(Debug, Clone)]
+pub struct StoredSnapshot {
+    pub snapshot: Snapshot,
+    pub unreadable: Vec<UnreadableFlag>,
 }
 
 /// The result of a write and the revision each environment it changed is at now (the caches must
@@ -148,88 +163,6 @@ pub fn same_content(before: &Flag, after: &Flag) -> bool {
         && before.rules == after.rules
 }
 
-/// One `flags` row as both dialects select it (ids and rules as text).
-#[derive(Debug)]
-pub struct FlagRow {
-    pub id: String,
-    pub key: String,
-    pub environment: String,
-    pub description: String,
-    pub enabled: bool,
-    pub rollout_percentage: i32,
-    pub rules: String,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl FlagRow {
-    pub fn into_flag(self) -> Result<Flag, StoreError> {
-        let corrupt = |what: &str, err: &dyn std::fmt::Display| {
-            StoreError::Corrupt(format!("flag {}: {what}: {err}", self.id))
-        };
-        let key = FlagKey::parse(&self.key).map_err(|e| corrupt("key", &e))?;
-        let environment =
-            Environment::parse(&self.environment).map_err(|e| corrupt("environment", &e))?;
-        let rollout = u8::try_from(self.rollout_percentage)
-            .map_err(|e| corrupt("rollout_percentage", &e))
-            .and_then(|p| {
-                RolloutPercentage::new(p).map_err(|e| corrupt("rollout_percentage", &e))
-            })?;
-        let rules: RuleList =
-            serde_json::from_str(&self.rules).map_err(|e| corrupt("rules", &e))?;
-        let version = u64::try_from(self.version).map_err(|e| corrupt("version", &e))?;
-        Ok(Flag {
-            id: Some(self.id.clone()),
-            key,
-            environment: Some(environment),
-            description: self.description.clone(),
-            enabled: self.enabled,
-            rollout_percentage: rollout,
-            rules,
-            version: Some(version),
-            created_at: Some(timestamp(self.created_at)),
-            updated_at: Some(timestamp(self.updated_at)),
-        })
-    }
-}
-
-/// One `audit_log` row as both dialects select it.
-#[derive(Debug)]
-pub struct AuditRow {
-    pub seq: i64,
-    pub id: String,
-    pub action: String,
-    pub entity: String,
-    pub entity_id: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub actor: String,
-    pub created_at: DateTime<Utc>,
-}
-
-impl AuditRow {
-    pub fn into_entry(self) -> Result<AuditEntry, StoreError> {
-        let parse = |json: Option<String>| -> Result<Option<Flag>, StoreError> {
-            json.map(|j| serde_json::from_str(&j))
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(format!("audit entry {}: {e}", self.id)))
-        };
-        let before = parse(self.before.clone())?;
-        let after = parse(self.after.clone())?;
-        Ok(AuditEntry {
-            id: self.id,
-            action: self.action,
-            entity: self.entity,
-            entity_id: self.entity_id,
-            before,
-            after,
-            actor: self.actor,
-            created_at: timestamp(self.created_at),
-        })
-    }
-}
-
 /// What a write hands to the dialect to insert into `audit_log`.
 #[derive(Debug)]
 pub struct AuditRecord {
@@ -257,14 +190,31 @@ impl AuditRecord {
                 .transpose()
                 .map_err(|e| StoreError::Corrupt(format!("flag {entity_id}: {e}")))
         };
-        Ok(Self {
+        Ok(Self::raw(
+            action,
+            entity_id.clone(),
+            json(before)?,
+            json(after)?,
+            at,
+        ))
+    }
+
+    /// An entry whose sides are JSON already: what could be recovered of an unreadable row.
+    pub fn raw(
+        action: AuditAction,
+        entity_id: String,
+        before: Option<String>,
+        after: Option<String>,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
             id: Uuid::new_v4().to_string(),
             action,
-            before: json(before)?,
-            after: json(after)?,
-            entity_id: entity_id.clone(),
+            entity_id,
+            before,
+            after,
             at,
-        })
+        }
     }
 }
 

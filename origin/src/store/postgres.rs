@@ -1,4 +1,4 @@
-//! The production store: PostgreSQL (rules as JSONB, timestamps as timestamptz).
+//! The production store: PostgreSQL (rules as `json`, timestamps as timestamptz).
 
 use std::time::Duration;
 
@@ -7,7 +7,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
 use uuid::Uuid;
 
 use super::migrations;
-use super::model::{self, AuditRecord, AuditRow, FlagRow, AUDIT_ENTITY};
+use super::model::{self, AuditRecord, StoredSnapshot, AUDIT_ENTITY};
+use super::row::{AuditRow, FlagList, FlagRow};
 use super::sql::{impl_flag_store, version_i64, Dialect, Queries, POSTGRES};
 use super::{
     AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,

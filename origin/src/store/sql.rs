@@ -1,6 +1,6 @@
 //! The SQL of the store, written once for both dialects.
 //!
-//! PostgreSQL and SQLite differ here only in casts (UUID and JSONB columns are bound and read as text)
+//! PostgreSQL and SQLite differ here only in casts (UUID and JSON columns are bound and read as text)
 //! and row locks, so the queries are one template each, and the write logic is one macro body that
 //! `postgres.rs` and `sqlite.rs` instantiate with their sqlx types. A generic function over
 //! `sqlx::Database` would need a dozen higher-ranked bounds on every call; the macro keeps the logic in
@@ -31,7 +31,9 @@ pub struct Dialect {
 
 pub const POSTGRES: Dialect = Dialect {
     uuid: "::uuid",
-    json: "::jsonb",
+    // `json`, not `jsonb`: the column keeps the text written, so every number reads back as the
+    // same double (migration 0002).
+    json: "::json",
     text: "::text",
     bigint: "::bigint",
     as_text: "::text",
@@ -71,6 +73,10 @@ pub struct Queries {
     pub insert_flag: String,
     pub update_flag: String,
     pub delete_flag: String,
+    /// Deletes a row that cannot be read (its version may not read either); the row is locked.
+    pub delete_unreadable: String,
+    /// The kill switch on a row that cannot be read: only the columns it needs.
+    pub disable_unreadable: String,
     pub insert_audit: String,
     pub bump_revision: String,
     pub audit_page: String,
@@ -125,6 +131,12 @@ impl Queries {
                 "DELETE FROM flags WHERE id = $1{} AND version = $2",
                 d.uuid
             ),
+            delete_unreadable: format!("DELETE FROM flags WHERE id = $1{}", d.uuid),
+            disable_unreadable: format!(
+                "UPDATE flags SET enabled = FALSE, version = version + 1, updated_at = $2 \
+                 WHERE id = $1{}",
+                d.uuid
+            ),
             insert_audit: format!(
                 "INSERT INTO audit_log (id, action, entity, entity_id, before, after, actor, created_at) \
                  VALUES ($1{u}, $2, $3, $4, $5{j}, $6{j}, $7, $8)",
@@ -151,36 +163,42 @@ impl Queries {
 macro_rules! impl_flag_store {
     ($store:ty, $db:ty, $kind:literal) => {
         impl $store {
-            fn flag_row(row: &<$db as sqlx::Database>::Row) -> Result<FlagRow, sqlx::Error> {
+            /// Decodes each column on its own: one that does not decode makes the row unreadable
+            /// (see `row.rs`), never the query.
+            fn flag_row(row: &<$db as sqlx::Database>::Row) -> FlagRow {
                 use sqlx::Row as _;
-                Ok(FlagRow {
-                    id: row.try_get("id")?,
-                    key: row.try_get("key")?,
-                    environment: row.try_get("environment")?,
-                    description: row.try_get("description")?,
-                    enabled: row.try_get("enabled")?,
-                    rollout_percentage: row.try_get("rollout_percentage")?,
-                    rules: row.try_get("rules")?,
-                    version: row.try_get("version")?,
-                    created_at: row.try_get("created_at")?,
-                    updated_at: row.try_get("updated_at")?,
+                FlagRow {
+                    id: row.try_get("id").ok(),
+                    key: row.try_get("key").ok(),
+                    environment: row.try_get("environment").ok(),
+                    description: row.try_get("description").ok(),
+                    enabled: row.try_get("enabled").ok(),
+                    rollout_percentage: row.try_get("rollout_percentage").ok(),
+                    rules: row.try_get("rules").ok(),
+                    version: row.try_get("version").ok(),
+                    created_at: row.try_get("created_at").ok(),
+                    updated_at: row.try_get("updated_at").ok(),
+                }
+            }
+
+            fn flags(rows: &[<$db as sqlx::Database>::Row]) -> FlagList {
+                FlagList::read(rows.iter().map(Self::flag_row))
+            }
+
+            /// The one flag a row holds; `Unreadable` (logged) when it cannot be read.
+            fn one_flag(row: &<$db as sqlx::Database>::Row) -> Result<Flag, StoreError> {
+                Self::flag_row(row).read().map_err(|unreadable| {
+                    unreadable.log();
+                    StoreError::Unreadable(unreadable)
                 })
             }
 
-            fn flags(rows: &[<$db as sqlx::Database>::Row]) -> Result<Vec<Flag>, StoreError> {
-                rows.iter()
-                    .map(|row| Self::flag_row(row)?.into_flag())
-                    .collect()
-            }
-
-            /// Records the audit entry and bumps the environment's revision; returns the new one.
-            async fn audit_and_bump(
+            async fn insert_audit(
                 &self,
                 tx: &mut sqlx::Transaction<'_, $db>,
-                record: AuditRecord,
-                environment: Environment,
+                record: &AuditRecord,
                 actor: &str,
-            ) -> Result<(Environment, u64), StoreError> {
+            ) -> Result<(), StoreError> {
                 sqlx::query(&self.queries.insert_audit)
                     .bind(&record.id)
                     .bind(record.action.as_str())
@@ -192,6 +210,18 @@ macro_rules! impl_flag_store {
                     .bind(record.at)
                     .execute(&mut **tx)
                     .await?;
+                Ok(())
+            }
+
+            /// Records the audit entry and bumps the environment's revision; returns the new one.
+            async fn audit_and_bump(
+                &self,
+                tx: &mut sqlx::Transaction<'_, $db>,
+                record: AuditRecord,
+                environment: Environment,
+                actor: &str,
+            ) -> Result<(Environment, u64), StoreError> {
+                self.insert_audit(tx, &record, actor).await?;
                 let revision: i64 = sqlx::query_scalar(&self.queries.bump_revision)
                     .bind(environment.as_str())
                     .fetch_one(&mut **tx)
@@ -209,19 +239,36 @@ macro_rules! impl_flag_store {
                 Ok((environment, revision))
             }
 
-            /// The flag with `id`, its row locked for the rest of `tx` (PostgreSQL; SQLite's single
-            /// writer needs no lock).
-            async fn lock_flag(
+            /// The audit entry of a write to a row that cannot be read, and the revision bump of
+            /// its environment when that one reads (a row of no known environment is in no set).
+            async fn audit_unreadable(
+                &self,
+                tx: &mut sqlx::Transaction<'_, $db>,
+                record: AuditRecord,
+                environment: Option<&str>,
+                actor: &str,
+            ) -> Result<Option<(Environment, u64)>, StoreError> {
+                match environment.and_then(|e| Environment::parse(e).ok()) {
+                    Some(environment) => self
+                        .audit_and_bump(tx, record, environment, actor)
+                        .await
+                        .map(Some),
+                    None => self.insert_audit(tx, &record, actor).await.map(|()| None),
+                }
+            }
+
+            /// The row with `id`, locked for the rest of `tx` (PostgreSQL; SQLite's single writer
+            /// needs no lock).
+            async fn lock_row(
                 &self,
                 tx: &mut sqlx::Transaction<'_, $db>,
                 id: Uuid,
-            ) -> Result<Flag, StoreError> {
-                let row = sqlx::query(&self.queries.flag_by_id_for_update)
+            ) -> Result<<$db as sqlx::Database>::Row, StoreError> {
+                sqlx::query(&self.queries.flag_by_id_for_update)
                     .bind(id.to_string())
                     .fetch_optional(&mut **tx)
                     .await?
-                    .ok_or(StoreError::NotFound)?;
-                Self::flag_row(&row)?.into_flag()
+                    .ok_or(StoreError::NotFound)
             }
 
             /// Writes `after` over the row that holds `before`, if that row is still at `before`'s
@@ -252,6 +299,41 @@ macro_rules! impl_flag_store {
                     ));
                 }
                 Ok(())
+            }
+
+            /// The kill switch on a row that cannot be read: `enabled` off in SQL, so the flag stays
+            /// off whatever repairs it, with a `KILL_SWITCH` entry of what could be recovered.
+            /// Returns the revision bump, if any; a row already off (or without an id) is left.
+            async fn kill_unreadable(
+                &self,
+                tx: &mut sqlx::Transaction<'_, $db>,
+                row: &FlagRow,
+                at: chrono::DateTime<chrono::Utc>,
+                actor: &str,
+            ) -> Result<Option<(Environment, u64)>, StoreError> {
+                let Some(id) = row.id.clone().filter(|_| row.enabled != Some(false)) else {
+                    return Ok(None);
+                };
+                sqlx::query(&self.queries.disable_unreadable)
+                    .bind(&id)
+                    .bind(at)
+                    .execute(&mut **tx)
+                    .await?;
+                let after = FlagRow {
+                    enabled: Some(false),
+                    version: row.version.map(|v| v.saturating_add(1)),
+                    updated_at: Some(at),
+                    ..row.clone()
+                };
+                let record = AuditRecord::raw(
+                    AuditAction::KillSwitch,
+                    id,
+                    Some(row.recovered_json()),
+                    Some(after.recovered_json()),
+                    at,
+                );
+                self.audit_unreadable(tx, record, row.environment.as_deref(), actor)
+                    .await
             }
         }
 
@@ -287,7 +369,7 @@ macro_rules! impl_flag_store {
             async fn load_snapshot(
                 &self,
                 environment: Environment,
-            ) -> Result<Snapshot, StoreError> {
+            ) -> Result<StoredSnapshot, StoreError> {
                 let mut tx = self.read.begin().await?;
                 if let Some(isolation) = self.dialect.snapshot_isolation {
                     sqlx::query(isolation).execute(&mut *tx).await?;
@@ -301,21 +383,25 @@ macro_rules! impl_flag_store {
                     .fetch_all(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                Ok(Snapshot {
-                    environment,
-                    revision: u64::try_from(revision)
-                        .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?,
-                    flags: Self::flags(&rows)?,
+                let FlagList { flags, unreadable } = Self::flags(&rows);
+                Ok(StoredSnapshot {
+                    snapshot: Snapshot {
+                        environment,
+                        revision: u64::try_from(revision)
+                            .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?,
+                        flags,
+                    },
+                    unreadable,
                 })
             }
 
-            async fn list_flags(&self, filter: &FlagFilter) -> Result<Vec<Flag>, StoreError> {
+            async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError> {
                 let rows = sqlx::query(&self.queries.list_flags)
                     .bind(filter.environment.map(Environment::as_str))
                     .bind(filter.key.as_ref().map(FlagKey::as_str))
                     .fetch_all(&self.read)
                     .await?;
-                Self::flags(&rows)
+                Ok(Self::flags(&rows))
             }
 
             async fn get_flag(&self, id: Uuid) -> Result<Flag, StoreError> {
@@ -324,7 +410,7 @@ macro_rules! impl_flag_store {
                     .fetch_optional(&self.read)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                Self::flag_row(&row)?.into_flag()
+                Self::one_flag(&row)
             }
 
             async fn create_flag(
@@ -369,6 +455,7 @@ macro_rules! impl_flag_store {
                 })
             }
 
+
             async fn update_flag(
                 &self,
                 id: Uuid,
@@ -377,7 +464,7 @@ macro_rules! impl_flag_store {
                 actor: &str,
             ) -> Result<Written<Flag>, StoreError> {
                 let mut tx = self.write.begin().await?;
-                let before = self.lock_flag(&mut tx, id).await?;
+                let before = Self::one_flag(&self.lock_row(&mut tx, id).await?)?;
                 let current = before.version.unwrap_or(0);
                 if let Some(expected) = if_match.filter(|v| *v != current) {
                     return Err(StoreError::Conflict(format!(
@@ -411,9 +498,37 @@ macro_rules! impl_flag_store {
                 &self,
                 id: Uuid,
                 actor: &str,
-            ) -> Result<Written<Flag>, StoreError> {
+            ) -> Result<Written<Option<Flag>>, StoreError> {
                 let mut tx = self.write.begin().await?;
-                let before = self.lock_flag(&mut tx, id).await?;
+                let row = Self::flag_row(&self.lock_row(&mut tx, id).await?);
+                let at = model::now();
+                let before = match row.read() {
+                    Ok(before) => before,
+                    Err(unreadable) => {
+                        // The API's one repair of a row it cannot read: delete it, keeping what
+                        // can be recovered in the audit log.
+                        tracing::warn!(%id, reason = %unreadable.reason, "deleting a flag that cannot be read");
+                        sqlx::query(&self.queries.delete_unreadable)
+                            .bind(id.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                        let record = AuditRecord::raw(
+                            AuditAction::DeleteFlag,
+                            id.to_string(),
+                            Some(row.recovered_json()),
+                            None,
+                            at,
+                        );
+                        let revision = self
+                            .audit_unreadable(&mut tx, record, row.environment.as_deref(), actor)
+                            .await?;
+                        tx.commit().await?;
+                        return Ok(Written {
+                            value: None,
+                            revisions: revision.into_iter().collect(),
+                        });
+                    }
+                };
                 let done = sqlx::query(&self.queries.delete_flag)
                     .bind(id.to_string())
                     .bind(version_i64(before.version))
@@ -424,7 +539,6 @@ macro_rules! impl_flag_store {
                         "the flag was changed concurrently; retry".into(),
                     ));
                 }
-                let at = model::now();
                 let record = AuditRecord::new(AuditAction::DeleteFlag, Some(&before), None, at)?;
                 let environment = before.environment.unwrap_or(Environment::Prod);
                 let revision = self
@@ -432,7 +546,7 @@ macro_rules! impl_flag_store {
                     .await?;
                 tx.commit().await?;
                 Ok(Written {
-                    value: before,
+                    value: Some(before),
                     revisions: vec![revision],
                 })
             }
@@ -441,23 +555,31 @@ macro_rules! impl_flag_store {
                 &self,
                 key: &FlagKey,
                 actor: &str,
-            ) -> Result<Written<Vec<Flag>>, StoreError> {
+            ) -> Result<Written<FlagList>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let rows = sqlx::query(&self.queries.flags_by_key_for_update)
                     .bind(key.as_str())
                     .fetch_all(&mut *tx)
                     .await?;
-                let flags = Self::flags(&rows)?;
-                if flags.is_empty() {
+                if rows.is_empty() {
                     return Err(StoreError::NotFound);
                 }
                 let at = model::now();
-                let mut result = Vec::with_capacity(flags.len());
-                let mut revisions = Vec::with_capacity(flags.len());
-                for before in flags {
+                let mut result = FlagList::default();
+                let mut revisions = Vec::with_capacity(rows.len());
+                for row in rows.iter().map(Self::flag_row) {
+                    let before = match row.read() {
+                        Ok(before) => before,
+                        Err(unreadable) => {
+                            unreadable.log();
+                            revisions.extend(self.kill_unreadable(&mut tx, &row, at, actor).await?);
+                            result.unreadable.push(unreadable);
+                            continue;
+                        }
+                    };
                     // Already off: nothing changes, so no version bump and no audit entry.
                     if !before.enabled {
-                        result.push(before);
+                        result.flags.push(before);
                         continue;
                     }
                     let patch = FlagPatch {
@@ -473,7 +595,7 @@ macro_rules! impl_flag_store {
                         self.audit_and_bump(&mut tx, record, environment, actor)
                             .await?,
                     );
-                    result.push(after);
+                    result.flags.push(after);
                 }
                 tx.commit().await?;
                 Ok(Written {
@@ -492,25 +614,30 @@ macro_rules! impl_flag_store {
                     .await?;
                 let more = rows.len() > query.limit as usize;
                 let mut entries = Vec::with_capacity(rows.len().min(query.limit as usize));
+                let mut unreadable = Vec::new();
                 let mut last_seq = None;
                 for row in rows.iter().take(query.limit as usize) {
                     let audit = AuditRow {
-                        seq: row.try_get("seq")?,
-                        id: row.try_get("id")?,
-                        action: row.try_get("action")?,
-                        entity: row.try_get("entity")?,
-                        entity_id: row.try_get("entity_id")?,
-                        before: row.try_get("before")?,
-                        after: row.try_get("after")?,
-                        actor: row.try_get("actor")?,
-                        created_at: row.try_get("created_at")?,
+                        seq: row.try_get("seq").ok(),
+                        id: row.try_get("id").ok(),
+                        action: row.try_get("action").ok(),
+                        entity: row.try_get("entity").ok(),
+                        entity_id: row.try_get("entity_id").ok(),
+                        before: row.try_get("before").ok(),
+                        after: row.try_get("after").ok(),
+                        actor: row.try_get("actor").ok(),
+                        created_at: row.try_get("created_at").ok(),
                     };
-                    last_seq = Some(audit.seq);
-                    entries.push(audit.into_entry()?);
+                    last_seq = audit.seq.or(last_seq);
+                    match audit.read() {
+                        Ok(entry) => entries.push(entry),
+                        Err(entry) => unreadable.push(entry),
+                    }
                 }
                 Ok(AuditPage {
                     entries,
                     next_cursor: if more { last_seq } else { None },
+                    unreadable,
                 })
             }
         }

@@ -11,7 +11,8 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use super::migrations;
-use super::model::{self, AuditRecord, AuditRow, FlagRow, AUDIT_ENTITY};
+use super::model::{self, AuditRecord, StoredSnapshot, AUDIT_ENTITY};
+use super::row::{AuditRow, FlagList, FlagRow};
 use super::sql::{impl_flag_store, version_i64, Dialect, Queries, SQLITE};
 use super::{
     AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,

@@ -706,7 +706,10 @@ impl FlagStore for HeldStore {
     async fn revisions(&self) -> Result<Vec<(Environment, u64)>, StoreError> {
         self.inner.revisions().await
     }
-    async fn load_snapshot(&self, environment: Environment) -> Result<Snapshot, StoreError> {
+    async fn load_snapshot(
+        &self,
+        environment: Environment,
+    ) -> Result<origin::store::StoredSnapshot, StoreError> {
         let snapshot = self.inner.load_snapshot(environment).await?;
         self.read.notify_one();
         self.release.notified().await;
@@ -715,7 +718,7 @@ impl FlagStore for HeldStore {
     async fn list_flags(
         &self,
         filter: &origin::store::FlagFilter,
-    ) -> Result<Vec<evaluator::Flag>, StoreError> {
+    ) -> Result<origin::store::FlagList, StoreError> {
         self.inner.list_flags(filter).await
     }
     async fn get_flag(&self, id: uuid::Uuid) -> Result<evaluator::Flag, StoreError> {
@@ -741,14 +744,14 @@ impl FlagStore for HeldStore {
         &self,
         id: uuid::Uuid,
         actor: &str,
-    ) -> Result<origin::store::Written<evaluator::Flag>, StoreError> {
+    ) -> Result<origin::store::Written<Option<evaluator::Flag>>, StoreError> {
         self.inner.delete_flag(id, actor).await
     }
     async fn kill_switch(
         &self,
         key: &FlagKey,
         actor: &str,
-    ) -> Result<origin::store::Written<Vec<evaluator::Flag>>, StoreError> {
+    ) -> Result<origin::store::Written<origin::store::FlagList>, StoreError> {
         self.inner.kill_switch(key, actor).await
     }
     async fn audit(

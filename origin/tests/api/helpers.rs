@@ -74,6 +74,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     pub redis_prefix: Option<String>,
+    /// What it was started with, so that [`TestApp::sibling`] can start another like it.
+    pub config: Config,
     cleanup: Cleanup,
 }
 
@@ -145,7 +147,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         in_process_cache: true,
         seed_demo: false,
     };
-    let app = App::build(config)
+    let app = App::build(config.clone())
         .await
         .unwrap_or_else(|e| panic!("origin did not start on {backend:?}: {e}"));
     let base = format!("http://{}", app.local_addr());
@@ -156,6 +158,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         client: reqwest::Client::new(),
         state,
         redis_prefix,
+        config,
         cleanup,
     }
 }
@@ -395,6 +398,76 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         reply.json()
+    }
+}
+
+/// Which Redis key prefix a sibling origin uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiblingCache {
+    /// This origin's: the sibling reads what this one cached.
+    Shared,
+    /// A fresh one (deleted when the sibling drops): the sibling reads the store.
+    Fresh,
+}
+
+impl TestApp {
+    /// Another origin on this test's database (or on `database`), configured like this one and
+    /// starting with nothing in process: what a restart reads. Dropping it cleans up nothing of
+    /// this test's database.
+    pub async fn sibling(&self, cache: SiblingCache, database: Option<DatabaseUrl>) -> TestApp {
+        let mut config = self.config.clone();
+        if let Some(database) = database {
+            config.database = database;
+        }
+        let fresh = (cache == SiblingCache::Fresh && config.redis_url.is_some())
+            .then(|| format!("pennon-test:{}:", uuid::Uuid::new_v4().simple()));
+        if let Some(prefix) = &fresh {
+            config.redis_key_prefix = prefix.clone();
+        }
+        let app = App::build(config.clone())
+            .await
+            .unwrap_or_else(|e| panic!("sibling origin did not start: {e}"));
+        let base = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            base,
+            client: reqwest::Client::new(),
+            state,
+            redis_prefix: fresh,
+            config,
+            cleanup: Cleanup::SqliteFile(PathBuf::new()),
+        }
+    }
+
+    /// Runs `statement` on this origin's database directly (to make rows the API would never
+    /// write) and returns the first column of each row it yields, as text.
+    pub async fn sql(&self, statement: &str) -> Vec<String> {
+        use sqlx::Row as _;
+        // The same steps on two connection types (a generic function over sqlx needs a dozen bounds).
+        macro_rules! run {
+            ($conn:expr) => {
+                sqlx::query(statement)
+                    .fetch_all(&mut $conn)
+                    .await
+                    .unwrap_or_else(|e| panic!("{statement}: {e}"))
+                    .iter()
+                    .map(|row| row.try_get::<String, _>(0).unwrap_or_default())
+                    .collect()
+            };
+        }
+        match &self.config.database {
+            DatabaseUrl::Sqlite(url) => {
+                let mut conn = sqlx::SqliteConnection::connect(url).await.expect("sqlite");
+                run!(conn)
+            }
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = sqlx::PgConnection::connect(url.expose())
+                    .await
+                    .expect("postgres");
+                run!(conn)
+            }
+        }
     }
 }
 

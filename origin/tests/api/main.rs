@@ -15,5 +15,8 @@ mod evaluate;
 mod flags;
 mod health;
 mod kill_switch;
+mod numbers;
+mod property;
 mod snapshot;
+mod unreadable;
 mod vectors;
