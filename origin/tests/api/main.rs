@@ -15,5 +15,6 @@ mod evaluate;
 mod flags;
 mod health;
 mod kill_switch;
+mod server;
 mod snapshot;
 mod vectors;
