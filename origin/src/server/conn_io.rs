@@ -7,7 +7,8 @@
 //!   a fresh connection has the header timeout from its start; after a response it is idle until
 //!   the next request's first byte, then has the header timeout from that byte; while a request is
 //!   being answered neither applies (its body has a deadline of its own, see `body.rs`). A read
-//!   waiting past the deadline fails, and hyper closes the connection.
+//!   waiting past the deadline fails, and hyper closes the connection. The service tells this
+//!   wrapper when requests start and end ([`Activity`]).
 //! - **JSON bodies on hyper's own error responses.** On a request head it cannot parse, hyper
 //!   answers by itself, without a body (400 bad request line or header byte, 414 URI too long, 431
 //!   header fields too large), then closes. Those bytes are recognised on the way out and replaced

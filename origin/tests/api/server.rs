@@ -64,7 +64,7 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>,
 }
 
 /// One response read off a keep-alive connection (its body sized by `content-length`).
-async fn read_response(stream: &mut TcpStream) -> Response {
+pub async fn read_response(stream: &mut TcpStream) -> Response {
     let mut out = Vec::new();
     let mut buf = [0u8; 65536];
     loop {
@@ -90,10 +90,10 @@ async fn read_response(stream: &mut TcpStream) -> Response {
 }
 
 #[derive(Debug)]
-struct Response {
-    status_line: String,
-    headers: Vec<(String, String)>,
-    body: String,
+pub struct Response {
+    pub status_line: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
 impl Response {
