@@ -8,11 +8,12 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
-use crate::config::{Config, DatabaseUrl, Secret};
+use crate::config::{Config, DatabaseUrl, HttpLimits, Secret};
 use crate::demo;
 use crate::flagset::{FlagSets, InProcess};
 use crate::invalidation::{self, Channel, Subscription, Subscriptions};
 use crate::routes::router;
+use crate::server;
 use crate::state::AppState;
 use crate::store::{FlagStore, PostgresStore, SqliteStore, StoreError};
 
@@ -43,6 +44,7 @@ pub struct App {
     addr: SocketAddr,
     state: AppState,
     generated_admin_token: bool,
+    http: HttpLimits,
 }
 
 pub async fn open_store(database: &DatabaseUrl) -> Result<Arc<dyn FlagStore>, StartError> {
@@ -165,6 +167,7 @@ impl App {
             addr,
             state,
             generated_admin_token,
+            http: config.http,
         })
     }
 
@@ -193,9 +196,8 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = router(self.state);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        server::serve(self.listener, router, self.http, shutdown).await;
+        Ok(())
     }
 }
 

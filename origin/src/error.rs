@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::cache::CacheError;
+use crate::server::BodyError;
 use crate::store::StoreError;
 
 pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
@@ -22,6 +23,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body is larger than 1 MiB")]
     PayloadTooLarge,
+    /// The body did not arrive within the body timeout; the connection is closed after the answer.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     MethodNotAllowed(&'static str),
     /// The store cannot be reached: the client may retry.
@@ -46,6 +50,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unreadable(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -70,7 +75,15 @@ impl IntoResponse for ApiError {
             Self::Unavailable(source) => tracing::warn!(error = %source, "store unavailable"),
             _ => {}
         }
-        error_body(self.status(), &self.to_string())
+        let mut response = error_body(self.status(), &self.to_string());
+        if let Self::RequestTimeout(_) = self {
+            // The rest of the body may still come; the connection cannot carry another request.
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 
@@ -95,9 +108,15 @@ impl From<CacheError> for ApiError {
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Self::PayloadTooLarge
-        } else {
-            Self::BadRequest(format!("body: {}", rejection.body_text()))
+            return Self::PayloadTooLarge;
+        }
+        match BodyError::find(&rejection) {
+            Some(err @ BodyError::TimedOut(_)) => Self::RequestTimeout(err.to_string()),
+            Some(err @ (BodyError::Incomplete(_) | BodyError::Malformed(_))) => {
+                Self::BadRequest(err.to_string())
+            }
+            // Not a failure of the connection (none is known today): axum's own words.
+            None => Self::BadRequest(format!("body: {}", rejection.body_text())),
         }
     }
 }

@@ -16,11 +16,12 @@ pub mod error;
 pub mod flagset;
 pub mod invalidation;
 mod routes;
+mod server;
 mod state;
 pub mod store;
 
 pub use app::{open_store, shutdown_signal, App, StartError};
 pub use cache::RedisCache;
-pub use config::{Config, DatabaseUrl, Secret};
+pub use config::{Config, DatabaseUrl, HttpLimits, Secret};
 pub use routes::router;
 pub use state::AppState;

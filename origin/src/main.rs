@@ -8,7 +8,9 @@ use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: origin [--seed-demo]\n\
 configuration: HOST, PORT, DATABASE_URL, REDIS_URL, ADMIN_TOKEN, EDGE_TOKEN, CACHE_TTL_SECONDS, \
-SEED_DEMO (environment or .env)";
+SEED_DEMO (environment or .env)\n\
+HTTP server: HEADER_TIMEOUT_SECONDS (default 10), BODY_TIMEOUT_SECONDS (30), \
+IDLE_TIMEOUT_SECONDS (60), MAX_CONNECTIONS (1024)";
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -9,7 +9,7 @@ mod kill_switch;
 mod snapshot;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use axum::http::{HeaderName, HeaderValue, Request};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 use tower_http::request_id::{
@@ -69,29 +69,47 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
 }
 
-/// Request ids: a random per-process prefix and a counter, unique without a syscall per request.
-#[derive(Debug, Clone)]
-struct RequestIds {
-    prefix: std::sync::Arc<str>,
-    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
+/// Request ids: random UUIDs (v4), so an id says nothing about how many requests came before it.
+/// The bits come from the thread's CSPRNG (ChaCha, seeded and reseeded from the OS), not a
+/// syscall per request.
+#[derive(Debug, Clone, Copy)]
+struct RequestIds;
 
 impl RequestIds {
     fn new() -> Self {
-        let random = uuid::Uuid::new_v4().simple().to_string();
-        Self {
-            prefix: random[..12].into(),
-            next: Default::default(),
-        }
+        Self
     }
 }
 
 impl MakeRequestId for RequestIds {
     fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        format!("{}-{n:x}", self.prefix)
-            .parse()
-            .ok()
-            .map(RequestId::new)
+        let bytes: [u8; 16] = rand::random();
+        let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let text = id.hyphenated().encode_lower(&mut text);
+        HeaderValue::from_str(text).ok().map(RequestId::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_random_uuids() {
+        let request = Request::new(());
+        let ids: Vec<String> = (0..1000)
+            .map(|_| {
+                let id = RequestIds::new().make_request_id(&request).unwrap();
+                id.header_value().to_str().unwrap().to_owned()
+            })
+            .collect();
+        for id in &ids {
+            let parsed = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(parsed.get_version_num(), 4, "{id}");
+            assert_eq!(id, &parsed.hyphenated().to_string());
+        }
+        let distinct: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
     }
 }

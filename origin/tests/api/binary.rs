@@ -63,12 +63,21 @@ fn start(db: &std::path::Path, extra_env: &[(&str, &str)], args: &[&str]) -> Run
 
 impl Running {
     /// SIGTERM, then the exit status and what was printed after the first line.
-    fn terminate(mut self) -> (std::process::ExitStatus, String, String) {
+    fn terminate(self) -> (std::process::ExitStatus, String, String) {
+        self.sigterm();
+        self.wait()
+    }
+
+    fn sigterm(&self) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());
+    }
+
+    /// The exit status (within 10 s) and what was printed after the first line.
+    fn wait(mut self) -> (std::process::ExitStatus, String, String) {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let exit = loop {
             if let Some(exit) = self.child.try_wait().expect("wait") {
@@ -195,6 +204,23 @@ fn bad_configuration_exits_with_a_message() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("PORT"));
     assert!(output.stdout.is_empty());
+    for variable in [
+        "HEADER_TIMEOUT_SECONDS",
+        "BODY_TIMEOUT_SECONDS",
+        "IDLE_TIMEOUT_SECONDS",
+        "MAX_CONNECTIONS",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_origin"))
+            .env(variable, "0")
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{variable}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("origin: configuration: {variable}: must be")),
+            "{stderr}"
+        );
+    }
     let output = Command::new(env!("CARGO_BIN_EXE_origin"))
         .arg("--bogus")
         .output()
@@ -247,4 +273,56 @@ async fn an_in_memory_sqlite_database_works() {
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
+#[tokio::test]
+async fn sigterm_finishes_the_request_in_flight_and_closes_idle_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let db = temp_db();
+    let running = start(&db, &[("ADMIN_TOKEN", "t")], &[]);
+    let addr = running.base.trim_start_matches("http://").to_owned();
+    let mut idle = TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nhost: pennon\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::server::read_response(&mut idle).await.status_line,
+        "HTTP/1.1 200 OK"
+    );
+    // A request whose body is half sent: its handler is waiting for the rest.
+    let body = br#"{"environment":"prod","user":{"id":"u"}}"#;
+    let mut in_flight = TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /api/evaluate HTTP/1.1\r\nhost: pennon\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    );
+    in_flight.write_all(head.as_bytes()).await.unwrap();
+    in_flight.write_all(&body[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    running.sigterm();
+    // The idle connection is closed at once; new connections are refused.
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(3), idle.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "idle connection still open after SIGTERM");
+    assert!(rest.is_empty());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        TcpStream::connect(&addr).await.is_err(),
+        "a connection accepted after SIGTERM"
+    );
+    // The request in flight is answered in full, and then the process exits.
+    in_flight.write_all(&body[10..]).await.unwrap();
+    let response = crate::server::read_response(&mut in_flight).await;
+    assert_eq!(response.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(response.body, r#"{"results":[]}"#);
+    let (exit, stdout_rest, stderr) = tokio::task::spawn_blocking(move || running.wait())
+        .await
+        .unwrap();
+    assert!(exit.success(), "exit {exit:?}; stderr: {stderr}");
+    assert_eq!(stdout_rest, "");
+    let _ = std::fs::remove_dir_all(db.parent().unwrap());
 }

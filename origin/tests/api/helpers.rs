@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use origin::{App, AppState, Config, DatabaseUrl, Secret};
+use origin::{App, AppState, Config, DatabaseUrl, HttpLimits, Secret};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -82,6 +82,7 @@ pub struct TestApp {
 pub struct Options {
     pub edge_token: Option<&'static str>,
     pub cache_ttl: Duration,
+    pub http: HttpLimits,
 }
 
 impl Default for Options {
@@ -89,6 +90,7 @@ impl Default for Options {
         Self {
             edge_token: Some(EDGE_TOKEN),
             cache_ttl: Duration::from_secs(60),
+            http: HttpLimits::default(),
         }
     }
 }
@@ -146,6 +148,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         revalidate_interval: Duration::from_secs(1),
         in_process_cache: true,
         seed_demo: false,
+        http: options.http,
     };
     let app = App::build(config.clone())
         .await

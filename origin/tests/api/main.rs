@@ -17,6 +17,7 @@ mod health;
 mod kill_switch;
 mod numbers;
 mod property;
+mod server;
 mod snapshot;
 mod unreadable;
 mod vectors;
