@@ -305,7 +305,9 @@ mod tests {
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].starts_with("ADMIN_TOKEN: leading or trailing whitespace removed"));
         assert!(warnings[1].starts_with("EDGE_TOKEN: "));
-        assert!(warnings.iter().all(|w| !w.contains("adm ") && !w.contains("s3cret")));
+        assert!(warnings
+            .iter()
+            .all(|w| !w.contains("adm ") && !w.contains("s3cret")));
         // Inner spaces can be sent in a header: kept, and nothing to warn about.
         let c = config(&[("ADMIN_TOKEN", "two words")]).unwrap();
         assert_eq!(c.admin_token.unwrap().expose(), "two words");
@@ -315,7 +317,14 @@ mod tests {
 
     #[test]
     fn a_token_a_header_cannot_carry_stops_the_start() {
-        for bad in ["a\u{0}b", "a\tb", "a\nb", "a\u{7f}", "caf\u{e9}", "\u{a0}tok"] {
+        for bad in [
+            "a\u{0}b",
+            "a\tb",
+            "a\nb",
+            "a\u{7f}",
+            "caf\u{e9}",
+            "\u{a0}tok",
+        ] {
             for variable in ["ADMIN_TOKEN", "EDGE_TOKEN"] {
                 let err = config(&[(variable, bad)]).unwrap_err();
                 assert_eq!(err.variable, variable, "{bad:?}");
@@ -325,7 +334,10 @@ mod tests {
             }
         }
         // Blank is unset, as for every variable: a token is generated (admin) or none (edge).
-        assert!(config(&[("ADMIN_TOKEN", " \n")]).unwrap().admin_token.is_none());
+        assert!(config(&[("ADMIN_TOKEN", " \n")])
+            .unwrap()
+            .admin_token
+            .is_none());
     }
 
     #[test]

@@ -463,12 +463,18 @@ mod tests {
         ) -> Result<Written<Flag>, StoreError> {
             Err(unused())
         }
-        async fn delete_flag(&self, _: Uuid, _: &str) -> Result<Written<Flag>, StoreError> {
+        async fn delete_flag(
+            &self,
+            _: Uuid,
+            _: Option<u64>,
+            _: &str,
+        ) -> Result<Written<Flag>, StoreError> {
             Err(unused())
         }
         async fn kill_switch(
             &self,
             _: &FlagKey,
+            _: Option<u64>,
             _: &str,
         ) -> Result<Written<Vec<Flag>>, StoreError> {
             Err(unused())

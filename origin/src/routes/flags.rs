@@ -97,8 +97,9 @@ fn flag_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("flag not found".into()))
 }
 
-/// `If-Match: 3` (or the ETag-style `"3"`); `*` matches any version, as in HTTP.
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+/// `If-Match: 3` (or the ETag-style `"3"`); `*` matches any version, as in HTTP. The same on
+/// every write that names a version: update, delete and the kill switch.
+pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get(axum::http::header::IF_MATCH) else {
         return Ok(None);
     };
@@ -178,8 +179,11 @@ pub async fn delete_flag(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let written = state.store.delete_flag(flag_id(&id)?, &actor).await?;
+    let id = flag_id(&id)?;
+    let expected = if_match(&headers)?;
+    let written = state.store.delete_flag(id, expected, &actor).await?;
     state.flags.invalidate(&written.revisions).await;
     Ok(StatusCode::NO_CONTENT)
 }

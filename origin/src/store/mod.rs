@@ -83,12 +83,20 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
         if_match: Option<u64>,
         actor: &str,
     ) -> Result<Written<Flag>, StoreError>;
-    /// Returns the deleted flag.
-    async fn delete_flag(&self, id: Uuid, actor: &str) -> Result<Written<Flag>, StoreError>;
+    /// Returns the deleted flag. `Conflict` when `if_match` is given and is not the current version.
+    async fn delete_flag(
+        &self,
+        id: Uuid,
+        if_match: Option<u64>,
+        actor: &str,
+    ) -> Result<Written<Flag>, StoreError>;
     /// Disables `key` in every environment; returns every flag with that key, sorted by environment.
+    /// `Conflict`, and nothing written, when `if_match` is given and a flag of the key (in any
+    /// environment) is at another version.
     async fn kill_switch(
         &self,
         key: &FlagKey,
+        if_match: Option<u64>,
         actor: &str,
     ) -> Result<Written<Vec<Flag>>, StoreError>;
     async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;

@@ -138,6 +138,45 @@ pub fn patched(before: &Flag, patch: FlagPatch, at: DateTime<Utc>) -> Flag {
     after
 }
 
+/// The `If-Match` check of a write to one flag: `expected` (when given) must be its current version.
+pub fn check_version(flag: &Flag, expected: Option<u64>) -> Result<(), StoreError> {
+    let current = flag.version.unwrap_or(0);
+    match expected {
+        Some(expected) if expected != current => Err(StoreError::Conflict(format!(
+            "If-Match: version {expected} is not the current version {current}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The `If-Match` check of the kill switch, which writes one key in every environment at once:
+/// `expected` (when given) must be the version of every flag of the key; the conflict names the
+/// environments whose flag is at another version.
+pub fn check_versions(
+    key: &FlagKey,
+    flags: &[Flag],
+    expected: Option<u64>,
+) -> Result<(), StoreError> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let differing: Vec<String> = flags
+        .iter()
+        .filter(|flag| flag.version.unwrap_or(0) != expected)
+        .map(|flag| {
+            let environment = flag.environment.map_or("?", Environment::as_str);
+            format!("{environment} is at {}", flag.version.unwrap_or(0))
+        })
+        .collect();
+    if differing.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::Conflict(format!(
+        "If-Match: \"{key}\" is not at version {expected} in every environment: {}",
+        differing.join(", ")
+    )))
+}
+
 /// Whether `after` holds what `before` holds, versions and timestamps aside: a patch that changes
 /// nothing (`{}`, or the values already there) writes nothing, bumps nothing and is not audited, so
 /// the edges have nothing to re-download.

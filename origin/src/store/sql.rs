@@ -378,12 +378,7 @@ macro_rules! impl_flag_store {
             ) -> Result<Written<Flag>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let before = self.lock_flag(&mut tx, id).await?;
-                let current = before.version.unwrap_or(0);
-                if let Some(expected) = if_match.filter(|v| *v != current) {
-                    return Err(StoreError::Conflict(format!(
-                        "If-Match: version {expected} is not the current version {current}"
-                    )));
-                }
+                model::check_version(&before, if_match)?;
                 let at = model::now();
                 let after = model::patched(&before, patch, at);
                 if model::same_content(&before, &after) {
@@ -410,10 +405,13 @@ macro_rules! impl_flag_store {
             async fn delete_flag(
                 &self,
                 id: Uuid,
+                if_match: Option<u64>,
                 actor: &str,
             ) -> Result<Written<Flag>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let before = self.lock_flag(&mut tx, id).await?;
+                // Checked on the locked row; the DELETE's `AND version = $2` is the compare-and-set.
+                model::check_version(&before, if_match)?;
                 let done = sqlx::query(&self.queries.delete_flag)
                     .bind(id.to_string())
                     .bind(version_i64(before.version))
@@ -440,6 +438,7 @@ macro_rules! impl_flag_store {
             async fn kill_switch(
                 &self,
                 key: &FlagKey,
+                if_match: Option<u64>,
                 actor: &str,
             ) -> Result<Written<Vec<Flag>>, StoreError> {
                 let mut tx = self.write.begin().await?;
@@ -451,6 +450,8 @@ macro_rules! impl_flag_store {
                 if flags.is_empty() {
                     return Err(StoreError::NotFound);
                 }
+                // Every row of the key is locked: checked before anything is written.
+                model::check_versions(key, &flags, if_match)?;
                 let at = model::now();
                 let mut result = Vec::with_capacity(flags.len());
                 let mut revisions = Vec::with_capacity(flags.len());

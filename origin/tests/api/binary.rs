@@ -209,7 +209,10 @@ async fn tokens_configured_with_whitespace_authenticate_without_it() {
     let db = temp_db();
     let running = start(
         &db,
-        &[("ADMIN_TOKEN", "adm-s3cret "), ("EDGE_TOKEN", " edge-s3cret\n")],
+        &[
+            ("ADMIN_TOKEN", "adm-s3cret "),
+            ("EDGE_TOKEN", " edge-s3cret\n"),
+        ],
         &[],
     );
     let client = reqwest::Client::new();
@@ -221,7 +224,10 @@ async fn tokens_configured_with_whitespace_authenticate_without_it() {
         .unwrap();
     assert_eq!(admin.status().as_u16(), 200);
     let edge = client
-        .get(format!("{}/api/flags/snapshot?environment=prod", running.base))
+        .get(format!(
+            "{}/api/flags/snapshot?environment=prod",
+            running.base
+        ))
         .header("x-edge-token", "edge-s3cret")
         .send()
         .await
@@ -232,7 +238,9 @@ async fn tokens_configured_with_whitespace_authenticate_without_it() {
     for variable in ["ADMIN_TOKEN", "EDGE_TOKEN"] {
         assert!(
             stderr.lines().any(|l| l.contains("WARN")
-                && l.contains(&format!("{variable}: leading or trailing whitespace removed"))),
+                && l.contains(&format!(
+                    "{variable}: leading or trailing whitespace removed"
+                ))),
             "{stderr}"
         );
     }
@@ -242,7 +250,10 @@ async fn tokens_configured_with_whitespace_authenticate_without_it() {
 
 #[test]
 fn a_token_no_header_can_carry_stops_the_start_naming_the_variable() {
-    for (variable, value) in [("ADMIN_TOKEN", "adm\u{1}s3cret"), ("EDGE_TOKEN", "s3cr\u{e9}t")] {
+    for (variable, value) in [
+        ("ADMIN_TOKEN", "adm\u{1}s3cret"),
+        ("EDGE_TOKEN", "s3cr\u{e9}t"),
+    ] {
         let output = Command::new(env!("CARGO_BIN_EXE_origin"))
             .env_clear()
             .env("PORT", "0")

@@ -14,6 +14,7 @@ mod cors;
 mod evaluate;
 mod flags;
 mod health;
+mod if_match;
 mod kill_switch;
 mod snapshot;
 mod vectors;
