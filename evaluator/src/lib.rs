@@ -21,6 +21,7 @@
 extern crate alloc;
 
 mod compiled;
+pub mod content_type;
 mod error;
 mod evaluate;
 mod flag;

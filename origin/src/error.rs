@@ -22,6 +22,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body is larger than 1 MiB")]
     PayloadTooLarge,
+    /// A body not declared as `application/json`.
+    #[error("{}", evaluator::content_type::NOT_JSON)]
+    UnsupportedMediaType,
     #[error("{0}")]
     MethodNotAllowed(&'static str),
     /// The store cannot be reached: the client may retry.
@@ -40,6 +43,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

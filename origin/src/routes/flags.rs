@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::content_type::JsonContentType;
 use crate::auth::Actor;
 use crate::body::{json_object, optional, refuse_unknown};
 use crate::error::ApiError;
@@ -117,6 +118,7 @@ pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 
 pub async fn create_flag(
     State(state): State<AppState>,
+    _: JsonContentType,
     Actor(actor): Actor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -160,6 +162,7 @@ pub async fn get_flag(
 
 pub async fn update_flag(
     State(state): State<AppState>,
+    _: JsonContentType,
     Actor(actor): Actor,
     Path(id): Path<String>,
     headers: HeaderMap,

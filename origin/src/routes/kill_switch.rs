@@ -11,6 +11,7 @@ use axum::http::HeaderMap;
 use axum::Json;
 use evaluator::{FlagKey, ValidationError};
 
+use super::content_type::JsonContentType;
 use super::flags::{if_match, FlagsBody};
 use crate::auth::Actor;
 use crate::body::{json_object, optional, refuse_unknown};
@@ -28,6 +29,7 @@ fn key_from_json(bytes: &[u8]) -> Result<FlagKey, ApiError> {
 
 pub async fn kill_flag(
     State(state): State<AppState>,
+    _: JsonContentType,
     Actor(actor): Actor,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,

@@ -1,6 +1,7 @@
 //! The HTTP API, one module per concern.
 
 mod audit;
+mod content_type;
 mod cors;
 mod evaluate;
 mod flags;

@@ -144,6 +144,7 @@ async fn seed_demo_fills_an_empty_store_once() {
     let client = reqwest::Client::new();
     let body: Value = client
         .post(format!("{}/api/evaluate", running.base))
+        .header("content-type", "application/json")
         .body(
             json!({"environment": "prod", "user": {"id": "user-123", "email": "a@example.com"}})
                 .to_string(),
@@ -293,6 +294,7 @@ async fn an_in_memory_sqlite_database_works() {
     let reply = client
         .post(format!("{base}/api/admin/flags"))
         .header("x-admin-token", "t")
+        .header("content-type", "application/json")
         .body(
             json!({"key": "k", "environment": "dev", "enabled": true, "rolloutPercentage": 100})
                 .to_string(),
@@ -303,6 +305,7 @@ async fn an_in_memory_sqlite_database_works() {
     assert_eq!(reply.status().as_u16(), 201);
     let body = client
         .post(format!("{base}/api/evaluate"))
+        .header("content-type", "application/json")
         .body(json!({"environment": "dev", "user": {"id": "u"}}).to_string())
         .send()
         .await

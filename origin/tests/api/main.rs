@@ -10,6 +10,7 @@ mod audit;
 mod binary;
 mod cache;
 mod cluster;
+mod content_type;
 mod cors;
 mod evaluate;
 mod flags;
