@@ -39,7 +39,7 @@ mod user;
 mod value;
 
 pub use compiled::{CompiledFlagSet, FlagResult};
-pub use error::{FlagError, ValidationError};
+pub use error::{echo, Echo, FlagError, ValidationError, ECHO_CHARS};
 pub use evaluate::{evaluate, Evaluation, Reason};
 pub use flag::{Environment, Flag, FlagKey, RolloutPercentage};
 pub use hash::{bucket, murmur3_x86_32, Murmur3Prefix};
