@@ -1,6 +1,6 @@
 //! The one error type of the HTTP boundary: every failure becomes a status and `{"error": "..."}`.
 
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -96,16 +96,6 @@ impl From<BytesRejection> for ApiError {
         } else {
             Self::BadRequest(format!("body: {}", rejection.body_text()))
         }
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        // axum says "Failed to deserialize query string: x: unknown field `x`, expected ..."; what
-        // follows its first colon starts with the parameter's name.
-        let text = rejection.body_text();
-        let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d);
-        Self::BadRequest(detail.to_owned())
     }
 }
 

@@ -1,17 +1,18 @@
 //! The admin flag endpoints: create, list, get, partial update with `If-Match`, delete.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList, ValidationError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::content_type::JsonContentType;
+use super::query::QueryParams;
 use crate::auth::Actor;
 use crate::body::{json_object, optional, refuse_unknown};
 use crate::error::ApiError;
@@ -85,13 +86,9 @@ pub struct FlagsBody {
     pub flags: Vec<Flag>,
 }
 
-/// Unknown parameters are refused: a misspelt filter (`?enviroment=prod`) must not list every flag.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    environment: Option<String>,
-    key: Option<String>,
-}
+/// The filters of the list. Unknown parameters are refused: a misspelt filter (`?enviroment=prod`)
+/// must not list every flag.
+const LIST_PARAMS: &[&str] = &["environment", "key"];
 
 /// Ids are UUIDs; anything else cannot name a flag, so it is answered like an unknown id (404).
 fn flag_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -131,20 +128,18 @@ pub async fn create_flag(
 
 pub async fn list_flags(
     State(state): State<AppState>,
-    params: Result<Query<ListParams>, QueryRejection>,
+    uri: Uri,
 ) -> Result<Json<FlagsBody>, ApiError> {
-    let Query(params) = params?;
+    let params = QueryParams::read(&uri, LIST_PARAMS)?;
     let filter = FlagFilter {
         environment: params
-            .environment
-            .filter(|e| !e.is_empty())
-            .map(|e| Environment::parse(&e))
+            .get("environment")
+            .map(Environment::parse)
             .transpose()
             .map_err(|e| ApiError::BadRequest(format!("environment: {}", e.message())))?,
         key: params
-            .key
-            .filter(|k| !k.is_empty())
-            .map(|k| FlagKey::parse(&k))
+            .get("key")
+            .map(FlagKey::parse)
             .transpose()
             .map_err(|e| ApiError::BadRequest(format!("key: {}", e.message())))?,
     };

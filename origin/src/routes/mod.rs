@@ -7,6 +7,7 @@ mod evaluate;
 mod flags;
 mod health;
 mod kill_switch;
+mod query;
 mod snapshot;
 
 use axum::extract::DefaultBodyLimit;

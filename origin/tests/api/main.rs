@@ -17,5 +17,6 @@ mod flags;
 mod health;
 mod if_match;
 mod kill_switch;
+mod queries;
 mod snapshot;
 mod vectors;
