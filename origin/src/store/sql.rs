@@ -378,7 +378,7 @@ macro_rules! impl_flag_store {
             ) -> Result<Written<Flag>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let before = self.lock_flag(&mut tx, id).await?;
-                model::check_version(&before, if_match)?;
+                model::check_version(before.version, if_match)?;
                 let at = model::now();
                 let after = model::patched(&before, patch, at);
                 if model::same_content(&before, &after) {
@@ -411,7 +411,7 @@ macro_rules! impl_flag_store {
                 let mut tx = self.write.begin().await?;
                 let before = self.lock_flag(&mut tx, id).await?;
                 // Checked on the locked row; the DELETE's `AND version = $2` is the compare-and-set.
-                model::check_version(&before, if_match)?;
+                model::check_version(before.version, if_match)?;
                 let done = sqlx::query(&self.queries.delete_flag)
                     .bind(id.to_string())
                     .bind(version_i64(before.version))
@@ -451,7 +451,10 @@ macro_rules! impl_flag_store {
                     return Err(StoreError::NotFound);
                 }
                 // Every row of the key is locked: checked before anything is written.
-                model::check_versions(key, &flags, if_match)?;
+                let versions = flags
+                    .iter()
+                    .map(|f| (f.environment.map_or("?", Environment::as_str), f.version));
+                model::check_versions(key, versions, if_match)?;
                 let at = model::now();
                 let mut result = Vec::with_capacity(flags.len());
                 let mut revisions = Vec::with_capacity(flags.len());
