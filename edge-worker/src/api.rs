@@ -74,6 +74,11 @@ impl ApiError {
         Self::new(400, message)
     }
 
+    /// 415: the origin's message (`evaluator::content_type`).
+    pub fn unsupported_media_type() -> Self {
+        Self::new(415, evaluator::content_type::NOT_JSON)
+    }
+
     pub fn payload_too_large() -> Self {
         Self::new(413, "request body is larger than 1 MiB")
     }
@@ -128,6 +133,16 @@ impl ApiError {
             error: &self.message,
         })
         .unwrap_or_else(|_| String::from(r#"{"error":"internal error"}"#))
+    }
+}
+
+/// 415 unless the request declares its body as JSON, by the origin's rule (checked first, as on the
+/// origin: before the size and the body). `content_type` is the header as `fetch` gives it: several
+/// headers joined by `", "`.
+pub fn require_json(content_type: Option<&str>) -> Result<(), ApiError> {
+    match content_type {
+        Some(value) if evaluator::content_type::declares_json(value.as_bytes()) => Ok(()),
+        _ => Err(ApiError::unsupported_media_type()),
     }
 }
 
@@ -243,6 +258,26 @@ mod tests {
             answer.body(),
             r#"{"error":"configuration: ORIGIN_URL must be an http(s) URL such as https://flags.example.com, not \"flags.example.com\""}"#
         );
+    }
+
+    #[test]
+    fn only_bodies_declared_as_json_are_read() {
+        assert_eq!(require_json(Some("application/json")), Ok(()));
+        assert_eq!(
+            require_json(Some("APPLICATION/JSON; charset=utf-8")),
+            Ok(())
+        );
+        for refused in [
+            None,
+            Some("text/plain;charset=UTF-8"),
+            Some("application/x-www-form-urlencoded"),
+        ] {
+            let err = require_json(refused).expect_err("refused");
+            assert_eq!(
+                (err.status(), err.body().as_str()),
+                (415, r#"{"error":"content-type: must be application/json"}"#)
+            );
+        }
     }
 
     #[test]

@@ -38,8 +38,9 @@ impl Config {
             Some(raw) => parse_ttl_seconds(&raw)? * 1000,
         };
         let edge_token = lookup("EDGE_TOKEN")
-            .filter(|token| !token.is_empty())
-            .map(EdgeToken);
+            .map(|raw| EdgeToken::parse(&raw))
+            .transpose()?
+            .flatten();
         Ok(Config {
             origin,
             ttl_ms,
@@ -94,6 +95,24 @@ impl OriginUrl {
 pub struct EdgeToken(String);
 
 impl EdgeToken {
+    /// The origin's rule (`origin/src/config.rs`): the whitespace around the value is dropped, as
+    /// `fetch` drops it from a header value anyway; a control or non-ASCII character, which a header
+    /// cannot carry, is a configuration error naming the variable, never the value. Blank: unset.
+    fn parse(raw: &str) -> Result<Option<Self>, ConfigError> {
+        let value = raw.trim_matches(|c: char| c.is_ascii_whitespace());
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if !value.bytes().all(|b| matches!(b, b' '..=b'~')) {
+            return Err(ConfigError(
+                "EDGE_TOKEN contains a control character or a non-ASCII character, which an HTTP \
+                 header cannot carry; use printable ASCII"
+                    .into(),
+            ));
+        }
+        Ok(Some(EdgeToken(value.to_owned())))
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -140,6 +159,19 @@ mod tests {
         let token = cfg.edge_token.expect("set");
         assert_eq!(token.expose(), "s3cret");
         assert!(!format!("{token:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn the_token_is_trimmed_and_must_fit_in_a_header() {
+        let with = |token: &str| config(&[("ORIGIN_URL", "http://x"), ("EDGE_TOKEN", token)]);
+        let token = with(" s3cret\n").expect("valid").edge_token.expect("set");
+        assert_eq!(token.expose(), "s3cret");
+        assert!(with(" ").expect("valid").edge_token.is_none());
+        for bad in ["s3\u{0}cret", "s3\tcret", "s3cr\u{e9}t"] {
+            let err = with(bad).expect_err("refused").to_string();
+            assert!(err.starts_with("EDGE_TOKEN contains a control"), "{err}");
+            assert!(!err.contains("s3"), "{err}");
+        }
     }
 
     #[test]

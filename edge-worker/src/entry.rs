@@ -31,6 +31,8 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             respond(err.status(), err.body(), &[("allow", allow)]).map_err(internal)
         }
         Route::Evaluate => {
+            let content_type = req.headers().get("content-type").map_err(internal)?;
+            api::require_json(content_type.as_deref())?;
             let declared = req.headers().get("content-length").map_err(internal)?;
             // Beyond what read_body would drain: refuse without reading (the connection closes).
             if api::declared_length_exceeds(declared.as_deref(), api::DRAIN_LIMIT_BYTES) {

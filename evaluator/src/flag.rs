@@ -94,7 +94,10 @@ impl Environment {
             .ok_or_else(|| {
                 ValidationError::new(
                     "environment",
-                    alloc::format!("must be one of \"dev\", \"staging\", \"prod\", not {name:?}"),
+                    alloc::format!(
+                        "must be one of \"dev\", \"staging\", \"prod\", not {:?}",
+                        crate::echo(name)
+                    ),
                 )
             })
     }

@@ -59,8 +59,9 @@ fn refuse_unknown(
     match map.keys().find(|key| !known.contains(&key.as_str())) {
         None => Ok(()),
         Some(key) => {
+            let key = crate::echo(key);
             let field = if path.is_empty() {
-                key.clone()
+                key.to_string()
             } else {
                 format!("{path}.{key}")
             };
@@ -226,7 +227,10 @@ impl Condition {
             other => {
                 return Err(ValidationError::new(
                     "operator",
-                    format!("unknown operator {other:?}; use one of {OPERATORS}"),
+                    format!(
+                        "unknown operator {:?}; use one of {OPERATORS}",
+                        crate::echo(other)
+                    ),
                 ))
             }
         };

@@ -21,6 +21,7 @@
 extern crate alloc;
 
 mod compiled;
+pub mod content_type;
 mod error;
 mod evaluate;
 mod flag;
@@ -38,7 +39,7 @@ mod user;
 mod value;
 
 pub use compiled::{CompiledFlagSet, FlagResult};
-pub use error::ValidationError;
+pub use error::{echo, Echo, ValidationError, ECHO_CHARS};
 pub use evaluate::{evaluate, Evaluation, Reason};
 pub use flag::{Environment, Flag, FlagKey, RolloutPercentage};
 pub use hash::{bucket, murmur3_x86_32, Murmur3Prefix};

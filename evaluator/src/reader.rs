@@ -86,7 +86,7 @@ impl UserDraft {
         }
         if let Some(key) = self.unknown {
             return Err(ValidationError::new(
-                format!("user.{key}"),
+                format!("user.{}", crate::echo(&key)),
                 "unknown field; custom attributes go under user.attributes",
             ));
         }
@@ -134,7 +134,10 @@ impl RequestDraft {
             return Err(ValidationError::new("body", "must be a JSON object"));
         }
         if let Some(key) = self.unknown {
-            return Err(ValidationError::new(key, "unknown field"));
+            return Err(ValidationError::new(
+                crate::echo(&key).to_string(),
+                "unknown field",
+            ));
         }
         if let Some(key) = self.duplicate {
             return Err(ValidationError::new(key, "duplicate field"));

@@ -132,7 +132,8 @@ impl Field {
                 None => Err(ValidationError::new(
                     "field",
                     alloc::format!(
-                        "unknown field {name:?}; use \"id\", \"email\", \"country\" or \"attributes.<path>\""
+                        "unknown field {:?}; use \"id\", \"email\", \"country\" or \"attributes.<path>\"",
+                        crate::echo(name)
                     ),
                 )),
             },
@@ -163,7 +164,8 @@ impl AttributePath {
             return Err(ValidationError::new(
                 "field",
                 alloc::format!(
-                    "\"attributes.{path}\" needs non-empty keys separated by single dots"
+                    "\"attributes.{}\" needs non-empty keys separated by single dots",
+                    crate::echo(path)
                 ),
             ));
         }

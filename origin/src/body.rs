@@ -25,7 +25,9 @@ pub fn json_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
 /// Admin writes refuse fields they do not know, so a typo (`"enable": true`) is not silently lost.
 pub fn refuse_unknown(map: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
     match map.keys().find(|key| !known.contains(&key.as_str())) {
-        Some(key) => Err(ValidationError::new(key.clone(), "unknown field").into()),
+        Some(key) => {
+            Err(ValidationError::new(evaluator::echo(key).to_string(), "unknown field").into())
+        }
         None => Ok(()),
     }
 }

@@ -117,10 +117,66 @@ impl ConfigError {
     }
 }
 
+/// The variables that hold a token compared with a request header.
+const TOKEN_VARIABLES: [&str; 2] = ["ADMIN_TOKEN", "EDGE_TOKEN"];
+
+/// A token as configured, ready to compare with the header a client sends.
+struct Token {
+    secret: Secret,
+    /// The value had whitespace around it, which was removed.
+    trimmed: bool,
+}
+
+/// Reads the token in `variable`; `None` when unset or blank (as every variable).
+///
+/// HTTP strips the whitespace around a header value (and a value with a control character or a
+/// non-ASCII byte is refused, or sent differently by curl, browsers and `fetch`), so a token with
+/// either could never match what a client sends: whitespace around it, typically a newline left by
+/// `echo` or a file, is removed (the start warns, see [`Config::warnings`]); any other character
+/// outside printable ASCII stops the start, naming the variable, never the value.
+fn token(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+) -> Result<Option<Token>, ConfigError> {
+    let Some(raw) = lookup(variable) else {
+        return Ok(None);
+    };
+    let value = raw.trim_matches(|c: char| c.is_ascii_whitespace());
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if !value.bytes().all(|b| matches!(b, b' '..=b'~')) {
+        return Err(ConfigError::new(
+            variable,
+            "contains a control character or a non-ASCII character, which an HTTP header \
+             cannot carry; use printable ASCII",
+        ));
+    }
+    Ok(Some(Token {
+        secret: Secret::new(value),
+        trimmed: value.len() != raw.len(),
+    }))
+}
+
 impl Config {
     /// Reads the process environment; `.env` is loaded by the binary before this is called.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// What the start should warn about in a configuration that `from_lookup` accepts: each line
+    /// names a variable and never holds its value.
+    pub fn warnings(lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        TOKEN_VARIABLES
+            .into_iter()
+            .filter(|variable| matches!(token(&lookup, variable), Ok(Some(t)) if t.trimmed))
+            .map(|variable| {
+                format!(
+                    "{variable}: leading or trailing whitespace removed; an HTTP header cannot \
+                     carry it, so clients send the token without it"
+                )
+            })
+            .collect()
     }
 
     /// Reads variables through `lookup`, so tests can configure without touching the process env.
@@ -214,8 +270,8 @@ impl Config {
             database,
             redis_url: get("REDIS_URL").map(Secret::new),
             redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "pennon:".to_owned()),
-            admin_token: get("ADMIN_TOKEN").map(Secret::new),
-            edge_token: get("EDGE_TOKEN").map(Secret::new),
+            admin_token: token(&lookup, "ADMIN_TOKEN")?.map(|t| t.secret),
+            edge_token: token(&lookup, "EDGE_TOKEN")?.map(|t| t.secret),
             cache_ttl,
             revalidate_interval,
             in_process_cache,
@@ -344,6 +400,52 @@ mod tests {
             !shown.contains("hunter2") && !shown.contains("pw@h"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn whitespace_around_a_token_is_removed_with_a_warning_naming_the_variable() {
+        let vars = [("ADMIN_TOKEN", "adm "), ("EDGE_TOKEN", "\tedge-s3cret\r\n")];
+        let c = config(&vars).unwrap();
+        assert_eq!(c.admin_token.unwrap().expose(), "adm");
+        assert_eq!(c.edge_token.unwrap().expose(), "edge-s3cret");
+        let map: HashMap<&str, &str> = vars.into_iter().collect();
+        let warnings = Config::warnings(|k| map.get(k).map(|v| (*v).to_owned()));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].starts_with("ADMIN_TOKEN: leading or trailing whitespace removed"));
+        assert!(warnings[1].starts_with("EDGE_TOKEN: "));
+        assert!(warnings
+            .iter()
+            .all(|w| !w.contains("adm ") && !w.contains("s3cret")));
+        // Inner spaces can be sent in a header: kept, and nothing to warn about.
+        let c = config(&[("ADMIN_TOKEN", "two words")]).unwrap();
+        assert_eq!(c.admin_token.unwrap().expose(), "two words");
+        assert!(Config::warnings(|k| (k == "ADMIN_TOKEN").then(|| "two words".into())).is_empty());
+        assert!(Config::warnings(|_| None).is_empty());
+    }
+
+    #[test]
+    fn a_token_a_header_cannot_carry_stops_the_start() {
+        for bad in [
+            "a\u{0}b",
+            "a\tb",
+            "a\nb",
+            "a\u{7f}",
+            "caf\u{e9}",
+            "\u{a0}tok",
+        ] {
+            for variable in ["ADMIN_TOKEN", "EDGE_TOKEN"] {
+                let err = config(&[(variable, bad)]).unwrap_err();
+                assert_eq!(err.variable, variable, "{bad:?}");
+                let shown = err.to_string();
+                assert!(shown.starts_with(&format!("{variable}: contains a control")));
+                assert!(!shown.contains(bad), "{shown}");
+            }
+        }
+        // Blank is unset, as for every variable: a token is generated (admin) or none (edge).
+        assert!(config(&[("ADMIN_TOKEN", " \n")])
+            .unwrap()
+            .admin_token
+            .is_none());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The one error type of the HTTP boundary: every failure becomes a status and `{"error": "..."}`.
 
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -26,6 +26,9 @@ pub enum ApiError {
     /// The body did not arrive within the body timeout; the connection is closed after the answer.
     #[error("{0}")]
     RequestTimeout(String),
+    /// A body not declared as `application/json`.
+    #[error("{}", evaluator::content_type::NOT_JSON)]
+    UnsupportedMediaType,
     #[error("{0}")]
     MethodNotAllowed(&'static str),
     /// The store cannot be reached: the client may retry.
@@ -51,6 +54,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unreadable(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -118,16 +122,6 @@ impl From<BytesRejection> for ApiError {
             // Not a failure of the connection (none is known today): axum's own words.
             None => Self::BadRequest(format!("body: {}", rejection.body_text())),
         }
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        // axum says "Failed to deserialize query string: x: unknown field `x`, expected ..."; what
-        // follows its first colon starts with the parameter's name.
-        let text = rejection.body_text();
-        let detail = text.split_once(": ").map_or(text.as_str(), |(_, d)| d);
-        Self::BadRequest(detail.to_owned())
     }
 }
 

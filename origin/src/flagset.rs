@@ -533,10 +533,20 @@ mod tests {
         ) -> Result<Written<Flag>, StoreError> {
             Err(unused())
         }
-        async fn delete_flag(&self, _: Uuid, _: &str) -> Result<Written<Option<Flag>>, StoreError> {
+        async fn delete_flag(
+            &self,
+            _: Uuid,
+            _: Option<u64>,
+            _: &str,
+        ) -> Result<Written<Option<Flag>>, StoreError> {
             Err(unused())
         }
-        async fn kill_switch(&self, _: &FlagKey, _: &str) -> Result<Written<FlagList>, StoreError> {
+        async fn kill_switch(
+            &self,
+            _: &FlagKey,
+            _: Option<u64>,
+            _: &str,
+        ) -> Result<Written<FlagList>, StoreError> {
             Err(unused())
         }
         async fn audit(&self, _: &AuditQuery) -> Result<AuditPage, StoreError> {

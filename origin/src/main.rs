@@ -36,6 +36,9 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    for warning in Config::warnings(|name| std::env::var(name).ok()) {
+        tracing::warn!("{warning}");
+    }
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--seed-demo" => config.seed_demo = true,

@@ -83,6 +83,51 @@ describe('edge against a real origin', () => {
     }
   });
 
+  test('content types: 415 unless JSON is declared, the origin\'s status and body byte for byte', async () => {
+    const evaluate = JSON.stringify({ environment: 'prod', user: { id: 'u-1' } });
+    const big = `{"environment":"prod","user":{"id":"${'x'.repeat(1024 * 1024)}"}}`;
+    // contentType null: no header at all.
+    const cases = [
+      { contentType: 'text/plain', status: 415 },
+      { contentType: 'text/plain;charset=UTF-8', status: 415 },
+      { contentType: 'application/x-www-form-urlencoded', status: 415 },
+      { contentType: null, status: 415 },
+      { contentType: 'application/vnd.api+json', status: 415 },
+      { contentType: 'application/json; charset=utf-8', status: 200 },
+      { contentType: 'APPLICATION/JSON', status: 200 },
+      // The content type is checked first: before the body's size and its JSON.
+      { contentType: 'text/plain', body: big, status: 415 },
+      { contentType: null, body: '{', status: 415 },
+      { contentType: 'application/json; charset=utf-8', body: '{', status: 400 },
+    ];
+    for (const c of cases) {
+      const name = `${c.contentType} ${(c.body ?? evaluate).length} bytes`;
+      const call = async (base) => {
+        const headers = c.contentType === null ? {} : { 'content-type': c.contentType };
+        // Bytes, not a string: fetch gives a string body a text/plain content type of its own.
+        const body = new TextEncoder().encode(c.body ?? evaluate);
+        const res = await fetch(`${base}/api/evaluate`, { method: 'POST', headers, body });
+        return { status: res.status, text: await res.text(), headers: res.headers };
+      };
+      const [fromOrigin, fromEdge] = [await call(origin.url), await call(edge.url)];
+      assert.equal(fromOrigin.status, c.status, `${name}: origin status (${fromOrigin.text})`);
+      assert.equal(fromEdge.status, c.status, `${name}: edge status (${fromEdge.text})`);
+      assert.equal(fromEdge.text, fromOrigin.text, `${name}: edge body differs from the origin's`);
+      if (c.status === 415) {
+        assert.deepEqual(JSON.parse(fromEdge.text), { error: 'content-type: must be application/json' }, name);
+      }
+      assertCors(fromEdge.headers);
+      assertCors(fromOrigin.headers);
+    }
+    // What a page's simple request sends (a string body, no headers): text/plain, so 415, readable
+    // by the page thanks to the CORS headers.
+    for (const base of [origin.url, edge.url]) {
+      const res = await fetch(`${base}/api/evaluate`, { method: 'POST', body: evaluate });
+      assert.equal(res.status, 415, base);
+      assertCors(res.headers);
+    }
+  });
+
   test('CORS preflight and GET /health', async () => {
     const pre = await fetch(`${edge.url}/api/evaluate`, {
       method: 'OPTIONS',

@@ -1,10 +1,12 @@
 //! `GET /api/admin/audit?entityId=&limit=&before=`: the audit log, newest first, by cursor.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
+use axum::http::Uri;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use uuid::Uuid;
 
+use super::query::QueryParams;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{AuditEntry, AuditQuery, UnreadableEntry};
@@ -13,13 +15,7 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
 
 /// Unknown parameters are refused, as a misspelt `entityId` would silently widen the query.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AuditParams {
-    entity_id: Option<String>,
-    limit: Option<String>,
-    before: Option<String>,
-}
+const AUDIT_PARAMS: &[&str] = &["entityId", "limit", "before"];
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,36 +44,45 @@ fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
         .ok_or_else(|| ApiError::BadRequest("before: not a cursor returned by this API".into()))
 }
 
-fn parse_query(params: AuditParams) -> Result<AuditQuery, ApiError> {
-    let limit = match params.limit.as_deref() {
-        None | Some("") => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!(
-                    "limit: must be a whole number from 1 to {MAX_LIMIT}"
-                ))
-            })?,
+/// `limit` in canonical decimal only (`5`, not `05`, `+5` or `5.0`): one spelling per value.
+fn parse_limit(raw: Option<&str>) -> Result<u32, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(DEFAULT_LIMIT);
     };
-    let before = match params.before.as_deref() {
-        None | Some("") => None,
-        Some(raw) => Some(decode_cursor(raw)?),
-    };
+    let canonical = raw.bytes().all(|b| b.is_ascii_digit()) && !raw.starts_with('0');
+    canonical
+        .then(|| raw.parse::<u32>().ok())
+        .flatten()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "limit: must be a whole number from 1 to {MAX_LIMIT}, in decimal digits without \
+                 a sign or leading zeros"
+            ))
+        })
+}
+
+/// A flag id is accepted in every spelling the paths accept (`{…}`, upper case, without hyphens,
+/// `urn:uuid:`) and looked up in the stored form; any other value names another kind of entity and
+/// is matched exactly.
+fn entity_id(raw: &str) -> String {
+    Uuid::parse_str(raw).map_or_else(|_| raw.to_owned(), |id| id.to_string())
+}
+
+fn parse_query(params: &QueryParams) -> Result<AuditQuery, ApiError> {
     Ok(AuditQuery {
-        entity_id: params.entity_id.filter(|e| !e.is_empty()),
-        limit,
-        before,
+        entity_id: params.get("entityId").map(entity_id),
+        limit: parse_limit(params.get("limit"))?,
+        before: params.get("before").map(decode_cursor).transpose()?,
     })
 }
 
 pub async fn list_audit_entries(
     State(state): State<AppState>,
-    params: Result<Query<AuditParams>, QueryRejection>,
+    uri: Uri,
 ) -> Result<Json<AuditBody>, ApiError> {
-    let Query(params) = params?;
-    let page = state.store.audit(&parse_query(params)?).await?;
+    let params = QueryParams::read(&uri, AUDIT_PARAMS)?;
+    let page = state.store.audit(&parse_query(&params)?).await?;
     Ok(Json(AuditBody {
         entries: page.entries,
         next_cursor: page.next_cursor.map(encode_cursor),
@@ -89,12 +94,9 @@ pub async fn list_audit_entries(
 mod tests {
     use super::*;
 
-    fn params(limit: Option<&str>, before: Option<&str>) -> AuditParams {
-        AuditParams {
-            entity_id: None,
-            limit: limit.map(str::to_owned),
-            before: before.map(str::to_owned),
-        }
+    fn query(query: &str) -> Result<AuditQuery, ApiError> {
+        let uri: Uri = format!("/audit?{query}").parse().expect("a uri");
+        parse_query(&QueryParams::read(&uri, AUDIT_PARAMS)?)
     }
 
     #[test]
@@ -109,10 +111,53 @@ mod tests {
 
     #[test]
     fn limits_default_and_are_bounded() {
-        assert_eq!(parse_query(params(None, None)).unwrap().limit, 50);
-        assert_eq!(parse_query(params(Some("500"), None)).unwrap().limit, 500);
-        for bad in ["0", "501", "-1", "ten", "1.5"] {
-            assert!(parse_query(params(Some(bad), None)).is_err(), "{bad}");
+        assert_eq!(query("").unwrap().limit, 50);
+        assert_eq!(query("limit=").unwrap().limit, 50);
+        assert_eq!(query("limit=500").unwrap().limit, 500);
+        assert_eq!(query("limit=1").unwrap().limit, 1);
+        assert_eq!(query("limit=10").unwrap().limit, 10);
+        for bad in [
+            "0",
+            "501",
+            "-1",
+            "ten",
+            "1.5",
+            "05",
+            "%2B5",
+            "+5",
+            "00",
+            "%205",
+            "5%20",
+            "1e2",
+            "4294967301",
+        ] {
+            match query(&format!("limit={bad}")) {
+                Err(ApiError::BadRequest(m)) => assert_eq!(
+                    m,
+                    "limit: must be a whole number from 1 to 500, in decimal digits without a \
+                     sign or leading zeros",
+                    "{bad}"
+                ),
+                other => panic!("{bad}: {other:?}"),
+            }
         }
+    }
+
+    #[test]
+    fn flag_ids_are_found_in_every_spelling_other_entities_exactly() {
+        let stored = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+        for spelling in [
+            stored,
+            "67E55044-10B1-426F-9247-BB680E5FE0C8",
+            "%7B67e55044-10b1-426f-9247-bb680e5fe0c8%7D",
+            "67e5504410b1426f9247bb680e5fe0c8",
+            "urn:uuid:67e55044-10b1-426f-9247-bb680e5fe0c8",
+        ] {
+            let q = query(&format!("entityId={spelling}")).unwrap();
+            assert_eq!(q.entity_id.as_deref(), Some(stored), "{spelling}");
+        }
+        let other = query("entityId=Segment-7").unwrap();
+        assert_eq!(other.entity_id.as_deref(), Some("Segment-7"));
+        assert_eq!(query("entityId=").unwrap().entity_id, None);
     }
 }

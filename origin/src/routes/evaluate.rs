@@ -7,6 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use evaluator::{EvaluateRequest, EvaluateResponse};
 
+use super::content_type::JsonContentType;
 use super::cors;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -16,16 +17,19 @@ use crate::state::AppState;
 /// are: the edge must produce the same bytes.
 pub async fn evaluate_flags(
     State(state): State<AppState>,
+    content_type: Result<JsonContentType, ApiError>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    // Every answer, errors included (400, 413, 503), carries the CORS headers.
-    cors::with_cors(evaluate(state, body).await.into_response())
+    // Every answer, errors included (400, 413, 415, 503), carries the CORS headers.
+    cors::with_cors(evaluate(state, content_type, body).await.into_response())
 }
 
 async fn evaluate(
     state: AppState,
+    content_type: Result<JsonContentType, ApiError>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    content_type?;
     let body = body?;
     let request =
         EvaluateRequest::from_json(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;

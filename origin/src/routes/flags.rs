@@ -1,16 +1,18 @@
 //! The admin flag endpoints: create, list, get, partial update with `If-Match`, delete.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList, ValidationError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::content_type::JsonContentType;
+use super::query::QueryParams;
 use crate::auth::Actor;
 use crate::body::{json_object, optional, refuse_unknown};
 use crate::error::ApiError;
@@ -97,21 +99,18 @@ impl From<FlagList> for FlagsBody {
     }
 }
 
-/// Unknown parameters are refused: a misspelt filter (`?enviroment=prod`) must not list every flag.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    environment: Option<String>,
-    key: Option<String>,
-}
+/// The filters of the list. Unknown parameters are refused: a misspelt filter (`?enviroment=prod`)
+/// must not list every flag.
+const LIST_PARAMS: &[&str] = &["environment", "key"];
 
 /// Ids are UUIDs; anything else cannot name a flag, so it is answered like an unknown id (404).
 fn flag_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("flag not found".into()))
 }
 
-/// `If-Match: 3` (or the ETag-style `"3"`); `*` matches any version, as in HTTP.
-fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+/// `If-Match: 3` (or the ETag-style `"3"`); `*` matches any version, as in HTTP. The same on
+/// every write that names a version: update, delete and the kill switch.
+pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     let Some(value) = headers.get(axum::http::header::IF_MATCH) else {
         return Ok(None);
     };
@@ -129,6 +128,7 @@ fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 
 pub async fn create_flag(
     State(state): State<AppState>,
+    _: JsonContentType,
     Actor(actor): Actor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -141,20 +141,18 @@ pub async fn create_flag(
 
 pub async fn list_flags(
     State(state): State<AppState>,
-    params: Result<Query<ListParams>, QueryRejection>,
+    uri: Uri,
 ) -> Result<Json<FlagsBody>, ApiError> {
-    let Query(params) = params?;
+    let params = QueryParams::read(&uri, LIST_PARAMS)?;
     let filter = FlagFilter {
         environment: params
-            .environment
-            .filter(|e| !e.is_empty())
-            .map(|e| Environment::parse(&e))
+            .get("environment")
+            .map(Environment::parse)
             .transpose()
             .map_err(|e| ApiError::BadRequest(format!("environment: {}", e.message())))?,
         key: params
-            .key
-            .filter(|k| !k.is_empty())
-            .map(|k| FlagKey::parse(&k))
+            .get("key")
+            .map(FlagKey::parse)
             .transpose()
             .map_err(|e| ApiError::BadRequest(format!("key: {}", e.message())))?,
     };
@@ -172,6 +170,7 @@ pub async fn get_flag(
 
 pub async fn update_flag(
     State(state): State<AppState>,
+    _: JsonContentType,
     Actor(actor): Actor,
     Path(id): Path<String>,
     headers: HeaderMap,
@@ -191,8 +190,11 @@ pub async fn delete_flag(
     State(state): State<AppState>,
     Actor(actor): Actor,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    let written = state.store.delete_flag(flag_id(&id)?, &actor).await?;
+    let id = flag_id(&id)?;
+    let expected = if_match(&headers)?;
+    let written = state.store.delete_flag(id, expected, &actor).await?;
     state.flags.invalidate(&written.revisions).await;
     Ok(StatusCode::NO_CONTENT)
 }

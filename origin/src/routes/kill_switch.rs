@@ -1,12 +1,18 @@
 //! `POST /api/admin/kill-switch`: one key off in every environment, in one transaction.
+//!
+//! `If-Match: N` holds when every flag of the key, in every environment, is at version N (else 409
+//! naming the environments at another version, and nothing is written): the flags of one key are
+//! separate flags with versions of their own, and a condition on "the key" can only mean all of them.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use evaluator::{FlagKey, ValidationError};
 
-use super::flags::FlagsBody;
+use super::content_type::JsonContentType;
+use super::flags::{if_match, FlagsBody};
 use crate::auth::Actor;
 use crate::body::{json_object, optional, refuse_unknown};
 use crate::error::ApiError;
@@ -23,11 +29,14 @@ fn key_from_json(bytes: &[u8]) -> Result<FlagKey, ApiError> {
 
 pub async fn kill_flag(
     State(state): State<AppState>,
+    _: JsonContentType,
     Actor(actor): Actor,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FlagsBody>, ApiError> {
+    let expected = if_match(&headers)?;
     let key = key_from_json(&body?)?;
-    let written = match state.store.kill_switch(&key, &actor).await {
+    let written = match state.store.kill_switch(&key, expected, &actor).await {
         Err(StoreError::NotFound) => {
             return Err(ApiError::NotFound(format!(
                 "no flag with key \"{key}\" in any environment"

@@ -1,11 +1,13 @@
 //! The HTTP API, one module per concern.
 
 mod audit;
+mod content_type;
 mod cors;
 mod evaluate;
 mod flags;
 mod health;
 mod kill_switch;
+mod query;
 mod snapshot;
 
 use axum::extract::DefaultBodyLimit;

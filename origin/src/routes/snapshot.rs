@@ -1,21 +1,18 @@
 //! `GET /api/flags/snapshot?environment=`: what the edge worker syncs from, with ETag and 304.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use evaluator::Environment;
-use serde::Deserialize;
-
+use super::query::QueryParams;
 use crate::auth::require_edge;
 use crate::error::ApiError;
 use crate::state::AppState;
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use evaluator::Environment;
 
-#[derive(Debug, Deserialize)]
-pub struct SnapshotParams {
-    environment: Option<String>,
-}
+/// `environment` and nothing else, as the admin reads: the edge worker sends only that
+/// (`edge-worker/src/config.rs`, `snapshot_url`), and a misspelt one must not go unnoticed.
+const SNAPSHOT_PARAMS: &[&str] = &["environment"];
 
 /// True when `If-None-Match` lists `etag` (weak or strong) or is `*`.
 fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
@@ -31,15 +28,14 @@ fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
 pub async fn get_snapshot(
     State(state): State<AppState>,
     headers: HeaderMap,
-    params: Result<Query<SnapshotParams>, QueryRejection>,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
     require_edge(&state, &headers)?;
-    let Query(params) = params?;
+    let params = QueryParams::read(&uri, SNAPSHOT_PARAMS)?;
     let raw = params
-        .environment
-        .filter(|e| !e.is_empty())
+        .get("environment")
         .ok_or_else(|| ApiError::BadRequest("environment: missing".into()))?;
-    let environment = Environment::parse(&raw)
+    let environment = Environment::parse(raw)
         .map_err(|e| ApiError::BadRequest(format!("environment: {}", e.message())))?;
     let set = state.flags.get(environment).await?;
     let etag = format!("\"{}\"", set.revision);

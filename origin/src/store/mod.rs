@@ -92,14 +92,22 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
         actor: &str,
     ) -> Result<Written<Flag>, StoreError>;
     /// Returns the deleted flag, or `None` when its row could not be read (it is deleted all the
-    /// same, and the audit entry's `before` holds what could be recovered of it).
-    async fn delete_flag(&self, id: Uuid, actor: &str)
-        -> Result<Written<Option<Flag>>, StoreError>;
+    /// same, and the audit entry's `before` holds what could be recovered of it). `Conflict` when
+    /// `if_match` is given and is not the current version.
+    async fn delete_flag(
+        &self,
+        id: Uuid,
+        if_match: Option<u64>,
+        actor: &str,
+    ) -> Result<Written<Option<Flag>>, StoreError>;
     /// Disables `key` in every environment, unreadable rows included (their `enabled` column);
     /// returns every flag with that key, sorted by environment, and the rows that cannot be read.
+    /// `Conflict`, and nothing written, when `if_match` is given and a flag of the key (in any
+    /// environment) is at another version.
     async fn kill_switch(
         &self,
         key: &FlagKey,
+        if_match: Option<u64>,
         actor: &str,
     ) -> Result<Written<FlagList>, StoreError>;
     async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;

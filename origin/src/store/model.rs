@@ -153,6 +153,48 @@ pub fn patched(before: &Flag, patch: FlagPatch, at: DateTime<Utc>) -> Flag {
     after
 }
 
+/// The `If-Match` check of a write to one flag: `expected` (when given) must be its `current`
+/// version (`None`: a version the store cannot read, which matches nothing but `*`).
+pub fn check_version(current: Option<u64>, expected: Option<u64>) -> Result<(), StoreError> {
+    match expected {
+        Some(expected) if current != Some(expected) => Err(StoreError::Conflict(match current {
+            Some(current) => {
+                format!("If-Match: version {expected} is not the current version {current}")
+            }
+            None => format!("If-Match: version {expected}: the stored version cannot be read"),
+        })),
+        _ => Ok(()),
+    }
+}
+
+/// The `If-Match` check of the kill switch, which writes one key in every environment at once:
+/// `expected` (when given) must be the version of every flag of the key, given as (environment,
+/// version) pairs; the conflict names the environments whose flag is at another version.
+pub fn check_versions<'a>(
+    key: &FlagKey,
+    versions: impl IntoIterator<Item = (&'a str, Option<u64>)>,
+    expected: Option<u64>,
+) -> Result<(), StoreError> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let differing: Vec<String> = versions
+        .into_iter()
+        .filter(|(_, version)| *version != Some(expected))
+        .map(|(environment, version)| match version {
+            Some(version) => format!("{environment} is at {version}"),
+            None => format!("{environment} cannot be read"),
+        })
+        .collect();
+    if differing.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::Conflict(format!(
+        "If-Match: \"{key}\" is not at version {expected} in every environment: {}",
+        differing.join(", ")
+    )))
+}
+
 /// Whether `after` holds what `before` holds, versions and timestamps aside: a patch that changes
 /// nothing (`{}`, or the values already there) writes nothing, bumps nothing and is not audited, so
 /// the edges have nothing to re-download.
@@ -221,6 +263,44 @@ impl AuditRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn conflict(result: Result<(), StoreError>) -> String {
+        match result {
+            Err(StoreError::Conflict(message)) => message,
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn if_match_checks_one_version_or_every_version_of_a_key() {
+        assert!(check_version(Some(3), None).is_ok());
+        assert!(check_version(Some(3), Some(3)).is_ok());
+        assert_eq!(
+            conflict(check_version(Some(3), Some(2))),
+            "If-Match: version 2 is not the current version 3"
+        );
+        assert_eq!(
+            conflict(check_version(None, Some(2))),
+            "If-Match: version 2: the stored version cannot be read"
+        );
+        let key = FlagKey::parse("k").unwrap();
+        let versions = [("dev", Some(2)), ("prod", Some(2)), ("staging", Some(1))];
+        assert!(check_versions(&key, versions, None).is_ok());
+        assert!(check_versions(&key, [("dev", Some(2))], Some(2)).is_ok());
+        assert_eq!(
+            conflict(check_versions(&key, versions, Some(2))),
+            "If-Match: \"k\" is not at version 2 in every environment: staging is at 1"
+        );
+        assert_eq!(
+            conflict(check_versions(
+                &key,
+                [("dev", None), ("prod", Some(2))],
+                Some(1)
+            )),
+            "If-Match: \"k\" is not at version 1 in every environment: dev cannot be read, prod \
+             is at 2"
+        );
+    }
 
     fn new_flag() -> NewFlag {
         NewFlag {

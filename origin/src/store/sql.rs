@@ -465,12 +465,7 @@ macro_rules! impl_flag_store {
             ) -> Result<Written<Flag>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let before = Self::one_flag(&self.lock_row(&mut tx, id).await?)?;
-                let current = before.version.unwrap_or(0);
-                if let Some(expected) = if_match.filter(|v| *v != current) {
-                    return Err(StoreError::Conflict(format!(
-                        "If-Match: version {expected} is not the current version {current}"
-                    )));
-                }
+                model::check_version(before.version, if_match)?;
                 let at = model::now();
                 let after = model::patched(&before, patch, at);
                 if model::same_content(&before, &after) {
@@ -497,10 +492,14 @@ macro_rules! impl_flag_store {
             async fn delete_flag(
                 &self,
                 id: Uuid,
+                if_match: Option<u64>,
                 actor: &str,
             ) -> Result<Written<Option<Flag>>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let row = Self::flag_row(&self.lock_row(&mut tx, id).await?);
+                // Checked on the locked row (an unreadable version fails any version but `*`); the
+                // DELETE's `AND version = $2` is the compare-and-set.
+                model::check_version(row.version.and_then(|v| u64::try_from(v).ok()), if_match)?;
                 let at = model::now();
                 let before = match row.read() {
                     Ok(before) => before,
@@ -554,6 +553,7 @@ macro_rules! impl_flag_store {
             async fn kill_switch(
                 &self,
                 key: &FlagKey,
+                if_match: Option<u64>,
                 actor: &str,
             ) -> Result<Written<FlagList>, StoreError> {
                 let mut tx = self.write.begin().await?;
@@ -564,10 +564,17 @@ macro_rules! impl_flag_store {
                 if rows.is_empty() {
                     return Err(StoreError::NotFound);
                 }
+                let rows: Vec<_> = rows.iter().map(Self::flag_row).collect();
+                // Every row of the key is locked: checked before anything is written.
+                let versions = rows.iter().map(|row| {
+                    let version = row.version.and_then(|v| u64::try_from(v).ok());
+                    (row.environment.as_deref().unwrap_or("?"), version)
+                });
+                model::check_versions(key, versions, if_match)?;
                 let at = model::now();
                 let mut result = FlagList::default();
                 let mut revisions = Vec::with_capacity(rows.len());
-                for row in rows.iter().map(Self::flag_row) {
+                for row in rows {
                     let before = match row.read() {
                         Ok(before) => before,
                         Err(unreadable) => {

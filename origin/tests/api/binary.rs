@@ -153,6 +153,7 @@ async fn seed_demo_fills_an_empty_store_once() {
     let client = reqwest::Client::new();
     let body: Value = client
         .post(format!("{}/api/evaluate", running.base))
+        .header("content-type", "application/json")
         .body(
             json!({"environment": "prod", "user": {"id": "user-123", "email": "a@example.com"}})
                 .to_string(),
@@ -228,6 +229,76 @@ fn bad_configuration_exits_with_a_message() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+/// HTTP strips the whitespace around a header value, so a token configured with some (a newline
+/// left by `echo`) is used without it, and the start says so without printing the token.
+#[tokio::test]
+async fn tokens_configured_with_whitespace_authenticate_without_it() {
+    let db = temp_db();
+    let running = start(
+        &db,
+        &[
+            ("ADMIN_TOKEN", "adm-s3cret "),
+            ("EDGE_TOKEN", " edge-s3cret\n"),
+        ],
+        &[],
+    );
+    let client = reqwest::Client::new();
+    let admin = client
+        .get(format!("{}/api/admin/flags", running.base))
+        .header("x-admin-token", "adm-s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status().as_u16(), 200);
+    let edge = client
+        .get(format!(
+            "{}/api/flags/snapshot?environment=prod",
+            running.base
+        ))
+        .header("x-edge-token", "edge-s3cret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edge.status().as_u16(), 200);
+    let (exit, _, stderr) = running.terminate();
+    assert!(exit.success(), "{stderr}");
+    for variable in ["ADMIN_TOKEN", "EDGE_TOKEN"] {
+        assert!(
+            stderr.lines().any(|l| l.contains("WARN")
+                && l.contains(&format!(
+                    "{variable}: leading or trailing whitespace removed"
+                ))),
+            "{stderr}"
+        );
+    }
+    assert!(!stderr.contains("s3cret"), "a token in the log: {stderr}");
+    let _ = std::fs::remove_dir_all(db.parent().unwrap());
+}
+
+#[test]
+fn a_token_no_header_can_carry_stops_the_start_naming_the_variable() {
+    for (variable, value) in [
+        ("ADMIN_TOKEN", "adm\u{1}s3cret"),
+        ("EDGE_TOKEN", "s3cr\u{e9}t"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_origin"))
+            .env_clear()
+            .env("PORT", "0")
+            .env("DATABASE_URL", "sqlite::memory:")
+            .env(variable, value)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{variable}: contains a control character")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("s3cr"), "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
+
 #[tokio::test]
 async fn an_in_memory_sqlite_database_works() {
     let dir = temp_db();
@@ -249,6 +320,7 @@ async fn an_in_memory_sqlite_database_works() {
     let reply = client
         .post(format!("{base}/api/admin/flags"))
         .header("x-admin-token", "t")
+        .header("content-type", "application/json")
         .body(
             json!({"key": "k", "environment": "dev", "enabled": true, "rolloutPercentage": 100})
                 .to_string(),
@@ -259,6 +331,7 @@ async fn an_in_memory_sqlite_database_works() {
     assert_eq!(reply.status().as_u16(), 201);
     let body = client
         .post(format!("{base}/api/evaluate"))
+        .header("content-type", "application/json")
         .body(json!({"environment": "dev", "user": {"id": "u"}}).to_string())
         .send()
         .await

@@ -743,16 +743,18 @@ impl FlagStore for HeldStore {
     async fn delete_flag(
         &self,
         id: uuid::Uuid,
+        if_match: Option<u64>,
         actor: &str,
     ) -> Result<origin::store::Written<Option<evaluator::Flag>>, StoreError> {
-        self.inner.delete_flag(id, actor).await
+        self.inner.delete_flag(id, if_match, actor).await
     }
     async fn kill_switch(
         &self,
         key: &FlagKey,
+        if_match: Option<u64>,
         actor: &str,
     ) -> Result<origin::store::Written<origin::store::FlagList>, StoreError> {
-        self.inner.kill_switch(key, actor).await
+        self.inner.kill_switch(key, if_match, actor).await
     }
     async fn audit(
         &self,

@@ -298,6 +298,15 @@ impl Call {
         self
     }
 
+    /// `body` declared as `content_type`, or with no `content-type` header at all.
+    pub fn typed(mut self, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> Self {
+        if let Some(content_type) = content_type {
+            self.builder = self.builder.header("content-type", content_type);
+        }
+        self.builder = self.builder.body(body);
+        self
+    }
+
     pub async fn send(self) -> Reply {
         let response = self
             .builder
