@@ -23,7 +23,7 @@ fn finite_f64() -> impl Strategy<Value = f64> {
             }
         ),
         // Small decimals with 17 significant digits, as a client's arithmetic leaves them.
-        2 => (-1000.0..1000.0f64),
+        2 => -1000.0..1000.0f64,
         1 => prop::sample::select(vec![
             f64::MAX,
             f64::MIN,
