@@ -16,4 +16,5 @@ mod flags;
 mod health;
 mod kill_switch;
 mod snapshot;
+mod strict_bodies;
 mod vectors;
