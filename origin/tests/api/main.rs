@@ -15,6 +15,7 @@ mod evaluate;
 mod flags;
 mod health;
 mod kill_switch;
+mod numbers;
 mod snapshot;
 mod strict_bodies;
 mod vectors;
