@@ -10,6 +10,10 @@
 //! - [`evaluate`] decides one flag for one [`User`]; [`CompiledFlagSet`] turns many flags into a form
 //!   that is ready to run and is the hot path of the origin and the edge. Both agree on every input.
 //! - [`bucket`] is the deterministic rollout: `murmur3_x86_32(user.id ++ flag.key, 0) % 100`.
+//! - Every JSON reader refuses an object that holds a key twice, naming its path: the evaluate request
+//!   and its user at any depth, and [`strict`] for any other document (the origin's admin bodies).
+//!   Numbers are read as the correctly rounded double and written in the shortest form that reads
+//!   back as the same double.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
     not(test),
@@ -20,6 +24,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "serde")]
+mod attribute_reader;
 mod compiled;
 pub mod content_type;
 mod error;
@@ -29,12 +35,16 @@ mod hash;
 #[cfg(feature = "serde")]
 mod json;
 #[cfg(feature = "serde")]
+mod json_path;
+#[cfg(feature = "serde")]
 mod reader;
 #[cfg(feature = "serde")]
 mod request;
 mod rule;
 #[cfg(feature = "serde")]
 mod snapshot;
+#[cfg(feature = "serde")]
+pub mod strict;
 mod user;
 mod value;
 

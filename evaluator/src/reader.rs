@@ -4,6 +4,9 @@
 //! the user's types with no intermediate `Value` tree, which halves the cost of a request. Each field is
 //! first read loosely, recording what was there even when it is the wrong type, and the checks run after,
 //! in a fixed order, so that a bad request gets the same message whatever the order of its keys.
+//!
+//! A key given twice is refused everywhere: in the request, in `user` and in any object inside
+//! `user.attributes` (see [`crate::attribute_reader`]), and of several the least is named.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -11,12 +14,16 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 
+use crate::attribute_reader::read_entries;
 use crate::error::ValidationError;
 use crate::flag::Environment;
+use crate::json_path::{JsonPath, Parent};
 use crate::user::User;
-use crate::value::{AttributeValue, Number};
+use crate::value::AttributeValue;
 
 /// A field as read, before it is checked.
 #[derive(Default)]
@@ -43,8 +50,9 @@ impl<T> Loose<T> {
 /// Reads any JSON value as "a string, null, or something else", consuming the something else.
 struct LooseString(Loose<String>);
 
-/// Reads any JSON value as "an object of attributes, null, or something else".
-struct LooseAttributes(Loose<BTreeMap<String, AttributeValue>>);
+/// Reads any JSON value as "an object of attributes, null, or something else"; the least path of a
+/// key given twice inside it (from `user.attributes`) goes to the `&mut`.
+struct LooseAttributes<'d>(&'d mut Option<JsonPath>);
 
 /// Reads any JSON value as "an array of loose strings, null, or something else".
 struct LooseStrings(Loose<Vec<Loose<String>>>);
@@ -57,6 +65,8 @@ pub(crate) struct UserDraft {
     unknown: Option<String>,
     /// The least known key that appeared twice: JSON parsers disagree on which copy wins, so neither does.
     duplicate: Option<&'static str>,
+    /// The least path, from `user.attributes`, of a key that appeared twice in one of its objects.
+    attribute_duplicate: Option<JsonPath>,
     id: Loose<String>,
     email: Loose<String>,
     country: Loose<String>,
@@ -78,8 +88,9 @@ pub(crate) struct RequestDraft {
 pub(crate) type RequestParts = (Environment, User, Option<Vec<String>>);
 
 impl UserDraft {
-    /// Checks, in this order: the shape, unknown keys, duplicate keys, `id`, `attributes`, `email`,
-    /// `country`. Errors name the path from `user`.
+    /// Checks, in this order: the shape, unknown keys, duplicate keys of the user, duplicate keys
+    /// inside `attributes` (at any depth), `id`, `attributes`, `email`, `country`. Errors name the
+    /// path from `user`.
     pub(crate) fn finish(self) -> Result<User, ValidationError> {
         if self.not_an_object {
             return Err(ValidationError::new("user", "must be a JSON object"));
@@ -93,6 +104,12 @@ impl UserDraft {
         if let Some(key) = self.duplicate {
             return Err(ValidationError::new(
                 format!("user.{key}"),
+                "duplicate field",
+            ));
+        }
+        if let Some(path) = self.attribute_duplicate {
+            return Err(ValidationError::new(
+                path.field("user.attributes"),
                 "duplicate field",
             ));
         }
@@ -248,25 +265,23 @@ impl<'de> Deserialize<'de> for LooseString {
     }
 }
 
-impl<'de> Deserialize<'de> for LooseAttributes {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = LooseAttributes;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut attributes = BTreeMap::new();
-                while let Some((key, value)) = map.next_entry::<String, AttributeValue>()? {
-                    attributes.insert(key, value);
-                }
-                Ok(LooseAttributes(Loose::Value(attributes)))
-            }
-            everything_else_is_wrong!(LooseAttributes; str, seq);
-        }
-        deserializer.deserialize_any(V)
+impl<'de> DeserializeSeed<'de> for LooseAttributes<'_> {
+    type Value = Loose<BTreeMap<String, AttributeValue>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
     }
+}
+
+impl<'de> Visitor<'de> for LooseAttributes<'_> {
+    type Value = Loose<BTreeMap<String, AttributeValue>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        read_entries(map, &Parent::Root, self.0).map(Loose::Value)
+    }
+    everything_else_is_wrong!(core::convert::identity; str, seq);
 }
 
 impl<'de> Deserialize<'de> for LooseStrings {
@@ -318,7 +333,8 @@ impl<'de> Deserialize<'de> for UserDraft {
                         }
                         "attributes" => {
                             note_seen(&mut seen, 8, "attributes", dup);
-                            user.attributes = map.next_value::<LooseAttributes>()?.0;
+                            let duplicate = &mut user.attribute_duplicate;
+                            user.attributes = map.next_value_seed(LooseAttributes(duplicate))?;
                         }
                         _ => {
                             map.next_value::<IgnoredAny>()?;
@@ -386,60 +402,5 @@ fn not_an_object_request(_: Loose<()>) -> RequestDraft {
     RequestDraft {
         not_an_object: true,
         ..RequestDraft::default()
-    }
-}
-
-impl<'de> Deserialize<'de> for AttributeValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = AttributeValue;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Self::Value, E> {
-                Ok(AttributeValue::Bool(b))
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
-                Ok(AttributeValue::Number(Number::from(n)))
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
-                Ok(AttributeValue::Number(Number::from(n)))
-            }
-            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
-                // Not finite (only from a non-JSON source): it can match nothing, like null.
-                Ok(Number::from_f64(n).map_or(AttributeValue::Null, AttributeValue::Number))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(AttributeValue::String(s.into()))
-            }
-            fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
-                Ok(AttributeValue::String(s))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(AttributeValue::Null)
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(AttributeValue::Null)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_any(self)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(AttributeValue::List(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = BTreeMap::new();
-                while let Some((key, value)) = map.next_entry::<String, AttributeValue>()? {
-                    entries.insert(key, value);
-                }
-                Ok(AttributeValue::Map(entries))
-            }
-        }
-        deserializer.deserialize_any(V)
     }
 }

@@ -168,6 +168,56 @@ describe('edge against a real origin', () => {
     assert.ok(elapsed <= TTL_SECONDS * 1000 + 2500, `served after ${elapsed.toFixed(0)} ms, TTL ${TTL_SECONDS} s`);
   });
 
+  test('numbers: a rule eq x created on the origin matches x and neither neighbouring double on the edge', async () => {
+    const view = new DataView(new ArrayBuffer(8));
+    const fromBits = (bits) => {
+      view.setBigUint64(0, BigInt.asUintN(64, bits));
+      return view.getFloat64(0);
+    };
+    const toBits = (x) => {
+      view.setFloat64(0, x);
+      return view.getBigUint64(0);
+    };
+    let seed = 0x5eed0016; // mulberry32, seeded so that a failure can be replayed
+    const random32 = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return (t ^ (t >>> 14)) >>> 0;
+    };
+    const values = [
+      Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 2.2250738585072014e-308, 1.7e308,
+      1.797693134862315e308, -95.24089298036279, 0.1, 2686617455949154300, 2 ** 64,
+    ];
+    while (values.length < 80) {
+      const x = fromBits((BigInt(random32()) << 32n) | BigInt(random32()));
+      if (Number.isFinite(x)) values.push(x);
+    }
+    while (values.length < 150) {
+      const digits = [random32(), random32()].map((n) => String(n % 1e8).padStart(8, '0')).join('');
+      values.push(Number(`-${1 + (random32() % 9)}.${digits}e${(random32() % 40) - 20}`));
+    }
+    // Created as a JavaScript admin client sends them: JSON.stringify, the shortest round-trip text.
+    const flags = values.map((x, i) => ({
+      key: `n${i}`, enabled: true, rolloutPercentage: 0,
+      rules: [{ field: 'attributes.n', operator: 'eq', value: x }],
+    }));
+    const revision = await replaceFlags(origin.url, 'dev', flags);
+    await waitForEdgeRevision(edge.url, 'dev', revision);
+    const reason = async (i, y) => {
+      const res = await postEvaluate(edge.url, { environment: 'dev', user: { id: 'u', attributes: { n: y } }, flags: [`n${i}`] });
+      assert.equal(res.status, 200, res.text);
+      return JSON.parse(res.text).results[0].reason;
+    };
+    for (const [i, x] of values.entries()) {
+      assert.equal(await reason(i, x), 'RULE_MATCH', `rule eq ${x}, attribute ${x}`);
+      const bits = toBits(x);
+      for (const y of [fromBits(bits + 1n), fromBits(bits - 1n)].filter((n) => Number.isFinite(n) && n !== x)) {
+        assert.equal(await reason(i, y), 'NO_MATCH', `rule eq ${x}, attribute ${y}`);
+      }
+    }
+  });
+
   test('origin stopped: the last snapshot keeps serving, marked stale; a fresh isolate answers 503', async () => {
     const request = { environment: 'prod', user: { id: 'u-1' } };
     const before = await postEvaluate(edge.url, request);

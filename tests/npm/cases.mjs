@@ -251,6 +251,84 @@ export function badInputCases(api, { invalidFlags, invalidRequests }) {
 }
 
 /** Every check, in the order they must run (the bad inputs last, ending with the survival check). */
+/**
+ * Exact numbers: a rule `eq x` matches a user attribute `x` and neither double next to it, for the
+ * extremes and for many random doubles (any bit pattern, 17-significant-digit decimals, integers
+ * between 2^53 and 2^64). The numbers cross into wasm as JSON text, so this holds only if that text
+ * is read back as exactly the double JavaScript wrote. Seeded, so a failure can be replayed.
+ */
+export function numberCases(api) {
+  const cases = [];
+  const add = (name, run) => cases.push({ name: `numbers: ${name}`, run });
+  const view = new DataView(new ArrayBuffer(8));
+  const fromBits = (bits) => {
+    view.setBigUint64(0, BigInt.asUintN(64, bits));
+    return view.getFloat64(0);
+  };
+  const toBits = (x) => {
+    view.setFloat64(0, x);
+    return view.getBigUint64(0);
+  };
+  const neighbours = (x) => {
+    const next = x === 0 ? [Number.MIN_VALUE, -Number.MIN_VALUE] : [fromBits(toBits(x) + 1n), fromBits(toBits(x) - 1n)];
+    return next.filter((y) => Number.isFinite(y) && y !== x);
+  };
+  // mulberry32
+  let seed = 0x5eed0016;
+  const random32 = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  const randomBits = () => (BigInt(random32()) << 32n) | BigInt(random32());
+  const generate = (count, make) => {
+    const values = [];
+    while (values.length < count) {
+      const x = make();
+      if (Number.isFinite(x)) values.push(x);
+    }
+    return values;
+  };
+
+  const check = (values) => {
+    const flag = (x) => ({ key: 'n', enabled: true, rules: [{ field: 'attributes.n', operator: 'eq', value: x }] });
+    const user = (x) => ({ id: 'u', attributes: { n: x } });
+    for (const x of values) {
+      const evaluator = new api.Evaluator([flag(x)]);
+      try {
+        const expect = (y, reason) => {
+          const got = [api.evaluate(flag(x), user(y)).reason, evaluator.evaluateFlag('n', user(y)).reason];
+          if (got.some((r) => r !== reason)) {
+            throw new Error(`rule eq ${x}, attribute ${y}: got ${got.join(', ')}, expected ${reason}`);
+          }
+        };
+        expect(x, 'RULE_MATCH');
+        for (const y of neighbours(x)) expect(y, 'NO_MATCH');
+      } finally {
+        evaluator.free();
+      }
+    }
+  };
+
+  add('the extremes and the reported values', () => check([
+    Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, -Number.MIN_VALUE,
+    2.2250738585072014e-308, 2.225073858507201e-308, 0, -0, 1.7e308, 1.797693134862315e308,
+    -95.24089298036279, 0.1, 0.30000000000000004, 2 ** 53, 2 ** 53 + 2, 2686617455949154300, 2 ** 64,
+    1e21, 123456789012345680000, 1e-7,
+  ]));
+  add('1500 random bit patterns', () => check(generate(1500, () => fromBits(randomBits()))));
+  add('1000 random 17-significant-digit decimals', () => check(generate(1000, () => {
+    const digits = [random32(), random32()].map((n) => String(n % 1e8).padStart(8, '0')).join('');
+    const exponent = (random32() % 640) - 330;
+    const sign = random32() % 2 ? '-' : '';
+    return Number(`${sign}${1 + (random32() % 9)}.${digits}e${exponent}`);
+  })));
+  add('300 random integers between 2^53 and 2^64', () =>
+    check(generate(300, () => Number((randomBits() | (1n << 63n)) >> BigInt(random32() % 11)))));
+  return cases;
+}
+
 export function allCases(api, vectors) {
-  return [...vectorCases(api, vectors.valid), ...badInputCases(api, vectors)];
+  return [...vectorCases(api, vectors.valid), ...badInputCases(api, vectors), ...numberCases(api)];
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::content_type::JsonContentType;
 use super::query::QueryParams;
 use crate::auth::Actor;
-use crate::body::{json_object, optional, refuse_unknown};
+use crate::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{FlagFilter, FlagList, FlagPatch, NewFlag, UnreadableFlag};
@@ -33,6 +33,7 @@ const UPDATE_FIELDS: &[&str] = &["description", "enabled", "rolloutPercentage", 
 /// evaluator, so a rule that breaks the contract is refused here with its path and never stored.
 pub fn new_flag_from_json(body: &Map<String, Value>) -> Result<NewFlag, ApiError> {
     refuse_unknown(body, CREATE_FIELDS)?;
+    refuse_nul(body)?;
     let flag = Flag::from_json_value(&Value::Object(body.clone()))?;
     let environment = flag
         .environment
@@ -51,6 +52,7 @@ pub fn new_flag_from_json(body: &Map<String, Value>) -> Result<NewFlag, ApiError
 /// the flag and cannot change (they are unknown fields here, so 400).
 fn patch_from_json(body: &Map<String, Value>) -> Result<FlagPatch, ApiError> {
     refuse_unknown(body, UPDATE_FIELDS)?;
+    refuse_nul(body)?;
     let description = optional(body, "description")
         .map(|v| {
             v.as_str()

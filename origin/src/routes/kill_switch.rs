@@ -14,7 +14,7 @@ use evaluator::{FlagKey, ValidationError};
 use super::content_type::JsonContentType;
 use super::flags::{if_match, FlagsBody};
 use crate::auth::Actor;
-use crate::body::{json_object, optional, refuse_unknown};
+use crate::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -23,6 +23,7 @@ use crate::store::StoreError;
 fn key_from_json(bytes: &[u8]) -> Result<FlagKey, ApiError> {
     let body = json_object(bytes)?;
     refuse_unknown(&body, &["key"])?;
+    refuse_nul(&body)?;
     let key = optional(&body, "key").ok_or_else(|| ValidationError::new("key", "required"))?;
     Ok(FlagKey::from_json_value(key)?)
 }

@@ -21,6 +21,8 @@ mod numbers;
 mod property;
 mod server;
 mod queries;
+mod random_doubles;
 mod snapshot;
+mod strict_bodies;
 mod unreadable;
 mod vectors;
