@@ -31,8 +31,9 @@ impl JsonPath {
             // Writing to a String cannot fail.
             let _ = match step {
                 Step::Index(i) => write!(field, "[{i}]"),
-                Step::Key(key) if field.is_empty() => write!(field, "{key}"),
-                Step::Key(key) => write!(field, ".{key}"),
+                // A client's key, so repeated only up to a point (see `echo`).
+                Step::Key(key) if field.is_empty() => write!(field, "{}", crate::echo(key)),
+                Step::Key(key) => write!(field, ".{}", crate::echo(key)),
             };
         }
         field

@@ -7,6 +7,8 @@
 //! validation of each field.
 
 use evaluator::ValidationError;
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -48,7 +50,8 @@ fn nul_in(value: &Value, path: &mut String, step: &str) -> Option<String> {
     if !path.is_empty() && !step.starts_with('[') {
         path.push('.');
     }
-    path.push_str(step);
+    // A client's key: repeated only up to a point (see `evaluator::echo`).
+    let _ = write!(path, "{}", evaluator::echo(step));
     let found = match value {
         Value::String(s) if s.contains('\0') => Some(path.clone()),
         Value::Array(items) => items
