@@ -71,7 +71,7 @@ fn spellings(x: f64) -> Vec<String> {
 
 /// The double a rule `eq` holds, through the public API.
 fn rule_value(flag: &Flag) -> f64 {
-    match flag.rules.as_slice() {
+    match &flag.rules[..] {
         [Rule::Condition(condition)] => match condition.operator() {
             Operator::Eq(Scalar::Number(n)) => n.as_f64(),
             other => panic!("not a numeric eq: {other:?}"),
