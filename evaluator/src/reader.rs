@@ -152,7 +152,7 @@ impl RequestDraft {
         }
         if let Some(key) = self.unknown {
             return Err(ValidationError::new(
-                crate::echo(&key).to_string(),
+                format!("{}", crate::echo(&key)),
                 "unknown field",
             ));
         }
