@@ -45,7 +45,7 @@ struct Slot {
 
 impl Slot {
     /// A poisoned lock only means another thread panicked holding it; the state is still valid
-    /// (every change to it is a single assignment).
+    /// (its methods do not panic, and each leaves it consistent).
     fn read(&self) -> RwLockReadGuard<'_, SlotState> {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
