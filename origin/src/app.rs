@@ -10,12 +10,12 @@ use tokio::net::TcpListener;
 use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
 use crate::config::{Config, DatabaseUrl, HttpLimits, Secret};
 use crate::demo;
-use crate::flagset::{FlagSets, InProcess};
-use crate::invalidation::{self, Channel, Subscription, Subscriptions};
+use crate::flagset::FlagSets;
+use crate::invalidation::{self, Channel, ListenStatus, Subscription, Subscriptions};
 use crate::routes::router;
 use crate::server;
 use crate::state::AppState;
-use crate::store::{FlagStore, PostgresStore, SqliteStore, StoreError};
+use crate::store::{FlagStore, PostgresStore, ReadStore, SqliteStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -94,19 +94,10 @@ impl App {
             .admin_token
             .clone()
             .unwrap_or_else(|| Secret::new(uuid::Uuid::new_v4().simple().to_string()));
-        let in_process = if config.in_process_cache {
-            InProcess::On
-        } else {
-            tracing::warn!(
-                "IN_PROCESS_CACHE=off: every evaluation reads the shared cache (diagnostic)"
-            );
-            InProcess::Off
-        };
-        let flags = Arc::new(FlagSets::with_in_process(
-            Arc::clone(&store),
+        let flags = Arc::new(FlagSets::new(
+            Arc::clone(&store) as Arc<dyn ReadStore>,
             Arc::clone(&cache),
             config.cache_ttl,
-            in_process,
         ));
         // The tasks that keep the in-process sets fresh; they end with the runtime. On PostgreSQL
         // the store's NOTIFY is listened to even with Redis: either channel alone carries a write.
@@ -132,7 +123,7 @@ impl App {
         // Start listening before serving, so that a freshly started origin is told of the next
         // write; a channel that cannot be reached yet does not stop the start (it is retried).
         let listening = async {
-            while subscription.status() != "ok" {
+            while subscription.status() != ListenStatus::Ok {
                 tokio::time::sleep(std::time::Duration::from_millis(5)).await;
             }
         };

@@ -64,8 +64,6 @@ pub struct Config {
     /// How often the background task compares the in-process sets with the store's revisions
     /// (the safety net behind the change messages).
     pub revalidate_interval: Duration,
-    /// Diagnostic: `false` makes every evaluation read the shared cache (`IN_PROCESS_CACHE=off`).
-    pub in_process_cache: bool,
     pub seed_demo: bool,
     /// Timeouts and the connection cap of the HTTP server (`server`).
     pub http: HttpLimits,
@@ -227,11 +225,6 @@ impl Config {
             },
             None => Duration::from_secs(1),
         };
-        let in_process_cache = match get("IN_PROCESS_CACHE").as_deref().map(str::trim) {
-            None | Some("on") => true,
-            Some("off") => false,
-            Some(_) => return Err(ConfigError::new("IN_PROCESS_CACHE", "must be on or off")),
-        };
         let defaults = HttpLimits::default();
         let seconds = |variable: &'static str, default: Duration| match get(variable) {
             Some(s) => match s.trim().parse::<u64>() {
@@ -274,7 +267,6 @@ impl Config {
             edge_token: token(&lookup, "EDGE_TOKEN")?.map(|t| t.secret),
             cache_ttl,
             revalidate_interval,
-            in_process_cache,
             seed_demo,
             http,
         })
@@ -303,7 +295,6 @@ mod tests {
         assert!(c.redis_url.is_none() && c.admin_token.is_none() && c.edge_token.is_none());
         assert_eq!(c.cache_ttl, Duration::from_secs(60));
         assert_eq!(c.revalidate_interval, Duration::from_secs(1));
-        assert!(c.in_process_cache);
         assert!(!c.seed_demo);
         assert_eq!(c.http, HttpLimits::default());
         assert_eq!(c.http.header_timeout, Duration::from_secs(10));
@@ -374,17 +365,6 @@ mod tests {
                 .unwrap_err()
                 .variable,
             "REVALIDATE_INTERVAL_MS"
-        );
-        assert_eq!(
-            config(&[("IN_PROCESS_CACHE", "maybe")])
-                .unwrap_err()
-                .variable,
-            "IN_PROCESS_CACHE"
-        );
-        assert!(
-            !config(&[("IN_PROCESS_CACHE", "off")])
-                .unwrap()
-                .in_process_cache
         );
     }
 

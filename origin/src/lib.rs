@@ -15,6 +15,7 @@ mod demo;
 pub mod error;
 pub mod flagset;
 pub mod invalidation;
+pub mod revision;
 mod routes;
 mod server;
 mod state;

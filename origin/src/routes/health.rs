@@ -15,6 +15,7 @@ use evaluator::Environment;
 use serde::Serialize;
 
 use super::cors;
+use crate::invalidation::ListenStatus;
 use crate::state::AppState;
 use crate::store::UnreadableFlag;
 
@@ -88,6 +89,7 @@ async fn health(state: &AppState) -> impl IntoResponse {
     let store_ok = matches!(store, Ok(Ok(())));
     let cache_ok = matches!(cache, Ok(Ok(())));
     let invalidation_status = state.subscription.status();
+    let listening = invalidation_status == ListenStatus::Ok;
     let unreadable_flags = if store_ok {
         tokio::time::timeout(PROBE_TIMEOUT, state.flags.unreadable_flags())
             .await
@@ -106,7 +108,7 @@ async fn health(state: &AppState) -> impl IntoResponse {
     };
     let (status, code) = if evaluations == "unavailable" {
         ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
-    } else if store_ok && cache_ok && invalidation_status == "ok" && unreadable_flags.is_empty() {
+    } else if store_ok && cache_ok && listening && unreadable_flags.is_empty() {
         ("ok", StatusCode::OK)
     } else {
         ("degraded", StatusCode::OK)
@@ -122,11 +124,11 @@ async fn health(state: &AppState) -> impl IntoResponse {
         cache: state.cache.kind(),
         cache_status: state_of(cache_ok),
         invalidation: state.subscription.label(),
-        invalidation_status,
+        invalidation_status: invalidation_status.as_str(),
         invalidation_channels: state
             .subscription
             .each()
-            .map(|(channel, status)| (channel.as_str(), status))
+            .map(|(channel, status)| (channel.as_str(), status.as_str()))
             .collect(),
         evaluations,
         unreadable_flags,

@@ -14,6 +14,8 @@ use async_trait::async_trait;
 use evaluator::{Environment, Flag, FlagKey};
 use uuid::Uuid;
 
+use crate::revision::Revision;
+
 pub use self::model::{
     AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, StoredSnapshot,
     Written,
@@ -66,18 +68,24 @@ fn unreachable_code(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "3D000")
 }
 
-/// What the admin API and the read path need from storage.
+/// What the read path ([`crate::flagset`]) needs from storage, and all it needs: its test doubles
+/// implement these two methods and nothing else.
 #[async_trait]
-pub trait FlagStore: Send + Sync + std::fmt::Debug {
-    /// `"postgres"` or `"sqlite"`, as `/health` reports it.
-    fn kind(&self) -> &'static str;
-    async fn ping(&self) -> Result<(), StoreError>;
+pub trait ReadStore: Send + Sync + std::fmt::Debug {
     /// Every environment's current revision: one small query, what the background revalidation
     /// compares the in-process sets with.
-    async fn revisions(&self) -> Result<Vec<(Environment, u64)>, StoreError>;
+    async fn revisions(&self) -> Result<Vec<Revision>, StoreError>;
     /// The environment's flags (sorted by key) and its revision, read consistently; rows that
     /// cannot be read are left out of the snapshot and reported beside it.
     async fn load_snapshot(&self, environment: Environment) -> Result<StoredSnapshot, StoreError>;
+}
+
+/// What the admin API needs from storage, on top of what the read path reads.
+#[async_trait]
+pub trait FlagStore: ReadStore {
+    /// `"postgres"` or `"sqlite"`, as `/health` reports it.
+    fn kind(&self) -> &'static str;
+    async fn ping(&self) -> Result<(), StoreError>;
     async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError>;
     /// `Unreadable` when the row exists but cannot be read (so does `update_flag`).
     async fn get_flag(&self, id: Uuid) -> Result<Flag, StoreError>;

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::row::{UnreadableEntry, UnreadableFlag};
 use super::StoreError;
+use crate::revision::Revision;
 
 /// A validated create request.
 #[derive(Debug, Clone)]
@@ -101,7 +102,7 @@ pub struct StoredSnapshot {
 #[derive(Debug, Clone)]
 pub struct Written<T> {
     pub value: T,
-    pub revisions: Vec<(Environment, u64)>,
+    pub revisions: Vec<Revision>,
 }
 
 pub const AUDIT_ENTITY: &str = "FeatureFlag";

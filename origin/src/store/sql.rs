@@ -220,7 +220,7 @@ macro_rules! impl_flag_store {
                 record: AuditRecord,
                 environment: Environment,
                 actor: &str,
-            ) -> Result<(Environment, u64), StoreError> {
+            ) -> Result<crate::revision::Revision, StoreError> {
                 self.insert_audit(tx, &record, actor).await?;
                 let revision: i64 = sqlx::query_scalar(&self.queries.bump_revision)
                     .bind(environment.as_str())
@@ -228,15 +228,12 @@ macro_rules! impl_flag_store {
                     .await?;
                 let revision = u64::try_from(revision)
                     .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?;
+                let revision = crate::revision::Revision::new(environment, revision);
                 if let Some(notify) = self.dialect.notify {
-                    let payload = crate::invalidation::Change {
-                        environment,
-                        revision,
-                    }
-                    .to_json();
+                    let payload = revision.to_json();
                     sqlx::query(notify).bind(payload).execute(&mut **tx).await?;
                 }
-                Ok((environment, revision))
+                Ok(revision)
             }
 
             /// The audit entry of a write to a row that cannot be read, and the revision bump of
@@ -247,7 +244,7 @@ macro_rules! impl_flag_store {
                 record: AuditRecord,
                 environment: Option<&str>,
                 actor: &str,
-            ) -> Result<Option<(Environment, u64)>, StoreError> {
+            ) -> Result<Option<crate::revision::Revision>, StoreError> {
                 match environment.and_then(|e| Environment::parse(e).ok()) {
                     Some(environment) => self
                         .audit_and_bump(tx, record, environment, actor)
@@ -310,7 +307,7 @@ macro_rules! impl_flag_store {
                 row: &FlagRow,
                 at: chrono::DateTime<chrono::Utc>,
                 actor: &str,
-            ) -> Result<Option<(Environment, u64)>, StoreError> {
+            ) -> Result<Option<crate::revision::Revision>, StoreError> {
                 let Some(id) = row.id.clone().filter(|_| row.enabled != Some(false)) else {
                     return Ok(None);
                 };
@@ -338,17 +335,8 @@ macro_rules! impl_flag_store {
         }
 
         #[async_trait::async_trait]
-        impl FlagStore for $store {
-            fn kind(&self) -> &'static str {
-                $kind
-            }
-
-            async fn ping(&self) -> Result<(), StoreError> {
-                sqlx::query(&self.queries.ping).execute(&self.read).await?;
-                Ok(())
-            }
-
-            async fn revisions(&self) -> Result<Vec<(Environment, u64)>, StoreError> {
+        impl crate::store::ReadStore for $store {
+            async fn revisions(&self) -> Result<Vec<crate::revision::Revision>, StoreError> {
                 use sqlx::Row as _;
                 let rows = sqlx::query(&self.queries.revisions)
                     .fetch_all(&self.read)
@@ -361,7 +349,7 @@ macro_rules! impl_flag_store {
                         .map_err(|e| StoreError::Corrupt(format!("environment: {e}")))?;
                     let revision = u64::try_from(revision)
                         .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?;
-                    revisions.push((environment, revision));
+                    revisions.push(crate::revision::Revision::new(environment, revision));
                 }
                 Ok(revisions)
             }
@@ -393,6 +381,18 @@ macro_rules! impl_flag_store {
                     },
                     unreadable,
                 })
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl FlagStore for $store {
+            fn kind(&self) -> &'static str {
+                $kind
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query(&self.queries.ping).execute(&self.read).await?;
+                Ok(())
             }
 
             async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError> {

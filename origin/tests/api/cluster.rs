@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use evaluator::{Environment, FlagKey, Snapshot};
 use origin::cache::{FlagCache, RedisCache};
 use origin::flagset::FlagSets;
-use origin::store::{FlagPatch, FlagStore, NewFlag, PostgresStore, StoreError};
+use origin::revision::Revision;
+use origin::store::{FlagPatch, FlagStore, NewFlag, PostgresStore, ReadStore, StoreError};
 use redis::AsyncCommands;
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -696,14 +697,8 @@ struct HeldStore {
 }
 
 #[async_trait::async_trait]
-impl FlagStore for HeldStore {
-    fn kind(&self) -> &'static str {
-        "held"
-    }
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.ping().await
-    }
-    async fn revisions(&self) -> Result<Vec<(Environment, u64)>, StoreError> {
+impl ReadStore for HeldStore {
+    async fn revisions(&self) -> Result<Vec<Revision>, StoreError> {
         self.inner.revisions().await
     }
     async fn load_snapshot(
@@ -714,53 +709,6 @@ impl FlagStore for HeldStore {
         self.read.notify_one();
         self.release.notified().await;
         Ok(snapshot)
-    }
-    async fn list_flags(
-        &self,
-        filter: &origin::store::FlagFilter,
-    ) -> Result<origin::store::FlagList, StoreError> {
-        self.inner.list_flags(filter).await
-    }
-    async fn get_flag(&self, id: uuid::Uuid) -> Result<evaluator::Flag, StoreError> {
-        self.inner.get_flag(id).await
-    }
-    async fn create_flag(
-        &self,
-        new: NewFlag,
-        actor: &str,
-    ) -> Result<origin::store::Written<evaluator::Flag>, StoreError> {
-        self.inner.create_flag(new, actor).await
-    }
-    async fn update_flag(
-        &self,
-        id: uuid::Uuid,
-        patch: FlagPatch,
-        if_match: Option<u64>,
-        actor: &str,
-    ) -> Result<origin::store::Written<evaluator::Flag>, StoreError> {
-        self.inner.update_flag(id, patch, if_match, actor).await
-    }
-    async fn delete_flag(
-        &self,
-        id: uuid::Uuid,
-        if_match: Option<u64>,
-        actor: &str,
-    ) -> Result<origin::store::Written<Option<evaluator::Flag>>, StoreError> {
-        self.inner.delete_flag(id, if_match, actor).await
-    }
-    async fn kill_switch(
-        &self,
-        key: &FlagKey,
-        if_match: Option<u64>,
-        actor: &str,
-    ) -> Result<origin::store::Written<origin::store::FlagList>, StoreError> {
-        self.inner.kill_switch(key, if_match, actor).await
-    }
-    async fn audit(
-        &self,
-        query: &origin::store::AuditQuery,
-    ) -> Result<origin::store::AuditPage, StoreError> {
-        self.inner.audit(query).await
     }
 }
 
@@ -808,7 +756,7 @@ async fn the_stale_refill_race_across_origins() {
         release: tokio::sync::Notify::new(),
     });
     let slow = Arc::new(FlagSets::new(
-        Arc::clone(&held) as Arc<dyn FlagStore>,
+        Arc::clone(&held) as Arc<dyn ReadStore>,
         cache().await,
         ttl,
     ));
@@ -861,7 +809,7 @@ async fn the_stale_refill_race_across_origins() {
 
     // The slow origin hears of revision 2 and reloads in the background (from Redis now).
     held.release.notify_one();
-    assert!(slow.on_change(Environment::Prod, 2));
+    assert!(slow.on_change(Revision::new(Environment::Prod, 2)));
     let started = Instant::now();
     while slow.held_revision(Environment::Prod) != Some(2) {
         assert!(started.elapsed() < Duration::from_secs(2), "not reloaded");

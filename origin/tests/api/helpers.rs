@@ -146,7 +146,6 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         edge_token: options.edge_token.map(Secret::new),
         cache_ttl: options.cache_ttl,
         revalidate_interval: Duration::from_secs(1),
-        in_process_cache: true,
         seed_demo: false,
         http: options.http,
     };

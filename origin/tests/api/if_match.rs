@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+use origin::revision::Revision;
+
 use crate::backend_tests;
 use crate::helpers::{spawn_app, Backend, TestApp};
 
@@ -13,7 +15,7 @@ backend_tests!(
 );
 
 /// What a refused write must leave as it was: every flag, the audit log and every revision.
-async fn state_of(app: &TestApp) -> (Value, usize, Vec<(evaluator::Environment, u64)>) {
+async fn state_of(app: &TestApp) -> (Value, usize, Vec<Revision>) {
     let flags = app.get("/api/admin/flags").admin().send().await.json()["flags"].clone();
     let audit = app.audit("?limit=500").await["entries"]
         .as_array()

@@ -1,0 +1,90 @@
+//! One environment's flag set as the read path holds it: compiled for evaluations, with the
+//! snapshot JSON it came from. Built from the store's snapshot or from the shared cache's JSON;
+//! no I/O here.
+
+use axum::body::Bytes;
+use evaluator::{CompiledFlagSet, Environment, Snapshot};
+
+use crate::store::StoreError;
+
+/// One environment's flag set, ready to serve.
+#[derive(Debug)]
+pub struct LoadedFlagSet {
+    pub revision: u64,
+    /// The snapshot JSON, served as it is by the snapshot endpoint and stored in the shared cache.
+    pub snapshot_json: Bytes,
+    pub compiled: CompiledFlagSet,
+}
+
+/// Why a shared cache entry is not used (the caller logs it and reads the store).
+#[derive(Debug)]
+pub enum CachedEntryError {
+    Parse(serde_json::Error),
+    OtherEnvironment,
+}
+
+impl LoadedFlagSet {
+    /// Compiles `snapshot`, whose JSON is `json`.
+    pub fn from_snapshot(snapshot: &Snapshot, json: Bytes) -> Result<Self, StoreError> {
+        let compiled = CompiledFlagSet::new(&snapshot.flags)
+            .map_err(|e| StoreError::Corrupt(format!("flag set: {e}")))?;
+        Ok(Self {
+            revision: snapshot.revision,
+            snapshot_json: json,
+            compiled,
+        })
+    }
+
+    /// What the store read: its JSON is written here, once, and served from then on.
+    pub fn from_store(snapshot: &Snapshot) -> Result<Self, StoreError> {
+        let json = serde_json::to_vec(snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Self::from_snapshot(snapshot, Bytes::from(json))
+    }
+
+    /// The snapshot in a shared cache entry, if it is one of `environment`.
+    pub fn parse_cached(
+        json: &str,
+        environment: Environment,
+    ) -> Result<Snapshot, CachedEntryError> {
+        let snapshot: Snapshot = serde_json::from_str(json).map_err(CachedEntryError::Parse)?;
+        if snapshot.environment != environment {
+            return Err(CachedEntryError::OtherEnvironment);
+        }
+        Ok(snapshot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_entry_must_be_a_snapshot_of_the_environment() {
+        let json = r#"{"environment":"prod","revision":3,"flags":[]}"#;
+        let snapshot = LoadedFlagSet::parse_cached(json, Environment::Prod).unwrap();
+        assert_eq!(snapshot.revision, 3);
+        assert!(matches!(
+            LoadedFlagSet::parse_cached(json, Environment::Dev),
+            Err(CachedEntryError::OtherEnvironment)
+        ));
+        assert!(matches!(
+            LoadedFlagSet::parse_cached("{", Environment::Prod),
+            Err(CachedEntryError::Parse(_))
+        ));
+    }
+
+    #[test]
+    fn a_set_from_the_store_serves_the_json_it_was_read_as() {
+        let snapshot = Snapshot {
+            environment: Environment::Dev,
+            revision: 4,
+            flags: vec![],
+        };
+        let set = LoadedFlagSet::from_store(&snapshot).unwrap();
+        assert_eq!(set.revision, 4);
+        assert_eq!(
+            &set.snapshot_json[..],
+            br#"{"environment":"dev","revision":4,"flags":[]}"#
+        );
+    }
+}

@@ -1,0 +1,324 @@
+//! The read path: each environment's compiled flag set, at three levels.
+//!
+//! An in-process copy (compiled, ready to evaluate, swapped under a lock), the shared cache (Redis
+//! or memory, snapshot JSON with a TTL), and the store. A warm origin answers from the in-process
+//! copy with no network I/O at all; it learns of writes from three places, none on the hot path:
+//!
+//! - its own writes: [`FlagSets::invalidate`] drops the copy before the write answers, so the next
+//!   evaluation here loads the new set (read-your-writes);
+//! - other origins' writes: a change message ([`crate::invalidation`]) newer than the copy makes
+//!   [`FlagSets::on_change`] reload it in the background, while requests keep the copy in hand;
+//! - anything missed: the background revalidation compares revisions with the store.
+//!
+//! The rules (the revision floor, what may be installed, what a change does) are in [`slot`], with
+//! no I/O; this module performs what they decide: the loads, the shared cache's reads and fills,
+//! the background reloads.
+
+mod loaded;
+mod slot;
+#[cfg(test)]
+mod tests;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use evaluator::Environment;
+
+use self::loaded::CachedEntryError;
+pub use self::loaded::LoadedFlagSet;
+use self::slot::{CachedSet, LoadStart, SlotState};
+use crate::cache::{CacheError, FlagCache};
+use crate::revision::Revision;
+use crate::store::{ReadStore, StoreError, UnreadableFlag};
+
+/// How many loads a background reload tries before leaving the rest to the revalidation.
+const RELOAD_ATTEMPTS: usize = 3;
+
+#[derive(Debug, Default)]
+struct Slot {
+    state: RwLock<SlotState>,
+    /// One load at a time per environment: concurrent misses wait and reuse its result.
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl Slot {
+    /// A poisoned lock only means another thread panicked holding it; the state is still valid
+    /// (its methods do not panic, and each leaves it consistent).
+    fn read(&self) -> RwLockReadGuard<'_, SlotState> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, SlotState> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[derive(Debug)]
+pub struct FlagSets {
+    store: Arc<dyn ReadStore>,
+    cache: Arc<dyn FlagCache>,
+    ttl: Duration,
+    slots: [Slot; 3],
+    loads: AtomicU64,
+}
+
+/// A failure on a Redis already known to be down was logged when the circuit opened: debug only.
+fn log_cache_error(err: &CacheError, environment: Environment, what: &str) {
+    if matches!(err, CacheError::CircuitOpen) {
+        tracing::debug!(%err, environment = environment.as_str(), "{what}");
+    } else {
+        tracing::warn!(%err, environment = environment.as_str(), "{what}");
+    }
+}
+
+fn index(environment: Environment) -> usize {
+    match environment {
+        Environment::Dev => 0,
+        Environment::Staging => 1,
+        Environment::Prod => 2,
+    }
+}
+
+impl FlagSets {
+    pub fn new(store: Arc<dyn ReadStore>, cache: Arc<dyn FlagCache>, ttl: Duration) -> Self {
+        Self {
+            store,
+            cache,
+            ttl,
+            slots: Default::default(),
+            loads: AtomicU64::new(0),
+        }
+    }
+
+    /// How many times a flag set was read from the store (for tests and diagnostics).
+    pub fn store_loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
+    }
+
+    fn slot(&self, environment: Environment) -> &Slot {
+        &self.slots[index(environment)]
+    }
+
+    /// The revision of the in-process copy, if there is one.
+    pub fn held_revision(&self, environment: Environment) -> Option<u64> {
+        self.slot(environment).read().held().map(|set| set.revision)
+    }
+
+    /// The environment's flag set: in-process, else the shared cache, else the store.
+    pub async fn get(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
+        let held = self.slot(environment).read().held().cloned();
+        match held {
+            Some(set) => Ok(set),
+            None => self.load(environment).await,
+        }
+    }
+
+    /// Loads the environment from the shared cache or the store, one load at a time: whoever
+    /// waited for another's load finds its result installed.
+    async fn load(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
+        let slot = self.slot(environment);
+        let _loading = slot.reload.lock().await;
+        let start = slot.read().start_load();
+        if let Some(set) = start.done() {
+            return Ok(Arc::clone(set));
+        }
+        if let Some(set) = self.read_cache(environment, &start).await {
+            if slot.write().install(&set) {
+                return Ok(set);
+            }
+        }
+        match self.read_store(environment).await {
+            Ok(set) => {
+                if slot.write().install(&set) {
+                    self.fill_cache(environment, &set).await;
+                }
+                Ok(set)
+            }
+            // The store is down but this origin still holds the latest set it knew: keep serving.
+            Err(err @ StoreError::Unavailable(_)) => match start.fallback() {
+                Some(set) => {
+                    tracing::warn!(%err, "store unavailable; serving the last flag set");
+                    Ok(set)
+                }
+                None => Err(err),
+            },
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The shared cache's set, when it is worth installing (see [`LoadStart::judge_cached`]).
+    async fn read_cache(
+        &self,
+        environment: Environment,
+        start: &LoadStart,
+    ) -> Option<Arc<LoadedFlagSet>> {
+        let json = match self.cache.get(environment).await {
+            Ok(Some(json)) => json,
+            Ok(None) => return None,
+            Err(err) => {
+                tracing::debug!(%err, "cache unavailable; reading the store");
+                return None;
+            }
+        };
+        let snapshot = match LoadedFlagSet::parse_cached(&json, environment) {
+            Ok(snapshot) => snapshot,
+            Err(CachedEntryError::Parse(err)) => {
+                tracing::warn!(%err, "cached flag set does not parse; reading the store");
+                return None;
+            }
+            Err(CachedEntryError::OtherEnvironment) => {
+                tracing::warn!("cached flag set is for another environment; reading the store");
+                return None;
+            }
+        };
+        match start.judge_cached(snapshot.revision) {
+            CachedSet::Held(set) => Some(set),
+            CachedSet::Stale => None,
+            CachedSet::Newer => match LoadedFlagSet::from_snapshot(&snapshot, Bytes::from(json)) {
+                Ok(set) => Some(Arc::new(set)),
+                Err(err) => {
+                    tracing::warn!(%err, "cached flag set does not compile; reading the store");
+                    None
+                }
+            },
+        }
+    }
+
+    async fn read_store(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        let stored = self.store.load_snapshot(environment).await?;
+        self.slot(environment)
+            .write()
+            .record_unreadable(stored.snapshot.revision, &stored.unreadable);
+        Ok(Arc::new(LoadedFlagSet::from_store(&stored.snapshot)?))
+    }
+
+    /// Puts a set just installed from the store into the shared cache, which refuses it if told of
+    /// a newer revision meanwhile (another origin's write).
+    async fn fill_cache(&self, environment: Environment, set: &LoadedFlagSet) {
+        let json = String::from_utf8_lossy(&set.snapshot_json);
+        match self
+            .cache
+            .put(environment, &json, set.revision, self.ttl)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => tracing::debug!(
+                environment = environment.as_str(),
+                "cache refused an older set"
+            ),
+            Err(err) => tracing::debug!(%err, "cache fill failed"),
+        }
+    }
+
+    /// The flags the store holds but cannot read, in every environment, as of the store's current
+    /// revisions: an environment whose last full read is older (or was never read here, e.g. only
+    /// from the shared cache) is read from the store again, so this costs one small query while
+    /// nothing changes. On a store error, what the last reads found.
+    pub async fn unreadable_flags(&self) -> Vec<UnreadableFlag> {
+        if let Err(err) = self.check_unreadable().await {
+            tracing::debug!(%err, "unreadable flags not checked: store unavailable");
+        }
+        Environment::ALL
+            .iter()
+            .flat_map(|&environment| self.slot(environment).read().unreadable().to_vec())
+            .collect()
+    }
+
+    async fn check_unreadable(&self) -> Result<(), StoreError> {
+        for Revision {
+            environment,
+            revision,
+        } in self.store.revisions().await?
+        {
+            let known = self.slot(environment).read().unreadable_as_of();
+            if known != Some(revision) {
+                let stored = self.store.load_snapshot(environment).await?;
+                self.slot(environment)
+                    .write()
+                    .record_unreadable(stored.snapshot.revision, &stored.unreadable);
+            }
+        }
+        Ok(())
+    }
+
+    /// Called after a write committed, before it answers, with each environment it changed and the
+    /// revision that environment is at now.
+    ///
+    /// The in-process copy is dropped and the floor raised first, so that a load that read the
+    /// store ahead of the commit can neither install nor publish its result; then the shared cache
+    /// drops anything older (and refuses it from now on); then the in-process copy is dropped
+    /// again, in case a reader installed the old shared entry in between; then the other origins
+    /// are told. If Redis cannot be reached, the floor still keeps this origin from serving the old
+    /// set, and the others find the write through their revalidation.
+    pub async fn invalidate(&self, revisions: &[Revision]) {
+        for &change in revisions {
+            let Revision {
+                environment,
+                revision,
+            } = change;
+            self.slot(environment).write().written(revision);
+            if let Err(err) = self.cache.invalidate(environment, revision).await {
+                log_cache_error(&err, environment, "cache invalidation failed");
+            }
+            self.slot(environment).write().written(revision);
+            if let Err(err) = self.cache.publish(change).await {
+                log_cache_error(&err, environment, "change not published");
+            }
+        }
+    }
+
+    /// Another origin (or the store) says an environment is at a revision. Raises the floor and,
+    /// when the copy held is older, reloads it in the background; requests keep the copy in hand
+    /// meanwhile. Returns whether this was news (newer than anything known here).
+    pub fn on_change(self: &Arc<Self>, change: Revision) -> bool {
+        let environment = change.environment;
+        let heard = self.slot(environment).write().heard(change.revision);
+        if heard.start_reload {
+            let sets = Arc::clone(self);
+            tokio::spawn(async move { sets.reload_in_background(environment).await });
+        }
+        heard.news
+    }
+
+    async fn reload_in_background(self: Arc<Self>, environment: Environment) {
+        let slot = self.slot(environment);
+        for _ in 0..RELOAD_ATTEMPTS {
+            if let Err(err) = self.load(environment).await {
+                tracing::warn!(%err, environment = environment.as_str(), "background reload failed");
+                break;
+            }
+            if !slot.read().behind() {
+                break;
+            }
+        }
+        slot.write().reload_finished();
+    }
+
+    /// Compares every environment with the store's revision and reloads what is behind. With
+    /// `purge_cache` (a Redis subscriber that just reconnected) the shared cache also drops sets
+    /// older than the store's, which writes made while Redis was away could not delete.
+    pub async fn resync(self: &Arc<Self>, purge_cache: bool) {
+        let revisions = match self.store.revisions().await {
+            Ok(revisions) => revisions,
+            Err(err) => {
+                tracing::debug!(%err, "revalidation skipped: store unavailable");
+                return;
+            }
+        };
+        for revision in revisions {
+            let news = self.on_change(revision);
+            if news || purge_cache {
+                if let Err(err) = self
+                    .cache
+                    .invalidate(revision.environment, revision.revision)
+                    .await
+                {
+                    tracing::debug!(%err, "cache purge skipped");
+                }
+            }
+        }
+    }
+}
