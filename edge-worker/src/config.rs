@@ -83,8 +83,9 @@ impl OriginUrl {
 
     pub fn snapshot_url(&self, environment: Environment) -> String {
         format!(
-            "{}/api/flags/snapshot?environment={}",
+            "{}{}?environment={}",
             self.0,
+            http_contract::path::SNAPSHOT,
             environment.as_str()
         )
     }

@@ -4,7 +4,7 @@
 use futures_util::StreamExt;
 use worker::{console_error, event, Context, Env, Request, Response, ResponseBuilder};
 
-use http_contract::{cors, MAX_BODY_BYTES};
+use http_contract::{cors, header, MAX_BODY_BYTES};
 
 use crate::api::{self, ApiError, Route};
 use crate::config::Config;
@@ -55,10 +55,7 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             respond(
                 200,
                 body,
-                &[
-                    ("x-pennon-revision", &revision),
-                    ("x-pennon-snapshot", freshness),
-                ],
+                &[(header::REVISION, &revision), (header::SNAPSHOT, freshness)],
             )
             .map_err(internal)
         }

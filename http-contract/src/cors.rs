@@ -10,11 +10,27 @@ pub const HEADERS: [(&str, &str); 5] = [
     ("access-control-allow-origin", "*"),
     ("access-control-allow-methods", "GET, POST, OPTIONS"),
     ("access-control-allow-headers", "content-type"),
-    // Lets a page read which snapshot answered on the edge (the origin does not send these two
-    // headers, but then a page written against either sees the same preflight answer).
+    // Lets a page read which snapshot answered on the edge (`crate::header`; the origin does not
+    // send these two headers, but then a page written against either sees the same preflight
+    // answer).
     (
         "access-control-expose-headers",
         "x-pennon-revision, x-pennon-snapshot",
     ),
     ("access-control-max-age", "86400"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use crate::header;
+
+    #[test]
+    fn pages_may_read_the_edges_snapshot_headers() {
+        let exposed = super::HEADERS
+            .iter()
+            .find(|(name, _)| *name == "access-control-expose-headers")
+            .map(|(_, value)| *value);
+        let expected = format!("{}, {}", header::REVISION, header::SNAPSHOT);
+        assert_eq!(exposed, Some(expected.as_str()));
+    }
+}

@@ -4,10 +4,11 @@
 //! both write that is not the evaluator's (whose 400 messages and 200 bodies are already one code)
 //! lives here, once:
 //!
-//! - [`path`]: the endpoints both serve;
+//! - [`path`]: the endpoints both serve, and the one the edge syncs from;
 //! - [`MAX_BODY_BYTES`], and the texts of the errors either can answer ([`error`]);
 //! - [`cors::HEADERS`]: the CORS headers of those endpoints;
-//! - [`content_type`]: whether a request declares its body as JSON, and the 415's text.
+//! - [`content_type`]: whether a request declares its body as JSON, and the 415's text;
+//! - [`header`]: Pennon's own header names (the edge's token, the edge's snapshot headers).
 //!
 //! An endpoint both servers will answer (OFREP next) adds its path and texts here.
 //!
@@ -29,14 +30,19 @@
 pub mod content_type;
 pub mod cors;
 pub mod error;
+pub mod header;
 
 /// The largest request body either server reads; a larger one is 413 [`error::BODY_TOO_LARGE`].
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The paths both servers answer (the origin serves more: its admin API and the edge's snapshot).
+/// The paths both servers answer, and the origin's endpoint that the edge calls (the origin's
+/// admin API is its own).
 pub mod path {
     /// `POST`: evaluate flags for a user.
     pub const EVALUATE: &str = "/api/evaluate";
     /// `GET` (and `HEAD`): the server's health.
     pub const HEALTH: &str = "/health";
+    /// `GET ?environment=`, on the origin only: the flag set the edge worker syncs from, with
+    /// [`crate::header::EDGE_TOKEN`].
+    pub const SNAPSHOT: &str = "/api/flags/snapshot";
 }

@@ -47,7 +47,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         // The two public routes answer browsers on any origin (see `cors`); the others do not.
         .route(path::EVALUATE, cors::public(post(evaluate::evaluate_flags)))
-        .route("/api/flags/snapshot", get(snapshot::get_snapshot))
+        .route(path::SNAPSHOT, get(snapshot::get_snapshot))
         .route(path::HEALTH, cors::public(get(health::check_health)))
         .nest("/api/admin", admin)
         .fallback(|| async { ApiError::NotFound(http_contract::error::NO_SUCH_ENDPOINT.into()) })
