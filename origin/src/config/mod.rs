@@ -1,0 +1,250 @@
+//! Typed configuration, read once at start from the environment (and `.env` when present).
+//!
+//! One module per concern: [`database`] (where flags are stored), [`token`] (the admin and edge
+//! tokens), [`http`] (what a client may hold of the HTTP server), [`secret`] (a value that never
+//! prints); the listening address, the cache settings and the demo seed are read here.
+//! [`variables`] lists every variable once, for `origin --help`, and checks itself against what
+//! is read here and what the docs say.
+
+mod database;
+mod http;
+mod secret;
+mod token;
+mod variables;
+
+use std::time::Duration;
+
+pub use self::database::DatabaseUrl;
+pub use self::http::HttpLimits;
+pub use self::secret::Secret;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// An IP address or a host name (`localhost`), resolved when binding.
+    pub host: String,
+    pub port: u16,
+    pub database: DatabaseUrl,
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key this origin writes, so several deployments (or tests) share a server.
+    pub redis_key_prefix: String,
+    /// `None`: generate one at start and print it once.
+    pub admin_token: Option<Secret>,
+    /// `None`: the snapshot endpoint answers 401.
+    pub edge_token: Option<Secret>,
+    pub cache_ttl: Duration,
+    /// How often the background task compares the in-process sets with the store's revisions
+    /// (the safety net behind the change messages).
+    pub revalidate_interval: Duration,
+    /// Diagnostic: `false` makes every evaluation read the shared cache (`IN_PROCESS_CACHE=off`).
+    pub in_process_cache: bool,
+    pub seed_demo: bool,
+    /// Timeouts and the connection cap of the HTTP server (`server`).
+    pub http: HttpLimits,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment; `.env` is loaded by the binary before this is called.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// What the start should warn about in a configuration that `from_lookup` accepts: each line
+    /// names a variable and never holds its value.
+    pub fn warnings(lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
+        token::warnings(&lookup)
+    }
+
+    /// The configuration part of `origin --help`: every variable, its meaning and its default.
+    pub fn usage() -> String {
+        variables::usage()
+    }
+
+    /// Reads variables through `lookup`, so tests can configure without touching the process env.
+    /// Empty values count as unset: `ADMIN_TOKEN=` in a `.env` must not become an empty token.
+    pub(crate) fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let host = match get("HOST") {
+            Some(h) if h.trim().chars().any(char::is_whitespace) => {
+                return Err(ConfigError::new("HOST", "not a host name or IP address"))
+            }
+            Some(h) => h.trim().to_owned(),
+            None => "127.0.0.1".to_owned(),
+        };
+        let port = match get("PORT") {
+            Some(p) => p
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::new("PORT", "not a port number (0..=65535)"))?,
+            None => 3000,
+        };
+        let database = DatabaseUrl::read(get)?;
+        let cache_ttl = match get("CACHE_TTL_SECONDS") {
+            Some(s) => match s.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Duration::from_secs(n),
+                _ => {
+                    return Err(ConfigError::new(
+                        "CACHE_TTL_SECONDS",
+                        "must be a positive whole number",
+                    ))
+                }
+            },
+            None => Duration::from_secs(60),
+        };
+        let revalidate_interval = match get("REVALIDATE_INTERVAL_MS") {
+            Some(s) => match s.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Duration::from_millis(n),
+                _ => {
+                    return Err(ConfigError::new(
+                        "REVALIDATE_INTERVAL_MS",
+                        "must be a positive whole number of milliseconds",
+                    ))
+                }
+            },
+            None => Duration::from_secs(1),
+        };
+        let in_process_cache = match get("IN_PROCESS_CACHE").as_deref().map(str::trim) {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => return Err(ConfigError::new("IN_PROCESS_CACHE", "must be on or off")),
+        };
+        let http = HttpLimits::read(get)?;
+        let seed_demo = matches!(
+            get("SEED_DEMO").as_deref().map(str::trim),
+            Some("1" | "true" | "yes")
+        );
+        Ok(Self {
+            host,
+            port,
+            database,
+            redis_url: get("REDIS_URL").map(Secret::new),
+            redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "pennon:".to_owned()),
+            admin_token: token::read(&lookup, "ADMIN_TOKEN")?,
+            edge_token: token::read(&lookup, "EDGE_TOKEN")?,
+            cache_ttl,
+            revalidate_interval,
+            in_process_cache,
+            seed_demo,
+            http,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.host, "127.0.0.1");
+        assert_eq!(c.port, 3000);
+        assert_eq!(
+            c.database,
+            DatabaseUrl::Sqlite(database::DEFAULT_SQLITE_URL.into())
+        );
+        assert!(c.redis_url.is_none() && c.admin_token.is_none() && c.edge_token.is_none());
+        assert_eq!(c.cache_ttl, Duration::from_secs(60));
+        assert_eq!(c.revalidate_interval, Duration::from_secs(1));
+        assert!(c.in_process_cache);
+        assert!(!c.seed_demo);
+        assert_eq!(c.http, HttpLimits::default());
+        assert_eq!(c.http.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.http.body_timeout, Duration::from_secs(30));
+        assert_eq!(c.http.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.http.max_connections, 1024);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert_eq!(config(&[("PORT", "x")]).unwrap_err().variable, "PORT");
+        assert_eq!(config(&[("HOST", "no pe")]).unwrap_err().variable, "HOST");
+        assert_eq!(config(&[("HOST", "localhost")]).unwrap().host, "localhost");
+        assert_eq!(
+            config(&[("DATABASE_URL", "mysql://x")])
+                .unwrap_err()
+                .variable,
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            config(&[("CACHE_TTL_SECONDS", "0")]).unwrap_err().variable,
+            "CACHE_TTL_SECONDS"
+        );
+        assert_eq!(
+            config(&[("REVALIDATE_INTERVAL_MS", "0")])
+                .unwrap_err()
+                .variable,
+            "REVALIDATE_INTERVAL_MS"
+        );
+        assert_eq!(
+            config(&[("IN_PROCESS_CACHE", "maybe")])
+                .unwrap_err()
+                .variable,
+            "IN_PROCESS_CACHE"
+        );
+        assert!(
+            !config(&[("IN_PROCESS_CACHE", "off")])
+                .unwrap()
+                .in_process_cache
+        );
+        // The HTTP limits are read here too (their rules: `http`).
+        assert_eq!(
+            config(&[("MAX_CONNECTIONS", "0")]).unwrap_err().variable,
+            "MAX_CONNECTIONS"
+        );
+        assert_eq!(
+            config(&[("IDLE_TIMEOUT_SECONDS", " 4 ")])
+                .unwrap()
+                .http
+                .idle_timeout,
+            Duration::from_secs(4)
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = config(&[
+            ("ADMIN_TOKEN", "hunter2"),
+            ("DATABASE_URL", "postgres://u:pw@h/db"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("pw@h"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let c = config(&[("ADMIN_TOKEN", ""), ("PORT", "0")]).unwrap();
+        assert!(c.admin_token.is_none());
+        assert_eq!(c.port, 0);
+    }
+}
