@@ -163,7 +163,7 @@ impl RuleList {
 
 impl Rule {
     /// Reads one rule: a condition, or `{"all": [conditions]}`. Error paths are relative to the rule.
-    pub fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
+    pub(crate) fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
         let map = object(value, "")?;
         let Some(group) = map.get("all") else {
             return Condition::from_map(map).map(Rule::Condition);
@@ -190,7 +190,7 @@ impl Rule {
 
 impl Condition {
     /// Reads `{"field", "operator", "value"}`. Error paths are relative to the condition.
-    pub fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
+    pub(crate) fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
         Self::from_map(object(value, "")?)
     }
 

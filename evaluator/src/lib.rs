@@ -59,7 +59,6 @@ pub use hash::{bucket, murmur3_x86_32, Murmur3Prefix};
 pub use request::{EvaluateRequest, EvaluateResponse, RequestError};
 pub use rule::{
     AttributePath, Condition, ConditionGroup, Field, Operator, Rule, RuleList, ScalarList,
-    MAX_CONDITIONS_PER_GROUP, MAX_RULES,
 };
 #[cfg(feature = "serde")]
 pub use snapshot::Snapshot;

@@ -45,8 +45,8 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {message}")]
 pub struct ConfigError {
-    pub variable: &'static str,
-    pub message: String,
+    variable: &'static str,
+    message: String,
 }
 
 impl ConfigError {

@@ -14,7 +14,7 @@ pub enum DatabaseUrl {
 pub(super) const DEFAULT_SQLITE_URL: &str = "sqlite://pennon.db";
 
 impl DatabaseUrl {
-    pub fn parse(url: &str) -> Result<Self, ConfigError> {
+    fn parse(url: &str) -> Result<Self, ConfigError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Self::Postgres(Secret::new(url)))
         } else if url.starts_with("sqlite:") {
