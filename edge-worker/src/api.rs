@@ -1,31 +1,19 @@
 //! The HTTP surface of the worker, without the Workers runtime: which route a request is, the error
-//! type every route returns, the CORS headers and the evaluation body. Kept pure so that the origin's
-//! behaviour (status codes, byte-exact bodies) is pinned by host tests as well as by the workerd ones.
+//! type every route returns and the evaluation body. Kept pure so that the origin's behaviour
+//! (status codes, byte-exact bodies) is pinned by host tests as well as by the workerd ones. What
+//! the two must say alike (paths, limit, CORS headers, error texts, the content-type rule) is the
+//! shared contract's (`http_contract`), not written here.
 
 use evaluator::{CompiledFlagSet, EvaluateRequest, EvaluateResponse};
+use http_contract::{content_type, error, path, MAX_BODY_BYTES};
 use serde::Serialize;
 
 use crate::cache::SnapshotCache;
 use crate::config::ConfigError;
 
-/// The largest request body accepted, as on the origin.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How much of an oversized body is read and dropped before answering 413, so that a client's
 /// keep-alive connection stays in a usable state; past this the body is not read at all.
 pub const DRAIN_LIMIT_BYTES: usize = 16 * MAX_BODY_BYTES;
-
-/// Headers sent on every response so that browsers may call the edge directly.
-pub const CORS_HEADERS: [(&str, &str); 5] = [
-    ("access-control-allow-origin", "*"),
-    ("access-control-allow-methods", "GET, POST, OPTIONS"),
-    ("access-control-allow-headers", "content-type"),
-    // Lets a browser read which snapshot answered (see `entry.rs`).
-    (
-        "access-control-expose-headers",
-        "x-pennon-revision, x-pennon-snapshot",
-    ),
-    ("access-control-max-age", "86400"),
-];
 
 /// What a request asks for, decided from its method and path alone.
 #[derive(Debug, PartialEq, Eq)]
@@ -43,8 +31,8 @@ pub enum Route {
 
 pub fn route(method: &str, path: &str) -> Route {
     let allow = match path {
-        "/api/evaluate" => "POST",
-        "/health" => "GET",
+        path::EVALUATE => "POST",
+        path::HEALTH => "GET",
         _ => return Route::NotFound,
     };
     match (method, allow) {
@@ -74,22 +62,20 @@ impl ApiError {
         Self::new(400, message)
     }
 
-    /// 415: the origin's message (`evaluator::content_type`).
     pub fn unsupported_media_type() -> Self {
-        Self::new(415, evaluator::content_type::NOT_JSON)
+        Self::new(415, content_type::NOT_JSON)
     }
 
     pub fn payload_too_large() -> Self {
-        Self::new(413, "request body is larger than 1 MiB")
+        Self::new(413, error::BODY_TOO_LARGE)
     }
 
-    /// The same wording as the origin's fallback.
     pub fn not_found() -> Self {
-        Self::new(404, "no such endpoint")
+        Self::new(404, error::NO_SUCH_ENDPOINT)
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "method not allowed for this endpoint")
+        Self::new(405, error::METHOD_NOT_ALLOWED)
     }
 
     /// 503: a cold isolate that could not get a snapshot from the origin.
@@ -108,7 +94,7 @@ impl ApiError {
 
     /// 500: the message never carries internals; they go to the log.
     pub fn internal() -> Self {
-        Self::new(500, "internal error")
+        Self::new(500, error::INTERNAL)
     }
 
     fn new(status: u16, message: impl Into<String>) -> Self {
@@ -128,20 +114,21 @@ impl ApiError {
 
     /// The JSON body, serialized the way the origin does (serde_json, compact).
     pub fn body(&self) -> String {
-        // Serializing a struct of one &str cannot fail; the fallback keeps this total anyway.
+        // Serializing a struct of one &str cannot fail; the fallback keeps this total anyway (the
+        // 500's text has nothing to escape).
         serde_json::to_string(&ErrorBody {
             error: &self.message,
         })
-        .unwrap_or_else(|_| String::from(r#"{"error":"internal error"}"#))
+        .unwrap_or_else(|_| format!(r#"{{"error":"{}"}}"#, error::INTERNAL))
     }
 }
 
-/// 415 unless the request declares its body as JSON, by the origin's rule (checked first, as on the
-/// origin: before the size and the body). `content_type` is the header as `fetch` gives it: several
+/// 415 unless the request declares its body as JSON, by the contract's rule (checked first, as on
+/// the origin: before the size and the body). `content_type` is the header as `fetch` gives it: several
 /// headers joined by `", "`.
 pub fn require_json(content_type: Option<&str>) -> Result<(), ApiError> {
     match content_type {
-        Some(value) if evaluator::content_type::declares_json(value.as_bytes()) => Ok(()),
+        Some(value) if content_type::declares_json(value.as_bytes()) => Ok(()),
         _ => Err(ApiError::unsupported_media_type()),
     }
 }

@@ -83,8 +83,9 @@ impl OriginUrl {
 
     pub fn snapshot_url(&self, environment: Environment) -> String {
         format!(
-            "{}/api/flags/snapshot?environment={}",
+            "{}{}?environment={}",
             self.0,
+            http_contract::path::SNAPSHOT,
             environment.as_str()
         )
     }
@@ -95,7 +96,7 @@ impl OriginUrl {
 pub struct EdgeToken(String);
 
 impl EdgeToken {
-    /// The origin's rule (`origin/src/config.rs`): the whitespace around the value is dropped, as
+    /// The origin's rule (`origin/src/config/token.rs`): the whitespace around the value is dropped, as
     /// `fetch` drops it from a header value anyway; a control or non-ASCII character, which a header
     /// cannot carry, is a configuration error naming the variable, never the value. Blank: unset.
     fn parse(raw: &str) -> Result<Option<Self>, ConfigError> {

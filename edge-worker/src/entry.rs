@@ -4,7 +4,9 @@
 use futures_util::StreamExt;
 use worker::{console_error, event, Context, Env, Request, Response, ResponseBuilder};
 
-use crate::api::{self, ApiError, Route, CORS_HEADERS};
+use http_contract::{cors, header, MAX_BODY_BYTES};
+
+use crate::api::{self, ApiError, Route};
 use crate::config::Config;
 use crate::sync;
 
@@ -53,10 +55,7 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             respond(
                 200,
                 body,
-                &[
-                    ("x-pennon-revision", &revision),
-                    ("x-pennon-snapshot", freshness),
-                ],
+                &[(header::REVISION, &revision), (header::SNAPSHOT, freshness)],
             )
             .map_err(internal)
         }
@@ -80,11 +79,11 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         if seen > api::DRAIN_LIMIT_BYTES {
             break;
         }
-        if seen <= api::MAX_BODY_BYTES {
+        if seen <= MAX_BODY_BYTES {
             body.extend_from_slice(&chunk);
         }
     }
-    if seen > api::MAX_BODY_BYTES {
+    if seen > MAX_BODY_BYTES {
         return Err(ApiError::payload_too_large());
     }
     Ok(body)
@@ -101,7 +100,7 @@ fn lookup(env: &Env, name: &str) -> Option<String> {
 
 fn preflight() -> Result<Response, ApiError> {
     let mut builder = ResponseBuilder::new().with_status(204);
-    for (name, value) in CORS_HEADERS {
+    for (name, value) in cors::HEADERS {
         builder = builder.with_header(name, value).map_err(internal)?;
     }
     Ok(builder.empty())
@@ -111,7 +110,7 @@ fn respond(status: u16, body: String, extra: &[(&str, &str)]) -> worker::Result<
     let mut builder = ResponseBuilder::new()
         .with_status(status)
         .with_header("content-type", "application/json")?;
-    for (name, value) in CORS_HEADERS.iter().chain(extra) {
+    for (name, value) in cors::HEADERS.iter().chain(extra) {
         builder = builder.with_header(name, value)?;
     }
     Ok(builder.fixed(body.into_bytes()))

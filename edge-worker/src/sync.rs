@@ -106,7 +106,9 @@ async fn fetch_and_compile(
     let headers = Headers::new();
     headers.set("accept", "application/json").map_err(js)?;
     match &config.edge_token {
-        Some(token) => headers.set("x-edge-token", token.expose()).map_err(js)?,
+        Some(token) => headers
+            .set(http_contract::header::EDGE_TOKEN, token.expose())
+            .map_err(js)?,
         None => console_warn!("pennon edge: EDGE_TOKEN is not set; the origin will refuse"),
     }
     if let Some(etag) = etag {

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use crate::compiled::FlagResult;
 use crate::error::ValidationError;
 use crate::evaluate::{Evaluation, Reason};
+use crate::fields::{optional, refuse_unknown, refuse_unknown_with_hint};
 use crate::flag::{Environment, Flag, FlagKey, RolloutPercentage};
 use crate::reader::UserDraft;
 use crate::rule::{Condition, ConditionGroup, Field, Operator, Rule, RuleList, ScalarList};
@@ -28,11 +29,6 @@ fn object<'v>(value: &'v Value, path: &str) -> Result<&'v Map<String, Value>, Va
     value
         .as_object()
         .ok_or_else(|| ValidationError::new(path, "must be a JSON object"))
-}
-
-/// A field that may be absent; JSON `null` counts as absent.
-fn optional<'v>(map: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    map.get(name).filter(|value| !value.is_null())
 }
 
 fn optional_string(
@@ -48,26 +44,6 @@ fn optional_string(
                 .ok_or_else(|| ValidationError::new(path, "must be a string"))
         })
         .transpose()
-}
-
-fn refuse_unknown(
-    map: &Map<String, Value>,
-    known: &[&str],
-    path: &str,
-    hint: &str,
-) -> Result<(), ValidationError> {
-    match map.keys().find(|key| !known.contains(&key.as_str())) {
-        None => Ok(()),
-        Some(key) => {
-            let key = crate::echo(key);
-            let field = if path.is_empty() {
-                key.to_string()
-            } else {
-                format!("{path}.{key}")
-            };
-            Err(ValidationError::new(field, format!("unknown field{hint}")))
-        }
-    }
 }
 
 impl FlagKey {
@@ -119,11 +95,12 @@ impl Flag {
         flag.environment = optional(map, "environment")
             .map(Environment::from_json_value)
             .transpose()?;
-        flag.description = optional_string(map, "description", "description")?.unwrap_or_default();
+        flag.description = optional(map, "description")
+            .map(Self::description_from_json_value)
+            .transpose()?
+            .unwrap_or_default();
         if let Some(enabled) = optional(map, "enabled") {
-            flag.enabled = enabled
-                .as_bool()
-                .ok_or_else(|| ValidationError::new("enabled", "must be a boolean"))?;
+            flag.enabled = Self::enabled_from_json_value(enabled)?;
         }
         if let Some(percent) = optional(map, "rolloutPercentage") {
             flag.rollout_percentage = RolloutPercentage::from_json_value(percent)?;
@@ -139,6 +116,21 @@ impl Flag {
         flag.created_at = optional_string(map, "createdAt", "createdAt")?;
         flag.updated_at = optional_string(map, "updatedAt", "updatedAt")?;
         Ok(flag)
+    }
+
+    /// Reads a flag's `description`: a string. The error names the field `description`.
+    pub fn description_from_json_value(value: &Value) -> Result<String, ValidationError> {
+        value
+            .as_str()
+            .map(ToString::to_string)
+            .ok_or_else(|| ValidationError::new("description", "must be a string"))
+    }
+
+    /// Reads whether a flag is `enabled`: a boolean. The error names the field `enabled`.
+    pub fn enabled_from_json_value(value: &Value) -> Result<bool, ValidationError> {
+        value
+            .as_bool()
+            .ok_or_else(|| ValidationError::new("enabled", "must be a boolean"))
     }
 }
 
@@ -171,12 +163,12 @@ impl RuleList {
 
 impl Rule {
     /// Reads one rule: a condition, or `{"all": [conditions]}`. Error paths are relative to the rule.
-    pub fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
+    pub(crate) fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
         let map = object(value, "")?;
         let Some(group) = map.get("all") else {
             return Condition::from_map(map).map(Rule::Condition);
         };
-        refuse_unknown(map, &["all"], "", "; a group is {\"all\": [conditions]}")?;
+        refuse_unknown_with_hint(map, &["all"], "; a group is {\"all\": [conditions]}")?;
         let items = group
             .as_array()
             .ok_or_else(|| ValidationError::new("all", "must be an array of conditions"))?;
@@ -198,12 +190,12 @@ impl Rule {
 
 impl Condition {
     /// Reads `{"field", "operator", "value"}`. Error paths are relative to the condition.
-    pub fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
+    pub(crate) fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
         Self::from_map(object(value, "")?)
     }
 
     fn from_map(map: &Map<String, Value>) -> Result<Self, ValidationError> {
-        refuse_unknown(map, &["field", "operator", "value"], "", "")?;
+        refuse_unknown(map, &["field", "operator", "value"])?;
         let field = match map.get("field") {
             Some(Value::String(name)) => Field::parse(name)?,
             Some(_) => return Err(ValidationError::new("field", "must be a string")),

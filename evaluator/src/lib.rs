@@ -11,7 +11,8 @@
 //!   that is ready to run and is the hot path of the origin and the edge. Both agree on every input.
 //! - [`bucket`] is the deterministic rollout: `murmur3_x86_32(user.id ++ flag.key, 0) % 100`.
 //! - Every JSON reader refuses an object that holds a key twice, naming its path: the evaluate request
-//!   and its user at any depth, and [`strict`] for any other document (the origin's admin bodies).
+//!   and its user at any depth, and [`strict`] for any other document (the origin's admin bodies),
+//!   which the origin then reads with the same field rules as the evaluator's readers ([`fields`]).
 //!   Numbers are read as the correctly rounded double and written in the shortest form that reads
 //!   back as the same double.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -27,9 +28,10 @@ extern crate alloc;
 #[cfg(feature = "serde")]
 mod attribute_reader;
 mod compiled;
-pub mod content_type;
 mod error;
 mod evaluate;
+#[cfg(feature = "serde")]
+pub mod fields;
 mod flag;
 mod hash;
 #[cfg(feature = "serde")]
@@ -57,7 +59,6 @@ pub use hash::{bucket, murmur3_x86_32, Murmur3Prefix};
 pub use request::{EvaluateRequest, EvaluateResponse, RequestError};
 pub use rule::{
     AttributePath, Condition, ConditionGroup, Field, Operator, Rule, RuleList, ScalarList,
-    MAX_CONDITIONS_PER_GROUP, MAX_RULES,
 };
 #[cfg(feature = "serde")]
 pub use snapshot::Snapshot;

@@ -5,8 +5,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::Serialize;
 
 use crate::compiled::FlagResult;
 use crate::error::ValidationError;
@@ -58,13 +57,6 @@ impl EvaluateRequest {
         let draft: RequestDraft =
             serde_json::from_slice(body).map_err(|e| RequestError::InvalidJson(e.to_string()))?;
         Ok(Self::from_draft(draft)?)
-    }
-
-    /// Reads a request that is already parsed as JSON.
-    pub fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
-        let draft = RequestDraft::deserialize(value)
-            .map_err(|e| ValidationError::new("body", e.to_string()))?;
-        Self::from_draft(draft)
     }
 
     fn from_draft(draft: RequestDraft) -> Result<Self, ValidationError> {

@@ -9,11 +9,11 @@ use crate::error::ValidationError;
 use crate::value::Scalar;
 
 /// The most rules a flag may have.
-pub const MAX_RULES: usize = 100;
+pub(crate) const MAX_RULES: usize = 100;
 /// The most conditions an `{"all": [...]}` group may have.
-pub const MAX_CONDITIONS_PER_GROUP: usize = 20;
+pub(crate) const MAX_CONDITIONS_PER_GROUP: usize = 20;
 
-/// A flag's rules, at most [`MAX_RULES`], in the order they are checked.
+/// A flag's rules, at most 100, in the order they are checked.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleList(Vec<Rule>);
 
@@ -48,7 +48,7 @@ pub enum Rule {
 
 impl Rule {
     /// The conditions that must all hold for the rule to match (one for a plain condition).
-    pub fn conditions(&self) -> &[Condition] {
+    pub(crate) fn conditions(&self) -> &[Condition] {
         match self {
             Rule::Condition(condition) => core::slice::from_ref(condition),
             Rule::All(group) => group,
@@ -56,7 +56,7 @@ impl Rule {
     }
 }
 
-/// The conditions of an `{"all": [...]}` group: 1 to [`MAX_CONDITIONS_PER_GROUP`].
+/// The conditions of an `{"all": [...]}` group: 1 to 20.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConditionGroup(Vec<Condition>);
 
@@ -173,7 +173,7 @@ impl AttributePath {
     }
 
     /// The keys, outermost first; never empty.
-    pub fn keys(&self) -> &[String] {
+    pub(crate) fn keys(&self) -> &[String] {
         &self.0
     }
 }
@@ -209,7 +209,7 @@ pub enum Operator {
 
 impl Operator {
     /// The operator's name in the API.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Operator::Eq(_) => "eq",
             Operator::Neq(_) => "neq",

@@ -4,7 +4,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
@@ -47,7 +46,7 @@ pub struct App {
     http: HttpLimits,
 }
 
-pub async fn open_store(database: &DatabaseUrl) -> Result<Arc<dyn FlagStore>, StartError> {
+async fn open_store(database: &DatabaseUrl) -> Result<Arc<dyn FlagStore>, StartError> {
     match database {
         DatabaseUrl::Postgres(url) => PostgresStore::connect(url.expose())
             .await
@@ -175,10 +174,6 @@ impl App {
     pub fn generated_admin_token(&self) -> Option<&Secret> {
         self.generated_admin_token
             .then_some(&self.state.admin_token)
-    }
-
-    pub fn router(&self) -> Router {
-        router(self.state.clone())
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.

@@ -11,15 +11,16 @@ use crate::config::Secret;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub const ADMIN_TOKEN_HEADER: &str = "x-admin-token";
-pub const EDGE_TOKEN_HEADER: &str = "x-edge-token";
+const ADMIN_TOKEN_HEADER: &str = "x-admin-token";
+/// The edge worker sends it too (`http_contract`).
+const EDGE_TOKEN_HEADER: &str = http_contract::header::EDGE_TOKEN;
 const ACTOR_HEADER: &str = "x-actor";
 const DEFAULT_ACTOR: &str = "admin";
 const MAX_ACTOR_LEN: usize = 200;
 
 /// Compares without an early exit on the first differing byte, so response times do not reveal how
 /// much of a guess was right. (Only the length can leak, which a random token does not protect.)
-pub fn token_matches(given: &[u8], expected: &Secret) -> bool {
+fn token_matches(given: &[u8], expected: &Secret) -> bool {
     given.ct_eq(expected.expose().as_bytes()).into()
 }
 

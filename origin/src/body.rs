@@ -4,7 +4,9 @@
 //!
 //! Each body is checked in this order: JSON syntax, a JSON object, no key twice in any object
 //! (`evaluator::strict`), no unknown field, no NUL character in any string, then the evaluator's
-//! validation of each field.
+//! validation of each field. Only the NUL rule is the origin's own (a rule of its stores); the
+//! others, the field rules included (`null` is left out, an unknown field is named:
+//! `evaluator::fields`), are the evaluator's, so their messages exist once.
 
 use evaluator::ValidationError;
 use std::fmt::Write as _;
@@ -12,6 +14,8 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+
+pub use evaluator::fields::{optional, refuse_unknown};
 
 impl From<ValidationError> for ApiError {
     fn from(err: ValidationError) -> Self {
@@ -63,21 +67,6 @@ fn nul_in(value: &Value, path: &mut String, step: &str) -> Option<String> {
     };
     path.truncate(len);
     found
-}
-
-/// Admin writes refuse fields they do not know, so a typo (`"enable": true`) is not silently lost.
-pub fn refuse_unknown(map: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
-    match map.keys().find(|key| !known.contains(&key.as_str())) {
-        Some(key) => {
-            Err(ValidationError::new(evaluator::echo(key).to_string(), "unknown field").into())
-        }
-        None => Ok(()),
-    }
-}
-
-/// A field that may be left out; JSON `null` counts as left out, as in the evaluator.
-pub fn optional<'v>(map: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    map.get(name).filter(|value| !value.is_null())
 }
 
 #[cfg(test)]
@@ -154,9 +143,9 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_are_named() {
+    fn unknown_fields_are_a_400_naming_them() {
         let map = json_object(br#"{"key": "k", "enable": true}"#).unwrap();
-        match refuse_unknown(&map, &["key", "enabled"]) {
+        match refuse_unknown(&map, &["key", "enabled"]).map_err(ApiError::from) {
             Err(ApiError::BadRequest(m)) => assert_eq!(m, "enable: unknown field"),
             other => panic!("{other:?}"),
         }

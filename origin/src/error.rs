@@ -8,8 +8,6 @@ use crate::cache::CacheError;
 use crate::server::BodyError;
 use crate::store::StoreError;
 
-pub const BODY_LIMIT_BYTES: usize = 1024 * 1024;
-
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// Bad input; the message names the field.
@@ -21,16 +19,17 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("request body is larger than 1 MiB")]
+    #[error("{}", http_contract::error::BODY_TOO_LARGE)]
     PayloadTooLarge,
     /// The body did not arrive within the body timeout; the connection is closed after the answer.
     #[error("{0}")]
     RequestTimeout(String),
     /// A body not declared as `application/json`.
-    #[error("{}", evaluator::content_type::NOT_JSON)]
+    #[error("{}", http_contract::content_type::NOT_JSON)]
     UnsupportedMediaType,
-    #[error("{0}")]
-    MethodNotAllowed(&'static str),
+    /// The path exists, not with this method.
+    #[error("{}", http_contract::error::METHOD_NOT_ALLOWED)]
+    MethodNotAllowed,
     /// The store cannot be reached: the client may retry.
     #[error("storage is unavailable")]
     Unavailable(#[source] StoreError),
@@ -41,7 +40,7 @@ pub enum ApiError {
     )]
     Unreadable(String),
     /// Anything else: logged in full, answered without details.
-    #[error("internal error")]
+    #[error("{}", http_contract::error::INTERNAL)]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -55,7 +54,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unreadable(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -67,7 +66,7 @@ impl ApiError {
 }
 
 /// The `{"error": message}` body shared by every error response.
-pub fn error_body(status: StatusCode, message: &str) -> Response {
+fn error_body(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({ "error": message });
     (status, axum::Json(body)).into_response()
 }

@@ -6,11 +6,14 @@ use std::process::ExitCode;
 use origin::{shutdown_signal, App, Config};
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: origin [--seed-demo]\n\
-configuration: HOST, PORT, DATABASE_URL, REDIS_URL, ADMIN_TOKEN, EDGE_TOKEN, CACHE_TTL_SECONDS, \
-SEED_DEMO (environment or .env)\n\
-HTTP server: HEADER_TIMEOUT_SECONDS (default 10), BODY_TIMEOUT_SECONDS (30), \
-IDLE_TIMEOUT_SECONDS (60), MAX_CONNECTIONS (1024)";
+/// The arguments, then every variable with its default (`Config::usage`, from the one table of
+/// variables, so it cannot leave one out).
+fn usage() -> String {
+    format!(
+        "usage: origin [--seed-demo] [--help]\n\n{}",
+        Config::usage()
+    )
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -43,11 +46,11 @@ async fn main() -> ExitCode {
         match arg.as_str() {
             "--seed-demo" => config.seed_demo = true,
             "-h" | "--help" => {
-                println!("{USAGE}");
+                print!("{}", usage());
                 return ExitCode::SUCCESS;
             }
             other => {
-                eprintln!("origin: unknown argument {other:?}\n{USAGE}");
+                eprint!("origin: unknown argument {other:?}\n{}", usage());
                 return ExitCode::from(2);
             }
         }

@@ -11,8 +11,8 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{AuditEntry, AuditQuery, UnreadableEntry};
 
-pub const DEFAULT_LIMIT: u32 = 50;
-pub const MAX_LIMIT: u32 = 500;
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 500;
 
 /// Unknown parameters are refused, as a misspelt `entityId` would silently widen the query.
 const AUDIT_PARAMS: &[&str] = &["entityId", "limit", "before"];

@@ -3,12 +3,12 @@
 //! Every route that reads a body (evaluate, create, update, kill switch) takes it, first among its
 //! extractors: after the admin token (the middleware answers 401 before any extractor runs), before
 //! the body is read, so a body sent as `text/plain` or a form is 415 whatever its size or content.
-//! The rule itself is the evaluator's (`evaluator::content_type`), shared with the edge worker.
+//! The rule itself is the shared HTTP contract's (`http_contract::content_type`), as on the edge.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use evaluator::content_type::declares_json;
+use http_contract::content_type::declares_json;
 
 use crate::error::ApiError;
 

@@ -1,5 +1,5 @@
-//! CORS on the public endpoints, the same headers as the edge worker's (`edge-worker/src/api.rs`),
-//! so a browser page can call either one on any origin.
+//! CORS on the public endpoints: the shared contract's headers (`http_contract::cors`), as on the
+//! edge worker, so a browser page can call either one on any origin.
 //!
 //! Only `POST /api/evaluate` and `GET /health` get them. The admin and snapshot endpoints stay
 //! without CORS on purpose: a browser must not be invited to send the admin (or edge) token
@@ -8,34 +8,23 @@
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
+use http_contract::cors::HEADERS;
 
 use crate::error::ApiError;
 
-/// Byte for byte the edge worker's `CORS_HEADERS`, so the two deployments answer browsers alike.
-const CORS_HEADERS: [(HeaderName, HeaderValue); 5] = [
-    (
-        HeaderName::from_static("access-control-allow-origin"),
-        HeaderValue::from_static("*"),
-    ),
-    (
-        HeaderName::from_static("access-control-allow-methods"),
-        HeaderValue::from_static("GET, POST, OPTIONS"),
-    ),
-    (
-        HeaderName::from_static("access-control-allow-headers"),
-        HeaderValue::from_static("content-type"),
-    ),
-    // The edge's snapshot headers; the origin does not send them, but a page written against
-    // either deployment then sees the same preflight answer.
-    (
-        HeaderName::from_static("access-control-expose-headers"),
-        HeaderValue::from_static("x-pennon-revision, x-pennon-snapshot"),
-    ),
-    (
-        HeaderName::from_static("access-control-max-age"),
-        HeaderValue::from_static("86400"),
-    ),
-];
+/// The contract's headers as axum's types, built (and checked) at compile time: nothing is parsed
+/// per response on the hot path. The array's length is the contract's, so a header added there and
+/// forgotten here does not compile.
+const CORS_HEADERS: [(HeaderName, HeaderValue); HEADERS.len()] = {
+    const fn header(i: usize) -> (HeaderName, HeaderValue) {
+        let (name, value) = HEADERS[i];
+        (
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    }
+    [header(0), header(1), header(2), header(3), header(4)]
+};
 
 /// A public route: `OPTIONS` is the preflight, and a wrong method gets its 405 with the headers.
 ///
@@ -64,5 +53,5 @@ async fn preflight() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    with_cors(ApiError::MethodNotAllowed(super::METHOD_NOT_ALLOWED).into_response())
+    with_cors(ApiError::MethodNotAllowed.into_response())
 }

@@ -53,22 +53,13 @@ pub fn new_flag_from_json(body: &Map<String, Value>) -> Result<NewFlag, ApiError
 fn patch_from_json(body: &Map<String, Value>) -> Result<FlagPatch, ApiError> {
     refuse_unknown(body, UPDATE_FIELDS)?;
     refuse_nul(body)?;
-    let description = optional(body, "description")
-        .map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| ValidationError::new("description", "must be a string"))
-        })
-        .transpose()?;
-    let enabled = optional(body, "enabled")
-        .map(|v| {
-            v.as_bool()
-                .ok_or_else(|| ValidationError::new("enabled", "must be a boolean"))
-        })
-        .transpose()?;
     Ok(FlagPatch {
-        description,
-        enabled,
+        description: optional(body, "description")
+            .map(Flag::description_from_json_value)
+            .transpose()?,
+        enabled: optional(body, "enabled")
+            .map(Flag::enabled_from_json_value)
+            .transpose()?,
         rollout_percentage: optional(body, "rolloutPercentage")
             .map(RolloutPercentage::from_json_value)
             .transpose()?,

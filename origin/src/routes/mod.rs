@@ -14,19 +14,17 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
+use http_contract::{path, MAX_BODY_BYTES};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::trace::TraceLayer;
 
 use crate::auth;
-use crate::error::{ApiError, BODY_LIMIT_BYTES};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub use self::flags::new_flag_from_json;
-
-/// The 405 message, the same on every route (the public ones answer it with CORS headers).
-const METHOD_NOT_ALLOWED: &str = "method not allowed for this endpoint";
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -48,15 +46,13 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         // The two public routes answer browsers on any origin (see `cors`); the others do not.
-        .route("/api/evaluate", cors::public(post(evaluate::evaluate_flags)))
-        .route("/api/flags/snapshot", get(snapshot::get_snapshot))
-        .route("/health", cors::public(get(health::check_health)))
+        .route(path::EVALUATE, cors::public(post(evaluate::evaluate_flags)))
+        .route(path::SNAPSHOT, get(snapshot::get_snapshot))
+        .route(path::HEALTH, cors::public(get(health::check_health)))
         .nest("/api/admin", admin)
-        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
-        .method_not_allowed_fallback(|| async {
-            ApiError::MethodNotAllowed(METHOD_NOT_ALLOWED)
-        })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .fallback(|| async { ApiError::NotFound(http_contract::error::NO_SUCH_ENDPOINT.into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
         // Outermost last: the id is set first, is in the span, and is copied onto the response.
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

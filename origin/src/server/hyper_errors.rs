@@ -18,9 +18,9 @@ use axum::http::StatusCode;
 pub const MAX_HEAD_BYTES: usize = 8192 + 4096 * 100;
 /// More header fields than this is 431 (hyper's default; setting it would move hyper's parser off
 /// its inline array).
-pub const MAX_HEADER_FIELDS: usize = 100;
+const MAX_HEADER_FIELDS: usize = 100;
 /// A longer request target is 414; fixed inside hyper.
-pub const MAX_URI_BYTES: usize = u16::MAX as usize - 1;
+const MAX_URI_BYTES: usize = u16::MAX as usize - 1;
 
 /// The message for each status hyper answers by itself.
 pub fn message(status: StatusCode) -> Option<String> {

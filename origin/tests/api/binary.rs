@@ -229,6 +229,49 @@ fn bad_configuration_exits_with_a_message() {
     assert_eq!(output.status.code(), Some(2));
 }
 
+/// `--help` names every variable the origin reads, the ones once left out of it included.
+#[test]
+fn help_lists_every_variable() {
+    let dir = std::env::temp_dir();
+    let output = Command::new(env!("CARGO_BIN_EXE_origin"))
+        .arg("--help")
+        .env_clear()
+        .current_dir(&dir)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with("usage: origin [--seed-demo]"),
+        "{stdout}"
+    );
+    for variable in [
+        "HOST",
+        "PORT",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "REDIS_KEY_PREFIX",
+        "ADMIN_TOKEN",
+        "EDGE_TOKEN",
+        "CACHE_TTL_SECONDS",
+        "REVALIDATE_INTERVAL_MS",
+        "IN_PROCESS_CACHE",
+        "SEED_DEMO",
+        "HEADER_TIMEOUT_SECONDS",
+        "BODY_TIMEOUT_SECONDS",
+        "IDLE_TIMEOUT_SECONDS",
+        "MAX_CONNECTIONS",
+        "RUST_LOG",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|line| line.trim_start().starts_with(variable)),
+            "{variable} missing:\n{stdout}"
+        );
+    }
+}
+
 /// HTTP strips the whitespace around a header value, so a token configured with some (a newline
 /// left by `echo`) is used without it, and the start says so without printing the token.
 #[tokio::test]

@@ -1,5 +1,5 @@
-//! Whether a request declares its body as JSON: the one rule of every server that reads an evaluate
-//! request (the origin and the edge worker), so that both answer the same request alike.
+//! Whether a request declares its body as JSON: the one rule of every server that reads a body (the
+//! origin on every write, the edge worker on evaluate), so that both answer the same request alike.
 
 /// The message of the 415 answered to a body not declared as JSON.
 pub const NOT_JSON: &str = "content-type: must be application/json";

@@ -1,0 +1,36 @@
+//! CORS: the headers of every answer on the endpoints both servers serve ([`crate::path`]),
+//! errors and preflights included, so that a page on any origin can call either server and read
+//! what it said (a 400's message too).
+//!
+//! Only those endpoints: the origin's admin and snapshot endpoints send none, so that a browser is
+//! never invited to send the admin (or edge) token cross-site.
+
+/// Name and value of each header, lower case, in this order.
+pub const HEADERS: [(&str, &str); 5] = [
+    ("access-control-allow-origin", "*"),
+    ("access-control-allow-methods", "GET, POST, OPTIONS"),
+    ("access-control-allow-headers", "content-type"),
+    // Lets a page read which snapshot answered on the edge (`crate::header`; the origin does not
+    // send these two headers, but then a page written against either sees the same preflight
+    // answer).
+    (
+        "access-control-expose-headers",
+        "x-pennon-revision, x-pennon-snapshot",
+    ),
+    ("access-control-max-age", "86400"),
+];
+
+#[cfg(test)]
+mod tests {
+    use crate::header;
+
+    #[test]
+    fn pages_may_read_the_edges_snapshot_headers() {
+        let exposed = super::HEADERS
+            .iter()
+            .find(|(name, _)| *name == "access-control-expose-headers")
+            .map(|(_, value)| *value);
+        let expected = format!("{}, {}", header::REVISION, header::SNAPSHOT);
+        assert_eq!(exposed, Some(expected.as_str()));
+    }
+}

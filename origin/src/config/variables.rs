@@ -1,0 +1,228 @@
+//! Every variable the origin reads, once. `origin --help` prints this table, and its tests check
+//! that it is exactly what `Config::from_lookup` reads, that each default it states is the real
+//! one, and that `docs/origin.md` and `origin/.env.example` list every variable: the usage text
+//! cannot drift from the code or the docs.
+
+use std::fmt::Write as _;
+
+use super::database::DEFAULT_SQLITE_URL;
+
+/// One variable of the configuration.
+pub(super) struct Variable {
+    pub(super) name: &'static str,
+    /// What holds when it is unset, as one would write it; `None` when unset means something no
+    /// value says (`meaning` says what).
+    pub(super) default: Option<&'static str>,
+    meaning: &'static str,
+}
+
+const fn variable(
+    name: &'static str,
+    default: Option<&'static str>,
+    meaning: &'static str,
+) -> Variable {
+    Variable {
+        name,
+        default,
+        meaning,
+    }
+}
+
+/// What `Config` reads, in the order of `docs/origin.md`'s table.
+pub(super) const VARIABLES: &[Variable] = &[
+    variable(
+        "HOST",
+        Some("127.0.0.1"),
+        "where to listen: an IP address or a host name",
+    ),
+    variable(
+        "PORT",
+        Some("3000"),
+        "the port to listen on; 0 picks a free one",
+    ),
+    variable(
+        "DATABASE_URL",
+        Some(DEFAULT_SQLITE_URL),
+        "postgres://… (PostgreSQL) or sqlite:… (SQLite)",
+    ),
+    variable(
+        "REDIS_URL",
+        None,
+        "redis://… for the shared Redis cache; unset: in-process cache only",
+    ),
+    variable(
+        "REDIS_KEY_PREFIX",
+        Some("pennon:"),
+        "prefix of every Redis key",
+    ),
+    variable(
+        "ADMIN_TOKEN",
+        None,
+        "the admin token (x-admin-token); unset: generated, printed once at start",
+    ),
+    variable(
+        "EDGE_TOKEN",
+        None,
+        "the edge worker's token (x-edge-token); unset: snapshots answer 401",
+    ),
+    variable(
+        "CACHE_TTL_SECONDS",
+        Some("60"),
+        "TTL of an environment's flag set in the shared cache",
+    ),
+    variable(
+        "REVALIDATE_INTERVAL_MS",
+        Some("1000"),
+        "how often the flag sets held are compared with the store",
+    ),
+    variable(
+        "SEED_DEMO",
+        Some("off"),
+        "1, true or yes: load the demo flags into an empty store (as --seed-demo)",
+    ),
+    variable(
+        "HEADER_TIMEOUT_SECONDS",
+        Some("10"),
+        "seconds to send a request's line and header fields",
+    ),
+    variable(
+        "BODY_TIMEOUT_SECONDS",
+        Some("30"),
+        "seconds from the end of the header fields to the end of the body",
+    ),
+    variable(
+        "IDLE_TIMEOUT_SECONDS",
+        Some("60"),
+        "seconds a kept-alive connection may wait for its next request",
+    ),
+    variable(
+        "MAX_CONNECTIONS",
+        Some("1024"),
+        "connections served at once",
+    ),
+];
+
+/// Read by the binary (the log filter of `tracing`), not by `Config`.
+pub(super) const RUST_LOG: Variable = variable(
+    "RUST_LOG",
+    Some("info"),
+    "what is logged on stderr, e.g. origin=debug,tower_http=debug",
+);
+
+/// The configuration part of `origin --help`: one line per variable.
+pub(super) fn usage() -> String {
+    let rows = || VARIABLES.iter().chain([&RUST_LOG]);
+    let width = rows().map(|v| v.name.len()).max().unwrap_or(0);
+    let mut text = String::from(
+        "configuration: environment variables, or a .env file in the working directory or a \
+         parent;\nempty values count as unset (docs/origin.md):\n",
+    );
+    for v in rows() {
+        let _ = write!(text, "  {:width$}  {}", v.name, v.meaning);
+        let _ = match v.default {
+            Some(default) => writeln!(text, " [{default}]"),
+            None => writeln!(text),
+        };
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use std::cell::RefCell;
+    use std::collections::BTreeSet;
+
+    fn names() -> BTreeSet<&'static str> {
+        VARIABLES.iter().map(|v| v.name).collect()
+    }
+
+    /// `Config` with only `vars` set, as text: `Config` has no `PartialEq`, and its `Debug` shows
+    /// every field (secrets as a placeholder, which no default has).
+    fn shown(vars: &[(&str, &str)]) -> String {
+        let config = Config::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        });
+        format!("{config:?}")
+    }
+
+    #[test]
+    fn the_table_is_what_the_configuration_reads() {
+        let read = RefCell::new(BTreeSet::new());
+        let config = Config::from_lookup(|name| {
+            read.borrow_mut().insert(name.to_owned());
+            None
+        });
+        assert!(config.is_ok());
+        let read: BTreeSet<String> = read.into_inner();
+        let listed: BTreeSet<String> = names().into_iter().map(str::to_owned).collect();
+        assert_eq!(read, listed);
+        assert_eq!(VARIABLES.len(), listed.len(), "a variable listed twice");
+        let warned = RefCell::new(BTreeSet::new());
+        Config::warnings(|name| {
+            warned.borrow_mut().insert(name.to_owned());
+            None
+        });
+        assert!(warned.into_inner().is_subset(&read));
+    }
+
+    #[test]
+    fn the_defaults_it_states_are_the_real_ones() {
+        let defaults = shown(&[]);
+        for v in VARIABLES {
+            if let Some(default) = v.default {
+                assert_eq!(shown(&[(v.name, default)]), defaults, "{}", v.name);
+            }
+        }
+        // And the test can fail: a value that is not the default shows.
+        assert_ne!(shown(&[("PORT", "3001")]), defaults);
+    }
+
+    #[test]
+    fn the_usage_lists_every_variable_with_its_default() {
+        let usage = usage();
+        for v in VARIABLES.iter().chain([&RUST_LOG]) {
+            let line = usage
+                .lines()
+                .find(|line| line.trim_start().starts_with(&format!("{} ", v.name)))
+                .unwrap_or_else(|| panic!("{} missing from:\n{usage}", v.name));
+            if let Some(default) = v.default {
+                assert!(line.ends_with(&format!(" [{default}]")), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_docs_list_every_variable() {
+        let docs = include_str!("../../../docs/origin.md");
+        for v in VARIABLES.iter().chain([&RUST_LOG]) {
+            assert!(
+                docs.contains(&format!("`{}`", v.name)),
+                "docs/origin.md: {}",
+                v.name
+            );
+        }
+    }
+
+    /// `origin/.env.example` names every variable, and copied to `.env` as it is, it is the
+    /// default configuration.
+    #[test]
+    fn the_example_env_file_lists_every_variable_at_its_default() {
+        let example: Vec<(&str, &str)> = include_str!("../../.env.example")
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .map(|line| line.split_once('=').unwrap_or((line, "")))
+            .collect();
+        for v in VARIABLES.iter().chain([&RUST_LOG]) {
+            assert!(
+                example.iter().any(|(name, _)| *name == v.name),
+                "origin/.env.example: {}",
+                v.name
+            );
+        }
+        assert_eq!(shown(&example), shown(&[]));
+    }
+}
