@@ -255,7 +255,6 @@ fn help_lists_every_variable() {
         "EDGE_TOKEN",
         "CACHE_TTL_SECONDS",
         "REVALIDATE_INTERVAL_MS",
-        "IN_PROCESS_CACHE",
         "SEED_DEMO",
         "HEADER_TIMEOUT_SECONDS",
         "BODY_TIMEOUT_SECONDS",
