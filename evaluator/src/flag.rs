@@ -192,3 +192,9 @@ impl Flag {
         }
     }
 }
+
+impl AsRef<Flag> for Flag {
+    fn as_ref(&self) -> &Flag {
+        self
+    }
+}
