@@ -18,7 +18,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use evaluator::{CompiledFlagSet, Environment, Snapshot};
+use evaluator::{CompiledFlagSet, Environment, Flag, Snapshot};
 
 use crate::cache::{CacheError, FlagCache};
 use crate::invalidation::Change;
@@ -37,11 +37,13 @@ pub struct LoadedFlagSet {
 }
 
 impl LoadedFlagSet {
-    fn from_snapshot(snapshot: &Snapshot, json: Bytes) -> Result<Self, StoreError> {
-        let compiled = CompiledFlagSet::new(&snapshot.flags)
+    /// Compiles `flags` (the shared cache's evaluator flags, or the store's stored ones), which
+    /// `json` holds at `revision`.
+    fn new<F: AsRef<Flag>>(revision: u64, flags: &[F], json: Bytes) -> Result<Self, StoreError> {
+        let compiled = CompiledFlagSet::from_flags(flags)
             .map_err(|e| StoreError::Corrupt(format!("flag set: {e}")))?;
         Ok(Self {
-            revision: snapshot.revision,
+            revision,
             snapshot_json: json,
             compiled,
         })
@@ -248,7 +250,7 @@ impl FlagSets {
             Some(prev) if prev.revision == snapshot.revision => Some(Arc::clone(prev)),
             // Older than what this origin already saw: a late refill; the store has the truth.
             Some(prev) if prev.revision > snapshot.revision => None,
-            _ => match LoadedFlagSet::from_snapshot(&snapshot, Bytes::from(json)) {
+            _ => match LoadedFlagSet::new(snapshot.revision, &snapshot.flags, Bytes::from(json)) {
                 Ok(set) => Some(Arc::new(set)),
                 Err(err) => {
                     tracing::warn!(%err, "cached flag set does not compile; reading the store");
@@ -264,8 +266,9 @@ impl FlagSets {
         self.record_unreadable(&stored);
         let snapshot = stored.snapshot;
         let json = serde_json::to_vec(&snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(Arc::new(LoadedFlagSet::from_snapshot(
-            &snapshot,
+        Ok(Arc::new(LoadedFlagSet::new(
+            snapshot.revision,
+            &snapshot.flags,
             Bytes::from(json),
         )?))
     }
@@ -449,10 +452,11 @@ mod tests {
     use super::*;
     use crate::cache::MemoryCache;
     use crate::store::{
-        AuditPage, AuditQuery, FlagFilter, FlagList, FlagPatch, NewFlag, StoreError, Written,
+        AuditPage, AuditQuery, FlagFilter, FlagList, FlagPatch, FlagSnapshot, NewFlag, StoreError,
+        StoredFlag, Version, Written,
     };
     use async_trait::async_trait;
-    use evaluator::{Flag, FlagKey, RolloutPercentage};
+    use evaluator::{FlagKey, RolloutPercentage};
     use std::sync::atomic::AtomicBool;
     use uuid::Uuid;
 
@@ -502,12 +506,19 @@ mod tests {
             let mut flag = Flag::new(FlagKey::parse("k").unwrap());
             flag.enabled = self.enabled.load(Ordering::SeqCst);
             flag.rollout_percentage = RolloutPercentage::new(100).unwrap();
-            flag.environment = Some(environment);
+            let flag = StoredFlag {
+                id: Uuid::nil(),
+                environment,
+                version: Version::FIRST,
+                created_at: chrono::DateTime::UNIX_EPOCH,
+                updated_at: chrono::DateTime::UNIX_EPOCH,
+                flag,
+            };
             if self.hold.load(Ordering::SeqCst) {
                 self.gate.notified().await;
             }
             Ok(StoredSnapshot {
-                snapshot: Snapshot {
+                snapshot: FlagSnapshot {
                     environment,
                     revision,
                     flags: vec![flag],
@@ -518,10 +529,14 @@ mod tests {
         async fn list_flags(&self, _: &FlagFilter) -> Result<FlagList, StoreError> {
             Err(unused())
         }
-        async fn get_flag(&self, _: Uuid) -> Result<Flag, StoreError> {
+        async fn get_flag(&self, _: Uuid) -> Result<StoredFlag, StoreError> {
             Err(unused())
         }
-        async fn create_flag(&self, _: NewFlag, _: &str) -> Result<Written<Flag>, StoreError> {
+        async fn create_flag(
+            &self,
+            _: NewFlag,
+            _: &str,
+        ) -> Result<Written<StoredFlag>, StoreError> {
             Err(unused())
         }
         async fn update_flag(
@@ -530,7 +545,7 @@ mod tests {
             _: FlagPatch,
             _: Option<u64>,
             _: &str,
-        ) -> Result<Written<Flag>, StoreError> {
+        ) -> Result<Written<StoredFlag>, StoreError> {
             Err(unused())
         }
         async fn delete_flag(
@@ -538,7 +553,7 @@ mod tests {
             _: Uuid,
             _: Option<u64>,
             _: &str,
-        ) -> Result<Written<Option<Flag>>, StoreError> {
+        ) -> Result<Written<Option<StoredFlag>>, StoreError> {
             Err(unused())
         }
         async fn kill_switch(

@@ -17,7 +17,7 @@ use crate::auth::Actor;
 use crate::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{FlagFilter, FlagList, FlagPatch, NewFlag, UnreadableFlag};
+use crate::store::{FlagFilter, FlagList, FlagPatch, NewFlag, StoredFlag, UnreadableFlag};
 
 const CREATE_FIELDS: &[&str] = &[
     "key",
@@ -80,14 +80,14 @@ fn patch_from_json(body: &Map<String, Value>) -> Result<FlagPatch, ApiError> {
 
 #[derive(Debug, Serialize)]
 pub struct FlagBody {
-    pub flag: Flag,
+    pub flag: StoredFlag,
 }
 
 /// `{"flags": [...]}`, and `"unreadable": [{id, environment, key}]` only when some stored rows
 /// cannot be read (they are left out of `flags`).
 #[derive(Debug, Serialize)]
 pub struct FlagsBody {
-    pub flags: Vec<Flag>,
+    pub flags: Vec<StoredFlag>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadableFlag>,
 }

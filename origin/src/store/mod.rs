@@ -3,6 +3,7 @@
 //! Every write stores the flag, its audit entry and the environment's `revision` bump in one
 //! transaction: a failed write leaves none of them.
 
+mod flag;
 pub mod migrations;
 mod model;
 mod postgres;
@@ -11,12 +12,13 @@ mod sql;
 mod sqlite;
 
 use async_trait::async_trait;
-use evaluator::{Environment, Flag, FlagKey};
+use evaluator::{Environment, FlagKey};
 use uuid::Uuid;
 
+pub use self::flag::{StoredFlag, Version};
 pub use self::model::{
-    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, StoredSnapshot,
-    Written,
+    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagSnapshot, NewFlag,
+    StoredSnapshot, Written,
 };
 pub use self::postgres::PostgresStore;
 pub use self::row::{FlagList, UnreadableEntry, UnreadableFlag};
@@ -80,9 +82,13 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
     async fn load_snapshot(&self, environment: Environment) -> Result<StoredSnapshot, StoreError>;
     async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError>;
     /// `Unreadable` when the row exists but cannot be read (so does `update_flag`).
-    async fn get_flag(&self, id: Uuid) -> Result<Flag, StoreError>;
+    async fn get_flag(&self, id: Uuid) -> Result<StoredFlag, StoreError>;
     /// `Conflict` when the key exists in that environment.
-    async fn create_flag(&self, new: NewFlag, actor: &str) -> Result<Written<Flag>, StoreError>;
+    async fn create_flag(
+        &self,
+        new: NewFlag,
+        actor: &str,
+    ) -> Result<Written<StoredFlag>, StoreError>;
     /// `Conflict` when `if_match` is given and is not the current version (compare-and-set).
     async fn update_flag(
         &self,
@@ -90,7 +96,7 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
         patch: FlagPatch,
         if_match: Option<u64>,
         actor: &str,
-    ) -> Result<Written<Flag>, StoreError>;
+    ) -> Result<Written<StoredFlag>, StoreError>;
     /// Returns the deleted flag, or `None` when its row could not be read (it is deleted all the
     /// same, and the audit entry's `before` holds what could be recovered of it). `Conflict` when
     /// `if_match` is given and is not the current version.
@@ -99,7 +105,7 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
         id: Uuid,
         if_match: Option<u64>,
         actor: &str,
-    ) -> Result<Written<Option<Flag>>, StoreError>;
+    ) -> Result<Written<Option<StoredFlag>>, StoreError>;
     /// Disables `key` in every environment, unreadable rows included (their `enabled` column);
     /// returns every flag with that key, sorted by environment, and the rows that cannot be read.
     /// `Conflict`, and nothing written, when `if_match` is given and a flag of the key (in any

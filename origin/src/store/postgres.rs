@@ -2,14 +2,15 @@
 
 use std::time::Duration;
 
-use evaluator::{Environment, Flag, FlagKey, Snapshot};
+use evaluator::{Environment, FlagKey};
 use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
 use uuid::Uuid;
 
+use super::flag::StoredFlag;
 use super::migrations;
-use super::model::{self, AuditRecord, StoredSnapshot, AUDIT_ENTITY};
+use super::model::{self, AuditRecord, FlagSnapshot, StoredSnapshot, AUDIT_ENTITY};
 use super::row::{AuditRow, FlagList, FlagRow};
-use super::sql::{impl_flag_store, version_i64, Dialect, Queries, POSTGRES};
+use super::sql::{impl_flag_store, Dialect, Queries, POSTGRES};
 use super::{
     AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,
     Written,

@@ -186,7 +186,7 @@ macro_rules! impl_flag_store {
             }
 
             /// The one flag a row holds; `Unreadable` (logged) when it cannot be read.
-            fn one_flag(row: &<$db as sqlx::Database>::Row) -> Result<Flag, StoreError> {
+            fn one_flag(row: &<$db as sqlx::Database>::Row) -> Result<StoredFlag, StoreError> {
                 Self::flag_row(row).read().map_err(|unreadable| {
                     unreadable.log();
                     StoreError::Unreadable(unreadable)
@@ -271,26 +271,25 @@ macro_rules! impl_flag_store {
                     .ok_or(StoreError::NotFound)
             }
 
-            /// Writes `after` over the row that holds `before`, if that row is still at `before`'s
-            /// version; `Conflict` otherwise.
+            /// Writes `after` over its row, if that row is still at `before`'s version; `Conflict`
+            /// otherwise.
             async fn store_update(
                 &self,
                 tx: &mut sqlx::Transaction<'_, $db>,
-                before: &Flag,
-                after: &Flag,
-                at: chrono::DateTime<chrono::Utc>,
+                before: &StoredFlag,
+                after: &StoredFlag,
             ) -> Result<(), StoreError> {
-                let rules = serde_json::to_string(&after.rules)
+                let rules = serde_json::to_string(&after.flag.rules)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let done = sqlx::query(&self.queries.update_flag)
-                    .bind(after.id.as_deref())
-                    .bind(&after.description)
-                    .bind(after.enabled)
-                    .bind(i32::from(after.rollout_percentage.get()))
+                    .bind(after.id.to_string())
+                    .bind(&after.flag.description)
+                    .bind(after.flag.enabled)
+                    .bind(i32::from(after.flag.rollout_percentage.get()))
                     .bind(rules)
-                    .bind(version_i64(after.version))
-                    .bind(at)
-                    .bind(version_i64(before.version))
+                    .bind(after.version.to_column())
+                    .bind(after.updated_at)
+                    .bind(before.version.to_column())
                     .execute(&mut **tx)
                     .await?;
                 if done.rows_affected() == 0 {
@@ -385,7 +384,7 @@ macro_rules! impl_flag_store {
                 tx.commit().await?;
                 let FlagList { flags, unreadable } = Self::flags(&rows);
                 Ok(StoredSnapshot {
-                    snapshot: Snapshot {
+                    snapshot: FlagSnapshot {
                         environment,
                         revision: u64::try_from(revision)
                             .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?,
@@ -404,7 +403,7 @@ macro_rules! impl_flag_store {
                 Ok(Self::flags(&rows))
             }
 
-            async fn get_flag(&self, id: Uuid) -> Result<Flag, StoreError> {
+            async fn get_flag(&self, id: Uuid) -> Result<StoredFlag, StoreError> {
                 let row = sqlx::query(&self.queries.flag_by_id)
                     .bind(id.to_string())
                     .fetch_optional(&self.read)
@@ -417,44 +416,49 @@ macro_rules! impl_flag_store {
                 &self,
                 new: NewFlag,
                 actor: &str,
-            ) -> Result<Written<Flag>, StoreError> {
+            ) -> Result<Written<StoredFlag>, StoreError> {
                 let at = model::now();
-                let flag = model::create(new, at);
-                let environment = flag.environment.unwrap_or(Environment::Prod);
+                let created = model::create(new, at);
+                let flag = &created.flag;
                 let rules = serde_json::to_string(&flag.rules)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 let mut tx = self.write.begin().await?;
                 let done = sqlx::query(&self.queries.insert_flag)
-                    .bind(flag.id.as_deref())
+                    .bind(created.id.to_string())
                     .bind(flag.key.as_str())
-                    .bind(environment.as_str())
+                    .bind(created.environment.as_str())
                     .bind(&flag.description)
                     .bind(flag.enabled)
                     .bind(i32::from(flag.rollout_percentage.get()))
                     .bind(rules)
-                    .bind(1_i64)
-                    .bind(at)
-                    .bind(at)
+                    .bind(created.version.to_column())
+                    .bind(created.created_at)
+                    .bind(created.updated_at)
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::Conflict(format!(
                         "flag \"{}\" already exists in environment \"{}\"",
                         flag.key,
-                        environment.as_str()
+                        created.environment.as_str()
                     )));
                 }
-                let record = AuditRecord::new(AuditAction::CreateFlag, None, Some(&flag), at)?;
+                let record = AuditRecord::new(
+                    AuditAction::CreateFlag,
+                    created.id,
+                    None,
+                    Some(&created),
+                    at,
+                )?;
                 let revision = self
-                    .audit_and_bump(&mut tx, record, environment, actor)
+                    .audit_and_bump(&mut tx, record, created.environment, actor)
                     .await?;
                 tx.commit().await?;
                 Ok(Written {
-                    value: flag,
+                    value: created,
                     revisions: vec![revision],
                 })
             }
-
 
             async fn update_flag(
                 &self,
@@ -462,25 +466,28 @@ macro_rules! impl_flag_store {
                 patch: FlagPatch,
                 if_match: Option<u64>,
                 actor: &str,
-            ) -> Result<Written<Flag>, StoreError> {
+            ) -> Result<Written<StoredFlag>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let before = Self::one_flag(&self.lock_row(&mut tx, id).await?)?;
-                model::check_version(before.version, if_match)?;
+                model::check_version(Some(before.version.get()), if_match)?;
                 let at = model::now();
-                let after = model::patched(&before, patch, at);
-                if model::same_content(&before, &after) {
+                let Some(after) = model::patched(&before, patch, at)? else {
                     // Nothing to write: the transaction rolls back when dropped.
                     return Ok(Written {
                         value: before,
                         revisions: Vec::new(),
                     });
-                }
-                self.store_update(&mut tx, &before, &after, at).await?;
-                let record =
-                    AuditRecord::new(AuditAction::UpdateFlag, Some(&before), Some(&after), at)?;
-                let environment = after.environment.unwrap_or(Environment::Prod);
+                };
+                self.store_update(&mut tx, &before, &after).await?;
+                let record = AuditRecord::new(
+                    AuditAction::UpdateFlag,
+                    after.id,
+                    Some(&before),
+                    Some(&after),
+                    at,
+                )?;
                 let revision = self
-                    .audit_and_bump(&mut tx, record, environment, actor)
+                    .audit_and_bump(&mut tx, record, after.environment, actor)
                     .await?;
                 tx.commit().await?;
                 Ok(Written {
@@ -494,7 +501,7 @@ macro_rules! impl_flag_store {
                 id: Uuid,
                 if_match: Option<u64>,
                 actor: &str,
-            ) -> Result<Written<Option<Flag>>, StoreError> {
+            ) -> Result<Written<Option<StoredFlag>>, StoreError> {
                 let mut tx = self.write.begin().await?;
                 let row = Self::flag_row(&self.lock_row(&mut tx, id).await?);
                 // Checked on the locked row (an unreadable version fails any version but `*`); the
@@ -530,7 +537,7 @@ macro_rules! impl_flag_store {
                 };
                 let done = sqlx::query(&self.queries.delete_flag)
                     .bind(id.to_string())
-                    .bind(version_i64(before.version))
+                    .bind(before.version.to_column())
                     .execute(&mut *tx)
                     .await?;
                 if done.rows_affected() == 0 {
@@ -538,10 +545,10 @@ macro_rules! impl_flag_store {
                         "the flag was changed concurrently; retry".into(),
                     ));
                 }
-                let record = AuditRecord::new(AuditAction::DeleteFlag, Some(&before), None, at)?;
-                let environment = before.environment.unwrap_or(Environment::Prod);
+                let record =
+                    AuditRecord::new(AuditAction::DeleteFlag, before.id, Some(&before), None, at)?;
                 let revision = self
-                    .audit_and_bump(&mut tx, record, environment, actor)
+                    .audit_and_bump(&mut tx, record, before.environment, actor)
                     .await?;
                 tx.commit().await?;
                 Ok(Written {
@@ -584,22 +591,25 @@ macro_rules! impl_flag_store {
                             continue;
                         }
                     };
-                    // Already off: nothing changes, so no version bump and no audit entry.
-                    if !before.enabled {
-                        result.flags.push(before);
-                        continue;
-                    }
-                    let patch = FlagPatch {
+                    let off = FlagPatch {
                         enabled: Some(false),
                         ..FlagPatch::default()
                     };
-                    let after = model::patched(&before, patch, at);
-                    self.store_update(&mut tx, &before, &after, at).await?;
-                    let record =
-                        AuditRecord::new(AuditAction::KillSwitch, Some(&before), Some(&after), at)?;
-                    let environment = after.environment.unwrap_or(Environment::Prod);
+                    // Already off: nothing changes, so no version bump and no audit entry.
+                    let Some(after) = model::patched(&before, off, at)? else {
+                        result.flags.push(before);
+                        continue;
+                    };
+                    self.store_update(&mut tx, &before, &after).await?;
+                    let record = AuditRecord::new(
+                        AuditAction::KillSwitch,
+                        after.id,
+                        Some(&before),
+                        Some(&after),
+                        at,
+                    )?;
                     revisions.push(
-                        self.audit_and_bump(&mut tx, record, environment, actor)
+                        self.audit_and_bump(&mut tx, record, after.environment, actor)
                             .await?,
                     );
                     result.flags.push(after);
@@ -652,10 +662,3 @@ macro_rules! impl_flag_store {
 }
 
 pub(crate) use impl_flag_store;
-
-/// Versions are `u64` in the model and BIGINT in the database; they never come near `i64::MAX`.
-pub fn version_i64(version: Option<u64>) -> i64 {
-    version
-        .and_then(|v| i64::try_from(v).ok())
-        .unwrap_or(i64::MAX)
-}

@@ -3,17 +3,18 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use evaluator::{Environment, Flag, FlagKey, Snapshot};
+use evaluator::{Environment, FlagKey};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
 use uuid::Uuid;
 
+use super::flag::StoredFlag;
 use super::migrations;
-use super::model::{self, AuditRecord, StoredSnapshot, AUDIT_ENTITY};
+use super::model::{self, AuditRecord, FlagSnapshot, StoredSnapshot, AUDIT_ENTITY};
 use super::row::{AuditRow, FlagList, FlagRow};
-use super::sql::{impl_flag_store, version_i64, Dialect, Queries, SQLITE};
+use super::sql::{impl_flag_store, Dialect, Queries, SQLITE};
 use super::{
     AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,
     Written,

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use evaluator::{Environment, FlagKey, Snapshot};
 use origin::cache::{FlagCache, RedisCache};
 use origin::flagset::FlagSets;
-use origin::store::{FlagPatch, FlagStore, NewFlag, PostgresStore, StoreError};
+use origin::store::{FlagPatch, FlagStore, NewFlag, PostgresStore, StoreError, StoredFlag};
 use redis::AsyncCommands;
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -721,14 +721,14 @@ impl FlagStore for HeldStore {
     ) -> Result<origin::store::FlagList, StoreError> {
         self.inner.list_flags(filter).await
     }
-    async fn get_flag(&self, id: uuid::Uuid) -> Result<evaluator::Flag, StoreError> {
+    async fn get_flag(&self, id: uuid::Uuid) -> Result<StoredFlag, StoreError> {
         self.inner.get_flag(id).await
     }
     async fn create_flag(
         &self,
         new: NewFlag,
         actor: &str,
-    ) -> Result<origin::store::Written<evaluator::Flag>, StoreError> {
+    ) -> Result<origin::store::Written<StoredFlag>, StoreError> {
         self.inner.create_flag(new, actor).await
     }
     async fn update_flag(
@@ -737,7 +737,7 @@ impl FlagStore for HeldStore {
         patch: FlagPatch,
         if_match: Option<u64>,
         actor: &str,
-    ) -> Result<origin::store::Written<evaluator::Flag>, StoreError> {
+    ) -> Result<origin::store::Written<StoredFlag>, StoreError> {
         self.inner.update_flag(id, patch, if_match, actor).await
     }
     async fn delete_flag(
@@ -745,7 +745,7 @@ impl FlagStore for HeldStore {
         id: uuid::Uuid,
         if_match: Option<u64>,
         actor: &str,
-    ) -> Result<origin::store::Written<Option<evaluator::Flag>>, StoreError> {
+    ) -> Result<origin::store::Written<Option<StoredFlag>>, StoreError> {
         self.inner.delete_flag(id, if_match, actor).await
     }
     async fn kill_switch(
@@ -795,13 +795,7 @@ async fn the_stale_refill_race_across_origins() {
         )
         .await
         .expect("create");
-    let id: uuid::Uuid = written
-        .value
-        .id
-        .as_deref()
-        .expect("id")
-        .parse()
-        .expect("uuid");
+    let id = written.value.id;
     let held = Arc::new(HeldStore {
         inner: store.clone(),
         read: tokio::sync::Notify::new(),
