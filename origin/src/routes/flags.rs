@@ -34,9 +34,12 @@ const UPDATE_FIELDS: &[&str] = &["description", "enabled", "rolloutPercentage", 
 pub fn new_flag_from_json(body: &Map<String, Value>) -> Result<NewFlag, ApiError> {
     refuse_unknown(body, CREATE_FIELDS)?;
     refuse_nul(body)?;
+    // The evaluator checks every field, `environment` among them, in the contract's order; it
+    // keeps only what evaluates, so the environment is read here too (it cannot fail twice).
     let flag = Flag::from_json_value(&Value::Object(body.clone()))?;
-    let environment = flag
-        .environment
+    let environment = optional(body, "environment")
+        .map(Environment::from_json_value)
+        .transpose()?
         .ok_or_else(|| ValidationError::new("environment", "required"))?;
     Ok(NewFlag {
         key: flag.key,

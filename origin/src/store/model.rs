@@ -130,18 +130,19 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 }
 
 pub fn create(new: NewFlag, at: DateTime<Utc>) -> StoredFlag {
-    let mut flag = Flag::new(new.key);
-    flag.description = new.description;
-    flag.enabled = new.enabled;
-    flag.rollout_percentage = new.rollout_percentage;
-    flag.rules = new.rules;
     StoredFlag {
         id: Uuid::new_v4(),
         environment: new.environment,
         version: Version::FIRST,
         created_at: at,
         updated_at: at,
-        flag,
+        flag: Flag {
+            key: new.key,
+            description: new.description,
+            enabled: new.enabled,
+            rollout_percentage: new.rollout_percentage,
+            rules: new.rules,
+        },
     }
 }
 

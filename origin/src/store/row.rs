@@ -117,18 +117,19 @@ impl FlagRow {
         let version = *column(&self.version, "version")?;
         let version = Version::from_column(version)
             .ok_or_else(|| format!("version: {version} is not from 1 up"))?;
-        let mut flag = Flag::new(key);
-        flag.description = column(&self.description, "description")?.clone();
-        flag.enabled = *column(&self.enabled, "enabled")?;
-        flag.rollout_percentage = rollout;
-        flag.rules = rules;
         Ok(StoredFlag {
             id,
             environment,
             version,
             created_at: *column(&self.created_at, "created_at")?,
             updated_at: *column(&self.updated_at, "updated_at")?,
-            flag,
+            flag: Flag {
+                key,
+                description: column(&self.description, "description")?.clone(),
+                enabled: *column(&self.enabled, "enabled")?,
+                rollout_percentage: rollout,
+                rules,
+            },
         })
     }
 
