@@ -452,8 +452,7 @@ mod tests {
     use super::*;
     use crate::cache::MemoryCache;
     use crate::store::{
-        AuditPage, AuditQuery, FlagFilter, FlagList, FlagPatch, FlagSnapshot, NewFlag, StoreError,
-        StoredFlag, Version, Written,
+        AuditPage, AuditQuery, FlagFilter, FlagList, FlagSnapshot, StoreError, StoredFlag, Version,
     };
     use async_trait::async_trait;
     use evaluator::{FlagKey, RolloutPercentage};
@@ -530,38 +529,6 @@ mod tests {
             Err(unused())
         }
         async fn get_flag(&self, _: Uuid) -> Result<StoredFlag, StoreError> {
-            Err(unused())
-        }
-        async fn create_flag(
-            &self,
-            _: NewFlag,
-            _: &str,
-        ) -> Result<Written<StoredFlag>, StoreError> {
-            Err(unused())
-        }
-        async fn update_flag(
-            &self,
-            _: Uuid,
-            _: FlagPatch,
-            _: Option<u64>,
-            _: &str,
-        ) -> Result<Written<StoredFlag>, StoreError> {
-            Err(unused())
-        }
-        async fn delete_flag(
-            &self,
-            _: Uuid,
-            _: Option<u64>,
-            _: &str,
-        ) -> Result<Written<Option<StoredFlag>>, StoreError> {
-            Err(unused())
-        }
-        async fn kill_switch(
-            &self,
-            _: &FlagKey,
-            _: Option<u64>,
-            _: &str,
-        ) -> Result<Written<FlagList>, StoreError> {
             Err(unused())
         }
         async fn audit(&self, _: &AuditQuery) -> Result<AuditPage, StoreError> {

@@ -138,9 +138,7 @@ pub async fn create_flag(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let new = new_flag_from_json(&json_object(&body?)?)?;
-    let written = state.store.create_flag(new, &actor).await?;
-    state.flags.invalidate(&written.revisions).await;
-    let flag = written.value;
+    let flag = state.admin.create_flag(new, &actor).await?;
     Ok((StatusCode::CREATED, Json(FlagBody { flag })).into_response())
 }
 
@@ -184,11 +182,8 @@ pub async fn update_flag(
     let id = flag_id(&id)?;
     let expected = if_match(&headers)?;
     let patch = patch_from_json(&json_object(&body?)?)?;
-    let written = state.store.update_flag(id, patch, expected, &actor).await?;
-    state.flags.invalidate(&written.revisions).await;
-    Ok(Json(FlagBody {
-        flag: written.value,
-    }))
+    let flag = state.admin.update_flag(id, patch, expected, &actor).await?;
+    Ok(Json(FlagBody { flag }))
 }
 
 pub async fn delete_flag(
@@ -199,8 +194,7 @@ pub async fn delete_flag(
 ) -> Result<StatusCode, ApiError> {
     let id = flag_id(&id)?;
     let expected = if_match(&headers)?;
-    let written = state.store.delete_flag(id, expected, &actor).await?;
-    state.flags.invalidate(&written.revisions).await;
+    state.admin.delete_flag(id, expected, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

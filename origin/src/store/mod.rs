@@ -1,7 +1,8 @@
 //! Flag storage behind a small trait, with PostgreSQL and SQLite implementations on sqlx.
 //!
 //! Every write stores the flag, its audit entry and the environment's `revision` bump in one
-//! transaction: a failed write leaves none of them.
+//! transaction: a failed write leaves none of them. Reads ([`FlagStore`]) and writes
+//! ([`FlagWriter`]) are separate traits, so that what may write is visible in the types.
 
 mod flag;
 pub mod migrations;
@@ -10,6 +11,8 @@ mod postgres;
 mod row;
 mod sql;
 mod sqlite;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use evaluator::{Environment, FlagKey};
@@ -68,7 +71,7 @@ fn unreachable_code(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "3D000")
 }
 
-/// What the admin API and the read path need from storage.
+/// What the admin API's reads and the read path need from storage.
 #[async_trait]
 pub trait FlagStore: Send + Sync + std::fmt::Debug {
     /// `"postgres"` or `"sqlite"`, as `/health` reports it.
@@ -83,6 +86,15 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
     async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError>;
     /// `Unreadable` when the row exists but cannot be read (so does `update_flag`).
     async fn get_flag(&self, id: Uuid) -> Result<StoredFlag, StoreError>;
+    async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+}
+
+/// The store's writes. Each commits the change, its audit entry and the revision bump of every
+/// environment it changes in one transaction, and returns those revisions in [`Written`]: the read
+/// path must not serve those environments below them again. In a running origin only
+/// [`crate::admin::Admin`] holds one, and it invalidates after every write before it answers.
+#[async_trait]
+pub trait FlagWriter: Send + Sync + std::fmt::Debug {
     /// `Conflict` when the key exists in that environment.
     async fn create_flag(
         &self,
@@ -116,5 +128,22 @@ pub trait FlagStore: Send + Sync + std::fmt::Debug {
         if_match: Option<u64>,
         actor: &str,
     ) -> Result<Written<FlagList>, StoreError>;
-    async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+}
+
+/// One opened store, seen as its reads (for the read path and the admin API's reads) and as its
+/// writes (for the admin service alone).
+#[derive(Debug, Clone)]
+pub struct StoreHandles {
+    pub reads: Arc<dyn FlagStore>,
+    pub writes: Arc<dyn FlagWriter>,
+}
+
+impl StoreHandles {
+    pub fn new<S: FlagStore + FlagWriter + 'static>(store: S) -> Self {
+        let store = Arc::new(store);
+        Self {
+            reads: Arc::clone(&store) as Arc<dyn FlagStore>,
+            writes: store,
+        }
+    }
 }

@@ -12,8 +12,8 @@ use super::model::{self, AuditRecord, FlagSnapshot, StoredSnapshot, AUDIT_ENTITY
 use super::row::{AuditRow, FlagList, FlagRow};
 use super::sql::{impl_flag_store, Dialect, Queries, POSTGRES};
 use super::{
-    AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,
-    Written,
+    AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, FlagWriter, NewFlag,
+    StoreError, Written,
 };
 
 #[derive(Debug, Clone)]

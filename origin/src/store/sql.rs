@@ -158,7 +158,7 @@ impl Queries {
     }
 }
 
-/// Implements `FlagStore` for `$store`, a struct with fields `read` and `write` (pools of `$db`) and
+/// Implements `FlagStore` and `FlagWriter` for `$store`, a struct with fields `read` and `write` (pools of `$db`) and
 /// `queries: Queries`, using `$kind` as its name in `/health`.
 macro_rules! impl_flag_store {
     ($store:ty, $db:ty, $kind:literal) => {
@@ -412,6 +412,46 @@ macro_rules! impl_flag_store {
                 Self::one_flag(&row)
             }
 
+            async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {
+                use sqlx::Row as _;
+                let rows = sqlx::query(&self.queries.audit_page)
+                    .bind(query.entity_id.as_deref())
+                    .bind(query.before)
+                    .bind(i64::from(query.limit) + 1)
+                    .fetch_all(&self.read)
+                    .await?;
+                let more = rows.len() > query.limit as usize;
+                let mut entries = Vec::with_capacity(rows.len().min(query.limit as usize));
+                let mut unreadable = Vec::new();
+                let mut last_seq = None;
+                for row in rows.iter().take(query.limit as usize) {
+                    let audit = AuditRow {
+                        seq: row.try_get("seq").ok(),
+                        id: row.try_get("id").ok(),
+                        action: row.try_get("action").ok(),
+                        entity: row.try_get("entity").ok(),
+                        entity_id: row.try_get("entity_id").ok(),
+                        before: row.try_get("before").ok(),
+                        after: row.try_get("after").ok(),
+                        actor: row.try_get("actor").ok(),
+                        created_at: row.try_get("created_at").ok(),
+                    };
+                    last_seq = audit.seq.or(last_seq);
+                    match audit.read() {
+                        Ok(entry) => entries.push(entry),
+                        Err(entry) => unreadable.push(entry),
+                    }
+                }
+                Ok(AuditPage {
+                    entries,
+                    next_cursor: if more { last_seq } else { None },
+                    unreadable,
+                })
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl FlagWriter for $store {
             async fn create_flag(
                 &self,
                 new: NewFlag,
@@ -618,43 +658,6 @@ macro_rules! impl_flag_store {
                 Ok(Written {
                     value: result,
                     revisions,
-                })
-            }
-
-            async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {
-                use sqlx::Row as _;
-                let rows = sqlx::query(&self.queries.audit_page)
-                    .bind(query.entity_id.as_deref())
-                    .bind(query.before)
-                    .bind(i64::from(query.limit) + 1)
-                    .fetch_all(&self.read)
-                    .await?;
-                let more = rows.len() > query.limit as usize;
-                let mut entries = Vec::with_capacity(rows.len().min(query.limit as usize));
-                let mut unreadable = Vec::new();
-                let mut last_seq = None;
-                for row in rows.iter().take(query.limit as usize) {
-                    let audit = AuditRow {
-                        seq: row.try_get("seq").ok(),
-                        id: row.try_get("id").ok(),
-                        action: row.try_get("action").ok(),
-                        entity: row.try_get("entity").ok(),
-                        entity_id: row.try_get("entity_id").ok(),
-                        before: row.try_get("before").ok(),
-                        after: row.try_get("after").ok(),
-                        actor: row.try_get("actor").ok(),
-                        created_at: row.try_get("created_at").ok(),
-                    };
-                    last_seq = audit.seq.or(last_seq);
-                    match audit.read() {
-                        Ok(entry) => entries.push(entry),
-                        Err(entry) => unreadable.push(entry),
-                    }
-                }
-                Ok(AuditPage {
-                    entries,
-                    next_cursor: if more { last_seq } else { None },
-                    unreadable,
                 })
             }
         }

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use evaluator::{Environment, FlagKey, Snapshot};
 use origin::cache::{FlagCache, RedisCache};
 use origin::flagset::FlagSets;
-use origin::store::{FlagPatch, FlagStore, NewFlag, PostgresStore, StoreError, StoredFlag};
+use origin::store::{
+    FlagPatch, FlagStore, FlagWriter, NewFlag, PostgresStore, StoreError, StoredFlag,
+};
 use redis::AsyncCommands;
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -723,38 +725,6 @@ impl FlagStore for HeldStore {
     }
     async fn get_flag(&self, id: uuid::Uuid) -> Result<StoredFlag, StoreError> {
         self.inner.get_flag(id).await
-    }
-    async fn create_flag(
-        &self,
-        new: NewFlag,
-        actor: &str,
-    ) -> Result<origin::store::Written<StoredFlag>, StoreError> {
-        self.inner.create_flag(new, actor).await
-    }
-    async fn update_flag(
-        &self,
-        id: uuid::Uuid,
-        patch: FlagPatch,
-        if_match: Option<u64>,
-        actor: &str,
-    ) -> Result<origin::store::Written<StoredFlag>, StoreError> {
-        self.inner.update_flag(id, patch, if_match, actor).await
-    }
-    async fn delete_flag(
-        &self,
-        id: uuid::Uuid,
-        if_match: Option<u64>,
-        actor: &str,
-    ) -> Result<origin::store::Written<Option<StoredFlag>>, StoreError> {
-        self.inner.delete_flag(id, if_match, actor).await
-    }
-    async fn kill_switch(
-        &self,
-        key: &FlagKey,
-        if_match: Option<u64>,
-        actor: &str,
-    ) -> Result<origin::store::Written<origin::store::FlagList>, StoreError> {
-        self.inner.kill_switch(key, if_match, actor).await
     }
     async fn audit(
         &self,
