@@ -2,19 +2,11 @@
 
 use std::time::Duration;
 
-use evaluator::{Environment, FlagKey};
 use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
-use uuid::Uuid;
 
-use super::flag::StoredFlag;
 use super::migrations;
-use super::model::{self, AuditRecord, FlagSnapshot, StoredSnapshot, AUDIT_ENTITY};
-use super::row::{AuditRow, FlagList, FlagRow};
-use super::sql::{impl_flag_store, Dialect, Queries, POSTGRES};
-use super::{
-    AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, FlagWriter, NewFlag,
-    StoreError, Written,
-};
+use super::sql::{impl_flag_store, impl_flag_writer, Dialect, Queries, POSTGRES};
+use super::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -46,3 +38,4 @@ impl PostgresStore {
 }
 
 impl_flag_store!(PostgresStore, Postgres, "postgres");
+impl_flag_writer!(PostgresStore, Postgres);

@@ -133,6 +133,12 @@ impl FlagRow {
         })
     }
 
+    /// The stored version, when it decodes and is not negative: what `If-Match` compares on a row
+    /// that may not read as a flag.
+    pub fn stored_version(&self) -> Option<u64> {
+        self.version.and_then(|v| u64::try_from(v).ok())
+    }
+
     /// What can be recovered of the row, as the audit log keeps it when an unreadable flag is
     /// deleted or killed: the flag's fields that decode, under their API names, and `rules` as the
     /// stored JSON (or, when it is not JSON, as the stored text in a string). It does not read back
