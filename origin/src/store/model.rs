@@ -109,7 +109,7 @@ pub struct StoredSnapshot {
 }
 
 /// The result of a write and the revision each environment it changed is at now (the caches must
-/// not serve those environments below that revision again).
+/// not serve those environments below that revision again): what `admin::Admin` invalidates.
 #[derive(Debug, Clone)]
 pub struct Written<T> {
     pub value: T,

@@ -4,7 +4,7 @@
 //! around it. An `audit_log` row likewise becomes an [`AuditEntry`] whose unreadable `before` or
 //! `after` is `null` and named, or, when its own columns do not read, an [`UnreadableEntry`].
 //!
-//! Columns are decoded one by one into `Option`s by the dialect (`sql.rs`), so a column of the
+//! Columns are decoded one by one into `Option`s by the dialect (`sql/read.rs`), so a column of the
 //! wrong type in SQLite's dynamic typing is a reason here, not a query error.
 
 use chrono::{DateTime, Utc};
