@@ -57,17 +57,23 @@ impl<'a> FlagResult<'a> {
 impl CompiledFlagSet {
     /// Compiles `flags`; two flags with the same key are refused, naming the second one.
     pub fn new(flags: &[Flag]) -> Result<Self, ValidationError> {
+        Self::from_flags(flags)
+    }
+
+    /// [`CompiledFlagSet::new`] of anything that holds a flag, such as the origin's stored flags
+    /// (a flag with the origin's bookkeeping), without copying the flags out first.
+    pub fn from_flags<F: AsRef<Flag>>(flags: &[F]) -> Result<Self, ValidationError> {
         let mut interner = Interner::default();
         let mut compiled: Vec<CompiledFlag> = flags
             .iter()
-            .map(|flag| CompiledFlag::new(flag, &mut interner))
+            .map(|flag| CompiledFlag::new(flag.as_ref(), &mut interner))
             .collect();
         compiled.sort_by(|a, b| a.key.cmp(&b.key));
         if let Some(pair) = compiled.windows(2).find(|pair| pair[0].key == pair[1].key) {
             let key = &pair[1].key;
             let position = flags
                 .iter()
-                .rposition(|flag| flag.key.as_str() == key)
+                .rposition(|flag| flag.as_ref().key.as_str() == key)
                 .unwrap_or_default();
             return Err(ValidationError::new(
                 alloc::format!("flags[{position}].key"),

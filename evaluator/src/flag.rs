@@ -147,18 +147,16 @@ impl TryFrom<u8> for RolloutPercentage {
     }
 }
 
-/// A feature flag as the contract defines it.
+/// A feature flag: what decides it.
 ///
-/// The fields the origin assigns (`id`, `version`, timestamps) and the environment are optional here, so
-/// that a flag can be evaluated without them: a flag written by hand for the npm package, say.
+/// The contract's Flag JSON also carries what the origin keeps about a flag (`id`, `environment`,
+/// `version`, `createdAt`, `updatedAt`). None of it takes part in a decision, so it is not kept here
+/// (the origin has its own stored flag around this one); [`Flag::from_json_value`] still checks it
+/// when present, so that every runtime refuses the same flags.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Flag {
-    /// The origin's UUID for the flag.
-    pub id: Option<String>,
     /// The key, unique per environment.
     pub key: FlagKey,
-    /// The environment the flag belongs to.
-    pub environment: Option<Environment>,
     /// Free text for people.
     pub description: String,
     /// The kill switch: `false` overrides everything.
@@ -167,28 +165,23 @@ pub struct Flag {
     pub rollout_percentage: RolloutPercentage,
     /// Targeting rules, checked in order; the first that matches wins.
     pub rules: RuleList,
-    /// 1 on create, +1 on every change.
-    pub version: Option<u64>,
-    /// RFC 3339, UTC.
-    pub created_at: Option<String>,
-    /// RFC 3339, UTC.
-    pub updated_at: Option<String>,
 }
 
 impl Flag {
-    /// A flag with this key, disabled, at 0%, without rules or origin fields: the contract's defaults.
+    /// A flag with this key, disabled, at 0%, without rules: the contract's defaults.
     pub fn new(key: FlagKey) -> Self {
         Self {
-            id: None,
             key,
-            environment: None,
             description: String::new(),
             enabled: false,
             rollout_percentage: RolloutPercentage::default(),
             rules: RuleList::default(),
-            version: None,
-            created_at: None,
-            updated_at: None,
         }
+    }
+}
+
+impl AsRef<Flag> for Flag {
+    fn as_ref(&self) -> &Flag {
+        self
     }
 }

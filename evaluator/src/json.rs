@@ -81,9 +81,11 @@ impl RolloutPercentage {
 }
 
 impl Flag {
-    /// Reads the contract's Flag JSON. `key` is required; the origin's fields (`id`, `version`,
-    /// timestamps) and `environment` may be absent; the rest default as on create (disabled, 0%, no
-    /// rules). Unknown fields are ignored, so that a newer origin's snapshot still reads.
+    /// Reads the contract's Flag JSON. `key` is required; the rest default as on create (disabled,
+    /// 0%, no rules). The origin's fields (`id`, `environment`, `version`, timestamps) may be absent
+    /// and are not kept, but when present they must be of their type (an environment one of the
+    /// three), as everywhere the contract's Flag is read. Unknown fields are ignored, so that a
+    /// newer origin's snapshot still reads.
     pub fn from_json_value(value: &Value) -> Result<Self, ValidationError> {
         let map = object(value, "flag")?;
         let key = match map.get("key") {
@@ -91,10 +93,10 @@ impl Flag {
             None => return Err(ValidationError::new("key", "required")),
         };
         let mut flag = Flag::new(key);
-        flag.id = optional_string(map, "id", "id")?;
-        flag.environment = optional(map, "environment")
-            .map(Environment::from_json_value)
-            .transpose()?;
+        optional_string(map, "id", "id")?;
+        if let Some(environment) = optional(map, "environment") {
+            Environment::from_json_value(environment)?;
+        }
         flag.description = optional(map, "description")
             .map(Self::description_from_json_value)
             .transpose()?
@@ -108,13 +110,14 @@ impl Flag {
         if let Some(rules) = optional(map, "rules") {
             flag.rules = RuleList::from_json_value(rules)?;
         }
-        if let Some(version) = optional(map, "version") {
-            flag.version = Some(version.as_u64().ok_or_else(|| {
-                ValidationError::new("version", "must be a non-negative integer")
-            })?);
+        if optional(map, "version").is_some_and(|version| version.as_u64().is_none()) {
+            return Err(ValidationError::new(
+                "version",
+                "must be a non-negative integer",
+            ));
         }
-        flag.created_at = optional_string(map, "createdAt", "createdAt")?;
-        flag.updated_at = optional_string(map, "updatedAt", "updatedAt")?;
+        optional_string(map, "createdAt", "createdAt")?;
+        optional_string(map, "updatedAt", "updatedAt")?;
         Ok(flag)
     }
 
@@ -384,30 +387,16 @@ impl Serialize for Condition {
     }
 }
 
+/// What decides the flag: `{key, description, enabled, rolloutPercentage, rules}`.
 impl Serialize for Flag {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        if let Some(id) = &self.id {
-            map.serialize_entry("id", id)?;
-        }
-        map.serialize_entry("key", &self.key)?;
-        if let Some(environment) = &self.environment {
-            map.serialize_entry("environment", environment)?;
-        }
-        map.serialize_entry("description", &self.description)?;
-        map.serialize_entry("enabled", &self.enabled)?;
-        map.serialize_entry("rolloutPercentage", &self.rollout_percentage)?;
-        map.serialize_entry("rules", &self.rules)?;
-        if let Some(version) = &self.version {
-            map.serialize_entry("version", version)?;
-        }
-        if let Some(created_at) = &self.created_at {
-            map.serialize_entry("createdAt", created_at)?;
-        }
-        if let Some(updated_at) = &self.updated_at {
-            map.serialize_entry("updatedAt", updated_at)?;
-        }
-        map.end()
+        let mut s = serializer.serialize_struct("Flag", 5)?;
+        s.serialize_field("key", &self.key)?;
+        s.serialize_field("description", &self.description)?;
+        s.serialize_field("enabled", &self.enabled)?;
+        s.serialize_field("rolloutPercentage", &self.rollout_percentage)?;
+        s.serialize_field("rules", &self.rules)?;
+        s.end()
     }
 }
 

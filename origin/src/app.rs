@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::admin::Admin;
 use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
 use crate::config::{Config, DatabaseUrl, HttpLimits, Secret};
 use crate::demo;
@@ -14,7 +15,7 @@ use crate::invalidation::{self, Channel, ListenStatus, Subscription, Subscriptio
 use crate::routes::router;
 use crate::server;
 use crate::state::AppState;
-use crate::store::{FlagStore, PostgresStore, ReadStore, SqliteStore, StoreError};
+use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -46,18 +47,18 @@ pub struct App {
     http: HttpLimits,
 }
 
-async fn open_store(database: &DatabaseUrl) -> Result<Arc<dyn FlagStore>, StartError> {
+async fn open_store(database: &DatabaseUrl) -> Result<StoreHandles, StartError> {
     match database {
         DatabaseUrl::Postgres(url) => PostgresStore::connect(url.expose())
             .await
-            .map(|s| Arc::new(s) as Arc<dyn FlagStore>)
+            .map(StoreHandles::new)
             .map_err(|source| StartError::Store {
                 kind: "postgres",
                 source,
             }),
         DatabaseUrl::Sqlite(url) => SqliteStore::connect(url)
             .await
-            .map(|s| Arc::new(s) as Arc<dyn FlagStore>)
+            .map(StoreHandles::new)
             .map_err(|source| StartError::Store {
                 kind: "sqlite",
                 source,
@@ -84,20 +85,23 @@ impl App {
             Some(redis) => Arc::new(redis.clone()),
             None => Arc::new(MemoryCache::new()),
         };
-        if config.seed_demo {
-            let created = demo::seed(store.as_ref()).await.map_err(StartError::Seed)?;
-            tracing::info!(created, "demo flags seeded");
-        }
         let generated_admin_token = config.admin_token.is_none();
         let admin_token = config
             .admin_token
             .clone()
             .unwrap_or_else(|| Secret::new(uuid::Uuid::new_v4().simple().to_string()));
         let flags = Arc::new(FlagSets::new(
-            Arc::clone(&store) as Arc<dyn ReadStore>,
+            Arc::clone(&store.reads) as Arc<dyn ReadStore>,
             Arc::clone(&cache),
             config.cache_ttl,
         ));
+        let admin = Admin::new(store.writes, Arc::clone(&flags));
+        if config.seed_demo {
+            let created = demo::seed(store.reads.as_ref(), &admin)
+                .await
+                .map_err(StartError::Seed)?;
+            tracing::info!(created, "demo flags seeded");
+        }
         // The tasks that keep the in-process sets fresh; they end with the runtime. On PostgreSQL
         // the store's NOTIFY is listened to even with Redis: either channel alone carries a write.
         let redis_listener = redis.map(|redis| {
@@ -137,7 +141,8 @@ impl App {
             config.revalidate_interval,
         ));
         let state = AppState {
-            store,
+            store: store.reads,
+            admin,
             cache,
             flags,
             subscription,

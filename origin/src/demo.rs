@@ -3,6 +3,7 @@
 use evaluator::Environment;
 use serde_json::json;
 
+use crate::admin::Admin;
 use crate::routes::new_flag_from_json;
 use crate::store::{FlagFilter, FlagStore, NewFlag, StoreError};
 
@@ -46,8 +47,9 @@ fn demo_flag(value: &serde_json::Value) -> Result<NewFlag, StoreError> {
         })
 }
 
-/// Returns how many flags were created (0 when the store already had flags).
-pub async fn seed(store: &dyn FlagStore) -> Result<usize, StoreError> {
+/// Returns how many flags were created (0 when the store already had flags). They are written
+/// through `admin`, as any client's, so the shared cache and the other origins learn of them.
+pub async fn seed(store: &dyn FlagStore, admin: &Admin) -> Result<usize, StoreError> {
     if !store.list_flags(&FlagFilter::default()).await?.is_empty() {
         return Ok(0);
     }
@@ -55,7 +57,7 @@ pub async fn seed(store: &dyn FlagStore) -> Result<usize, StoreError> {
     for environment in Environment::ALL {
         for value in demo_flags(environment) {
             let new = demo_flag(&value)?;
-            store.create_flag(new, ACTOR).await?;
+            admin.create_flag(new, ACTOR).await?;
             created += 1;
         }
     }

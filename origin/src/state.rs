@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::admin::Admin;
 use crate::cache::FlagCache;
 use crate::config::Secret;
 use crate::flagset::FlagSets;
@@ -10,7 +11,9 @@ use crate::store::FlagStore;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
+    /// The store's reads. Writes go through `admin`, which invalidates after each.
     pub store: Arc<dyn FlagStore>,
+    pub admin: Admin,
     pub cache: Arc<dyn FlagCache>,
     pub flags: Arc<FlagSets>,
     /// The change-message subscribers' states, for `/health`.

@@ -3,9 +3,9 @@
 //! no I/O here.
 
 use axum::body::Bytes;
-use evaluator::{CompiledFlagSet, Environment, Snapshot};
+use evaluator::{CompiledFlagSet, Environment, Flag, Snapshot};
 
-use crate::store::StoreError;
+use crate::store::{FlagSnapshot, StoreError};
 
 /// One environment's flag set, ready to serve.
 #[derive(Debug)]
@@ -24,21 +24,31 @@ pub enum CachedEntryError {
 }
 
 impl LoadedFlagSet {
-    /// Compiles `snapshot`, whose JSON is `json`.
-    pub fn from_snapshot(snapshot: &Snapshot, json: Bytes) -> Result<Self, StoreError> {
-        let compiled = CompiledFlagSet::new(&snapshot.flags)
+    /// Compiles `flags` (the shared cache's evaluator flags, or the store's stored ones), which
+    /// `json` holds at `revision`.
+    pub fn new<F: AsRef<Flag>>(
+        revision: u64,
+        flags: &[F],
+        json: Bytes,
+    ) -> Result<Self, StoreError> {
+        let compiled = CompiledFlagSet::from_flags(flags)
             .map_err(|e| StoreError::Corrupt(format!("flag set: {e}")))?;
         Ok(Self {
-            revision: snapshot.revision,
+            revision,
             snapshot_json: json,
             compiled,
         })
     }
 
+    /// A shared cache entry's snapshot, whose JSON is `json`.
+    pub fn from_cached(snapshot: &Snapshot, json: Bytes) -> Result<Self, StoreError> {
+        Self::new(snapshot.revision, &snapshot.flags, json)
+    }
+
     /// What the store read: its JSON is written here, once, and served from then on.
-    pub fn from_store(snapshot: &Snapshot) -> Result<Self, StoreError> {
+    pub fn from_store(snapshot: &FlagSnapshot) -> Result<Self, StoreError> {
         let json = serde_json::to_vec(snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Self::from_snapshot(snapshot, Bytes::from(json))
+        Self::new(snapshot.revision, &snapshot.flags, Bytes::from(json))
     }
 
     /// The snapshot in a shared cache entry, if it is one of `environment`.
@@ -75,7 +85,7 @@ mod tests {
 
     #[test]
     fn a_set_from_the_store_serves_the_json_it_was_read_as() {
-        let snapshot = Snapshot {
+        let snapshot = FlagSnapshot {
             environment: Environment::Dev,
             revision: 4,
             flags: vec![],

@@ -176,7 +176,7 @@ impl FlagSets {
         match start.judge_cached(snapshot.revision) {
             CachedSet::Held(set) => Some(set),
             CachedSet::Stale => None,
-            CachedSet::Newer => match LoadedFlagSet::from_snapshot(&snapshot, Bytes::from(json)) {
+            CachedSet::Newer => match LoadedFlagSet::from_cached(&snapshot, Bytes::from(json)) {
                 Ok(set) => Some(Arc::new(set)),
                 Err(err) => {
                     tracing::warn!(%err, "cached flag set does not compile; reading the store");

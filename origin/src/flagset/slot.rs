@@ -168,10 +168,11 @@ impl LoadStart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use evaluator::{Environment, Snapshot};
+    use crate::store::FlagSnapshot;
+    use evaluator::Environment;
 
     fn set(revision: u64) -> Arc<LoadedFlagSet> {
-        let snapshot = Snapshot {
+        let snapshot = FlagSnapshot {
             environment: Environment::Prod,
             revision,
             flags: vec![],

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::cache::MemoryCache;
-use crate::store::StoredSnapshot;
+use crate::store::{FlagSnapshot, StoredFlag, StoredSnapshot, Version};
 use async_trait::async_trait;
 use evaluator::{Flag, FlagKey, RolloutPercentage, Snapshot};
 use std::sync::atomic::AtomicBool;
@@ -42,12 +42,19 @@ impl ReadStore for FakeStore {
         let mut flag = Flag::new(FlagKey::parse("k").unwrap());
         flag.enabled = self.enabled.load(Ordering::SeqCst);
         flag.rollout_percentage = RolloutPercentage::new(100).unwrap();
-        flag.environment = Some(environment);
+        let flag = StoredFlag {
+            id: uuid::Uuid::nil(),
+            environment,
+            version: Version::FIRST,
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+            flag,
+        };
         if self.hold.load(Ordering::SeqCst) {
             self.gate.notified().await;
         }
         Ok(StoredSnapshot {
-            snapshot: Snapshot {
+            snapshot: FlagSnapshot {
                 environment,
                 revision,
                 flags: vec![flag],

@@ -17,7 +17,7 @@ use crate::auth::Actor;
 use crate::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{FlagFilter, FlagList, FlagPatch, NewFlag, UnreadableFlag};
+use crate::store::{FlagFilter, FlagList, FlagPatch, NewFlag, StoredFlag, UnreadableFlag};
 
 const CREATE_FIELDS: &[&str] = &[
     "key",
@@ -34,9 +34,12 @@ const UPDATE_FIELDS: &[&str] = &["description", "enabled", "rolloutPercentage", 
 pub fn new_flag_from_json(body: &Map<String, Value>) -> Result<NewFlag, ApiError> {
     refuse_unknown(body, CREATE_FIELDS)?;
     refuse_nul(body)?;
+    // The evaluator checks every field, `environment` among them, in the contract's order; it
+    // keeps only what evaluates, so the environment is read here too (it cannot fail twice).
     let flag = Flag::from_json_value(&Value::Object(body.clone()))?;
-    let environment = flag
-        .environment
+    let environment = optional(body, "environment")
+        .map(Environment::from_json_value)
+        .transpose()?
         .ok_or_else(|| ValidationError::new("environment", "required"))?;
     Ok(NewFlag {
         key: flag.key,
@@ -71,14 +74,14 @@ fn patch_from_json(body: &Map<String, Value>) -> Result<FlagPatch, ApiError> {
 
 #[derive(Debug, Serialize)]
 pub struct FlagBody {
-    pub flag: Flag,
+    pub flag: StoredFlag,
 }
 
 /// `{"flags": [...]}`, and `"unreadable": [{id, environment, key}]` only when some stored rows
 /// cannot be read (they are left out of `flags`).
 #[derive(Debug, Serialize)]
 pub struct FlagsBody {
-    pub flags: Vec<Flag>,
+    pub flags: Vec<StoredFlag>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadableFlag>,
 }
@@ -126,9 +129,7 @@ pub async fn create_flag(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let new = new_flag_from_json(&json_object(&body?)?)?;
-    let written = state.store.create_flag(new, &actor).await?;
-    state.flags.invalidate(&written.revisions).await;
-    let flag = written.value;
+    let flag = state.admin.create_flag(new, &actor).await?;
     Ok((StatusCode::CREATED, Json(FlagBody { flag })).into_response())
 }
 
@@ -172,11 +173,8 @@ pub async fn update_flag(
     let id = flag_id(&id)?;
     let expected = if_match(&headers)?;
     let patch = patch_from_json(&json_object(&body?)?)?;
-    let written = state.store.update_flag(id, patch, expected, &actor).await?;
-    state.flags.invalidate(&written.revisions).await;
-    Ok(Json(FlagBody {
-        flag: written.value,
-    }))
+    let flag = state.admin.update_flag(id, patch, expected, &actor).await?;
+    Ok(Json(FlagBody { flag }))
 }
 
 pub async fn delete_flag(
@@ -187,8 +185,7 @@ pub async fn delete_flag(
 ) -> Result<StatusCode, ApiError> {
     let id = flag_id(&id)?;
     let expected = if_match(&headers)?;
-    let written = state.store.delete_flag(id, expected, &actor).await?;
-    state.flags.invalidate(&written.revisions).await;
+    state.admin.delete_flag(id, expected, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -37,14 +37,11 @@ pub async fn kill_flag(
 ) -> Result<Json<FlagsBody>, ApiError> {
     let expected = if_match(&headers)?;
     let key = key_from_json(&body?)?;
-    let written = match state.store.kill_switch(&key, expected, &actor).await {
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::NotFound(format!(
-                "no flag with key \"{key}\" in any environment"
-            )))
-        }
-        other => other?,
-    };
-    state.flags.invalidate(&written.revisions).await;
-    Ok(Json(FlagsBody::from(written.value)))
+    match state.admin.kill_switch(&key, expected, &actor).await {
+        Ok(killed) => Ok(Json(FlagsBody::from(killed))),
+        Err(StoreError::NotFound) => Err(ApiError::NotFound(format!(
+            "no flag with key \"{key}\" in any environment"
+        ))),
+        Err(other) => Err(other.into()),
+    }
 }

@@ -1,8 +1,10 @@
 //! Flag storage behind a small trait, with PostgreSQL and SQLite implementations on sqlx.
 //!
 //! Every write stores the flag, its audit entry and the environment's `revision` bump in one
-//! transaction: a failed write leaves none of them.
+//! transaction: a failed write leaves none of them. Reads ([`FlagStore`]) and writes
+//! ([`FlagWriter`]) are separate traits, so that what may write is visible in the types.
 
+mod flag;
 pub mod migrations;
 mod model;
 mod postgres;
@@ -10,15 +12,18 @@ mod row;
 mod sql;
 mod sqlite;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use evaluator::{Environment, Flag, FlagKey};
+use evaluator::{Environment, FlagKey};
 use uuid::Uuid;
 
+pub use self::flag::{StoredFlag, Version};
 use crate::revision::Revision;
 
 pub use self::model::{
-    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, NewFlag, StoredSnapshot,
-    Written,
+    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagSnapshot, NewFlag,
+    StoredSnapshot, Written,
 };
 pub use self::postgres::PostgresStore;
 pub use self::row::{FlagList, UnreadableEntry, UnreadableFlag};
@@ -88,9 +93,22 @@ pub trait FlagStore: ReadStore {
     async fn ping(&self) -> Result<(), StoreError>;
     async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError>;
     /// `Unreadable` when the row exists but cannot be read (so does `update_flag`).
-    async fn get_flag(&self, id: Uuid) -> Result<Flag, StoreError>;
+    async fn get_flag(&self, id: Uuid) -> Result<StoredFlag, StoreError>;
+    async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+}
+
+/// The store's writes. Each commits the change, its audit entry and the revision bump of every
+/// environment it changes in one transaction, and returns those revisions in [`Written`]: the read
+/// path must not serve those environments below them again. In a running origin only
+/// [`crate::admin::Admin`] holds one, and it invalidates after every write before it answers.
+#[async_trait]
+pub trait FlagWriter: Send + Sync + std::fmt::Debug {
     /// `Conflict` when the key exists in that environment.
-    async fn create_flag(&self, new: NewFlag, actor: &str) -> Result<Written<Flag>, StoreError>;
+    async fn create_flag(
+        &self,
+        new: NewFlag,
+        actor: &str,
+    ) -> Result<Written<StoredFlag>, StoreError>;
     /// `Conflict` when `if_match` is given and is not the current version (compare-and-set).
     async fn update_flag(
         &self,
@@ -98,7 +116,7 @@ pub trait FlagStore: ReadStore {
         patch: FlagPatch,
         if_match: Option<u64>,
         actor: &str,
-    ) -> Result<Written<Flag>, StoreError>;
+    ) -> Result<Written<StoredFlag>, StoreError>;
     /// Returns the deleted flag, or `None` when its row could not be read (it is deleted all the
     /// same, and the audit entry's `before` holds what could be recovered of it). `Conflict` when
     /// `if_match` is given and is not the current version.
@@ -107,7 +125,7 @@ pub trait FlagStore: ReadStore {
         id: Uuid,
         if_match: Option<u64>,
         actor: &str,
-    ) -> Result<Written<Option<Flag>>, StoreError>;
+    ) -> Result<Written<Option<StoredFlag>>, StoreError>;
     /// Disables `key` in every environment, unreadable rows included (their `enabled` column);
     /// returns every flag with that key, sorted by environment, and the rows that cannot be read.
     /// `Conflict`, and nothing written, when `if_match` is given and a flag of the key (in any
@@ -118,5 +136,22 @@ pub trait FlagStore: ReadStore {
         if_match: Option<u64>,
         actor: &str,
     ) -> Result<Written<FlagList>, StoreError>;
-    async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
+}
+
+/// One opened store, seen as its reads (for the read path and the admin API's reads) and as its
+/// writes (for the admin service alone).
+#[derive(Debug, Clone)]
+pub struct StoreHandles {
+    pub reads: Arc<dyn FlagStore>,
+    pub writes: Arc<dyn FlagWriter>,
+}
+
+impl StoreHandles {
+    pub fn new<S: FlagStore + FlagWriter + 'static>(store: S) -> Self {
+        let store = Arc::new(store);
+        Self {
+            reads: Arc::clone(&store) as Arc<dyn FlagStore>,
+            writes: store,
+        }
+    }
 }

@@ -1,10 +1,11 @@
 //! The store's inputs and outputs, and the dialect-free steps of a write (building, patching, auditing).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList, Snapshot};
+use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::flag::{StoredFlag, Version};
 use super::row::{UnreadableEntry, UnreadableFlag};
 use super::StoreError;
 use crate::revision::Revision;
@@ -62,8 +63,8 @@ pub struct AuditEntry {
     pub action: String,
     pub entity: String,
     pub entity_id: String,
-    pub before: Option<Flag>,
-    pub after: Option<Flag>,
+    pub before: Option<StoredFlag>,
+    pub after: Option<StoredFlag>,
     pub actor: String,
     pub created_at: String,
     /// `"before"` and/or `"after"` when that side is stored but does not read as a flag (then it
@@ -89,16 +90,27 @@ pub struct AuditPage {
     pub unreadable: Vec<UnreadableEntry>,
 }
 
+/// `{environment, revision, flags}`: what `GET /api/flags/snapshot` serves and the shared cache
+/// holds. The edges and the npm package read it as an `evaluator::Snapshot`, which keeps what
+/// evaluates of each flag and checks the rest.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagSnapshot {
+    pub environment: Environment,
+    pub revision: u64,
+    /// Sorted by key.
+    pub flags: Vec<StoredFlag>,
+}
+
 /// An environment's flags as the store holds them: the snapshot of the readable ones and the rows
 /// left out of it because they cannot be read.
 #[derive(Debug, Clone)]
 pub struct StoredSnapshot {
-    pub snapshot: Snapshot,
+    pub snapshot: FlagSnapshot,
     pub unreadable: Vec<UnreadableFlag>,
 }
 
 /// The result of a write and the revision each environment it changed is at now (the caches must
-/// not serve those environments below that revision again).
+/// not serve those environments below that revision again): what `admin::Admin` invalidates.
 #[derive(Debug, Clone)]
 pub struct Written<T> {
     pub value: T,
@@ -118,40 +130,60 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-pub fn create(new: NewFlag, at: DateTime<Utc>) -> Flag {
-    Flag {
-        id: Some(Uuid::new_v4().to_string()),
-        key: new.key,
-        environment: Some(new.environment),
-        description: new.description,
-        enabled: new.enabled,
-        rollout_percentage: new.rollout_percentage,
-        rules: new.rules,
-        version: Some(1),
-        created_at: Some(timestamp(at)),
-        updated_at: Some(timestamp(at)),
+pub fn create(new: NewFlag, at: DateTime<Utc>) -> StoredFlag {
+    StoredFlag {
+        id: Uuid::new_v4(),
+        environment: new.environment,
+        version: Version::FIRST,
+        created_at: at,
+        updated_at: at,
+        flag: Flag {
+            key: new.key,
+            description: new.description,
+            enabled: new.enabled,
+            rollout_percentage: new.rollout_percentage,
+            rules: new.rules,
+        },
     }
 }
 
-/// The flag after `patch`: version + 1 and a new `updatedAt`, even when no field changed, since the
-/// client asked for a write and the audit log records it.
-pub fn patched(before: &Flag, patch: FlagPatch, at: DateTime<Utc>) -> Flag {
-    let mut after = before.clone();
+/// The flag after `patch`, one version on and updated `at`; `None` when the patch changes nothing
+/// (`{}`, or only the values already there): then nothing is written, nothing bumped and nothing
+/// audited, so the edges have nothing to re-download.
+pub fn patched(
+    before: &StoredFlag,
+    patch: FlagPatch,
+    at: DateTime<Utc>,
+) -> Result<Option<StoredFlag>, StoreError> {
+    let mut flag = before.flag.clone();
     if let Some(description) = patch.description {
-        after.description = description;
+        flag.description = description;
     }
     if let Some(enabled) = patch.enabled {
-        after.enabled = enabled;
+        flag.enabled = enabled;
     }
     if let Some(rollout) = patch.rollout_percentage {
-        after.rollout_percentage = rollout;
+        flag.rollout_percentage = rollout;
     }
     if let Some(rules) = patch.rules {
-        after.rules = rules;
+        flag.rules = rules;
     }
-    after.version = Some(before.version.unwrap_or(0) + 1);
-    after.updated_at = Some(timestamp(at));
-    after
+    if flag == before.flag {
+        return Ok(None);
+    }
+    let version = before.version.next().ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "flag {}: version {} cannot grow",
+            before.id,
+            before.version.get()
+        ))
+    })?;
+    Ok(Some(StoredFlag {
+        version,
+        updated_at: at,
+        flag,
+        ..before.clone()
+    }))
 }
 
 /// The `If-Match` check of a write to one flag: `expected` (when given) must be its `current`
@@ -196,16 +228,6 @@ pub fn check_versions<'a>(
     )))
 }
 
-/// Whether `after` holds what `before` holds, versions and timestamps aside: a patch that changes
-/// nothing (`{}`, or the values already there) writes nothing, bumps nothing and is not audited, so
-/// the edges have nothing to re-download.
-pub fn same_content(before: &Flag, after: &Flag) -> bool {
-    before.description == after.description
-        && before.enabled == after.enabled
-        && before.rollout_percentage == after.rollout_percentage
-        && before.rules == after.rules
-}
-
 /// What a write hands to the dialect to insert into `audit_log`.
 #[derive(Debug)]
 pub struct AuditRecord {
@@ -218,24 +240,22 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    /// The entry of a write to the flag `id`, with the flag as it was and as it is now.
     pub fn new(
         action: AuditAction,
-        before: Option<&Flag>,
-        after: Option<&Flag>,
+        id: Uuid,
+        before: Option<&StoredFlag>,
+        after: Option<&StoredFlag>,
         at: DateTime<Utc>,
     ) -> Result<Self, StoreError> {
-        let entity_id = after
-            .or(before)
-            .and_then(|f| f.id.clone())
-            .ok_or_else(|| StoreError::Corrupt("audit record for a flag without id".into()))?;
-        let json = |flag: Option<&Flag>| {
+        let json = |flag: Option<&StoredFlag>| {
             flag.map(serde_json::to_string)
                 .transpose()
-                .map_err(|e| StoreError::Corrupt(format!("flag {entity_id}: {e}")))
+                .map_err(|e| StoreError::Corrupt(format!("flag {id}: {e}")))
         };
         Ok(Self::raw(
             action,
-            entity_id.clone(),
+            id.to_string(),
             json(before)?,
             json(after)?,
             at,
@@ -316,22 +336,35 @@ mod tests {
 
     #[test]
     fn a_patch_changes_only_what_it_names_and_bumps_the_version() {
+        let created = DateTime::from_timestamp_millis(1_700_000_000_000).unwrap();
+        let before = create(new_flag(), created);
+        assert_eq!(before.version, Version::FIRST);
         let at = now();
-        let before = create(new_flag(), at);
         let patch = FlagPatch {
             enabled: Some(true),
             ..FlagPatch::default()
         };
-        let after = patched(&before, patch, at);
-        assert!(after.enabled);
-        assert_eq!(after.description, "d");
-        assert_eq!(after.rollout_percentage.get(), 10);
-        assert_eq!(after.version, Some(2));
+        let after = patched(&before, patch, at).unwrap().expect("a change");
+        assert!(after.flag.enabled);
+        assert_eq!(after.flag.description, "d");
+        assert_eq!(after.flag.rollout_percentage.get(), 10);
+        assert_eq!(after.version.get(), 2);
         assert_eq!(after.id, before.id);
-        assert_eq!(after.created_at, before.created_at);
-        assert!(!same_content(&before, &after));
-        let unchanged = patched(&before, FlagPatch::default(), at);
-        assert!(same_content(&before, &unchanged));
+        assert_eq!(after.environment, before.environment);
+        assert_eq!((after.created_at, after.updated_at), (created, at));
+    }
+
+    #[test]
+    fn a_patch_that_changes_nothing_makes_no_new_version() {
+        let before = create(new_flag(), now());
+        assert_eq!(patched(&before, FlagPatch::default(), now()).unwrap(), None);
+        let same = FlagPatch {
+            description: Some("d".into()),
+            enabled: Some(false),
+            rollout_percentage: Some(RolloutPercentage::new(10).unwrap()),
+            rules: Some(RuleList::default()),
+        };
+        assert_eq!(patched(&before, same, now()).unwrap(), None);
     }
 
     #[test]

@@ -2,18 +2,11 @@
 
 use std::time::Duration;
 
-use evaluator::{Environment, Flag, FlagKey, Snapshot};
 use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
-use uuid::Uuid;
 
 use super::migrations;
-use super::model::{self, AuditRecord, StoredSnapshot, AUDIT_ENTITY};
-use super::row::{AuditRow, FlagList, FlagRow};
-use super::sql::{impl_flag_store, version_i64, Dialect, Queries, POSTGRES};
-use super::{
-    AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,
-    Written,
-};
+use super::sql::{impl_flag_store, impl_flag_writer, Dialect, Queries, POSTGRES};
+use super::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
@@ -45,3 +38,4 @@ impl PostgresStore {
 }
 
 impl_flag_store!(PostgresStore, Postgres, "postgres");
+impl_flag_writer!(PostgresStore, Postgres);

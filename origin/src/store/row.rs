@@ -1,17 +1,19 @@
-//! Rows become domain values once, here: a `flags` row becomes a [`Flag`] or, when any of its
+//! Rows become domain values once, here: a `flags` row becomes a [`StoredFlag`] or, when any of its
 //! columns does not read, an [`UnreadableFlag`] that names it, so that one bad row (a hand edit, a
 //! bug of an older version) is left out of what it cannot be part of and never fails the rows
 //! around it. An `audit_log` row likewise becomes an [`AuditEntry`] whose unreadable `before` or
 //! `after` is `null` and named, or, when its own columns do not read, an [`UnreadableEntry`].
 //!
-//! Columns are decoded one by one into `Option`s by the dialect (`sql.rs`), so a column of the
+//! Columns are decoded one by one into `Option`s by the dialect (`sql/read.rs`), so a column of the
 //! wrong type in SQLite's dynamic typing is a reason here, not a query error.
 
 use chrono::{DateTime, Utc};
 use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
+use super::flag::{StoredFlag, Version};
 use super::model::{timestamp, AuditEntry};
 
 /// A flag row that the store holds but cannot read, as the API reports it: enough to find it and
@@ -42,7 +44,7 @@ impl UnreadableFlag {
 /// The readable flags of a query and the rows that are not.
 #[derive(Debug, Clone, Default)]
 pub struct FlagList {
-    pub flags: Vec<Flag>,
+    pub flags: Vec<StoredFlag>,
     pub unreadable: Vec<UnreadableFlag>,
 }
 
@@ -90,7 +92,7 @@ fn column<'r, T>(value: &'r Option<T>, name: &str) -> Result<&'r T, String> {
 
 impl FlagRow {
     /// The flag, or the report of why it cannot be read.
-    pub fn read(&self) -> Result<Flag, UnreadableFlag> {
+    pub fn read(&self) -> Result<StoredFlag, UnreadableFlag> {
         self.to_flag().map_err(|reason| UnreadableFlag {
             id: self.id.clone().unwrap_or_default(),
             environment: self.environment.clone().unwrap_or_default(),
@@ -99,8 +101,9 @@ impl FlagRow {
         })
     }
 
-    fn to_flag(&self) -> Result<Flag, String> {
+    fn to_flag(&self) -> Result<StoredFlag, String> {
         let id = column(&self.id, "id")?;
+        let id = Uuid::parse_str(id).map_err(|_| format!("id: {id:?} is not a UUID"))?;
         let key = FlagKey::parse(column(&self.key, "key")?).map_err(|e| e.to_string())?;
         let environment = Environment::parse(column(&self.environment, "environment")?)
             .map_err(|e| e.to_string())?;
@@ -112,20 +115,28 @@ impl FlagRow {
         let rules: RuleList = serde_json::from_str(column(&self.rules, "rules")?)
             .map_err(|e| format!("rules: {e}"))?;
         let version = *column(&self.version, "version")?;
-        let version =
-            u64::try_from(version).map_err(|_| format!("version: {version} is negative"))?;
-        Ok(Flag {
-            id: Some(id.clone()),
-            key,
-            environment: Some(environment),
-            description: column(&self.description, "description")?.clone(),
-            enabled: *column(&self.enabled, "enabled")?,
-            rollout_percentage: rollout,
-            rules,
-            version: Some(version),
-            created_at: Some(timestamp(*column(&self.created_at, "created_at")?)),
-            updated_at: Some(timestamp(*column(&self.updated_at, "updated_at")?)),
+        let version = Version::from_column(version)
+            .ok_or_else(|| format!("version: {version} is not from 1 up"))?;
+        Ok(StoredFlag {
+            id,
+            environment,
+            version,
+            created_at: *column(&self.created_at, "created_at")?,
+            updated_at: *column(&self.updated_at, "updated_at")?,
+            flag: Flag {
+                key,
+                description: column(&self.description, "description")?.clone(),
+                enabled: *column(&self.enabled, "enabled")?,
+                rollout_percentage: rollout,
+                rules,
+            },
         })
+    }
+
+    /// The stored version, when it decodes and is not negative: what `If-Match` compares on a row
+    /// that may not read as a flag.
+    pub fn stored_version(&self) -> Option<u64> {
+        self.version.and_then(|v| u64::try_from(v).ok())
     }
 
     /// What can be recovered of the row, as the audit log keeps it when an unreadable flag is
@@ -215,10 +226,12 @@ impl AuditRow {
         let (id_text, action, entity, entity_id, actor, created_at) =
             metadata.map_err(unreadable_entry)?;
         let mut unreadable = Vec::new();
-        let mut side = |name: &'static str, stored: &Option<Option<String>>| -> Option<Flag> {
+        let mut side = |name: &'static str,
+                        stored: &Option<Option<String>>|
+         -> Option<StoredFlag> {
             let parsed = match stored {
                 Some(None) => return None,
-                Some(Some(json)) => serde_json::from_str::<Flag>(json).map_err(|e| e.to_string()),
+                Some(Some(json)) => StoredFlag::from_json(json),
                 None => Err("column cannot be decoded".to_owned()),
             };
             parsed
@@ -269,13 +282,12 @@ mod tests {
     #[test]
     fn a_whole_row_reads_as_its_flag() {
         let flag = row().read().unwrap();
-        assert_eq!(flag.key.as_str(), "k");
-        assert_eq!(flag.version, Some(3));
-        assert_eq!(flag.created_at.as_deref(), Some("2023-11-14T22:13:20.123Z"));
-        assert_eq!(
-            serde_json::to_value(&flag.rules).unwrap()[0]["value"],
-            serde_json::json!(f64::MAX)
-        );
+        assert_eq!(flag.flag.key.as_str(), "k");
+        assert_eq!(flag.version.get(), 3);
+        let json = serde_json::to_value(&flag).unwrap();
+        assert_eq!(json["createdAt"], "2023-11-14T22:13:20.123Z");
+        assert_eq!(json["id"], "67e55044-10b1-426f-9247-bb680e5fe0c8");
+        assert_eq!(json["rules"][0]["value"], serde_json::json!(f64::MAX));
     }
 
     #[test]
@@ -299,6 +311,10 @@ mod tests {
             },
             FlagRow {
                 key: Some("no spaces".into()),
+                ..row()
+            },
+            FlagRow {
+                version: Some(0),
                 ..row()
             },
         ];

@@ -3,21 +3,14 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use evaluator::{Environment, Flag, FlagKey, Snapshot};
 use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use uuid::Uuid;
 
 use super::migrations;
-use super::model::{self, AuditRecord, StoredSnapshot, AUDIT_ENTITY};
-use super::row::{AuditRow, FlagList, FlagRow};
-use super::sql::{impl_flag_store, version_i64, Dialect, Queries, SQLITE};
-use super::{
-    AuditAction, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagStore, NewFlag, StoreError,
-    Written,
-};
+use super::sql::{impl_flag_store, impl_flag_writer, Dialect, Queries, SQLITE};
+use super::StoreError;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -66,3 +59,4 @@ impl SqliteStore {
 }
 
 impl_flag_store!(SqliteStore, Sqlite, "sqlite");
+impl_flag_writer!(SqliteStore, Sqlite);

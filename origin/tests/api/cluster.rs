@@ -15,7 +15,7 @@ use evaluator::{Environment, FlagKey, Snapshot};
 use origin::cache::{FlagCache, RedisCache};
 use origin::flagset::FlagSets;
 use origin::revision::Revision;
-use origin::store::{FlagPatch, FlagStore, NewFlag, PostgresStore, ReadStore, StoreError};
+use origin::store::{FlagPatch, FlagWriter, NewFlag, PostgresStore, ReadStore, StoreError};
 use redis::AsyncCommands;
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -743,13 +743,7 @@ async fn the_stale_refill_race_across_origins() {
         )
         .await
         .expect("create");
-    let id: uuid::Uuid = written
-        .value
-        .id
-        .as_deref()
-        .expect("id")
-        .parse()
-        .expect("uuid");
+    let id = written.value.id;
     let held = Arc::new(HeldStore {
         inner: store.clone(),
         read: tokio::sync::Notify::new(),

@@ -310,4 +310,13 @@ async fn sqlite_columns_of_the_wrong_type_make_only_their_row_unreadable() {
     assert!(health(&app).await.get("unreadableFlags").is_none());
     let recovered = stored_audit(&app, b, "DELETE_FLAG", "before").await;
     assert_eq!(recovered["rules"], "not json");
+    // What was recovered lacks the column that did not read (the version, the rules, the
+    // timestamp): it is no flag, so the audit API shows it as unreadable rather than as a flag
+    // without that field.
+    for id in [a, b, c] {
+        let newest = &app.audit(&format!("?entityId={id}&limit=1")).await["entries"][0];
+        assert_eq!(newest["action"], "DELETE_FLAG", "{newest}");
+        assert_eq!(newest["before"], Value::Null, "{newest}");
+        assert_eq!(newest["unreadable"], json!(["before"]), "{newest}");
+    }
 }

@@ -1,0 +1,171 @@
+//! The store's reads for both dialects: [`impl_flag_store!`] implements `FlagStore`, and the
+//! decoding of a row that the writes use too.
+
+/// Implements `FlagStore` for `$store`, a struct with a pool of `$db` in `read`, its `queries:
+/// Queries` and `dialect: Dialect`, named `$kind` in `/health`. Also gives `$store` the row
+/// readers `flag_row`, `flags` and `one_flag` that [`super::impl_flag_writer!`] uses.
+macro_rules! impl_flag_store {
+    ($store:ty, $db:ty, $kind:literal) => {
+        const _: () = {
+            use evaluator::{Environment, FlagKey};
+            use uuid::Uuid;
+
+            use $crate::store::model::{FlagSnapshot, StoredSnapshot};
+            use $crate::store::row::{AuditRow, FlagList, FlagRow};
+            use $crate::store::{
+                AuditPage, AuditQuery, FlagFilter, FlagStore, StoreError, StoredFlag,
+            };
+
+            impl $store {
+                /// Decodes each column on its own: one that does not decode makes the row
+                /// unreadable (see `row.rs`), never the query.
+                fn flag_row(row: &<$db as sqlx::Database>::Row) -> FlagRow {
+                    use sqlx::Row as _;
+                    FlagRow {
+                        id: row.try_get("id").ok(),
+                        key: row.try_get("key").ok(),
+                        environment: row.try_get("environment").ok(),
+                        description: row.try_get("description").ok(),
+                        enabled: row.try_get("enabled").ok(),
+                        rollout_percentage: row.try_get("rollout_percentage").ok(),
+                        rules: row.try_get("rules").ok(),
+                        version: row.try_get("version").ok(),
+                        created_at: row.try_get("created_at").ok(),
+                        updated_at: row.try_get("updated_at").ok(),
+                    }
+                }
+
+                fn flags(rows: &[<$db as sqlx::Database>::Row]) -> FlagList {
+                    FlagList::read(rows.iter().map(Self::flag_row))
+                }
+
+                /// The one flag a row holds; `Unreadable` (logged) when it cannot be read.
+                fn one_flag(row: &<$db as sqlx::Database>::Row) -> Result<StoredFlag, StoreError> {
+                    Self::flag_row(row).read().map_err(|unreadable| {
+                        unreadable.log();
+                        StoreError::Unreadable(unreadable)
+                    })
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl $crate::store::ReadStore for $store {
+                async fn revisions(&self) -> Result<Vec<$crate::revision::Revision>, StoreError> {
+                    use sqlx::Row as _;
+                    let rows = sqlx::query(&self.queries.revisions)
+                        .fetch_all(&self.read)
+                        .await?;
+                    let mut revisions = Vec::with_capacity(rows.len());
+                    for row in &rows {
+                        let name: String = row.try_get("name")?;
+                        let revision: i64 = row.try_get("revision")?;
+                        let environment = Environment::parse(&name)
+                            .map_err(|e| StoreError::Corrupt(format!("environment: {e}")))?;
+                        let revision = u64::try_from(revision)
+                            .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?;
+                        revisions.push($crate::revision::Revision::new(environment, revision));
+                    }
+                    Ok(revisions)
+                }
+
+                async fn load_snapshot(
+                    &self,
+                    environment: Environment,
+                ) -> Result<StoredSnapshot, StoreError> {
+                    let mut tx = self.read.begin().await?;
+                    if let Some(isolation) = self.dialect.snapshot_isolation {
+                        sqlx::query(isolation).execute(&mut *tx).await?;
+                    }
+                    let revision: i64 = sqlx::query_scalar(&self.queries.revision)
+                        .bind(environment.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    let rows = sqlx::query(&self.queries.flags_of_environment)
+                        .bind(environment.as_str())
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    tx.commit().await?;
+                    let FlagList { flags, unreadable } = Self::flags(&rows);
+                    Ok(StoredSnapshot {
+                        snapshot: FlagSnapshot {
+                            environment,
+                            revision: u64::try_from(revision)
+                                .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?,
+                            flags,
+                        },
+                        unreadable,
+                    })
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl FlagStore for $store {
+                fn kind(&self) -> &'static str {
+                    $kind
+                }
+
+                async fn ping(&self) -> Result<(), StoreError> {
+                    sqlx::query(&self.queries.ping).execute(&self.read).await?;
+                    Ok(())
+                }
+
+                async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError> {
+                    let rows = sqlx::query(&self.queries.list_flags)
+                        .bind(filter.environment.map(Environment::as_str))
+                        .bind(filter.key.as_ref().map(FlagKey::as_str))
+                        .fetch_all(&self.read)
+                        .await?;
+                    Ok(Self::flags(&rows))
+                }
+
+                async fn get_flag(&self, id: Uuid) -> Result<StoredFlag, StoreError> {
+                    let row = sqlx::query(&self.queries.flag_by_id)
+                        .bind(id.to_string())
+                        .fetch_optional(&self.read)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    Self::one_flag(&row)
+                }
+
+                async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {
+                    use sqlx::Row as _;
+                    let rows = sqlx::query(&self.queries.audit_page)
+                        .bind(query.entity_id.as_deref())
+                        .bind(query.before)
+                        .bind(i64::from(query.limit) + 1)
+                        .fetch_all(&self.read)
+                        .await?;
+                    let more = rows.len() > query.limit as usize;
+                    let mut entries = Vec::with_capacity(rows.len().min(query.limit as usize));
+                    let mut unreadable = Vec::new();
+                    let mut last_seq = None;
+                    for row in rows.iter().take(query.limit as usize) {
+                        let audit = AuditRow {
+                            seq: row.try_get("seq").ok(),
+                            id: row.try_get("id").ok(),
+                            action: row.try_get("action").ok(),
+                            entity: row.try_get("entity").ok(),
+                            entity_id: row.try_get("entity_id").ok(),
+                            before: row.try_get("before").ok(),
+                            after: row.try_get("after").ok(),
+                            actor: row.try_get("actor").ok(),
+                            created_at: row.try_get("created_at").ok(),
+                        };
+                        last_seq = audit.seq.or(last_seq);
+                        match audit.read() {
+                            Ok(entry) => entries.push(entry),
+                            Err(entry) => unreadable.push(entry),
+                        }
+                    }
+                    Ok(AuditPage {
+                        entries,
+                        next_cursor: if more { last_seq } else { None },
+                        unreadable,
+                    })
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use impl_flag_store;
