@@ -11,10 +11,10 @@ use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
 use crate::config::{Config, DatabaseUrl, HttpLimits, Secret};
 use crate::demo;
 use crate::flagset::FlagSets;
+use crate::http::routes::router;
+use crate::http::server;
+use crate::http::state::AppState;
 use crate::invalidation::{self, Channel, ListenStatus, Subscription, Subscriptions};
-use crate::routes::router;
-use crate::server;
-use crate::state::AppState;
 use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
 
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@ use evaluator::Environment;
 use serde_json::json;
 
 use crate::admin::Admin;
-use crate::routes::new_flag_from_json;
+use crate::http::routes::new_flag_from_json;
 use crate::store::{FlagFilter, FlagStore, NewFlag, StoreError};
 
 const ACTOR: &str = "seed-demo";

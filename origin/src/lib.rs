@@ -8,20 +8,15 @@
 
 pub mod admin;
 mod app;
-mod auth;
-mod body;
 pub mod cache;
 mod config;
 mod demo;
-mod error;
 pub mod flagset;
+mod http;
 pub mod invalidation;
 pub mod revision;
-mod routes;
-mod server;
-mod state;
 pub mod store;
 
 pub use app::{shutdown_signal, App, StartError};
 pub use config::{Config, ConfigError, DatabaseUrl, HttpLimits, Secret};
-pub use state::AppState;
+pub use http::state::AppState;

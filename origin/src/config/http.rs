@@ -1,5 +1,5 @@
 //! `HEADER_TIMEOUT_SECONDS`, `BODY_TIMEOUT_SECONDS`, `IDLE_TIMEOUT_SECONDS`, `MAX_CONNECTIONS`:
-//! what one client may hold of the HTTP server (`crate::server`).
+//! what one client may hold of the HTTP server (`crate::http::server`).
 
 use std::time::Duration;
 

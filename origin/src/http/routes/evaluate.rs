@@ -9,8 +9,8 @@ use evaluator::{EvaluateRequest, EvaluateResponse};
 
 use super::content_type::JsonContentType;
 use super::cors;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// Parses with the evaluator's own request parser (the edge worker uses the same one, so both give
 /// byte-identical 400 messages) and answers the compiled set's results, serialized by serde as they

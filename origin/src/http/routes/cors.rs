@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use http_contract::cors::HEADERS;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The contract's headers as axum's types, built (and checked) at compile time: nothing is parsed
 /// per response on the hot path. The array's length is the contract's, so a header added there and

@@ -7,8 +7,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::query::QueryParams;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::store::{AuditEntry, AuditQuery, UnreadableEntry};
 
 const DEFAULT_LIMIT: u32 = 50;

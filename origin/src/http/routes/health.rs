@@ -15,8 +15,8 @@ use evaluator::Environment;
 use serde::Serialize;
 
 use super::cors;
+use crate::http::state::AppState;
 use crate::invalidation::ListenStatus;
-use crate::state::AppState;
 use crate::store::UnreadableFlag;
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);

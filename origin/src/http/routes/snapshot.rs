@@ -1,9 +1,9 @@
 //! `GET /api/flags/snapshot?environment=`: what the edge worker syncs from, with ETag and 304.
 
 use super::query::QueryParams;
-use crate::auth::require_edge;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::auth::require_edge;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
 use axum::http::{HeaderMap, StatusCode, Uri};

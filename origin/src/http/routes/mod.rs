@@ -20,9 +20,9 @@ use tower_http::request_id::{
 };
 use tower_http::trace::TraceLayer;
 
-use crate::auth;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::auth;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 pub use self::flags::new_flag_from_json;
 

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::cache::CacheError;
-use crate::server::BodyError;
+use crate::http::server::BodyError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]

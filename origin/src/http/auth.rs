@@ -8,8 +8,8 @@ use axum::response::Response;
 use subtle::ConstantTimeEq;
 
 use crate::config::Secret;
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 const ADMIN_TOKEN_HEADER: &str = "x-admin-token";
 /// The edge worker sends it too (`http_contract`).

@@ -9,7 +9,7 @@ use axum::extract::Query;
 use axum::http::Uri;
 use evaluator::echo;
 
-use crate::error::ApiError;
+use crate::http::error::ApiError;
 
 #[derive(Debug)]
 pub struct QueryParams(Vec<(String, String)>);

@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use super::content_type::JsonContentType;
 use super::query::QueryParams;
-use crate::auth::Actor;
-use crate::body::{json_object, optional, refuse_nul, refuse_unknown};
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::auth::Actor;
+use crate::http::body::{json_object, optional, refuse_nul, refuse_unknown};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::store::{FlagFilter, FlagList, FlagPatch, NewFlag, StoredFlag, UnreadableFlag};
 
 const CREATE_FIELDS: &[&str] = &[

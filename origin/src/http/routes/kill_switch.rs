@@ -13,10 +13,10 @@ use evaluator::{FlagKey, ValidationError};
 
 use super::content_type::JsonContentType;
 use super::flags::{if_match, FlagsBody};
-use crate::auth::Actor;
-use crate::body::{json_object, optional, refuse_nul, refuse_unknown};
-use crate::error::ApiError;
-use crate::state::AppState;
+use crate::http::auth::Actor;
+use crate::http::body::{json_object, optional, refuse_nul, refuse_unknown};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::store::StoreError;
 
 /// `{"key": "..."}`, nothing else.
