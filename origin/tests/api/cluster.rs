@@ -18,48 +18,9 @@ use origin::revision::Revision;
 use origin::store::{FlagPatch, FlagWriter, NewFlag, PostgresStore, ReadStore, StoreError};
 use redis::AsyncCommands;
 use serde_json::{json, Value};
-use sqlx::Connection as _;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{postgres_url, redis_url, with_database, ADMIN_TOKEN};
-
-/// A fresh PostgreSQL database, dropped (connections and all) when this drops.
-struct Database {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl Database {
-    async fn create() -> Self {
-        let admin_url = postgres_url();
-        let name = format!("pennon_cluster_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable ({e})"));
-        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("cannot create {name}: {e}"));
-        let _ = conn.close().await;
-        let url = with_database(&admin_url, &name);
-        Self {
-            admin_url,
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        // A thread of its own: this may run inside the test's runtime, which cannot be blocked on.
-        let _ =
-            std::thread::spawn(move || crate::helpers::drop_postgres_database(&admin_url, &name))
-                .join();
-    }
-}
+use crate::helpers::{redis_url, Database, ADMIN_TOKEN};
 
 /// Deletes a Redis key prefix on the given server when dropped.
 struct Prefix {

@@ -494,3 +494,39 @@ fn database_names_are_replaced() {
     );
     assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
 }
+
+/// A fresh PostgreSQL database, dropped (connections and all) when this drops.
+pub struct Database {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl Database {
+    pub async fn create() -> Self {
+        let admin_url = postgres_url();
+        let name = format!("pennon_test_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable ({e})"));
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create {name}: {e}"));
+        let _ = conn.close().await;
+        let url = with_database(&admin_url, &name);
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // A thread of its own: this may run inside the test's runtime, which cannot be blocked on.
+        let _ = std::thread::spawn(move || drop_postgres_database(&admin_url, &name)).join();
+    }
+}

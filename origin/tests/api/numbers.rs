@@ -259,27 +259,9 @@ async fn the_store_keeps_the_text_the_origin_wrote(backend: Backend) {
 async fn rows_written_as_jsonb_read_back_as_the_same_doubles_after_migration_0002() {
     use origin::store::migrations::{migrator, POSTGRES};
     use origin::{DatabaseUrl, Secret};
-    use sqlx::Connection as _;
 
-    let admin_url = crate::helpers::postgres_url();
-    let name = format!("pennon_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable ({e})"));
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut conn)
-        .await
-        .expect("create database");
-    struct Dropped(String, String);
-    impl Drop for Dropped {
-        fn drop(&mut self) {
-            let (url, name) = (self.0.clone(), self.1.clone());
-            let _ = std::thread::spawn(move || crate::helpers::drop_postgres_database(&url, &name))
-                .join();
-        }
-    }
-    let _dropped = Dropped(admin_url.clone(), name.clone());
-    let url = crate::helpers::with_database(&admin_url, &name);
+    let database = crate::helpers::Database::create().await;
+    let url = database.url.clone();
 
     // The schema of migration 0001 only, and rows as the origin wrote them then (`$n::jsonb`).
     let old = sqlx::PgPool::connect(&url).await.expect("old database");
