@@ -250,7 +250,6 @@ export function badInputCases(api, { invalidFlags, invalidRequests }) {
   return cases;
 }
 
-/** Every check, in the order they must run (the bad inputs last, ending with the survival check). */
 /**
  * Exact numbers: a rule `eq x` matches a user attribute `x` and neither double next to it, for the
  * extremes and for many random doubles (any bit pattern, 17-significant-digit decimals, integers
@@ -329,6 +328,7 @@ export function numberCases(api) {
   return cases;
 }
 
+/** Every check, in the order they must run (the bad inputs last, ending with the survival check). */
 export function allCases(api, vectors) {
   return [...vectorCases(api, vectors.valid), ...badInputCases(api, vectors), ...numberCases(api)];
 }
