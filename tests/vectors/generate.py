@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the golden vectors in this folder from the cases below.
 
-The expected answers come from a second, independent implementation of the evaluation docs/api.md defines
-evaluation, written here in Python with the `mmh3` package as the hash: the Rust evaluator, the origin,
+The expected answers come from a second, independent implementation of the evaluation that docs/api.md
+defines, written here in Python with the `mmh3` package as the hash: the Rust evaluator, the origin,
 the edge worker and the npm package must all agree with it. Run `pip install mmh3 && python3
 tests/vectors/generate.py` after changing a case, and review the diff of the JSON by hand.
 
