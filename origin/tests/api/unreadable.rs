@@ -167,10 +167,31 @@ async fn an_unreadable_flag_takes_down_only_itself(backend: Backend) {
     assert_eq!(health(&fresh).await["unreadableFlags"], reported);
     drop(fresh);
 
+    // If-Match on the kill switch reads the unreadable row's version too: a stale one writes
+    // nothing, the current one goes through.
+    let reply = app
+        .post("/api/admin/kill-switch")
+        .admin()
+        .header("if-match", "2")
+        .json(&json!({"key": "bad"}))
+        .send()
+        .await;
+    assert_eq!(
+        reply.error(409),
+        "If-Match: \"bad\" is not at version 2 in every environment: dev is at 1, prod is at 1"
+    );
+    let state = app
+        .sql(&format!(
+            "SELECT CASE WHEN enabled THEN 'on' ELSE 'off' END FROM flags WHERE id = '{bad}'"
+        ))
+        .await;
+    assert_eq!(state, ["on"], "a refused kill switch wrote");
+
     // The kill switch turns the key off everywhere, the unreadable row included (in SQL).
     let reply = app
         .post("/api/admin/kill-switch")
         .admin()
+        .header("if-match", "1")
         .json(&json!({"key": "bad"}))
         .send()
         .await;
@@ -202,7 +223,19 @@ async fn an_unreadable_flag_takes_down_only_itself(backend: Backend) {
     );
     assert_eq!(evaluated_keys(&app).await, ["good"]);
 
-    // DELETE repairs: the rows go, the audit keeps what could be recovered of each.
+    // DELETE repairs: the rows go, the audit keeps what could be recovered of each. If-Match
+    // reads the unreadable row's version as for any other (`huge` is at 1, `bad` at 2 since the
+    // kill switch).
+    let reply = app
+        .delete(&format!("/api/admin/flags/{huge}"))
+        .admin()
+        .header("if-match", "7")
+        .send()
+        .await;
+    assert_eq!(
+        reply.error(409),
+        "If-Match: version 7 is not the current version 1"
+    );
     for id in [&bad, &huge] {
         let reply = app
             .delete(&format!("/api/admin/flags/{id}"))
