@@ -65,7 +65,7 @@ pub fn with_database(url: &str, database: &str) -> String {
 #[derive(Debug)]
 enum Cleanup {
     SqliteFile(PathBuf),
-    PostgresDatabase { admin_url: String, name: String },
+    PostgresDatabase(Database),
 }
 
 #[derive(Debug)]
@@ -108,20 +108,10 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
             (DatabaseUrl::Sqlite(url), Cleanup::SqliteFile(path))
         }
         Backend::Postgres | Backend::PostgresRedis => {
-            let admin_url = postgres_url();
-            let name = format!("pennon_test_{unique}");
-            let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
-                panic!("PostgreSQL at {admin_url} is unreachable ({e}); start it or set TEST_DATABASE_URL")
-            });
-            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut conn)
-                .await
-                .unwrap_or_else(|e| panic!("cannot create database {name} on {admin_url}: {e}"));
-            let _ = conn.close().await;
-            let url = with_database(&admin_url, &name);
+            let database = Database::create().await;
             (
-                DatabaseUrl::Postgres(Secret::new(url)),
-                Cleanup::PostgresDatabase { admin_url, name },
+                DatabaseUrl::Postgres(Secret::new(database.url.clone())),
+                Cleanup::PostgresDatabase(database),
             )
         }
     };
@@ -149,9 +139,19 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         seed_demo: false,
         http: options.http,
     };
+    start(config, redis_prefix, cleanup, &format!("{backend:?}")).await
+}
+
+/// Builds and serves an origin with `config` in this runtime; the `TestApp` cleans up after it.
+async fn start(
+    config: Config,
+    redis_prefix: Option<String>,
+    cleanup: Cleanup,
+    what: &str,
+) -> TestApp {
     let app = App::build(config.clone())
         .await
-        .unwrap_or_else(|e| panic!("origin did not start on {backend:?}: {e}"));
+        .unwrap_or_else(|e| panic!("origin did not start ({what}): {e}"));
     let base = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
@@ -209,9 +209,8 @@ impl Drop for TestApp {
                         }
                     }
                 }
-                Cleanup::PostgresDatabase { admin_url, name } => {
-                    drop_postgres_database(&admin_url, &name)
-                }
+                // Its own Drop removes it (connections and all).
+                Cleanup::PostgresDatabase(database) => drop(database),
             }
         });
         let _ = done.join();
@@ -327,7 +326,10 @@ impl TestApp {
     /// Drops this test's PostgreSQL database under the running origin (its connections are
     /// terminated), to see how the service behaves without its store.
     pub async fn drop_database(&self) {
-        let Cleanup::PostgresDatabase { admin_url, name } = &self.cleanup else {
+        let Cleanup::PostgresDatabase(Database {
+            admin_url, name, ..
+        }) = &self.cleanup
+        else {
             panic!("drop_database needs a PostgreSQL backend");
         };
         let mut conn = sqlx::PgConnection::connect(admin_url)
@@ -435,20 +437,13 @@ impl TestApp {
         if let Some(prefix) = &fresh {
             config.redis_key_prefix = prefix.clone();
         }
-        let app = App::build(config.clone())
-            .await
-            .unwrap_or_else(|e| panic!("sibling origin did not start: {e}"));
-        let base = format!("http://{}", app.local_addr());
-        let state = app.state().clone();
-        tokio::spawn(app.run_until(std::future::pending()));
-        TestApp {
-            base,
-            client: reqwest::Client::new(),
-            state,
-            redis_prefix: fresh,
+        start(
             config,
-            cleanup: Cleanup::SqliteFile(PathBuf::new()),
-        }
+            fresh,
+            Cleanup::SqliteFile(PathBuf::new()),
+            "sibling",
+        )
+        .await
     }
 
     /// Runs `statement` on this origin's database directly (to make rows the API would never
@@ -496,6 +491,7 @@ fn database_names_are_replaced() {
 }
 
 /// A fresh PostgreSQL database, dropped (connections and all) when this drops.
+#[derive(Debug)]
 pub struct Database {
     admin_url: String,
     name: String,
@@ -506,13 +502,13 @@ impl Database {
     pub async fn create() -> Self {
         let admin_url = postgres_url();
         let name = format!("pennon_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable ({e})"));
+        let mut conn = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL at {admin_url} is unreachable ({e}); start it or set TEST_DATABASE_URL")
+        });
         sqlx::query(&format!("CREATE DATABASE \"{name}\""))
             .execute(&mut conn)
             .await
-            .unwrap_or_else(|e| panic!("cannot create {name}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot create database {name} on {admin_url}: {e}"));
         let _ = conn.close().await;
         let url = with_database(&admin_url, &name);
         Self {
