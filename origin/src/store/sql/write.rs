@@ -64,6 +64,26 @@ macro_rules! impl_flag_writer {
                     Ok(revision)
                 }
 
+                /// The end of every write of one flag: its audit entry, its environment's revision
+                /// bump, the commit; `value` is what the write answers.
+                async fn commit_audited<T: Send>(
+                    &self,
+                    mut tx: sqlx::Transaction<'_, $db>,
+                    record: AuditRecord,
+                    environment: Environment,
+                    actor: &str,
+                    value: T,
+                ) -> Result<Written<T>, StoreError> {
+                    let revision = self
+                        .audit_and_bump(&mut tx, record, environment, actor)
+                        .await?;
+                    tx.commit().await?;
+                    Ok(Written {
+                        value,
+                        revisions: vec![revision],
+                    })
+                }
+
                 /// The audit entry of a write to a row that cannot be read, and the revision bump
                 /// of its environment when that one reads (a row of no known environment is in no
                 /// set).
@@ -228,14 +248,8 @@ macro_rules! impl_flag_writer {
                         Some(&created),
                         at,
                     )?;
-                    let revision = self
-                        .audit_and_bump(&mut tx, record, created.environment, actor)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(Written {
-                        value: created,
-                        revisions: vec![revision],
-                    })
+                    self.commit_audited(tx, record, created.environment, actor, created)
+                        .await
                 }
 
                 async fn update_flag(
@@ -264,14 +278,8 @@ macro_rules! impl_flag_writer {
                         Some(&after),
                         at,
                     )?;
-                    let revision = self
-                        .audit_and_bump(&mut tx, record, after.environment, actor)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(Written {
-                        value: after,
-                        revisions: vec![revision],
-                    })
+                    self.commit_audited(tx, record, after.environment, actor, after)
+                        .await
                 }
 
                 async fn delete_flag(
@@ -320,14 +328,8 @@ macro_rules! impl_flag_writer {
                         None,
                         at,
                     )?;
-                    let revision = self
-                        .audit_and_bump(&mut tx, record, before.environment, actor)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(Written {
-                        value: Some(before),
-                        revisions: vec![revision],
-                    })
+                    self.commit_audited(tx, record, before.environment, actor, Some(before))
+                        .await
                 }
 
                 async fn kill_switch(
