@@ -43,10 +43,12 @@ mod reader;
 #[cfg(feature = "serde")]
 mod request;
 mod rule;
+mod semver;
 #[cfg(feature = "serde")]
 mod snapshot;
 #[cfg(feature = "serde")]
 pub mod strict;
+mod timestamp;
 mod user;
 mod value;
 
@@ -60,7 +62,9 @@ pub use request::{EvaluateRequest, EvaluateResponse, RequestError};
 pub use rule::{
     AttributePath, Condition, ConditionGroup, Field, Operator, Rule, RuleList, ScalarList,
 };
+pub use semver::SemVer;
 #[cfg(feature = "serde")]
 pub use snapshot::Snapshot;
+pub use timestamp::Timestamp;
 pub use user::User;
 pub use value::{AttributeValue, Number, Scalar};
