@@ -81,7 +81,6 @@ impl ValidationError {
 
     /// The same error, seen from one level up: `prefix.field` (or `prefix[3]`-style when `field` starts
     /// with `[`).
-    #[cfg(feature = "serde")]
     pub(crate) fn within(mut self, prefix: &str) -> Self {
         let mut field = String::with_capacity(prefix.len() + 1 + self.field.len());
         field.push_str(prefix);

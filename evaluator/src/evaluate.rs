@@ -1,22 +1,27 @@
 //! The contract's evaluation of one flag for one user, written plainly: the reference that the compiled
 //! form must agree with.
 
-use crate::flag::Flag;
+use crate::flag::{Fallthrough, Flag};
 use crate::hash::bucket;
-use crate::rule::{Condition, Operator};
+use crate::rule::{Comparison, Condition};
+use crate::segment::Segment;
+use crate::serve::{Serve, Split};
 use crate::user::User;
-use crate::value::FieldValue;
+use crate::value::{FieldValue, Presence};
+use crate::variant::{FlagType, VariantId, VariantValue, Variants};
 
 /// Why a flag came out the way it did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Reason {
     /// The kill switch is off.
     FlagDisabled,
+    /// A prerequisite is missing, off, failed its own prerequisites or served another variant.
+    PrerequisiteFailed,
     /// A targeting rule matched.
     RuleMatch,
-    /// No rule matched and the user's bucket is inside the rollout.
+    /// No rule matched and the rollout or a split placed the user.
     Rollout,
-    /// No rule matched and the user's bucket is outside the rollout.
+    /// No rule matched and the fallthrough served its variant (or the rollout left the user out).
     NoMatch,
     /// The request named a key that the environment does not have.
     FlagNotFound,
@@ -27,11 +32,20 @@ impl Reason {
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::FlagDisabled => "FLAG_DISABLED",
+            Reason::PrerequisiteFailed => "PREREQUISITE_FAILED",
             Reason::RuleMatch => "RULE_MATCH",
             Reason::Rollout => "ROLLOUT",
             Reason::NoMatch => "NO_MATCH",
             Reason::FlagNotFound => "FLAG_NOT_FOUND",
         }
+    }
+
+    /// Whether a flag of a non-boolean type counts as on with this reason.
+    pub(crate) fn serves_on(self) -> bool {
+        !matches!(
+            self,
+            Reason::FlagDisabled | Reason::PrerequisiteFailed | Reason::FlagNotFound
+        )
     }
 }
 
@@ -41,60 +55,155 @@ impl core::fmt::Display for Reason {
     }
 }
 
-/// The answer for one flag: on or off, and why.
+/// The answer for one flag: the variant served, whether that counts as on, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Evaluation {
-    /// Whether the user gets the flag.
+    /// A boolean flag's value; for the other types, false exactly when the reason is
+    /// `FLAG_DISABLED` or `PREREQUISITE_FAILED`.
     pub enabled: bool,
     /// Why.
     pub reason: Reason,
+    /// The variant served, one of the flag's.
+    pub variant: VariantId,
 }
 
 impl Evaluation {
-    pub(crate) const fn new(enabled: bool, reason: Reason) -> Self {
-        Self { enabled, reason }
+    pub(crate) fn new(variants: &Variants, variant: VariantId, reason: Reason) -> Self {
+        let enabled = match variants.kind() {
+            FlagType::Boolean => matches!(variants.value(variant), Some(VariantValue::Bool(true))),
+            FlagType::String | FlagType::Number | FlagType::Object => reason.serves_on(),
+        };
+        Self {
+            enabled,
+            reason,
+            variant,
+        }
     }
 }
 
-/// Decides `flag` for `user`: the kill switch, then the rules in order, then the rollout bucket.
+/// The flags and segments of one environment, as the reference evaluation reads them: a flag's
+/// prerequisites and segment conditions are looked up here by key.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Definitions<'a> {
+    /// The flags prerequisites may name.
+    pub flags: &'a [Flag],
+    /// The segments conditions may name.
+    pub segments: &'a [Segment],
+}
+
+/// Decides `flag` for `user` on its own: a prerequisite finds no flag (so it fails) and a segment
+/// condition no segment (so the user is not a member).
 pub fn evaluate(flag: &Flag, user: &User) -> Evaluation {
-    if !flag.enabled {
-        return Evaluation::new(false, Reason::FlagDisabled);
-    }
-    let rule_matches = |conditions: &[Condition]| {
-        conditions
-            .iter()
-            .all(|condition| condition_holds(condition, user))
-    };
-    if flag
-        .rules
-        .iter()
-        .any(|rule| rule_matches(rule.conditions()))
-    {
-        return Evaluation::new(true, Reason::RuleMatch);
-    }
-    if bucket(&user.id, flag.key.as_str()) < flag.rollout_percentage.get() {
-        return Evaluation::new(true, Reason::Rollout);
-    }
-    Evaluation::new(false, Reason::NoMatch)
+    evaluate_in(&Definitions::default(), flag, user)
 }
 
-/// Whether `condition` holds for `user`. A field that is missing, null, a list or a map makes every
-/// operator false, `neq` and `not_in` included: targeting fails closed.
-fn condition_holds(condition: &Condition, user: &User) -> bool {
-    let Some(value) = user.lookup(condition.field()) else {
-        return false;
-    };
-    match condition.operator() {
-        Operator::Eq(expected) => value.equals(expected),
-        Operator::Neq(expected) => !value.equals(expected),
-        Operator::In(list) => list.iter().any(|expected| value.equals(expected)),
-        Operator::NotIn(list) => !list.iter().any(|expected| value.equals(expected)),
-        Operator::StartsWith(prefix) => {
-            matches!(value, FieldValue::Str(s) if s.starts_with(prefix.as_str()))
-        }
-        Operator::EndsWith(suffix) => {
-            matches!(value, FieldValue::Str(s) if s.ends_with(suffix.as_str()))
+/// Decides `flag` for `user` among `definitions`: the kill switch, the prerequisites, the rules in
+/// order, then the fallthrough.
+pub fn evaluate_in(definitions: &Definitions<'_>, flag: &Flag, user: &User) -> Evaluation {
+    evaluate_at(definitions, flag, user, 0)
+}
+
+/// `depth` counts the prerequisites followed to get here. Without a cycle no chain is longer than
+/// the set, so a longer one has met a cycle (which writes refuse): it fails instead of recursing
+/// forever.
+fn evaluate_at(
+    definitions: &Definitions<'_>,
+    flag: &Flag,
+    user: &User,
+    depth: usize,
+) -> Evaluation {
+    let variants = flag.variants();
+    let off = |reason| Evaluation::new(variants, flag.off_variant(), reason);
+    if !flag.enabled {
+        return off(Reason::FlagDisabled);
+    }
+    for prerequisite in flag.prerequisites() {
+        let satisfied = depth < definitions.flags.len()
+            && definitions
+                .flags
+                .iter()
+                .find(|other| other.key == prerequisite.flag)
+                .is_some_and(|other| {
+                    let result = evaluate_at(definitions, other, user, depth + 1);
+                    result.reason.serves_on()
+                        && prerequisite.accepts(other.variants().name(result.variant))
+                });
+        if !satisfied {
+            return off(Reason::PrerequisiteFailed);
         }
     }
+    for rule in flag.rules().iter() {
+        let holds = rule
+            .conditions()
+            .iter()
+            .all(|condition| condition_holds(definitions, condition, user));
+        if holds {
+            if let Some(variant) = place(&rule.serve, flag, user) {
+                return Evaluation::new(variants, variant, Reason::RuleMatch);
+            }
+        }
+    }
+    match flag.fallthrough() {
+        Fallthrough::Rollout(percent) => {
+            let inside = bucket(&user.id, flag.key.as_str()) < percent.get();
+            let reason = if inside {
+                Reason::Rollout
+            } else {
+                Reason::NoMatch
+            };
+            Evaluation::new(variants, Variants::boolean_id(inside), reason)
+        }
+        Fallthrough::Serve(serve @ Serve::Variant(_)) => match place(serve, flag, user) {
+            Some(variant) => Evaluation::new(variants, variant, Reason::NoMatch),
+            None => off(Reason::NoMatch),
+        },
+        Fallthrough::Serve(serve @ Serve::Split(_)) => match place(serve, flag, user) {
+            Some(variant) => Evaluation::new(variants, variant, Reason::Rollout),
+            None => off(Reason::NoMatch),
+        },
+    }
+}
+
+/// The variant `serve` gives `user`; `None` when it is a split and the user's `bucketBy` field is
+/// not a string.
+fn place(serve: &Serve, flag: &Flag, user: &User) -> Option<VariantId> {
+    match serve {
+        Serve::Variant(variant) => Some(*variant),
+        Serve::Split(split) => {
+            let Presence::Scalar(FieldValue::Str(value)) = user.lookup(split.bucket_by()) else {
+                return None;
+            };
+            let salt = split.salt_given().unwrap_or(flag.key.as_str());
+            split.variant_at(Split::point(salt, value))
+        }
+    }
+}
+
+fn condition_holds(definitions: &Definitions<'_>, condition: &Condition, user: &User) -> bool {
+    match condition {
+        Condition::Compare(comparison) => comparison_holds(comparison, user),
+        Condition::InSegment(key) => is_member(definitions, key.as_str(), user),
+        Condition::NotInSegment(key) => !is_member(definitions, key.as_str(), user),
+    }
+}
+
+fn comparison_holds(comparison: &Comparison, user: &User) -> bool {
+    crate::decide::holds(comparison.operator(), user.lookup(comparison.field()))
+}
+
+/// Whether `user` belongs to the segment `key`: listed in `include`, or matched by any of its
+/// rules. A segment that is not there has no members.
+fn is_member(definitions: &Definitions<'_>, key: &str, user: &User) -> bool {
+    definitions
+        .segments
+        .iter()
+        .find(|segment| segment.key.as_str() == key)
+        .is_some_and(|segment| {
+            segment.include.iter().any(|id| *id == user.id)
+                || segment.rules.iter().any(|rule| {
+                    rule.conditions()
+                        .iter()
+                        .all(|comparison| comparison_holds(comparison, user))
+                })
+        })
 }

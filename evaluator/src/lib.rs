@@ -28,6 +28,7 @@ extern crate alloc;
 #[cfg(feature = "serde")]
 mod attribute_reader;
 mod compiled;
+mod decide;
 mod error;
 mod evaluate;
 #[cfg(feature = "serde")]
@@ -43,7 +44,9 @@ mod reader;
 #[cfg(feature = "serde")]
 mod request;
 mod rule;
+mod segment;
 mod semver;
+mod serve;
 #[cfg(feature = "serde")]
 mod snapshot;
 #[cfg(feature = "serde")]
@@ -51,20 +54,25 @@ pub mod strict;
 mod timestamp;
 mod user;
 mod value;
+mod variant;
 
 pub use compiled::{CompiledFlagSet, FlagResult};
 pub use error::{echo, Echo, ValidationError, ECHO_CHARS};
-pub use evaluate::{evaluate, Evaluation, Reason};
-pub use flag::{Environment, Flag, FlagKey, RolloutPercentage};
+pub use evaluate::{evaluate, evaluate_in, Definitions, Evaluation, Reason};
+pub use flag::{Environment, Fallthrough, Flag, FlagKey, Prerequisite, RolloutPercentage};
 pub use hash::{bucket, murmur3_x86_32, Murmur3Prefix};
 #[cfg(feature = "serde")]
 pub use request::{EvaluateRequest, EvaluateResponse, RequestError};
 pub use rule::{
-    AttributePath, Condition, ConditionGroup, Field, Operator, Rule, RuleList, ScalarList,
+    AttributePath, Comparison, Condition, ConditionGroup, Field, Match, Operator, Rule, RuleList,
+    ScalarList, Spelled,
 };
+pub use segment::{IncludeList, Segment, SegmentKey, SegmentRules};
 pub use semver::SemVer;
+pub use serve::{Serve, Slice, Split, SPLIT_TOTAL};
 #[cfg(feature = "serde")]
 pub use snapshot::Snapshot;
 pub use timestamp::Timestamp;
 pub use user::User;
 pub use value::{AttributeValue, Number, Scalar};
+pub use variant::{FlagType, VariantId, VariantName, VariantValue, Variants};

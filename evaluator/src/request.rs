@@ -70,7 +70,7 @@ impl EvaluateRequest {
 }
 
 /// `{"results": [...]}`, the body of a successful evaluation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EvaluateResponse<'a> {
     /// One result a flag, sorted by key.
     pub results: Vec<FlagResult<'a>>,

@@ -1,4 +1,5 @@
-//! Targeting rules: a condition, or a group of conditions that must all hold.
+//! Targeting: rules (a condition or an `{"all": [...]}` group, with what it serves), and the
+//! conditions they are made of.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -6,12 +7,18 @@ use core::fmt;
 use core::ops::Deref;
 
 use crate::error::ValidationError;
-use crate::value::Scalar;
+use crate::segment::SegmentKey;
+use crate::semver::SemVer;
+use crate::serve::Serve;
+use crate::timestamp::Timestamp;
+use crate::value::{Number, Scalar};
 
-/// The most rules a flag may have.
+/// The most rules a flag or a segment may have.
 pub(crate) const MAX_RULES: usize = 100;
 /// The most conditions an `{"all": [...]}` group may have.
 pub(crate) const MAX_CONDITIONS_PER_GROUP: usize = 20;
+/// The most values an `in` or `not_in` list may have.
+pub(crate) const MAX_LIST_VALUES: usize = 10_000;
 
 /// A flag's rules, at most 100, in the order they are checked.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -20,14 +27,19 @@ pub struct RuleList(Vec<Rule>);
 impl TryFrom<Vec<Rule>> for RuleList {
     type Error = ValidationError;
     fn try_from(rules: Vec<Rule>) -> Result<Self, Self::Error> {
-        if rules.len() > MAX_RULES {
-            return Err(ValidationError::new(
-                "rules",
-                alloc::format!("at most {MAX_RULES} rules, got {}", rules.len()),
-            ));
-        }
+        check_rule_count(rules.len())?;
         Ok(Self(rules))
     }
+}
+
+pub(crate) fn check_rule_count(count: usize) -> Result<(), ValidationError> {
+    if count > MAX_RULES {
+        return Err(ValidationError::new(
+            "rules",
+            alloc::format!("at most {MAX_RULES} rules, got {count}"),
+        ));
+    }
+    Ok(())
 }
 
 impl Deref for RuleList {
@@ -37,32 +49,55 @@ impl Deref for RuleList {
     }
 }
 
-/// One rule: rules are alternatives, and the first that matches decides.
+/// One rule of a flag: when it matches, and what it serves then. Rules are alternatives, and the
+/// first that matches decides.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Rule {
-    /// Matches when the condition holds.
-    Condition(Condition),
-    /// `{"all": [...]}`: matches when every condition in it holds.
-    All(ConditionGroup),
+pub struct Rule {
+    /// When the rule matches.
+    pub when: Match<Condition>,
+    /// What a matching user gets.
+    pub serve: Serve,
 }
 
 impl Rule {
+    /// A rule serving `serve` when `when` matches.
+    pub fn new(when: Match<Condition>, serve: Serve) -> Self {
+        Self { when, serve }
+    }
+
     /// The conditions that must all hold for the rule to match (one for a plain condition).
-    pub(crate) fn conditions(&self) -> &[Condition] {
+    pub fn conditions(&self) -> &[Condition] {
+        self.when.conditions()
+    }
+}
+
+/// A condition, or a group of conditions that must all hold. `C` is [`Condition`] in a flag's
+/// rules and [`Comparison`] in a segment's (which cannot name other segments).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Match<C> {
+    /// Matches when the condition holds.
+    One(C),
+    /// `{"all": [...]}`: matches when every condition in it holds.
+    All(ConditionGroup<C>),
+}
+
+impl<C> Match<C> {
+    /// The conditions that must all hold (one for a plain condition).
+    pub fn conditions(&self) -> &[C] {
         match self {
-            Rule::Condition(condition) => core::slice::from_ref(condition),
-            Rule::All(group) => group,
+            Match::One(condition) => core::slice::from_ref(condition),
+            Match::All(group) => group,
         }
     }
 }
 
 /// The conditions of an `{"all": [...]}` group: 1 to 20.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ConditionGroup(Vec<Condition>);
+pub struct ConditionGroup<C>(Vec<C>);
 
-impl TryFrom<Vec<Condition>> for ConditionGroup {
+impl<C> TryFrom<Vec<C>> for ConditionGroup<C> {
     type Error = ValidationError;
-    fn try_from(conditions: Vec<Condition>) -> Result<Self, Self::Error> {
+    fn try_from(conditions: Vec<C>) -> Result<Self, Self::Error> {
         if conditions.is_empty() || conditions.len() > MAX_CONDITIONS_PER_GROUP {
             return Err(ValidationError::new(
                 "all",
@@ -76,22 +111,39 @@ impl TryFrom<Vec<Condition>> for ConditionGroup {
     }
 }
 
-impl Deref for ConditionGroup {
-    type Target = [Condition];
-    fn deref(&self) -> &[Condition] {
+impl<C> Deref for ConditionGroup<C> {
+    type Target = [C];
+    fn deref(&self) -> &[C] {
         &self.0
+    }
+}
+
+/// A condition of a flag's rule: a comparison on a field of the user, or membership of a segment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Condition {
+    /// `{"field", "operator", "value"}`.
+    Compare(Comparison),
+    /// `{"segment": key}`: the user is a member of the segment.
+    InSegment(SegmentKey),
+    /// `{"notSegment": key}`: exactly not `InSegment`.
+    NotInSegment(SegmentKey),
+}
+
+impl From<Comparison> for Condition {
+    fn from(comparison: Comparison) -> Self {
+        Condition::Compare(comparison)
     }
 }
 
 /// A field of the user compared with an operator whose value already fits it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Condition {
+pub struct Comparison {
     field: Field,
     operator: Operator,
 }
 
-impl Condition {
-    /// A condition on `field`. Every operator is valid on every field.
+impl Comparison {
+    /// A comparison on `field`. Every operator is valid on every field.
     pub fn new(field: Field, operator: Operator) -> Self {
         Self { field, operator }
     }
@@ -190,6 +242,52 @@ impl fmt::Display for AttributePath {
     }
 }
 
+/// A value kept as it was written beside its parsed form: it compares parsed, and is written back
+/// exactly as the client wrote it.
+#[derive(Clone, Debug)]
+pub struct Spelled<T> {
+    text: String,
+    parsed: T,
+}
+
+impl<T> Spelled<T> {
+    /// The text as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The parsed value.
+    pub fn parsed(&self) -> &T {
+        &self.parsed
+    }
+}
+
+impl<T> PartialEq for Spelled<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Spelled<SemVer> {
+    /// A SemVer 2.0.0 version (`"1.2.3"`, `"2.0.0-rc.1+build.5"`); `None` when `text` is not one.
+    pub fn semver(text: &str) -> Option<Self> {
+        SemVer::parse(text).map(|parsed| Self {
+            text: text.to_string(),
+            parsed,
+        })
+    }
+}
+
+impl Spelled<Timestamp> {
+    /// An RFC 3339 date-time (`"2026-12-01T00:00:00Z"`); `None` when `text` is not one.
+    pub fn timestamp(text: &str) -> Option<Self> {
+        Timestamp::parse(text).map(|parsed| Self {
+            text: text.to_string(),
+            parsed,
+        })
+    }
+}
+
 /// An operator together with the value it compares with, so that the two always agree.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operator {
@@ -205,11 +303,39 @@ pub enum Operator {
     StartsWith(String),
     /// The field is a string with this suffix.
     EndsWith(String),
+    /// The field is a string with this substring.
+    Contains(String),
+    /// The field is a number below this one.
+    Lt(Number),
+    /// The field is a number at most this one.
+    Lte(Number),
+    /// The field is a number above this one.
+    Gt(Number),
+    /// The field is a number at least this one.
+    Gte(Number),
+    /// The field is a SemVer string of the same precedence.
+    SemverEq(Spelled<SemVer>),
+    /// The field is a SemVer string of lower precedence.
+    SemverLt(Spelled<SemVer>),
+    /// The field is a SemVer string of higher precedence.
+    SemverGt(Spelled<SemVer>),
+    /// The field is an RFC 3339 date-time strictly earlier than this one.
+    Before(Spelled<Timestamp>),
+    /// The field is an RFC 3339 date-time strictly later than this one.
+    After(Spelled<Timestamp>),
+    /// `true`: the field is present and not null; `false`: it is absent or null.
+    Exists(bool),
 }
 
 impl Operator {
+    /// Every operator's name, in the order error messages list them.
+    #[cfg(feature = "serde")]
+    pub(crate) const NAMES: &'static str =
+        "eq, neq, in, not_in, starts_with, ends_with, contains, \
+        lt, lte, gt, gte, semver_eq, semver_lt, semver_gt, before, after, exists";
+
     /// The operator's name in the API.
-    pub(crate) fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Operator::Eq(_) => "eq",
             Operator::Neq(_) => "neq",
@@ -217,11 +343,22 @@ impl Operator {
             Operator::NotIn(_) => "not_in",
             Operator::StartsWith(_) => "starts_with",
             Operator::EndsWith(_) => "ends_with",
+            Operator::Contains(_) => "contains",
+            Operator::Lt(_) => "lt",
+            Operator::Lte(_) => "lte",
+            Operator::Gt(_) => "gt",
+            Operator::Gte(_) => "gte",
+            Operator::SemverEq(_) => "semver_eq",
+            Operator::SemverLt(_) => "semver_lt",
+            Operator::SemverGt(_) => "semver_gt",
+            Operator::Before(_) => "before",
+            Operator::After(_) => "after",
+            Operator::Exists(_) => "exists",
         }
     }
 }
 
-/// The non-empty list of an `in` or `not_in` condition.
+/// The non-empty list of an `in` or `not_in` condition, at most 10,000 values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScalarList(Vec<Scalar>);
 
@@ -230,6 +367,12 @@ impl TryFrom<Vec<Scalar>> for ScalarList {
     fn try_from(values: Vec<Scalar>) -> Result<Self, Self::Error> {
         if values.is_empty() {
             return Err(ValidationError::new("value", "must be a non-empty array"));
+        }
+        if values.len() > MAX_LIST_VALUES {
+            return Err(ValidationError::new(
+                "value",
+                alloc::format!("at most {MAX_LIST_VALUES} values, got {}", values.len()),
+            ));
         }
         Ok(Self(values))
     }

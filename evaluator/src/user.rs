@@ -4,7 +4,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 
 use crate::rule::Field;
-use crate::value::{AttributeValue, FieldValue};
+use crate::value::{AttributeValue, FieldValue, Presence};
 
 /// The user of one evaluation: `id` (non-empty when it comes through the API), optional `email` and
 /// `country`, and free-form, possibly nested `attributes`.
@@ -29,23 +29,29 @@ impl User {
         }
     }
 
-    /// The scalar `field` holds for this user; `None` when it is missing, null, a list or a map.
-    pub(crate) fn lookup(&self, field: &Field) -> Option<FieldValue<'_>> {
+    /// What `field` holds for this user.
+    pub(crate) fn lookup(&self, field: &Field) -> Presence<'_> {
+        fn text(text: Option<&str>) -> Presence<'_> {
+            text.map_or(Presence::Missing, |s| Presence::Scalar(FieldValue::Str(s)))
+        }
         match field {
-            Field::Id => Some(FieldValue::Str(&self.id)),
-            Field::Email => self.email.as_deref().map(FieldValue::Str),
-            Field::Country => self.country.as_deref().map(FieldValue::Str),
-            Field::Attribute(path) => {
-                let (first, rest) = path.keys().split_first()?;
-                let mut value = self.attributes.get(first)?;
-                for key in rest {
-                    match value {
-                        AttributeValue::Map(map) => value = map.get(key)?,
-                        _ => return None,
-                    }
-                }
-                FieldValue::of(value)
+            Field::Id => Presence::Scalar(FieldValue::Str(&self.id)),
+            Field::Email => text(self.email.as_deref()),
+            Field::Country => text(self.country.as_deref()),
+            Field::Attribute(path) => Presence::of(self.attribute(path.keys())),
+        }
+    }
+
+    /// The attribute at `keys` (outermost first), descending through maps.
+    fn attribute(&self, keys: &[String]) -> Option<&AttributeValue> {
+        let (first, rest) = keys.split_first()?;
+        let mut value = self.attributes.get(first)?;
+        for key in rest {
+            match value {
+                AttributeValue::Map(map) => value = map.get(key)?,
+                _ => return None,
             }
         }
+        Some(value)
     }
 }

@@ -3,6 +3,7 @@
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cmp::Ordering;
 
 /// A finite number that compares by value: `10`, `10.0` and `1e1` are equal, whatever their JSON spelling.
 ///
@@ -103,6 +104,45 @@ impl From<u32> for Number {
     }
 }
 
+impl Number {
+    /// Orders two numbers by exact value, as mathematics would: `9007199254740993 > 9007199254740992.0`,
+    /// `-0.0 == 0`. A total order, as every `Number` is finite.
+    pub fn cmp_value(self, other: Self) -> Ordering {
+        match (self.as_i128(), other.as_i128()) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            (None, None) => total(self.as_f64(), other.as_f64()),
+            (Some(whole), None) => cmp_whole_with_float(whole, other.as_f64()),
+            (None, Some(whole)) => cmp_whole_with_float(whole, self.as_f64()).reverse(),
+        }
+    }
+}
+
+/// Two finite floats.
+fn total(a: f64, b: f64) -> Ordering {
+    a.partial_cmp(&b).unwrap_or(Ordering::Equal)
+}
+
+/// A whole number (within ±2^64) against a float that is not one within that range: either a float
+/// with a fraction, so below 2^52 in magnitude, or a whole float beyond ±2^64.
+fn cmp_whole_with_float(whole: i128, float: f64) -> Ordering {
+    const TWO_POW_53: i128 = 1 << 53;
+    if (-TWO_POW_53..=TWO_POW_53).contains(&whole) {
+        // Exact as a float: the comparison is exact too.
+        total(whole as f64, float)
+    } else if float.abs() < TWO_POW_64 {
+        // |float| < 2^53 < |whole|: the sign of the whole number decides.
+        if whole > 0 {
+            Ordering::Greater
+        } else {
+            Ordering::Less
+        }
+    } else if float > 0.0 {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    }
+}
+
 impl PartialEq for Number {
     fn eq(&self, other: &Self) -> bool {
         match (self.0, other.0) {
@@ -184,6 +224,35 @@ impl From<bool> for AttributeValue {
 impl From<Number> for AttributeValue {
     fn from(n: Number) -> Self {
         Self::Number(n)
+    }
+}
+
+/// What a field holds for one user: nothing (absent or null), a list or a map, or a scalar.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Presence<'u> {
+    /// Absent, or JSON null.
+    Missing,
+    /// A list or a map: present, but no operator but `exists` can match it.
+    Composite,
+    /// A string, a number or a boolean.
+    Scalar(FieldValue<'u>),
+}
+
+impl<'u> Presence<'u> {
+    pub(crate) fn of(value: Option<&'u AttributeValue>) -> Self {
+        match value {
+            None | Some(AttributeValue::Null) => Presence::Missing,
+            Some(AttributeValue::List(_) | AttributeValue::Map(_)) => Presence::Composite,
+            Some(value) => FieldValue::of(value).map_or(Presence::Missing, Presence::Scalar),
+        }
+    }
+
+    /// The scalar, when there is one.
+    pub(crate) fn scalar(self) -> Option<FieldValue<'u>> {
+        match self {
+            Presence::Scalar(value) => Some(value),
+            Presence::Missing | Presence::Composite => None,
+        }
     }
 }
 

@@ -25,7 +25,12 @@ fn a_flag_as_the_origin_serves_it_reads_as_what_decides_it() {
     let flag = Flag::from_json_value(&origin_flag()).unwrap();
     assert_eq!(
         serde_json::to_string(&flag).unwrap(),
-        r#"{"key":"checkout","description":"d","enabled":true,"rolloutPercentage":25,"rules":[{"field":"email","operator":"ends_with","value":"@example.com"}]}"#
+        concat!(
+            r#"{"key":"checkout","description":"d","enabled":true,"type":"boolean","#,
+            r#""variants":{"off":false,"on":true},"offVariant":"off","prerequisites":[],"#,
+            r#""rules":[{"field":"email","operator":"ends_with","value":"@example.com"}],"#,
+            r#""rolloutPercentage":25}"#
+        )
     );
     let mut bare = origin_flag();
     for name in ["id", "environment", "version", "createdAt", "updatedAt"] {

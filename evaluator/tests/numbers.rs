@@ -5,7 +5,9 @@
 //! The reference is Rust's own `str::parse::<f64>` and `{:e}` formatting (correctly rounded and
 //! shortest), not the JSON reader under test.
 
-use evaluator::{evaluate, CompiledFlagSet, Flag, Operator, Reason, Rule, Scalar, User};
+use evaluator::{
+    evaluate, CompiledFlagSet, Condition, Flag, Match, Operator, Reason, Rule, Scalar, User,
+};
 use proptest::prelude::*;
 
 /// Every finite double: any bit pattern, the extremes, and 17-significant-digit decimals.
@@ -71,8 +73,11 @@ fn spellings(x: f64) -> Vec<String> {
 
 /// The double a rule `eq` holds, through the public API.
 fn rule_value(flag: &Flag) -> f64 {
-    match &flag.rules[..] {
-        [Rule::Condition(condition)] => match condition.operator() {
+    match &flag.rules()[..] {
+        [Rule {
+            when: Match::One(Condition::Compare(condition)),
+            ..
+        }] => match condition.operator() {
             Operator::Eq(Scalar::Number(n)) => n.as_f64(),
             other => panic!("not a numeric eq: {other:?}"),
         },

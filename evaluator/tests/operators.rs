@@ -1,6 +1,9 @@
 //! One row per operator and edge case, through `evaluate` and through the compiled set.
 
-use evaluator::{evaluate, CompiledFlagSet, Flag, Reason, User};
+use evaluator::{
+    evaluate, CompiledFlagSet, Fallthrough, Flag, FlagResult, FlagType, Reason, RolloutPercentage,
+    User,
+};
 use serde_json::{json, Value};
 use test_case::test_case;
 
@@ -18,11 +21,9 @@ fn matches(field: &str, operator: &str, value: Value, user_json: Value) -> bool 
     .unwrap();
     let user = user(user_json);
     let plain = evaluate(&flag, &user);
-    let compiled = CompiledFlagSet::new(std::slice::from_ref(&flag))
-        .unwrap()
-        .evaluate_flag("f", &user)
-        .unwrap();
-    assert_eq!(plain, compiled);
+    let set = CompiledFlagSet::new(std::slice::from_ref(&flag)).unwrap();
+    let compiled = set.evaluate_flag("f", &user).unwrap();
+    assert_eq!(FlagResult::of(&flag, plain), compiled);
     assert!(matches!(plain.reason, Reason::RuleMatch | Reason::NoMatch));
     plain.enabled
 }
@@ -229,7 +230,7 @@ fn results_serialize_as_the_api_says() {
     let all = set.evaluate_all(&User::new("u"));
     assert_eq!(
         serde_json::to_string(&evaluator::EvaluateResponse { results: all }).unwrap(),
-        r#"{"results":[{"flagKey":"k","enabled":true,"reason":"ROLLOUT"}]}"#
+        r#"{"results":[{"flagKey":"k","enabled":true,"reason":"ROLLOUT","variant":"on","value":true}]}"#
     );
 }
 
@@ -256,7 +257,11 @@ fn limits_on_rules_and_groups() {
 fn a_flag_reads_with_defaults_and_ignores_unknown_fields() {
     let f = flag(json!({"key": "k", "futureField": {"x": 1}, "description": null}));
     assert!(!f.enabled);
-    assert_eq!(f.rollout_percentage.get(), 0);
-    assert!(f.rules.is_empty());
+    assert_eq!(f.flag_type(), FlagType::Boolean);
+    assert_eq!(
+        f.fallthrough(),
+        &Fallthrough::Rollout(RolloutPercentage::new(0).unwrap())
+    );
+    assert!(f.rules().is_empty());
     assert_eq!(f.description, "");
 }

@@ -114,9 +114,8 @@ proptest! {
         // Sorted by key, each flag once.
         prop_assert!(results.windows(2).all(|w| w[0].flag_key < w[1].flag_key));
         for flag in &flags {
-            let plain = evaluate(flag, &user);
-            let expected = FlagResult { flag_key: flag.key.as_str(), enabled: plain.enabled, reason: plain.reason };
-            prop_assert!(results.contains(&expected));
+            let plain = FlagResult::of(flag, evaluate(flag, &user));
+            prop_assert!(results.contains(&plain));
             prop_assert_eq!(set.evaluate_flag(flag.key.as_str(), &user), Some(plain));
         }
     }
@@ -126,7 +125,7 @@ proptest! {
         let first = evaluate(&flag, &user);
         prop_assert_eq!(evaluate(&flag.clone(), &user.clone()), first);
         let set = CompiledFlagSet::new(std::slice::from_ref(&flag)).unwrap();
-        prop_assert_eq!(set.evaluate_flag(flag.key.as_str(), &user), Some(first));
+        prop_assert_eq!(set.evaluate_flag(flag.key.as_str(), &user), Some(FlagResult::of(&flag, first)));
     }
 
     #[test]

@@ -5,7 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use evaluator::{
-    evaluate, CompiledFlagSet, EvaluateRequest, EvaluateResponse, Flag, FlagResult, RequestError,
+    evaluate_in, CompiledFlagSet, Definitions, EvaluateRequest, EvaluateResponse, Flag, FlagResult,
+    RequestError, Segment,
 };
 use serde_json::Value;
 
@@ -40,7 +41,16 @@ fn every_golden_vector_gives_the_expected_response() {
         let name = file["name"].as_str().unwrap();
         let flags: Vec<Flag> = serde_json::from_value(file["flags"].clone())
             .unwrap_or_else(|e| panic!("{name}: flags do not parse: {e}"));
-        let set = CompiledFlagSet::new(&flags).unwrap();
+        let segments: Vec<Segment> = match file.get("segments") {
+            Some(segments) => serde_json::from_value(segments.clone())
+                .unwrap_or_else(|e| panic!("{name}: segments do not parse: {e}")),
+            None => Vec::new(),
+        };
+        let set = CompiledFlagSet::with_segments(&flags, &segments).unwrap();
+        let definitions = Definitions {
+            flags: &flags,
+            segments: &segments,
+        };
         for case in file["cases"].as_array().unwrap() {
             let label = format!("{name} / {}", case["name"]);
             let body = serde_json::to_vec(&case["request"]).unwrap();
@@ -62,16 +72,8 @@ fn every_golden_vector_gives_the_expected_response() {
                     .iter()
                     .find(|f| f.key.as_str() == result.flag_key)
                     .unwrap();
-                let plain = evaluate(flag, &request.user);
-                assert_eq!(
-                    FlagResult {
-                        flag_key: result.flag_key,
-                        enabled: plain.enabled,
-                        reason: plain.reason
-                    },
-                    *result,
-                    "{label}"
-                );
+                let plain = evaluate_in(&definitions, flag, &request.user);
+                assert_eq!(FlagResult::of(flag, plain), *result, "{label}");
             }
             cases += 1;
         }
@@ -117,8 +119,21 @@ fn flags_round_trip_through_json() {
     for path in json_files(&vectors_dir()) {
         let file = read(&path);
         let flags: Vec<Flag> = serde_json::from_value(file["flags"].clone()).unwrap();
-        let again: Vec<Flag> =
-            serde_json::from_value(serde_json::to_value(&flags).unwrap()).unwrap();
+        let written = serde_json::to_value(&flags).unwrap();
+        let again: Vec<Flag> = serde_json::from_value(written.clone()).unwrap();
         assert_eq!(flags, again, "{}", path.display());
+        // Written again, the same text: what the origin answers reads back as itself.
+        assert_eq!(
+            serde_json::to_value(&again).unwrap(),
+            written,
+            "{}",
+            path.display()
+        );
+        if let Some(segments) = file.get("segments") {
+            let segments: Vec<Segment> = serde_json::from_value(segments.clone()).unwrap();
+            let again: Vec<Segment> =
+                serde_json::from_value(serde_json::to_value(&segments).unwrap()).unwrap();
+            assert_eq!(segments, again, "{}", path.display());
+        }
     }
 }
