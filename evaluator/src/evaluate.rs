@@ -199,7 +199,7 @@ fn is_member(definitions: &Definitions<'_>, key: &str, user: &User) -> bool {
         .iter()
         .find(|segment| segment.key.as_str() == key)
         .is_some_and(|segment| {
-            segment.include.iter().any(|id| *id == user.id)
+            segment.include.contains(&user.id)
                 || segment.rules.iter().any(|rule| {
                     rule.conditions()
                         .iter()
