@@ -1279,3 +1279,50 @@ write("v2-dangling",
       [("user-1: a member of the real segment", {"id": "user-1", "country": "DE"}, None),
        ("user-2: a member of no segment", {"id": "user-2", "country": "FR"}, None)],
       segments=[segment("real", include=["user-1"])], dangling=("ghost",))
+
+# --- the worked examples of docs/evaluation.md ---------------------------------------------------------
+# The page shows these very documents and answers; this file is how every runtime checks them.
+beta_customers = segment(
+    "beta-customers",
+    include=["user-42", "user-77"],
+    rules=[cond("attributes.plan", "eq", "enterprise"),
+           group(cond("email", "ends_with", "@pennon.dev"), cond("attributes.appVersion", "semver_gt", "2.0.0"))],
+    description="Customers who asked to try new things first")
+checkout_layout = v2flag(
+    "checkout-layout", "string",
+    {"control": "classic", "single-page": "one-page", "wizard": "steps"}, "control",
+    fallthrough=split(("control", 33333), ("single-page", 33333), ("wizard", 33334)),
+    description="A/B/C test of the checkout")
+search_config = v2flag(
+    "search-config", "object",
+    {"standard": {"pageSize": 20, "fuzzy": False},
+     "tuned": {"pageSize": 50, "fuzzy": True, "boost": {"title": 2.5, "body": 1}}}, "standard",
+    rules=[rule(seg("beta-customers"), "tuned")],
+    fallthrough="standard",
+    description="Search settings; beta customers get the tuned ones")
+checkout_tracking = v2flag(
+    "checkout-tracking",
+    prerequisites=[prereq("checkout-layout", "single-page", "wizard")],
+    rollout=100,
+    description="Only where a new checkout layout runs")
+invoice_export = v2flag(
+    "invoice-export",
+    fallthrough=split(("on", 25000), ("off", 75000), bucket_by="attributes.companyId", salt="invoice-export-2026"),
+    description="A quarter of companies; every user of one company gets the same answer")
+docs_users = [
+    ("user-1 of contoso (free plan)", {"id": "user-1", "attributes": {"companyId": "contoso", "plan": "free"}}),
+    ("user-2 of contoso (free plan)", {"id": "user-2", "attributes": {"companyId": "contoso", "plan": "free"}}),
+    ("user-3 of fabrikam (enterprise)", {"id": "user-3", "attributes": {"companyId": "fabrikam", "plan": "enterprise"}}),
+    ("user-14 of fabrikam, in the control group", {"id": "user-14", "attributes": {"companyId": "fabrikam"}}),
+    ("user-42, listed in the segment, no company", {"id": "user-42"}),
+    ("staff on app 2.1.0", {"id": "user-9", "email": "ana@pennon.dev",
+                            "attributes": {"companyId": "aperture", "appVersion": "2.1.0"}}),
+    ("staff on app 2.0.0-rc.1", {"id": "user-10", "email": "bo@pennon.dev",
+                                 "attributes": {"companyId": "aperture", "appVersion": "2.0.0-rc.1"}}),
+]
+write("docs-examples",
+                 "The worked examples of docs/evaluation.md: an A/B/C string flag, a JSON config flag for a "
+                 "segment of beta customers, a prerequisite, and a company-level rollout.",
+                 "prod", [checkout_layout, checkout_tracking, invoice_export, search_config],
+                 [(name, user, None) for name, user in docs_users],
+                 segments=[beta_customers])
