@@ -11,7 +11,7 @@ use crate::flag::{Environment, Fallthrough, Flag, FlagKey, Prerequisite, Rollout
 use crate::rule::{Comparison, Condition, Match, Operator, Rule};
 use crate::segment::{Segment, SegmentKey};
 use crate::serve::Serve;
-use crate::value::Scalar;
+use crate::value::{AttributeValue, Number, Scalar};
 use crate::variant::{FlagType, VariantValue, Variants};
 
 impl Scalar {
@@ -40,15 +40,35 @@ impl VariantValue {
     }
 }
 
+/// Written straight from the value, with no `Value` copy in between: a result carrying an object
+/// flag's value is written on every evaluation.
 impl Serialize for VariantValue {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             VariantValue::Bool(b) => serializer.serialize_bool(*b),
             VariantValue::String(s) => serializer.serialize_str(s),
-            VariantValue::Number(_) | VariantValue::Object(_) => {
-                self.to_json_value().serialize(serializer)
-            }
+            VariantValue::Number(n) => n.serialize(serializer),
+            VariantValue::Object(map) => serializer.collect_map(map),
         }
+    }
+}
+
+impl Serialize for AttributeValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AttributeValue::Null => serializer.serialize_unit(),
+            AttributeValue::Bool(b) => serializer.serialize_bool(*b),
+            AttributeValue::Number(n) => n.serialize(serializer),
+            AttributeValue::String(s) => serializer.serialize_str(s),
+            AttributeValue::List(items) => serializer.collect_seq(items),
+            AttributeValue::Map(map) => serializer.collect_map(map),
+        }
+    }
+}
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_json().serialize(serializer)
     }
 }
 
