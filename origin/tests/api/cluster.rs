@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use evaluator::{Environment, FlagKey, Snapshot};
+use evaluator::{Environment, Snapshot};
 use origin::cache::{FlagCache, RedisCache};
 use origin::flagset::FlagSets;
 use origin::revision::Revision;
@@ -693,12 +693,11 @@ async fn the_stale_refill_race_across_origins() {
     let written = store
         .create_flag(
             NewFlag {
-                key: FlagKey::parse("k").expect("key"),
                 environment: Environment::Prod,
-                description: String::new(),
-                enabled: true,
-                rollout_percentage: evaluator::RolloutPercentage::new(100).expect("pct"),
-                rules: Vec::new().try_into().expect("rules"),
+                flag: evaluator::Flag::from_json_value(
+                    &json!({"key": "k", "enabled": true, "rolloutPercentage": 100}),
+                )
+                .expect("flag"),
             },
             "test",
         )
@@ -726,8 +725,10 @@ async fn the_stale_refill_race_across_origins() {
         .update_flag(
             id,
             FlagPatch {
-                enabled: Some(false),
-                ..FlagPatch::default()
+                fields: json!({"enabled": false})
+                    .as_object()
+                    .expect("object")
+                    .clone(),
             },
             None,
             "test",
