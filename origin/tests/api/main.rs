@@ -21,6 +21,8 @@ mod numbers;
 mod property;
 mod queries;
 mod random_doubles;
+mod references;
+mod segments;
 mod server;
 mod snapshot;
 mod strict_bodies;
