@@ -17,6 +17,7 @@ mod flags;
 mod health;
 mod if_match;
 mod kill_switch;
+mod migration;
 mod numbers;
 mod property;
 mod queries;
