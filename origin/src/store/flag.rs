@@ -122,7 +122,13 @@ impl StoredFlag {
             return Err(format!("{missing}: missing"));
         }
         let flag = Flag::from_json_value(&value).map_err(|e| e.to_string())?;
-        let (id, environment, version, created_at, updated_at) = bookkeeping(map)?;
+        let Bookkeeping {
+            id,
+            environment,
+            version,
+            created_at,
+            updated_at,
+        } = bookkeeping(map)?;
         Ok(Self {
             id,
             environment,
@@ -134,10 +140,17 @@ impl StoredFlag {
     }
 }
 
+/// What the origin keeps about a flag or a segment besides its definition, checked.
+pub(super) struct Bookkeeping {
+    pub id: Uuid,
+    pub environment: Environment,
+    pub version: Version,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// `id`, `environment`, `version`, `createdAt`, `updatedAt` of a stored flag's or segment's JSON.
-pub(super) fn bookkeeping(
-    map: &Map<String, Value>,
-) -> Result<(Uuid, Environment, Version, DateTime<Utc>, DateTime<Utc>), String> {
+pub(super) fn bookkeeping(map: &Map<String, Value>) -> Result<Bookkeeping, String> {
     let id = field(map, "id")?
         .as_str()
         .and_then(|id| Uuid::parse_str(id).ok())
@@ -148,13 +161,13 @@ pub(super) fn bookkeeping(
         .as_u64()
         .and_then(Version::new)
         .ok_or("version: not an integer from 1 up")?;
-    Ok((
+    Ok(Bookkeeping {
         id,
         environment,
         version,
-        time(map, "createdAt")?,
-        time(map, "updatedAt")?,
-    ))
+        created_at: time(map, "createdAt")?,
+        updated_at: time(map, "updatedAt")?,
+    })
 }
 
 /// A field that is there and not `null`.

@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::flag::{StoredFlag, Version};
+use super::flag::{Bookkeeping, StoredFlag, Version};
 use super::model::{timestamp, AuditEntry, Audited, AUDIT_ENTITY_SEGMENT};
 use super::segment::StoredSegment;
 
@@ -107,15 +107,6 @@ fn column<'r, T>(value: &'r Option<T>, name: &str) -> Result<&'r T, String> {
 /// A JSON column's text as JSON; the error names the field it holds.
 fn json_column(text: &str, field: &str) -> Result<Value, String> {
     serde_json::from_str(text).map_err(|e| format!("{field}: not JSON: {e}"))
-}
-
-/// The common columns of a flag or segment row, checked.
-struct Bookkeeping {
-    id: Uuid,
-    environment: Environment,
-    version: Version,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
 }
 
 fn bookkeeping(

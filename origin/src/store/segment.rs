@@ -10,7 +10,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::flag::{bookkeeping, field, Version};
+use super::flag::{bookkeeping, field, Bookkeeping, Version};
 use super::model::timestamp;
 
 /// A segment as the origin stores and answers it.
@@ -69,7 +69,13 @@ impl StoredSegment {
             return Err(format!("{missing}: missing"));
         }
         let segment = Segment::from_json_value(&value).map_err(|e| e.to_string())?;
-        let (id, environment, version, created_at, updated_at) = bookkeeping(map)?;
+        let Bookkeeping {
+            id,
+            environment,
+            version,
+            created_at,
+            updated_at,
+        } = bookkeeping(map)?;
         Ok(Self {
             id,
             environment,

@@ -300,6 +300,47 @@ async fn propagation_between_two_origins_over_redis_pub_sub() {
     measure_propagation("redis pub/sub + postgres notify", &a, &b).await;
 }
 
+/// A segment write on one origin changes the answers of another, as a flag write does: the
+/// segment's environment is bumped and announced on the same channels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_segment_write_propagates_to_another_origin_over_redis() {
+    let db = Database::create().await;
+    let redis = redis_url();
+    let prefix = Prefix::new(&redis);
+    let a = Origin::start(&db.url, Some((&redis, &prefix.prefix)), &[NO_REVALIDATION]);
+    let b = Origin::start(&db.url, Some((&redis, &prefix.prefix)), &[NO_REVALIDATION]);
+    assert_eq!(b.health().await.1["invalidation"], "redis+postgres");
+    let (status, body) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/admin/segments",
+            Some(json!({"key": "beta", "environment": "prod"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let segment = format!(
+        "/api/admin/segments/{}",
+        body["segment"]["id"].as_str().expect("id")
+    );
+    a.create(json!({"key": "k", "environment": "prod", "enabled": true,
+        "rules": [{"segment": "beta"}]}))
+        .await;
+    time_until(&b, false, Duration::from_secs(5)).await;
+    for include in [json!(["u"]), json!([]), json!(["v", "u"])] {
+        let expected = include.as_array().expect("ids").contains(&json!("u"));
+        let (status, body) = a
+            .send(
+                reqwest::Method::PUT,
+                &segment,
+                Some(json!({"include": include})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        time_until(&b, expected, Duration::from_secs(1)).await;
+        assert_eq!(a.enabled("prod").await, expected);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn propagation_between_two_origins_over_postgres_notify() {
     let db = Database::create().await;
