@@ -15,7 +15,10 @@ use evaluator::FlagKey;
 use uuid::Uuid;
 
 use crate::flagset::FlagSets;
-use crate::store::{FlagList, FlagPatch, FlagWriter, NewFlag, StoreError, StoredFlag, Written};
+use crate::store::{
+    FlagList, FlagPatch, FlagWriter, NewFlag, NewSegment, SegmentPatch, StoreError, StoredFlag,
+    StoredSegment, Written,
+};
 
 #[derive(Debug, Clone)]
 pub struct Admin {
@@ -54,6 +57,36 @@ impl Admin {
             .await
     }
 
+    pub async fn create_segment(
+        &self,
+        new: NewSegment,
+        actor: &str,
+    ) -> Result<StoredSegment, StoreError> {
+        self.write(self.store.create_segment(new, actor)).await
+    }
+
+    pub async fn update_segment(
+        &self,
+        id: Uuid,
+        patch: SegmentPatch,
+        if_match: Option<u64>,
+        actor: &str,
+    ) -> Result<StoredSegment, StoreError> {
+        self.write(self.store.update_segment(id, patch, if_match, actor))
+            .await
+    }
+
+    /// The deleted segment; `None` when its row could not be read.
+    pub async fn delete_segment(
+        &self,
+        id: Uuid,
+        if_match: Option<u64>,
+        actor: &str,
+    ) -> Result<Option<StoredSegment>, StoreError> {
+        self.write(self.store.delete_segment(id, if_match, actor))
+            .await
+    }
+
     pub async fn kill_switch(
         &self,
         key: &FlagKey,
@@ -80,7 +113,8 @@ impl Admin {
 mod tests {
     use std::time::Duration;
 
-    use evaluator::{Environment, RolloutPercentage, User};
+    use evaluator::{Environment, Flag, Segment, User};
+    use serde_json::json;
 
     use super::*;
     use crate::cache::MemoryCache;
@@ -108,18 +142,16 @@ mod tests {
         let (admin, flags) = admin().await;
         assert_eq!(served(&flags).await, (0, None));
         let new = NewFlag {
-            key: FlagKey::parse("k").unwrap(),
             environment: Environment::Prod,
-            description: String::new(),
-            enabled: true,
-            rollout_percentage: RolloutPercentage::new(0).unwrap(),
-            rules: Default::default(),
+            flag: Flag::from_json_value(&json!({"key": "k", "enabled": true})).unwrap(),
         };
         let created = admin.create_flag(new, "t").await.unwrap();
         assert_eq!(served(&flags).await, (1, Some(false)));
         let everyone = FlagPatch {
-            rollout_percentage: Some(RolloutPercentage::new(100).unwrap()),
-            ..FlagPatch::default()
+            fields: json!({"rolloutPercentage": 100})
+                .as_object()
+                .unwrap()
+                .clone(),
         };
         admin
             .update_flag(created.id, everyone, None, "t")
@@ -135,5 +167,35 @@ mod tests {
         assert_eq!(flags.held_revision(Environment::Prod), Some(3));
         admin.delete_flag(created.id, None, "t").await.unwrap();
         assert_eq!(served(&flags).await, (4, None));
+    }
+
+    #[tokio::test]
+    async fn segment_writes_are_served_by_the_next_read_too() {
+        let (admin, flags) = admin().await;
+        let segment = NewSegment {
+            environment: Environment::Prod,
+            segment: Segment::from_json_value(&json!({"key": "beta"})).unwrap(),
+        };
+        let beta = admin.create_segment(segment, "t").await.unwrap();
+        let new = NewFlag {
+            environment: Environment::Prod,
+            flag: Flag::from_json_value(
+                &json!({"key": "k", "enabled": true, "rules": [{"segment": "beta"}]}),
+            )
+            .unwrap(),
+        };
+        admin.create_flag(new, "t").await.unwrap();
+        assert_eq!(served(&flags).await, (2, Some(false)));
+        let include = SegmentPatch {
+            fields: json!({"include": ["u"]}).as_object().unwrap().clone(),
+        };
+        admin
+            .update_segment(beta.id, include, None, "t")
+            .await
+            .unwrap();
+        assert_eq!(served(&flags).await, (3, Some(true)));
+        let used = admin.delete_segment(beta.id, None, "t").await;
+        assert!(matches!(used, Err(StoreError::Conflict(_))), "{used:?}");
+        assert_eq!(flags.held_revision(Environment::Prod), Some(3));
     }
 }

@@ -3,7 +3,7 @@
 //! no I/O here.
 
 use axum::body::Bytes;
-use evaluator::{CompiledFlagSet, Environment, Flag, Snapshot};
+use evaluator::{CompiledFlagSet, Environment, Flag, Segment, Snapshot};
 
 use crate::store::{FlagSnapshot, StoreError};
 
@@ -24,14 +24,15 @@ pub enum CachedEntryError {
 }
 
 impl LoadedFlagSet {
-    /// Compiles `flags` (the shared cache's evaluator flags, or the store's stored ones), which
-    /// `json` holds at `revision`.
-    pub fn new<F: AsRef<Flag>>(
+    /// Compiles `flags` and `segments` (the shared cache's evaluator documents, or the store's
+    /// stored ones), which `json` holds at `revision`.
+    pub fn new<F: AsRef<Flag>, S: AsRef<Segment>>(
         revision: u64,
         flags: &[F],
+        segments: &[S],
         json: Bytes,
     ) -> Result<Self, StoreError> {
-        let compiled = CompiledFlagSet::from_flags(flags)
+        let compiled = CompiledFlagSet::with_segments(flags, segments)
             .map_err(|e| StoreError::Corrupt(format!("flag set: {e}")))?;
         Ok(Self {
             revision,
@@ -42,13 +43,18 @@ impl LoadedFlagSet {
 
     /// A shared cache entry's snapshot, whose JSON is `json`.
     pub fn from_cached(snapshot: &Snapshot, json: Bytes) -> Result<Self, StoreError> {
-        Self::new(snapshot.revision, &snapshot.flags, json)
+        Self::new(snapshot.revision, &snapshot.flags, &snapshot.segments, json)
     }
 
     /// What the store read: its JSON is written here, once, and served from then on.
     pub fn from_store(snapshot: &FlagSnapshot) -> Result<Self, StoreError> {
         let json = serde_json::to_vec(snapshot).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Self::new(snapshot.revision, &snapshot.flags, Bytes::from(json))
+        Self::new(
+            snapshot.revision,
+            &snapshot.flags,
+            &snapshot.segments,
+            Bytes::from(json),
+        )
     }
 
     /// The snapshot in a shared cache entry, if it is one of `environment`.
@@ -89,12 +95,28 @@ mod tests {
             environment: Environment::Dev,
             revision: 4,
             flags: vec![],
+            segments: vec![],
         };
         let set = LoadedFlagSet::from_store(&snapshot).unwrap();
         assert_eq!(set.revision, 4);
         assert_eq!(
             &set.snapshot_json[..],
-            br#"{"environment":"dev","revision":4,"flags":[]}"#
+            br#"{"environment":"dev","revision":4,"flags":[],"segments":[]}"#
         );
+    }
+
+    #[test]
+    fn a_cached_snapshot_evaluates_with_its_segments() {
+        let json = r#"{"environment":"prod","revision":2,
+            "flags":[{"key":"k","enabled":true,"rules":[{"segment":"beta"}]}],
+            "segments":[{"key":"beta","include":["u1"]}]}"#;
+        let snapshot = LoadedFlagSet::parse_cached(json, Environment::Prod).unwrap();
+        let set = LoadedFlagSet::from_cached(&snapshot, Bytes::from(json)).unwrap();
+        let decide = |user: &str| {
+            set.compiled
+                .evaluate_flag("k", &evaluator::User::new(user))
+                .map(|result| result.enabled)
+        };
+        assert_eq!((decide("u1"), decide("u2")), (Some(true), Some(false)));
     }
 }

@@ -176,6 +176,7 @@ mod tests {
             environment: Environment::Prod,
             revision,
             flags: vec![],
+            segments: vec![],
         };
         Arc::new(LoadedFlagSet::from_store(&snapshot).unwrap())
     }

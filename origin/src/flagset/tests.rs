@@ -39,9 +39,13 @@ impl ReadStore for FakeStore {
         self.loads.fetch_add(1, Ordering::SeqCst);
         // Read before waiting: a load that started before a write returns the old state.
         let revision = self.revision.load(Ordering::SeqCst);
-        let mut flag = Flag::new(FlagKey::parse("k").unwrap());
-        flag.enabled = self.enabled.load(Ordering::SeqCst);
-        flag.rollout_percentage = RolloutPercentage::new(100).unwrap();
+        let flag = Flag::boolean(
+            FlagKey::parse("k").unwrap(),
+            self.enabled.load(Ordering::SeqCst),
+            Vec::new(),
+            RolloutPercentage::new(100).unwrap(),
+        )
+        .unwrap();
         let flag = StoredFlag {
             id: uuid::Uuid::nil(),
             environment,
@@ -58,8 +62,10 @@ impl ReadStore for FakeStore {
                 environment,
                 revision,
                 flags: vec![flag],
+                segments: vec![],
             },
             unreadable: Vec::new(),
+            unreadable_segments: Vec::new(),
         })
     }
 }
@@ -157,6 +163,7 @@ async fn a_change_message_reloads_in_the_background_past_a_stale_cache() {
         environment: Environment::Prod,
         revision: 4,
         flags: vec![],
+        segments: vec![],
     };
     let json = serde_json::to_string(&old).unwrap();
     cache

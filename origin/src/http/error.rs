@@ -39,6 +39,11 @@ pub enum ApiError {
         "flag {0} is stored but cannot be read; delete it (DELETE /api/admin/flags/{0}) and create it again"
     )]
     Unreadable(String),
+    /// The same for a segment.
+    #[error(
+        "segment {0} is stored but cannot be read; delete it (DELETE /api/admin/segments/{0}) and create it again"
+    )]
+    UnreadableSegment(String),
     /// Anything else: logged in full, answered without details.
     #[error("{}", http_contract::error::INTERNAL)]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -56,7 +61,9 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unreadable(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unreadable(_) | Self::UnreadableSegment(_) | Self::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -95,6 +102,8 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound => Self::NotFound("flag not found".into()),
             StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Invalid(err) => Self::BadRequest(err.to_string()),
+            StoreError::UnreadableSegment(segment) => Self::UnreadableSegment(segment.id),
             StoreError::Unavailable(_) => Self::Unavailable(err),
             StoreError::Unreadable(flag) => Self::Unreadable(flag.id),
             other => Self::internal(other),

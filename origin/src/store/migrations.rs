@@ -21,13 +21,27 @@ pub const POSTGRES: &[Source] = &[
         "json keeps numbers as written",
         include_str!("../../../migrations/postgres/0002_json_keeps_numbers_as_written.sql"),
     ),
+    (
+        3,
+        "v2 flags and segments",
+        include_str!("../../../migrations/postgres/0003_v2_flags_and_segments.sql"),
+    ),
 ];
 
-pub const SQLITE: &[Source] = &[(
-    1,
-    "flags and audit",
-    include_str!("../../../migrations/sqlite/0001_flags_and_audit.sql"),
-)];
+/// SQLite needed no 0002 (its JSON was always the text written), so it goes from 1 to 3: the
+/// numbers stay those of the PostgreSQL migrations that do the same change.
+pub const SQLITE: &[Source] = &[
+    (
+        1,
+        "flags and audit",
+        include_str!("../../../migrations/sqlite/0001_flags_and_audit.sql"),
+    ),
+    (
+        3,
+        "v2 flags and segments",
+        include_str!("../../../migrations/sqlite/0003_v2_flags_and_segments.sql"),
+    ),
+];
 
 pub fn migrator(sources: &[Source]) -> Migrator {
     let migrations: Vec<Migration> = sources

@@ -8,35 +8,44 @@ mod flag;
 pub mod migrations;
 mod model;
 mod postgres;
+mod references;
 mod row;
+mod segment;
 mod sql;
 mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use evaluator::{Environment, FlagKey};
+use evaluator::{Environment, FlagKey, ValidationError};
 use uuid::Uuid;
 
 pub use self::flag::{StoredFlag, Version};
 use crate::revision::Revision;
 
 pub use self::model::{
-    AuditAction, AuditEntry, AuditPage, AuditQuery, FlagFilter, FlagPatch, FlagSnapshot, NewFlag,
-    StoredSnapshot, Written,
+    AuditAction, AuditEntry, AuditPage, AuditQuery, Audited, FlagFilter, FlagPatch, FlagSnapshot,
+    NewFlag, NewSegment, SegmentFilter, SegmentPatch, StoredSnapshot, Written,
 };
 pub use self::postgres::PostgresStore;
-pub use self::row::{FlagList, UnreadableEntry, UnreadableFlag};
+pub use self::row::{FlagList, SegmentList, UnreadableEntry, UnreadableFlag, UnreadableSegment};
+pub use self::segment::StoredSegment;
 pub use self::sql::NOTIFY_CHANNEL;
 pub use self::sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The flag or segment asked for does not exist (the caller knows which it asked for).
     #[error("not found")]
     NotFound,
-    /// A unique key taken, or an `If-Match` version that is not the current one.
+    /// A unique key taken, an `If-Match` version that is not the current one, or a write that
+    /// would break what other documents of the environment name (see `references.rs`).
     #[error("{0}")]
     Conflict(String),
+    /// A write whose result is not a valid document, or names what the environment does not
+    /// have: a 400 naming the field.
+    #[error("{0}")]
+    Invalid(ValidationError),
     /// The database cannot be reached (connect, I/O or pool time-out).
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
@@ -50,6 +59,9 @@ pub enum StoreError {
     /// The flag asked for is stored but cannot be read (see `row.rs`); only deleting it works.
     #[error("flag {} cannot be read: {}", .0.id, .0.reason)]
     Unreadable(UnreadableFlag),
+    /// The segment asked for is stored but cannot be read; only deleting it works.
+    #[error("segment {} cannot be read: {}", .0.id, .0.reason)]
+    UnreadableSegment(UnreadableSegment),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -80,8 +92,8 @@ pub trait ReadStore: Send + Sync + std::fmt::Debug {
     /// Every environment's current revision: one small query, what the background revalidation
     /// compares the in-process sets with.
     async fn revisions(&self) -> Result<Vec<Revision>, StoreError>;
-    /// The environment's flags (sorted by key) and its revision, read consistently; rows that
-    /// cannot be read are left out of the snapshot and reported beside it.
+    /// The environment's flags and segments (each sorted by key) and its revision, read
+    /// consistently; rows that cannot be read are left out of the snapshot and reported beside it.
     async fn load_snapshot(&self, environment: Environment) -> Result<StoredSnapshot, StoreError>;
 }
 
@@ -94,6 +106,9 @@ pub trait FlagStore: ReadStore {
     async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError>;
     /// `Unreadable` when the row exists but cannot be read (so does `update_flag`).
     async fn get_flag(&self, id: Uuid) -> Result<StoredFlag, StoreError>;
+    async fn list_segments(&self, filter: &SegmentFilter) -> Result<SegmentList, StoreError>;
+    /// `UnreadableSegment` when the row exists but cannot be read.
+    async fn get_segment(&self, id: Uuid) -> Result<StoredSegment, StoreError>;
     async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError>;
 }
 
@@ -101,6 +116,13 @@ pub trait FlagStore: ReadStore {
 /// environment it changes in one transaction, and returns those revisions in [`Written`]: the read
 /// path must not serve those environments below them again. In a running origin only
 /// [`crate::admin::Admin`] holds one, and it invalidates after every write before it answers.
+///
+/// A write to a flag or a segment locks its environment first (PostgreSQL: the environment's row,
+/// `FOR UPDATE`; SQLite has one writer) and checks what the documents of the environment name of
+/// each other on what it holds then (`references.rs`): `Invalid` when the written flag names a
+/// flag, variant or segment the environment does not have, or makes a prerequisite cycle;
+/// `Conflict` when the write would take away what other flags name. So no two writers can
+/// together leave a dangling reference or a cycle.
 #[async_trait]
 pub trait FlagWriter: Send + Sync + std::fmt::Debug {
     /// `Conflict` when the key exists in that environment.
@@ -119,13 +141,36 @@ pub trait FlagWriter: Send + Sync + std::fmt::Debug {
     ) -> Result<Written<StoredFlag>, StoreError>;
     /// Returns the deleted flag, or `None` when its row could not be read (it is deleted all the
     /// same, and the audit entry's `before` holds what could be recovered of it). `Conflict` when
-    /// `if_match` is given and is not the current version.
+    /// another flag names it as a prerequisite, or `if_match` is given and is not the current
+    /// version.
     async fn delete_flag(
         &self,
         id: Uuid,
         if_match: Option<u64>,
         actor: &str,
     ) -> Result<Written<Option<StoredFlag>>, StoreError>;
+    /// `Conflict` when the key exists in that environment.
+    async fn create_segment(
+        &self,
+        new: NewSegment,
+        actor: &str,
+    ) -> Result<Written<StoredSegment>, StoreError>;
+    /// `Conflict` when `if_match` is given and is not the current version.
+    async fn update_segment(
+        &self,
+        id: Uuid,
+        patch: SegmentPatch,
+        if_match: Option<u64>,
+        actor: &str,
+    ) -> Result<Written<StoredSegment>, StoreError>;
+    /// Returns the deleted segment, or `None` when its row could not be read. `Conflict` when a
+    /// flag's condition names it, or `if_match` is given and is not the current version.
+    async fn delete_segment(
+        &self,
+        id: Uuid,
+        if_match: Option<u64>,
+        actor: &str,
+    ) -> Result<Written<Option<StoredSegment>>, StoreError>;
     /// Disables `key` in every environment, unreadable rows included (their `enabled` column);
     /// returns every flag with that key, sorted by environment, and the rows that cannot be read.
     /// `Conflict`, and nothing written, when `if_match` is given and a flag of the key (in any

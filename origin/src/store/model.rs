@@ -1,33 +1,43 @@
 //! The store's inputs and outputs, and the dialect-free steps of a write (building, patching, auditing).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList};
+use evaluator::{Environment, Flag, FlagKey, Segment, SegmentKey};
 use serde::Serialize;
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::flag::{StoredFlag, Version};
-use super::row::{UnreadableEntry, UnreadableFlag};
+use super::flag::{definition_json, StoredFlag, Version};
+use super::row::{UnreadableEntry, UnreadableFlag, UnreadableSegment};
+use super::segment::StoredSegment;
 use super::StoreError;
 use crate::revision::Revision;
 
-/// A validated create request.
+/// A validated create request: the flag read whole by the evaluator, and where it goes.
 #[derive(Debug, Clone)]
 pub struct NewFlag {
-    pub key: FlagKey,
     pub environment: Environment,
-    pub description: String,
-    pub enabled: bool,
-    pub rollout_percentage: RolloutPercentage,
-    pub rules: RuleList,
+    pub flag: Flag,
 }
 
-/// A validated partial update: `None` leaves the field as it is.
+/// A partial update: the body's fields (known ones only, checked by the HTTP layer), laid over the
+/// stored definition and read whole by the evaluator inside the write's transaction (see
+/// [`overlay`]). A field given as `null` is left as it is.
 #[derive(Debug, Clone, Default)]
 pub struct FlagPatch {
-    pub description: Option<String>,
-    pub enabled: Option<bool>,
-    pub rollout_percentage: Option<RolloutPercentage>,
-    pub rules: Option<RuleList>,
+    pub fields: Map<String, Value>,
+}
+
+/// A validated segment create request.
+#[derive(Debug, Clone)]
+pub struct NewSegment {
+    pub environment: Environment,
+    pub segment: Segment,
+}
+
+/// A segment's partial update, as [`FlagPatch`] is a flag's.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentPatch {
+    pub fields: Map<String, Value>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -36,12 +46,21 @@ pub struct FlagFilter {
     pub key: Option<FlagKey>,
 }
 
+#[derive(Debug, Clone, Default)]
+pub struct SegmentFilter {
+    pub environment: Option<Environment>,
+    pub key: Option<SegmentKey>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditAction {
     CreateFlag,
     UpdateFlag,
     DeleteFlag,
     KillSwitch,
+    CreateSegment,
+    UpdateSegment,
+    DeleteSegment,
 }
 
 impl AuditAction {
@@ -51,8 +70,29 @@ impl AuditAction {
             Self::UpdateFlag => "UPDATE_FLAG",
             Self::DeleteFlag => "DELETE_FLAG",
             Self::KillSwitch => "KILL_SWITCH",
+            Self::CreateSegment => "CREATE_SEGMENT",
+            Self::UpdateSegment => "UPDATE_SEGMENT",
+            Self::DeleteSegment => "DELETE_SEGMENT",
         }
     }
+
+    /// The `entity` of its entries.
+    pub fn entity(self) -> &'static str {
+        match self {
+            Self::CreateFlag | Self::UpdateFlag | Self::DeleteFlag | Self::KillSwitch => {
+                AUDIT_ENTITY_FLAG
+            }
+            Self::CreateSegment | Self::UpdateSegment | Self::DeleteSegment => AUDIT_ENTITY_SEGMENT,
+        }
+    }
+}
+
+/// One side (`before` or `after`) of an audit entry: the flag or the segment as it was.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Audited {
+    Flag(StoredFlag),
+    Segment(StoredSegment),
 }
 
 /// One audit log entry as the API returns it.
@@ -63,12 +103,12 @@ pub struct AuditEntry {
     pub action: String,
     pub entity: String,
     pub entity_id: String,
-    pub before: Option<StoredFlag>,
-    pub after: Option<StoredFlag>,
+    pub before: Option<Audited>,
+    pub after: Option<Audited>,
     pub actor: String,
     pub created_at: String,
-    /// `"before"` and/or `"after"` when that side is stored but does not read as a flag (then it
-    /// is `null`); absent when both read.
+    /// `"before"` and/or `"after"` when that side is stored but does not read as a flag or a
+    /// segment (then it is `null`); absent when both read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<&'static str>,
 }
@@ -90,23 +130,26 @@ pub struct AuditPage {
     pub unreadable: Vec<UnreadableEntry>,
 }
 
-/// `{environment, revision, flags}`: what `GET /api/flags/snapshot` serves and the shared cache
-/// holds. The edges and the npm package read it as an `evaluator::Snapshot`, which keeps what
-/// evaluates of each flag and checks the rest.
+/// `{environment, revision, flags, segments}`: what `GET /api/flags/snapshot` serves and the
+/// shared cache holds. The edges and the npm package read it as an `evaluator::Snapshot`, which
+/// keeps what evaluates of each flag and segment and checks the rest.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlagSnapshot {
     pub environment: Environment,
     pub revision: u64,
     /// Sorted by key.
     pub flags: Vec<StoredFlag>,
+    /// Sorted by key.
+    pub segments: Vec<StoredSegment>,
 }
 
-/// An environment's flags as the store holds them: the snapshot of the readable ones and the rows
-/// left out of it because they cannot be read.
+/// An environment's flags and segments as the store holds them: the snapshot of the readable ones
+/// and the rows left out of it because they cannot be read.
 #[derive(Debug, Clone)]
 pub struct StoredSnapshot {
     pub snapshot: FlagSnapshot,
     pub unreadable: Vec<UnreadableFlag>,
+    pub unreadable_segments: Vec<UnreadableSegment>,
 }
 
 /// The result of a write and the revision each environment it changed is at now (the caches must
@@ -117,7 +160,8 @@ pub struct Written<T> {
     pub revisions: Vec<Revision>,
 }
 
-pub const AUDIT_ENTITY: &str = "FeatureFlag";
+pub const AUDIT_ENTITY_FLAG: &str = "FeatureFlag";
+pub const AUDIT_ENTITY_SEGMENT: &str = "Segment";
 
 /// The current time at millisecond precision, so that what is stored (PostgreSQL keeps microseconds,
 /// SQLite the text) reads back exactly as it was answered.
@@ -137,53 +181,146 @@ pub fn create(new: NewFlag, at: DateTime<Utc>) -> StoredFlag {
         version: Version::FIRST,
         created_at: at,
         updated_at: at,
-        flag: Flag {
-            key: new.key,
-            description: new.description,
-            enabled: new.enabled,
-            rollout_percentage: new.rollout_percentage,
-            rules: new.rules,
-        },
+        flag: new.flag,
     }
 }
 
-/// The flag after `patch`, one version on and updated `at`; `None` when the patch changes nothing
-/// (`{}`, or only the values already there): then nothing is written, nothing bumped and nothing
-/// audited, so the edges have nothing to re-download.
+pub fn create_segment(new: NewSegment, at: DateTime<Utc>) -> StoredSegment {
+    StoredSegment {
+        id: Uuid::new_v4(),
+        environment: new.environment,
+        version: Version::FIRST,
+        created_at: at,
+        updated_at: at,
+        segment: new.segment,
+    }
+}
+
+/// `definition` with the non-null fields of `patch` laid over it. A flag has `rolloutPercentage`
+/// or `fallthrough`, not both: a patch that gives one removes the other (one that gives both keeps
+/// both, and the evaluator refuses it).
+pub fn overlay(definition: &mut Map<String, Value>, patch: &Map<String, Value>) {
+    let given = |name: &str| patch.get(name).is_some_and(|value| !value.is_null());
+    match (given("rolloutPercentage"), given("fallthrough")) {
+        (true, false) => drop(definition.remove("fallthrough")),
+        (false, true) => drop(definition.remove("rolloutPercentage")),
+        _ => {}
+    }
+    for (name, value) in patch {
+        if !value.is_null() {
+            definition.insert(name.clone(), value.clone());
+        }
+    }
+}
+
+/// The next version of a flag or segment `id`; `Corrupt` past the column's range.
+fn next_version(version: Version, what: &str, id: Uuid) -> Result<Version, StoreError> {
+    version.next().ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "{what} {id}: version {} cannot grow",
+            version.get()
+        ))
+    })
+}
+
+/// The flag after `patch` (its definition overlaid and read whole), one version on and updated
+/// `at`; `None` when the patch changes nothing (`{}`, or only the values already there): then
+/// nothing is written, nothing bumped and nothing audited, so the edges have nothing to
+/// re-download. `Invalid` when the result is not a valid flag.
 pub fn patched(
     before: &StoredFlag,
-    patch: FlagPatch,
+    patch: &FlagPatch,
     at: DateTime<Utc>,
 ) -> Result<Option<StoredFlag>, StoreError> {
-    let mut flag = before.flag.clone();
-    if let Some(description) = patch.description {
-        flag.description = description;
-    }
-    if let Some(enabled) = patch.enabled {
-        flag.enabled = enabled;
-    }
-    if let Some(rollout) = patch.rollout_percentage {
-        flag.rollout_percentage = rollout;
-    }
-    if let Some(rules) = patch.rules {
-        flag.rules = rules;
-    }
+    let mut definition = definition_json(&before.flag).map_err(StoreError::Corrupt)?;
+    overlay(&mut definition, &patch.fields);
+    let flag = Flag::from_json_value(&Value::Object(definition)).map_err(StoreError::Invalid)?;
     if flag == before.flag {
         return Ok(None);
     }
-    let version = before.version.next().ok_or_else(|| {
-        StoreError::Corrupt(format!(
-            "flag {}: version {} cannot grow",
-            before.id,
-            before.version.get()
-        ))
-    })?;
     Ok(Some(StoredFlag {
-        version,
+        version: next_version(before.version, "flag", before.id)?,
         updated_at: at,
         flag,
         ..before.clone()
     }))
+}
+
+/// The flag switched off, one version on; `None` when it is off already.
+pub fn disabled(before: &StoredFlag, at: DateTime<Utc>) -> Result<Option<StoredFlag>, StoreError> {
+    if !before.flag.enabled {
+        return Ok(None);
+    }
+    let mut flag = before.flag.clone();
+    flag.enabled = false;
+    Ok(Some(StoredFlag {
+        version: next_version(before.version, "flag", before.id)?,
+        updated_at: at,
+        flag,
+        ..before.clone()
+    }))
+}
+
+/// [`patched`] for a segment.
+pub fn patched_segment(
+    before: &StoredSegment,
+    patch: &SegmentPatch,
+    at: DateTime<Utc>,
+) -> Result<Option<StoredSegment>, StoreError> {
+    let mut definition = match serde_json::to_value(&before.segment) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(StoreError::Corrupt("a segment does not serialize".into())),
+    };
+    overlay(&mut definition, &patch.fields);
+    let segment =
+        Segment::from_json_value(&Value::Object(definition)).map_err(StoreError::Invalid)?;
+    if segment == before.segment {
+        return Ok(None);
+    }
+    Ok(Some(StoredSegment {
+        version: next_version(before.version, "segment", before.id)?,
+        updated_at: at,
+        segment,
+        ..before.clone()
+    }))
+}
+
+/// The definition columns a flag is written as (see docs/origin.md, "Storage"): a boolean flag's
+/// fixed variants and off variant as NULL, so a flag written as version 1 wrote it is stored as
+/// migration 0003 left the rows of version 1; JSON in the serialization the API answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlagColumns {
+    pub flag_type: String,
+    pub variants: Option<String>,
+    pub off_variant: Option<String>,
+    pub prerequisites: String,
+    pub rules: String,
+    pub rollout_percentage: Option<i32>,
+    pub fallthrough: Option<String>,
+}
+
+impl FlagColumns {
+    pub fn of(flag: &Flag) -> Result<Self, StoreError> {
+        let definition = definition_json(flag).map_err(StoreError::Corrupt)?;
+        let text = |name: &str| definition.get(name).map(Value::to_string);
+        let boolean = flag.flag_type() == evaluator::FlagType::Boolean;
+        Ok(Self {
+            flag_type: flag.flag_type().as_str().to_owned(),
+            variants: text("variants").filter(|_| !boolean),
+            off_variant: definition
+                .get("offVariant")
+                .and_then(Value::as_str)
+                .filter(|_| !boolean)
+                .map(str::to_owned),
+            prerequisites: text("prerequisites").unwrap_or_else(|| "[]".into()),
+            rules: text("rules").unwrap_or_else(|| "[]".into()),
+            rollout_percentage: match flag.fallthrough() {
+                evaluator::Fallthrough::Rollout(percent) => Some(i32::from(percent.get())),
+                evaluator::Fallthrough::Serve(_) => None,
+            },
+            fallthrough: text("fallthrough"),
+        })
+    }
 }
 
 /// The `If-Match` check of a write to one flag: `expected` (when given) must be its `current`
@@ -240,18 +377,18 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
-    /// The entry of a write to the flag `id`, with the flag as it was and as it is now.
-    pub fn new(
+    /// The entry of a write to the flag or segment `id`, with it as it was and as it is now.
+    pub fn new<T: Serialize>(
         action: AuditAction,
         id: Uuid,
-        before: Option<&StoredFlag>,
-        after: Option<&StoredFlag>,
+        before: Option<&T>,
+        after: Option<&T>,
         at: DateTime<Utc>,
     ) -> Result<Self, StoreError> {
-        let json = |flag: Option<&StoredFlag>| {
-            flag.map(serde_json::to_string)
+        let json = |side: Option<&T>| {
+            side.map(serde_json::to_string)
                 .transpose()
-                .map_err(|e| StoreError::Corrupt(format!("flag {id}: {e}")))
+                .map_err(|e| StoreError::Corrupt(format!("{id}: {e}")))
         };
         Ok(Self::raw(
             action,
@@ -324,13 +461,17 @@ mod tests {
     }
 
     fn new_flag() -> NewFlag {
+        let flag =
+            serde_json::json!({"key": "checkout", "description": "d", "rolloutPercentage": 10});
         NewFlag {
-            key: FlagKey::parse("checkout").unwrap(),
             environment: Environment::Prod,
-            description: "d".into(),
-            enabled: false,
-            rollout_percentage: RolloutPercentage::new(10).unwrap(),
-            rules: RuleList::default(),
+            flag: Flag::from_json_value(&flag).unwrap(),
+        }
+    }
+
+    fn patch(json: Value) -> FlagPatch {
+        FlagPatch {
+            fields: json.as_object().unwrap().clone(),
         }
     }
 
@@ -340,14 +481,15 @@ mod tests {
         let before = create(new_flag(), created);
         assert_eq!(before.version, Version::FIRST);
         let at = now();
-        let patch = FlagPatch {
-            enabled: Some(true),
-            ..FlagPatch::default()
-        };
-        let after = patched(&before, patch, at).unwrap().expect("a change");
+        let after = patched(&before, &patch(serde_json::json!({"enabled": true})), at)
+            .unwrap()
+            .expect("a change");
         assert!(after.flag.enabled);
         assert_eq!(after.flag.description, "d");
-        assert_eq!(after.flag.rollout_percentage.get(), 10);
+        assert_eq!(
+            after.flag.fallthrough(),
+            &evaluator::Fallthrough::Rollout(evaluator::RolloutPercentage::new(10).unwrap())
+        );
         assert_eq!(after.version.get(), 2);
         assert_eq!(after.id, before.id);
         assert_eq!(after.environment, before.environment);
@@ -357,14 +499,68 @@ mod tests {
     #[test]
     fn a_patch_that_changes_nothing_makes_no_new_version() {
         let before = create(new_flag(), now());
-        assert_eq!(patched(&before, FlagPatch::default(), now()).unwrap(), None);
-        let same = FlagPatch {
-            description: Some("d".into()),
-            enabled: Some(false),
-            rollout_percentage: Some(RolloutPercentage::new(10).unwrap()),
-            rules: Some(RuleList::default()),
-        };
-        assert_eq!(patched(&before, same, now()).unwrap(), None);
+        assert_eq!(
+            patched(&before, &FlagPatch::default(), now()).unwrap(),
+            None
+        );
+        let same = patch(serde_json::json!({
+            "description": "d", "enabled": false, "rolloutPercentage": 10, "rules": [],
+            "fallthrough": null
+        }));
+        assert_eq!(patched(&before, &same, now()).unwrap(), None);
+    }
+
+    #[test]
+    fn rollout_and_fallthrough_replace_each_other() {
+        let before = create(new_flag(), now());
+        let served = patched(
+            &before,
+            &patch(serde_json::json!({"fallthrough": "on"})),
+            now(),
+        )
+        .unwrap()
+        .expect("a change");
+        let json = serde_json::to_value(&served).unwrap();
+        assert_eq!(json["fallthrough"], "on");
+        assert!(json.get("rolloutPercentage").is_none(), "{json}");
+        let back = patched(
+            &served,
+            &patch(serde_json::json!({"rolloutPercentage": 5})),
+            now(),
+        )
+        .unwrap()
+        .expect("a change");
+        let json = serde_json::to_value(&back).unwrap();
+        assert_eq!(json["rolloutPercentage"], 5);
+        assert!(json.get("fallthrough").is_none(), "{json}");
+        let both = patch(serde_json::json!({"rolloutPercentage": 5, "fallthrough": "on"}));
+        match patched(&before, &both, now()) {
+            Err(StoreError::Invalid(e)) => assert_eq!(
+                e.to_string(),
+                "rolloutPercentage: a flag has rolloutPercentage or fallthrough, not both"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_patch_is_checked_as_the_whole_flag_it_makes() {
+        let before = create(new_flag(), now());
+        let typed = patch(serde_json::json!({"type": "string", "variants": {"a": "A"}}));
+        match patched(&before, &typed, now()) {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.field(), "offVariant"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_kill_switch_turns_off_only_what_is_on() {
+        let mut on = create(new_flag(), now());
+        assert_eq!(disabled(&on, now()).unwrap(), None);
+        on.flag.enabled = true;
+        let off = disabled(&on, now()).unwrap().expect("a change");
+        assert!(!off.flag.enabled);
+        assert_eq!(off.version.get(), 2);
     }
 
     #[test]

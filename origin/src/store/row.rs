@@ -4,17 +4,26 @@
 //! around it. An `audit_log` row likewise becomes an [`AuditEntry`] whose unreadable `before` or
 //! `after` is `null` and named, or, when its own columns do not read, an [`UnreadableEntry`].
 //!
+//! A `segments` row becomes a [`StoredSegment`] or an [`UnreadableSegment`] the same way.
+//!
 //! Columns are decoded one by one into `Option`s by the dialect (`sql/read.rs`), so a column of the
-//! wrong type in SQLite's dynamic typing is a reason here, not a query error.
+//! wrong type in SQLite's dynamic typing is a reason here, not a query error. A nullable column is
+//! an `Option<Option<_>>`: `Some(None)` is SQL NULL, `None` a value that does not decode.
+//!
+//! The definition columns of a row are put together as the contract's JSON document (a NULL
+//! column is a field left out, which takes its default) and read whole by the evaluator
+//! (`Flag::from_json_value`, `Segment::from_json_value`): a row is valid exactly when the same
+//! document would be accepted by the API.
 
 use chrono::{DateTime, Utc};
-use evaluator::{Environment, Flag, FlagKey, RolloutPercentage, RuleList};
+use evaluator::{Environment, Flag, Segment};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::flag::{StoredFlag, Version};
-use super::model::{timestamp, AuditEntry};
+use super::flag::{Bookkeeping, StoredFlag, Version};
+use super::model::{timestamp, AuditEntry, Audited, AUDIT_ENTITY_SEGMENT};
+use super::segment::StoredSegment;
 
 /// A flag row that the store holds but cannot read, as the API reports it: enough to find it and
 /// to delete it. Each field is the stored text (empty when that column cannot be read either).
@@ -69,7 +78,7 @@ impl FlagList {
     }
 }
 
-/// One `flags` row, each column as the dialect could decode it (ids and rules as text).
+/// One `flags` row, each column as the dialect could decode it (ids and JSON as text).
 #[derive(Debug, Clone, Default)]
 pub struct FlagRow {
     pub id: Option<String>,
@@ -77,8 +86,13 @@ pub struct FlagRow {
     pub environment: Option<String>,
     pub description: Option<String>,
     pub enabled: Option<bool>,
-    pub rollout_percentage: Option<i32>,
+    pub flag_type: Option<String>,
+    pub variants: Option<Option<String>>,
+    pub off_variant: Option<Option<String>>,
+    pub prerequisites: Option<String>,
     pub rules: Option<String>,
+    pub rollout_percentage: Option<Option<i32>>,
+    pub fallthrough: Option<Option<String>>,
     pub version: Option<i64>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
@@ -88,6 +102,52 @@ fn column<'r, T>(value: &'r Option<T>, name: &str) -> Result<&'r T, String> {
     value
         .as_ref()
         .ok_or_else(|| format!("column {name}: missing or not of its type"))
+}
+
+/// A JSON column's text as JSON; the error names the field it holds.
+fn json_column(text: &str, field: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("{field}: not JSON: {e}"))
+}
+
+fn bookkeeping(
+    id: &Option<String>,
+    environment: &Option<String>,
+    version: &Option<i64>,
+    created_at: &Option<DateTime<Utc>>,
+    updated_at: &Option<DateTime<Utc>>,
+) -> Result<Bookkeeping, String> {
+    let id = column(id, "id")?;
+    let id = Uuid::parse_str(id).map_err(|_| format!("id: {id:?} is not a UUID"))?;
+    let environment =
+        Environment::parse(column(environment, "environment")?).map_err(|e| e.to_string())?;
+    let version = *column(version, "version")?;
+    let version = Version::from_column(version)
+        .ok_or_else(|| format!("version: {version} is not from 1 up"))?;
+    Ok(Bookkeeping {
+        id,
+        environment,
+        version,
+        created_at: *column(created_at, "created_at")?,
+        updated_at: *column(updated_at, "updated_at")?,
+    })
+}
+
+/// Puts `name` into a recovered document: its value when the column decoded, nothing when it is
+/// NULL, and `false` when it did not decode. `false` is a value none of the fields that default
+/// when absent accepts (`type`, `variants`, `offVariant`, `prerequisites`, `rolloutPercentage`,
+/// `fallthrough`), so a recovered document never reads back as a flag with a default where its
+/// row held something unreadable.
+fn put_nullable(map: &mut Map<String, Value>, name: &str, value: Option<Option<Value>>) {
+    match value {
+        Some(Some(value)) => drop(map.insert(name.to_owned(), value)),
+        Some(None) => {}
+        None => drop(map.insert(name.to_owned(), Value::Bool(false))),
+    }
+}
+
+/// A JSON column's text as JSON, or, when it is not JSON, as the stored text in a string.
+fn json_or_text(text: &str) -> Value {
+    serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::from(text))
 }
 
 impl FlagRow {
@@ -102,34 +162,71 @@ impl FlagRow {
     }
 
     fn to_flag(&self) -> Result<StoredFlag, String> {
-        let id = column(&self.id, "id")?;
-        let id = Uuid::parse_str(id).map_err(|_| format!("id: {id:?} is not a UUID"))?;
-        let key = FlagKey::parse(column(&self.key, "key")?).map_err(|e| e.to_string())?;
-        let environment = Environment::parse(column(&self.environment, "environment")?)
-            .map_err(|e| e.to_string())?;
-        let rollout = *column(&self.rollout_percentage, "rollout_percentage")?;
-        let rollout = u8::try_from(rollout)
-            .ok()
-            .and_then(|p| RolloutPercentage::new(p).ok())
-            .ok_or_else(|| format!("rolloutPercentage: {rollout} is not from 0 to 100"))?;
-        let rules: RuleList = serde_json::from_str(column(&self.rules, "rules")?)
-            .map_err(|e| format!("rules: {e}"))?;
-        let version = *column(&self.version, "version")?;
-        let version = Version::from_column(version)
-            .ok_or_else(|| format!("version: {version} is not from 1 up"))?;
+        let Bookkeeping {
+            id,
+            environment,
+            version,
+            created_at,
+            updated_at,
+        } = bookkeeping(
+            &self.id,
+            &self.environment,
+            &self.version,
+            &self.created_at,
+            &self.updated_at,
+        )?;
+        let mut definition = Map::new();
+        let mut put = |name: &str, value: Value| drop(definition.insert(name.to_owned(), value));
+        put("key", Value::from(column(&self.key, "key")?.as_str()));
+        put(
+            "description",
+            Value::from(column(&self.description, "description")?.as_str()),
+        );
+        put("enabled", Value::from(*column(&self.enabled, "enabled")?));
+        put(
+            "type",
+            Value::from(column(&self.flag_type, "flag_type")?.as_str()),
+        );
+        if let Some(text) = column(&self.variants, "variants")? {
+            put("variants", json_column(text, "variants")?);
+        }
+        if let Some(name) = column(&self.off_variant, "off_variant")? {
+            put("offVariant", Value::from(name.as_str()));
+        }
+        put(
+            "prerequisites",
+            json_column(
+                column(&self.prerequisites, "prerequisites")?,
+                "prerequisites",
+            )?,
+        );
+        put(
+            "rules",
+            json_column(column(&self.rules, "rules")?, "rules")?,
+        );
+        // One of the two, never neither: a row must not take the default of a column it lacks.
+        match (
+            column(&self.rollout_percentage, "rollout_percentage")?,
+            column(&self.fallthrough, "fallthrough")?,
+        ) {
+            (None, None) => return Err("rollout_percentage and fallthrough: both NULL".into()),
+            (percent, text) => {
+                if let Some(percent) = percent {
+                    put("rolloutPercentage", Value::from(*percent));
+                }
+                if let Some(text) = text {
+                    put("fallthrough", json_column(text, "fallthrough")?);
+                }
+            }
+        }
+        let flag = Flag::from_json_value(&Value::Object(definition)).map_err(|e| e.to_string())?;
         Ok(StoredFlag {
             id,
             environment,
             version,
-            created_at: *column(&self.created_at, "created_at")?,
-            updated_at: *column(&self.updated_at, "updated_at")?,
-            flag: Flag {
-                key,
-                description: column(&self.description, "description")?.clone(),
-                enabled: *column(&self.enabled, "enabled")?,
-                rollout_percentage: rollout,
-                rules,
-            },
+            created_at,
+            updated_at,
+            flag,
         })
     }
 
@@ -140,9 +237,10 @@ impl FlagRow {
     }
 
     /// What can be recovered of the row, as the audit log keeps it when an unreadable flag is
-    /// deleted or killed: the flag's fields that decode, under their API names, and `rules` as the
-    /// stored JSON (or, when it is not JSON, as the stored text in a string). It does not read back
-    /// as a flag, so the audit API shows it as unreadable; the row keeps it for a repair by hand.
+    /// deleted or killed: the flag's fields that decode, under their API names, JSON columns as
+    /// the stored JSON (or, when it is not JSON, as the stored text in a string). It does not read
+    /// back as a flag (a required column that does not decode is left out, a nullable one is
+    /// `false`), so the audit API shows it as unreadable; the row keeps it for a repair by hand.
     pub fn recovered_json(&self) -> String {
         let mut map = Map::new();
         let mut put = |name: &str, value: Option<Value>| {
@@ -152,19 +250,190 @@ impl FlagRow {
         };
         put("id", self.id.clone().map(Value::from));
         put("key", self.key.clone().map(Value::from));
-        put("environment", self.environment.clone().map(Value::from));
         put("description", self.description.clone().map(Value::from));
         put("enabled", self.enabled.map(Value::from));
+        put("rules", self.rules.as_deref().map(json_or_text));
+        put("environment", self.environment.clone().map(Value::from));
+        put("version", self.version.map(Value::from));
         put(
+            "createdAt",
+            self.created_at.map(|t| Value::from(timestamp(t))),
+        );
+        put(
+            "updatedAt",
+            self.updated_at.map(|t| Value::from(timestamp(t))),
+        );
+        // Fields version 2 added default when absent: one that does not decode must not.
+        put_nullable(
+            &mut map,
+            "type",
+            self.flag_type.clone().map(|name| Some(Value::from(name))),
+        );
+        put_nullable(
+            &mut map,
+            "prerequisites",
+            self.prerequisites
+                .as_deref()
+                .map(|text| Some(json_or_text(text))),
+        );
+        put_nullable(
+            &mut map,
+            "variants",
+            self.variants
+                .as_ref()
+                .map(|text| text.as_deref().map(json_or_text)),
+        );
+        put_nullable(
+            &mut map,
+            "offVariant",
+            self.off_variant
+                .as_ref()
+                .map(|name| name.clone().map(Value::from)),
+        );
+        // Neither (which the schema forbids) must not read as the default rollout either.
+        let neither = self.rollout_percentage == Some(None) && self.fallthrough == Some(None);
+        put_nullable(
+            &mut map,
             "rolloutPercentage",
-            self.rollout_percentage.map(Value::from),
+            self.rollout_percentage
+                .filter(|_| !neither)
+                .map(|p| p.map(Value::from)),
         );
-        put(
-            "rules",
-            self.rules.as_ref().map(|text| {
-                serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::from(text.as_str()))
-            }),
+        put_nullable(
+            &mut map,
+            "fallthrough",
+            self.fallthrough
+                .as_ref()
+                .map(|text| text.as_deref().map(json_or_text)),
         );
+        Value::Object(map).to_string()
+    }
+}
+
+/// A segment row that the store holds but cannot read, as [`UnreadableFlag`] is for a flag.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableSegment {
+    pub id: String,
+    pub environment: String,
+    pub key: String,
+    /// Why it cannot be read: for the log only, as it may quote stored data.
+    #[serde(skip)]
+    pub reason: String,
+}
+
+impl UnreadableSegment {
+    pub fn log(&self) {
+        tracing::warn!(
+            id = %self.id,
+            environment = %self.environment,
+            key = %self.key,
+            reason = %self.reason,
+            "stored segment cannot be read; it is left out until deleted or repaired"
+        );
+    }
+}
+
+/// The readable segments of a query and the rows that are not.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentList {
+    pub segments: Vec<StoredSegment>,
+    pub unreadable: Vec<UnreadableSegment>,
+}
+
+impl SegmentList {
+    /// Reads every row, logging each one that cannot be read.
+    pub fn read(rows: impl IntoIterator<Item = SegmentRow>) -> Self {
+        let mut list = Self::default();
+        for row in rows {
+            match row.read() {
+                Ok(segment) => list.segments.push(segment),
+                Err(unreadable) => {
+                    unreadable.log();
+                    list.unreadable.push(unreadable);
+                }
+            }
+        }
+        list
+    }
+}
+
+/// One `segments` row, each column as the dialect could decode it.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentRow {
+    pub id: Option<String>,
+    pub key: Option<String>,
+    pub environment: Option<String>,
+    pub description: Option<String>,
+    pub include: Option<String>,
+    pub rules: Option<String>,
+    pub version: Option<i64>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl SegmentRow {
+    /// The segment, or the report of why it cannot be read.
+    pub fn read(&self) -> Result<StoredSegment, UnreadableSegment> {
+        self.to_segment().map_err(|reason| UnreadableSegment {
+            id: self.id.clone().unwrap_or_default(),
+            environment: self.environment.clone().unwrap_or_default(),
+            key: self.key.clone().unwrap_or_default(),
+            reason,
+        })
+    }
+
+    fn to_segment(&self) -> Result<StoredSegment, String> {
+        let Bookkeeping {
+            id,
+            environment,
+            version,
+            created_at,
+            updated_at,
+        } = bookkeeping(
+            &self.id,
+            &self.environment,
+            &self.version,
+            &self.created_at,
+            &self.updated_at,
+        )?;
+        let definition = serde_json::json!({
+            "key": column(&self.key, "key")?,
+            "description": column(&self.description, "description")?,
+            "include": json_column(column(&self.include, "include")?, "include")?,
+            "rules": json_column(column(&self.rules, "rules")?, "rules")?,
+        });
+        let segment = Segment::from_json_value(&definition).map_err(|e| e.to_string())?;
+        Ok(StoredSegment {
+            id,
+            environment,
+            version,
+            created_at,
+            updated_at,
+            segment,
+        })
+    }
+
+    /// The stored version, when it decodes and is not negative.
+    pub fn stored_version(&self) -> Option<u64> {
+        self.version.and_then(|v| u64::try_from(v).ok())
+    }
+
+    /// What can be recovered of the row when an unreadable segment is deleted (see
+    /// [`FlagRow::recovered_json`]); every column is required, so one that does not decode is
+    /// left out and the document does not read back as a segment.
+    pub fn recovered_json(&self) -> String {
+        let mut map = Map::new();
+        let mut put = |name: &str, value: Option<Value>| {
+            if let Some(value) = value {
+                map.insert(name.to_owned(), value);
+            }
+        };
+        put("id", self.id.clone().map(Value::from));
+        put("key", self.key.clone().map(Value::from));
+        put("description", self.description.clone().map(Value::from));
+        put("include", self.include.as_deref().map(json_or_text));
+        put("rules", self.rules.as_deref().map(json_or_text));
+        put("environment", self.environment.clone().map(Value::from));
         put("version", self.version.map(Value::from));
         put(
             "createdAt",
@@ -202,8 +471,9 @@ pub struct AuditRow {
 }
 
 impl AuditRow {
-    /// The entry; a `before` or `after` that is not a readable flag becomes `null` and is named in
-    /// the entry's `unreadable`. Logs what it cannot read.
+    /// The entry; a `before` or `after` that is not a readable flag (or segment, for an entry of
+    /// the entity `Segment`) becomes `null` and is named in the entry's `unreadable`. Logs what it
+    /// cannot read.
     pub fn read(&self) -> Result<AuditEntry, UnreadableEntry> {
         let id = self.id.clone().unwrap_or_default();
         let unreadable_entry = |reason: String| {
@@ -226,17 +496,17 @@ impl AuditRow {
         let (id_text, action, entity, entity_id, actor, created_at) =
             metadata.map_err(unreadable_entry)?;
         let mut unreadable = Vec::new();
-        let mut side = |name: &'static str,
-                        stored: &Option<Option<String>>|
-         -> Option<StoredFlag> {
+        let segment = entity == AUDIT_ENTITY_SEGMENT;
+        let mut side = |name: &'static str, stored: &Option<Option<String>>| -> Option<Audited> {
             let parsed = match stored {
                 Some(None) => return None,
-                Some(Some(json)) => StoredFlag::from_json(json),
+                Some(Some(json)) if segment => StoredSegment::from_json(json).map(Audited::Segment),
+                Some(Some(json)) => StoredFlag::from_json(json).map(Audited::Flag),
                 None => Err("column cannot be decoded".to_owned()),
             };
             parsed
                 .map_err(|reason| {
-                    tracing::warn!(id = %id_text, side = name, %reason, "audit entry: stored flag cannot be read; shown as null");
+                    tracing::warn!(id = %id_text, side = name, %reason, "audit entry: stored document cannot be read; shown as null");
                     unreadable.push(name);
                 })
                 .ok()
@@ -269,10 +539,15 @@ mod tests {
             environment: Some("prod".into()),
             description: Some("d".into()),
             enabled: Some(true),
-            rollout_percentage: Some(10),
+            flag_type: Some("boolean".into()),
+            variants: Some(None),
+            off_variant: Some(None),
+            prerequisites: Some("[]".into()),
             rules: Some(
                 r#"[{"field":"id","operator":"eq","value":1.7976931348623157e308}]"#.into(),
             ),
+            rollout_percentage: Some(Some(10)),
+            fallthrough: Some(None),
             version: Some(3),
             created_at: Some(at),
             updated_at: Some(at),
@@ -306,7 +581,23 @@ mod tests {
                 ..row()
             },
             FlagRow {
-                rollout_percentage: Some(101),
+                rollout_percentage: Some(Some(101)),
+                ..row()
+            },
+            FlagRow {
+                rollout_percentage: Some(None),
+                ..row()
+            },
+            FlagRow {
+                fallthrough: None,
+                ..row()
+            },
+            FlagRow {
+                flag_type: Some("string".into()),
+                ..row()
+            },
+            FlagRow {
+                prerequisites: Some(r#"[{"flag":"k","variants":["on"]}]"#.into()),
                 ..row()
             },
             FlagRow {
@@ -357,6 +648,97 @@ mod tests {
         };
         let json: Value = serde_json::from_str(&odd.recovered_json()).unwrap();
         assert_eq!(json["rules"][0]["operator"], "like");
+    }
+
+    #[test]
+    fn a_recovered_document_reads_back_exactly_when_its_row_does() {
+        let whole = row();
+        assert_eq!(
+            StoredFlag::from_json(&whole.recovered_json()).unwrap(),
+            whole.read().unwrap()
+        );
+        // A nullable column that does not decode must not come back as its default.
+        for bad in [
+            FlagRow {
+                fallthrough: None,
+                ..row()
+            },
+            FlagRow {
+                variants: None,
+                ..row()
+            },
+            FlagRow {
+                off_variant: None,
+                ..row()
+            },
+            FlagRow {
+                rollout_percentage: None,
+                ..row()
+            },
+            FlagRow {
+                prerequisites: None,
+                ..row()
+            },
+            FlagRow {
+                flag_type: None,
+                ..row()
+            },
+            FlagRow {
+                rollout_percentage: Some(None),
+                ..row()
+            },
+        ] {
+            assert!(bad.read().is_err());
+            let recovered = bad.recovered_json();
+            assert!(StoredFlag::from_json(&recovered).is_err(), "{recovered}");
+        }
+    }
+
+    fn segment_row() -> SegmentRow {
+        let at = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
+        SegmentRow {
+            id: Some("67e55044-10b1-426f-9247-bb680e5fe0c8".into()),
+            key: Some("beta".into()),
+            environment: Some("prod".into()),
+            description: Some("".into()),
+            include: Some(r#"["u1"]"#.into()),
+            rules: Some(r#"[{"field":"country","operator":"eq","value":"DE"}]"#.into()),
+            version: Some(1),
+            created_at: Some(at),
+            updated_at: Some(at),
+        }
+    }
+
+    #[test]
+    fn a_segment_row_reads_or_names_itself() {
+        let segment = segment_row().read().unwrap();
+        assert_eq!(segment.segment.include.len(), 1);
+        assert_eq!(
+            StoredSegment::from_json(&segment_row().recovered_json()).unwrap(),
+            segment
+        );
+        let list = SegmentList::read([
+            segment_row(),
+            SegmentRow {
+                include: Some(r#"["u1","u1"]"#.into()),
+                ..segment_row()
+            },
+            SegmentRow {
+                rules: Some(r#"[{"segment":"other"}]"#.into()),
+                ..segment_row()
+            },
+            SegmentRow {
+                include: None,
+                ..segment_row()
+            },
+        ]);
+        assert_eq!((list.segments.len(), list.unreadable.len()), (1, 3));
+        assert_eq!(list.unreadable[0].key, "beta");
+        let bad = SegmentRow {
+            include: None,
+            ..segment_row()
+        };
+        assert!(StoredSegment::from_json(&bad.recovered_json()).is_err());
     }
 
     #[test]

@@ -383,7 +383,7 @@ async fn an_in_memory_sqlite_database_works() {
         .unwrap();
     assert_eq!(
         body,
-        r#"{"results":[{"flagKey":"k","enabled":true,"reason":"ROLLOUT"}]}"#
+        r#"{"results":[{"flagKey":"k","enabled":true,"reason":"ROLLOUT","variant":"on","value":true}]}"#
     );
     let _ = child.kill();
     let _ = child.wait();

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use evaluator::{Environment, FlagKey, Snapshot};
+use evaluator::{Environment, Snapshot};
 use origin::cache::{FlagCache, RedisCache};
 use origin::flagset::FlagSets;
 use origin::revision::Revision;
@@ -298,6 +298,47 @@ async fn propagation_between_two_origins_over_redis_pub_sub() {
     assert_eq!(b.health().await.1["invalidation"], "redis+postgres");
     // Both channels carry each write; whichever arrives first counts, the other is a no-op.
     measure_propagation("redis pub/sub + postgres notify", &a, &b).await;
+}
+
+/// A segment write on one origin changes the answers of another, as a flag write does: the
+/// segment's environment is bumped and announced on the same channels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_segment_write_propagates_to_another_origin_over_redis() {
+    let db = Database::create().await;
+    let redis = redis_url();
+    let prefix = Prefix::new(&redis);
+    let a = Origin::start(&db.url, Some((&redis, &prefix.prefix)), &[NO_REVALIDATION]);
+    let b = Origin::start(&db.url, Some((&redis, &prefix.prefix)), &[NO_REVALIDATION]);
+    assert_eq!(b.health().await.1["invalidation"], "redis+postgres");
+    let (status, body) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/admin/segments",
+            Some(json!({"key": "beta", "environment": "prod"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let segment = format!(
+        "/api/admin/segments/{}",
+        body["segment"]["id"].as_str().expect("id")
+    );
+    a.create(json!({"key": "k", "environment": "prod", "enabled": true,
+        "rules": [{"segment": "beta"}]}))
+        .await;
+    time_until(&b, false, Duration::from_secs(5)).await;
+    for include in [json!(["u"]), json!([]), json!(["v", "u"])] {
+        let expected = include.as_array().expect("ids").contains(&json!("u"));
+        let (status, body) = a
+            .send(
+                reqwest::Method::PUT,
+                &segment,
+                Some(json!({"include": include})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        time_until(&b, expected, Duration::from_secs(1)).await;
+        assert_eq!(a.enabled("prod").await, expected);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -693,12 +734,11 @@ async fn the_stale_refill_race_across_origins() {
     let written = store
         .create_flag(
             NewFlag {
-                key: FlagKey::parse("k").expect("key"),
                 environment: Environment::Prod,
-                description: String::new(),
-                enabled: true,
-                rollout_percentage: evaluator::RolloutPercentage::new(100).expect("pct"),
-                rules: Vec::new().try_into().expect("rules"),
+                flag: evaluator::Flag::from_json_value(
+                    &json!({"key": "k", "enabled": true, "rolloutPercentage": 100}),
+                )
+                .expect("flag"),
             },
             "test",
         )
@@ -726,8 +766,10 @@ async fn the_stale_refill_race_across_origins() {
         .update_flag(
             id,
             FlagPatch {
-                enabled: Some(false),
-                ..FlagPatch::default()
+                fields: json!({"enabled": false})
+                    .as_object()
+                    .expect("object")
+                    .clone(),
             },
             None,
             "test",

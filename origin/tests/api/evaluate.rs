@@ -37,9 +37,9 @@ async fn evaluate_answers_every_flag_sorted_or_the_named_keys(backend: Backend) 
     assert_eq!(
         body,
         json!({"results": [
-            {"flagKey": "alpha", "enabled": true, "reason": "RULE_MATCH"},
-            {"flagKey": "off", "enabled": false, "reason": "FLAG_DISABLED"},
-            {"flagKey": "zeta", "enabled": true, "reason": "ROLLOUT"},
+            {"flagKey": "alpha", "enabled": true, "reason": "RULE_MATCH", "variant": "on", "value": true},
+            {"flagKey": "off", "enabled": false, "reason": "FLAG_DISABLED", "variant": "off", "value": false},
+            {"flagKey": "zeta", "enabled": true, "reason": "ROLLOUT", "variant": "on", "value": true},
         ]})
     );
     let body = app
@@ -48,9 +48,9 @@ async fn evaluate_answers_every_flag_sorted_or_the_named_keys(backend: Backend) 
     assert_eq!(
         body,
         json!({"results": [
-            {"flagKey": "alpha", "enabled": false, "reason": "NO_MATCH"},
-            {"flagKey": "nope", "enabled": false, "reason": "FLAG_NOT_FOUND"},
-            {"flagKey": "zeta", "enabled": true, "reason": "ROLLOUT"},
+            {"flagKey": "alpha", "enabled": false, "reason": "NO_MATCH", "variant": "off", "value": false},
+            {"flagKey": "nope", "enabled": false, "reason": "FLAG_NOT_FOUND", "variant": null, "value": null},
+            {"flagKey": "zeta", "enabled": true, "reason": "ROLLOUT", "variant": "on", "value": true},
         ]})
     );
     let body = app

@@ -380,6 +380,34 @@ impl TestApp {
         reply.json()["flag"].clone()
     }
 
+    /// Creates a segment through the admin API and returns it; panics unless 201.
+    pub async fn create_segment(&self, body: Value) -> Value {
+        let reply = self
+            .post("/api/admin/segments")
+            .admin()
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "create segment {body}: {}",
+            reply.text
+        );
+        reply.json()["segment"].clone()
+    }
+
+    /// The environment's snapshot, as the edge reads it.
+    pub async fn snapshot(&self, environment: &str) -> Value {
+        let reply = self
+            .get(&format!("/api/flags/snapshot?environment={environment}"))
+            .header("x-edge-token", EDGE_TOKEN)
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.json()
+    }
+
     pub async fn evaluate(&self, body: Value) -> Value {
         let reply = self.post("/api/evaluate").json(&body).send().await;
         assert_eq!(

@@ -342,7 +342,8 @@ async fn rows_written_as_jsonb_read_back_as_the_same_doubles_after_migration_000
         [
             "audit_log.after json",
             "audit_log.before json",
-            "flags.rules json"
+            "flags.rules json",
+            "segments.rules json"
         ]
     );
 

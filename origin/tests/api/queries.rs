@@ -206,7 +206,8 @@ async fn long_client_text_is_cut_in_every_message(backend: Backend) {
             .await,
             format!(
                 "rules[0].operator: unknown operator \"{z}\"; use one of eq, neq, in, not_in, \
-                 starts_with, ends_with"
+                 starts_with, ends_with, contains, lt, lte, gt, gte, semver_eq, semver_lt, \
+                 semver_gt, before, after, exists"
             ),
         ),
         (

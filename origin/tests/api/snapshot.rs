@@ -58,7 +58,7 @@ async fn snapshot_has_the_flags_and_an_etag_of_the_revision(backend: Backend) {
     assert_eq!(reply.status.as_u16(), 200);
     assert_eq!(
         reply.json(),
-        json!({"environment": "prod", "revision": 0, "flags": []})
+        json!({"environment": "prod", "revision": 0, "flags": [], "segments": []})
     );
     assert_eq!(reply.header("etag"), Some("\"0\""));
 

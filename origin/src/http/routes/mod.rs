@@ -8,6 +8,7 @@ mod flags;
 mod health;
 mod kill_switch;
 mod query;
+mod segments;
 mod snapshot;
 
 use axum::extract::DefaultBodyLimit;
@@ -37,6 +38,16 @@ pub fn router(state: AppState) -> Router {
             get(flags::get_flag)
                 .put(flags::update_flag)
                 .delete(flags::delete_flag),
+        )
+        .route(
+            "/segments",
+            get(segments::list_segments).post(segments::create_segment),
+        )
+        .route(
+            "/segments/{id}",
+            get(segments::get_segment)
+                .put(segments::update_segment)
+                .delete(segments::delete_segment),
         )
         .route("/kill-switch", post(kill_switch::kill_flag))
         .route("/audit", get(audit::list_audit_entries))

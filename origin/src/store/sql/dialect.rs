@@ -64,6 +64,11 @@ pub struct Queries {
     pub flag_by_id: String,
     pub flag_by_id_for_update: String,
     pub flags_by_key_for_update: String,
+    /// Locks one environment's row for the rest of the transaction: every write to a flag or a
+    /// segment takes it first, so the checks between documents see no concurrent change.
+    pub lock_environment: String,
+    /// Locks every environment's row, in name order (the kill switch, which writes several).
+    pub lock_environments: String,
     pub insert_flag: String,
     pub update_flag: String,
     pub delete_flag: String,
@@ -74,13 +79,27 @@ pub struct Queries {
     pub insert_audit: String,
     pub bump_revision: String,
     pub audit_page: String,
+    pub segments_of_environment: String,
+    pub list_segments: String,
+    pub segment_by_id: String,
+    pub segment_by_id_for_update: String,
+    pub insert_segment: String,
+    pub update_segment: String,
+    pub delete_segment: String,
+    pub delete_unreadable_segment: String,
 }
 
 impl Queries {
     pub fn new(d: Dialect) -> Self {
         let t = d.as_text;
         let columns = format!(
-            "id{t} AS id, key, environment, description, enabled, rollout_percentage, \
+            "id{t} AS id, key, environment, description, enabled, flag_type, \
+             variants{t} AS variants, off_variant, prerequisites{t} AS prerequisites, \
+             rules{t} AS rules, rollout_percentage, fallthrough{t} AS fallthrough, version, \
+             created_at, updated_at"
+        );
+        let segment_columns = format!(
+            "id{t} AS id, key, environment, description, include{t} AS include, \
              rules{t} AS rules, version, created_at, updated_at"
         );
         Self {
@@ -106,18 +125,30 @@ impl Queries {
                 "SELECT {columns} FROM flags WHERE key = $1 ORDER BY environment{}",
                 d.for_update
             ),
+            lock_environment: format!(
+                "SELECT revision FROM environments WHERE name = $1{}",
+                d.for_update
+            ),
+            lock_environments: format!(
+                "SELECT revision FROM environments ORDER BY name{}",
+                d.for_update
+            ),
             insert_flag: format!(
-                "INSERT INTO flags (id, key, environment, description, enabled, rollout_percentage, \
-                 rules, version, created_at, updated_at) \
-                 VALUES ($1{u}, $2, $3, $4, $5, $6, $7{j}, $8, $9, $10) \
+                "INSERT INTO flags (id, key, environment, description, enabled, flag_type, \
+                 variants, off_variant, prerequisites, rules, rollout_percentage, fallthrough, \
+                 version, created_at, updated_at) \
+                 VALUES ($1{u}, $2, $3, $4, $5, $6, $7{j}, $8, $9{j}, $10{j}, $11, $12{j}, $13, \
+                 $14, $15) \
                  ON CONFLICT (key, environment) DO NOTHING",
                 u = d.uuid,
                 j = d.json
             ),
-            // `AND version = $8`: the compare-and-set that makes concurrent `If-Match` writes safe.
+            // `AND version = $13`: the compare-and-set that makes concurrent `If-Match` writes safe.
             update_flag: format!(
-                "UPDATE flags SET description = $2, enabled = $3, rollout_percentage = $4, \
-                 rules = $5{j}, version = $6, updated_at = $7 WHERE id = $1{u} AND version = $8",
+                "UPDATE flags SET description = $2, enabled = $3, flag_type = $4, \
+                 variants = $5{j}, off_variant = $6, prerequisites = $7{j}, rules = $8{j}, \
+                 rollout_percentage = $9, fallthrough = $10{j}, version = $11, updated_at = $12 \
+                 WHERE id = $1{u} AND version = $13",
                 u = d.uuid,
                 j = d.json
             ),
@@ -148,6 +179,43 @@ impl Queries {
                 tx = d.text,
                 b = d.bigint
             ),
+            segments_of_environment: format!(
+                "SELECT {segment_columns} FROM segments WHERE environment = $1 ORDER BY key{c}",
+                c = d.bytewise
+            ),
+            list_segments: format!(
+                "SELECT {segment_columns} FROM segments WHERE ($1{tx} IS NULL OR environment = $1) \
+                 AND ($2{tx} IS NULL OR key = $2) ORDER BY key{c}, environment",
+                tx = d.text,
+                c = d.bytewise
+            ),
+            segment_by_id: format!(
+                "SELECT {segment_columns} FROM segments WHERE id = $1{}",
+                d.uuid
+            ),
+            segment_by_id_for_update: format!(
+                "SELECT {segment_columns} FROM segments WHERE id = $1{}{}",
+                d.uuid, d.for_update
+            ),
+            insert_segment: format!(
+                "INSERT INTO segments (id, key, environment, description, include, rules, version, \
+                 created_at, updated_at) \
+                 VALUES ($1{u}, $2, $3, $4, $5{j}, $6{j}, $7, $8, $9) \
+                 ON CONFLICT (key, environment) DO NOTHING",
+                u = d.uuid,
+                j = d.json
+            ),
+            update_segment: format!(
+                "UPDATE segments SET description = $2, include = $3{j}, rules = $4{j}, \
+                 version = $5, updated_at = $6 WHERE id = $1{u} AND version = $7",
+                u = d.uuid,
+                j = d.json
+            ),
+            delete_segment: format!(
+                "DELETE FROM segments WHERE id = $1{} AND version = $2",
+                d.uuid
+            ),
+            delete_unreadable_segment: format!("DELETE FROM segments WHERE id = $1{}", d.uuid),
         }
     }
 }

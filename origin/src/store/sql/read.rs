@@ -3,7 +3,8 @@
 
 /// Implements `FlagStore` for `$store`, a struct with a pool of `$db` in `read`, its `queries:
 /// Queries` and `dialect: Dialect`, named `$kind` in `/health`. Also gives `$store` the row
-/// readers `flag_row`, `flags` and `one_flag` that [`super::impl_flag_writer!`] uses.
+/// readers `flag_row`, `flags`, `one_flag`, `segment_row`, `segments` and `one_segment` that
+/// [`super::impl_flag_writer!`] uses.
 macro_rules! impl_flag_store {
     ($store:ty, $db:ty, $kind:literal) => {
         const _: () = {
@@ -11,9 +12,10 @@ macro_rules! impl_flag_store {
             use uuid::Uuid;
 
             use $crate::store::model::{FlagSnapshot, StoredSnapshot};
-            use $crate::store::row::{AuditRow, FlagList, FlagRow};
+            use $crate::store::row::{AuditRow, FlagList, FlagRow, SegmentList, SegmentRow};
             use $crate::store::{
-                AuditPage, AuditQuery, FlagFilter, FlagStore, StoreError, StoredFlag,
+                AuditPage, AuditQuery, FlagFilter, FlagStore, SegmentFilter, StoreError,
+                StoredFlag, StoredSegment,
             };
 
             impl $store {
@@ -27,12 +29,46 @@ macro_rules! impl_flag_store {
                         environment: row.try_get("environment").ok(),
                         description: row.try_get("description").ok(),
                         enabled: row.try_get("enabled").ok(),
+                        flag_type: row.try_get("flag_type").ok(),
+                        variants: row.try_get("variants").ok(),
+                        off_variant: row.try_get("off_variant").ok(),
+                        prerequisites: row.try_get("prerequisites").ok(),
+                        rules: row.try_get("rules").ok(),
                         rollout_percentage: row.try_get("rollout_percentage").ok(),
+                        fallthrough: row.try_get("fallthrough").ok(),
+                        version: row.try_get("version").ok(),
+                        created_at: row.try_get("created_at").ok(),
+                        updated_at: row.try_get("updated_at").ok(),
+                    }
+                }
+
+                fn segment_row(row: &<$db as sqlx::Database>::Row) -> SegmentRow {
+                    use sqlx::Row as _;
+                    SegmentRow {
+                        id: row.try_get("id").ok(),
+                        key: row.try_get("key").ok(),
+                        environment: row.try_get("environment").ok(),
+                        description: row.try_get("description").ok(),
+                        include: row.try_get("include").ok(),
                         rules: row.try_get("rules").ok(),
                         version: row.try_get("version").ok(),
                         created_at: row.try_get("created_at").ok(),
                         updated_at: row.try_get("updated_at").ok(),
                     }
+                }
+
+                fn segments(rows: &[<$db as sqlx::Database>::Row]) -> SegmentList {
+                    SegmentList::read(rows.iter().map(Self::segment_row))
+                }
+
+                /// The one segment a row holds; `UnreadableSegment` (logged) when it cannot be read.
+                fn one_segment(
+                    row: &<$db as sqlx::Database>::Row,
+                ) -> Result<StoredSegment, StoreError> {
+                    Self::segment_row(row).read().map_err(|unreadable| {
+                        unreadable.log();
+                        StoreError::UnreadableSegment(unreadable)
+                    })
                 }
 
                 fn flags(rows: &[<$db as sqlx::Database>::Row]) -> FlagList {
@@ -84,16 +120,23 @@ macro_rules! impl_flag_store {
                         .bind(environment.as_str())
                         .fetch_all(&mut *tx)
                         .await?;
+                    let segment_rows = sqlx::query(&self.queries.segments_of_environment)
+                        .bind(environment.as_str())
+                        .fetch_all(&mut *tx)
+                        .await?;
                     tx.commit().await?;
                     let FlagList { flags, unreadable } = Self::flags(&rows);
+                    let segments = Self::segments(&segment_rows);
                     Ok(StoredSnapshot {
                         snapshot: FlagSnapshot {
                             environment,
                             revision: u64::try_from(revision)
                                 .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?,
                             flags,
+                            segments: segments.segments,
                         },
                         unreadable,
+                        unreadable_segments: segments.unreadable,
                     })
                 }
             }
@@ -125,6 +168,27 @@ macro_rules! impl_flag_store {
                         .await?
                         .ok_or(StoreError::NotFound)?;
                     Self::one_flag(&row)
+                }
+
+                async fn list_segments(
+                    &self,
+                    filter: &SegmentFilter,
+                ) -> Result<SegmentList, StoreError> {
+                    let rows = sqlx::query(&self.queries.list_segments)
+                        .bind(filter.environment.map(Environment::as_str))
+                        .bind(filter.key.as_ref().map(|key| key.as_str()))
+                        .fetch_all(&self.read)
+                        .await?;
+                    Ok(Self::segments(&rows))
+                }
+
+                async fn get_segment(&self, id: Uuid) -> Result<StoredSegment, StoreError> {
+                    let row = sqlx::query(&self.queries.segment_by_id)
+                        .bind(id.to_string())
+                        .fetch_optional(&self.read)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    Self::one_segment(&row)
                 }
 
                 async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {

@@ -1,8 +1,13 @@
 //! The store's writes for both dialects: [`impl_flag_writer!`] implements `FlagWriter`.
 //!
-//! Each write is one transaction: the row (locked first on PostgreSQL; SQLite has a single
-//! writer), its audit entry, the revision bump of its environment and, on PostgreSQL, the `NOTIFY`
-//! that tells the other origins, committed together or not at all.
+//! Each write is one transaction: the row, its audit entry, the revision bump of its environment
+//! and, on PostgreSQL, the `NOTIFY` that tells the other origins, committed together or not at all.
+//!
+//! On PostgreSQL a write locks its environment's row in `environments` first, then the row it
+//! changes (SQLite has a single writer and needs neither). Every write takes them in that order
+//! (environments by name, then flags and segments), so two writes never wait for each other in a
+//! circle; and while one write of an environment checks what its documents name of each other
+//! (`references.rs`), no other can change them.
 
 /// Implements `FlagWriter` for `$store`, a struct with a pool of `$db` in `write`, its `queries:
 /// Queries` and `dialect: Dialect`; needs [`super::impl_flag_store!`] for the same type (its row
@@ -13,10 +18,12 @@ macro_rules! impl_flag_writer {
             use evaluator::{Environment, FlagKey};
             use uuid::Uuid;
 
-            use $crate::store::model::{self, AuditRecord, AUDIT_ENTITY};
-            use $crate::store::row::{FlagList, FlagRow};
+            use $crate::store::model::{self, AuditRecord, FlagColumns};
+            use $crate::store::references::{self, Documents};
+            use $crate::store::row::{FlagList, FlagRow, SegmentRow};
             use $crate::store::{
-                AuditAction, FlagPatch, FlagWriter, NewFlag, StoreError, StoredFlag, Written,
+                AuditAction, FlagPatch, FlagWriter, NewFlag, NewSegment, SegmentPatch, StoreError,
+                StoredFlag, StoredSegment, Written,
             };
 
             impl $store {
@@ -29,7 +36,7 @@ macro_rules! impl_flag_writer {
                     sqlx::query(&self.queries.insert_audit)
                         .bind(&record.id)
                         .bind(record.action.as_str())
-                        .bind(AUDIT_ENTITY)
+                        .bind(record.action.entity())
                         .bind(&record.entity_id)
                         .bind(&record.before)
                         .bind(&record.after)
@@ -117,6 +124,82 @@ macro_rules! impl_flag_writer {
                         .ok_or(StoreError::NotFound)
                 }
 
+                /// The segment row with `id`, locked for the rest of `tx` (PostgreSQL).
+                async fn lock_segment_row(
+                    &self,
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    id: Uuid,
+                ) -> Result<<$db as sqlx::Database>::Row, StoreError> {
+                    sqlx::query(&self.queries.segment_by_id_for_update)
+                        .bind(id.to_string())
+                        .fetch_optional(&mut **tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)
+                }
+
+                /// Locks `environment` for the rest of `tx` (PostgreSQL), before any row of it.
+                async fn lock_environment(
+                    &self,
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    environment: Environment,
+                ) -> Result<(), StoreError> {
+                    sqlx::query(&self.queries.lock_environment)
+                        .bind(environment.as_str())
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    Ok(())
+                }
+
+                /// Locks the environment the stored `environment` column names, when it names
+                /// one: a row of no known environment is in no set and names nothing.
+                async fn lock_stored_environment(
+                    &self,
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    environment: Option<&str>,
+                ) -> Result<Option<Environment>, StoreError> {
+                    match environment.and_then(|e| Environment::parse(e).ok()) {
+                        Some(environment) => {
+                            self.lock_environment(tx, environment).await?;
+                            Ok(Some(environment))
+                        }
+                        None => Ok(None),
+                    }
+                }
+
+                /// The environment's flags and segments as `tx` sees them (after its lock).
+                async fn documents(
+                    &self,
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    environment: Environment,
+                ) -> Result<Documents, StoreError> {
+                    let flags = sqlx::query(&self.queries.flags_of_environment)
+                        .bind(environment.as_str())
+                        .fetch_all(&mut **tx)
+                        .await?;
+                    let segments = sqlx::query(&self.queries.segments_of_environment)
+                        .bind(environment.as_str())
+                        .fetch_all(&mut **tx)
+                        .await?;
+                    Ok(Documents {
+                        environment: Some(environment),
+                        flags: Self::flags(&flags),
+                        segments: Self::segments(&segments),
+                    })
+                }
+
+                /// A segment's `include` and `rules` columns: the JSON the API answers.
+                fn segment_columns(
+                    segment: &StoredSegment,
+                ) -> Result<(String, String), StoreError> {
+                    let json = |value: Result<String, serde_json::Error>| {
+                        value.map_err(|e| StoreError::Corrupt(e.to_string()))
+                    };
+                    Ok((
+                        json(serde_json::to_string(&*segment.segment.include))?,
+                        json(serde_json::to_string(&*segment.segment.rules))?,
+                    ))
+                }
+
                 /// Writes `after` over its row, if that row is still at `before`'s version;
                 /// `Conflict` otherwise.
                 async fn store_update(
@@ -125,14 +208,18 @@ macro_rules! impl_flag_writer {
                     before: &StoredFlag,
                     after: &StoredFlag,
                 ) -> Result<(), StoreError> {
-                    let rules = serde_json::to_string(&after.flag.rules)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let columns = FlagColumns::of(&after.flag)?;
                     let done = sqlx::query(&self.queries.update_flag)
                         .bind(after.id.to_string())
                         .bind(&after.flag.description)
                         .bind(after.flag.enabled)
-                        .bind(i32::from(after.flag.rollout_percentage.get()))
-                        .bind(rules)
+                        .bind(columns.flag_type)
+                        .bind(columns.variants)
+                        .bind(columns.off_variant)
+                        .bind(columns.prerequisites)
+                        .bind(columns.rules)
+                        .bind(columns.rollout_percentage)
+                        .bind(columns.fallthrough)
                         .bind(after.version.to_column())
                         .bind(after.updated_at)
                         .bind(before.version.to_column())
@@ -218,17 +305,22 @@ macro_rules! impl_flag_writer {
                     let at = model::now();
                     let created = model::create(new, at);
                     let flag = &created.flag;
-                    let rules = serde_json::to_string(&flag.rules)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let columns = FlagColumns::of(flag)?;
                     let mut tx = self.write.begin().await?;
+                    self.lock_environment(&mut tx, created.environment).await?;
                     let done = sqlx::query(&self.queries.insert_flag)
                         .bind(created.id.to_string())
                         .bind(flag.key.as_str())
                         .bind(created.environment.as_str())
                         .bind(&flag.description)
                         .bind(flag.enabled)
-                        .bind(i32::from(flag.rollout_percentage.get()))
-                        .bind(rules)
+                        .bind(columns.flag_type)
+                        .bind(columns.variants)
+                        .bind(columns.off_variant)
+                        .bind(columns.prerequisites)
+                        .bind(columns.rules)
+                        .bind(columns.rollout_percentage)
+                        .bind(columns.fallthrough)
                         .bind(created.version.to_column())
                         .bind(created.created_at)
                         .bind(created.updated_at)
@@ -241,6 +333,8 @@ macro_rules! impl_flag_writer {
                             created.environment.as_str()
                         )));
                     }
+                    let documents = self.documents(&mut tx, created.environment).await?;
+                    references::check_flag(flag, &documents)?;
                     let record = AuditRecord::new(
                         AuditAction::CreateFlag,
                         created.id,
@@ -260,16 +354,27 @@ macro_rules! impl_flag_writer {
                     actor: &str,
                 ) -> Result<Written<StoredFlag>, StoreError> {
                     let mut tx = self.write.begin().await?;
+                    // A flag never changes environment: read unlocked to learn which one to lock
+                    // first, then read again under the locks.
+                    let found = sqlx::query(&self.queries.flag_by_id)
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let environment = Self::one_flag(&found)?.environment;
+                    self.lock_environment(&mut tx, environment).await?;
                     let before = Self::one_flag(&self.lock_row(&mut tx, id).await?)?;
                     model::check_version(Some(before.version.get()), if_match)?;
                     let at = model::now();
-                    let Some(after) = model::patched(&before, patch, at)? else {
+                    let Some(after) = model::patched(&before, &patch, at)? else {
                         // Nothing to write: the transaction rolls back when dropped.
                         return Ok(Written {
                             value: before,
                             revisions: Vec::new(),
                         });
                     };
+                    let documents = self.documents(&mut tx, environment).await?;
+                    references::check_flag(&after.flag, &documents)?;
                     self.store_update(&mut tx, &before, &after).await?;
                     let record = AuditRecord::new(
                         AuditAction::UpdateFlag,
@@ -289,10 +394,26 @@ macro_rules! impl_flag_writer {
                     actor: &str,
                 ) -> Result<Written<Option<StoredFlag>>, StoreError> {
                     let mut tx = self.write.begin().await?;
+                    let found = sqlx::query(&self.queries.flag_by_id)
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let environment = self
+                        .lock_stored_environment(
+                            &mut tx,
+                            Self::flag_row(&found).environment.as_deref(),
+                        )
+                        .await?;
                     let row = Self::flag_row(&self.lock_row(&mut tx, id).await?);
                     // Checked on the locked row (an unreadable version fails any version but `*`);
                     // the DELETE's `AND version = $2` is the compare-and-set.
                     model::check_version(row.stored_version(), if_match)?;
+                    // What other flags name by key, whether or not the rest of the row reads.
+                    if let (Some(environment), Some(key)) = (environment, row.key.as_deref()) {
+                        let documents = self.documents(&mut tx, environment).await?;
+                        references::check_flag_deletion(key, &documents)?;
+                    }
                     let at = model::now();
                     let before = match row.read() {
                         Ok(before) => before,
@@ -332,6 +453,178 @@ macro_rules! impl_flag_writer {
                         .await
                 }
 
+                async fn create_segment(
+                    &self,
+                    new: NewSegment,
+                    actor: &str,
+                ) -> Result<Written<StoredSegment>, StoreError> {
+                    let at = model::now();
+                    let created = model::create_segment(new, at);
+                    let (include, rules) = Self::segment_columns(&created)?;
+                    let mut tx = self.write.begin().await?;
+                    self.lock_environment(&mut tx, created.environment).await?;
+                    let done = sqlx::query(&self.queries.insert_segment)
+                        .bind(created.id.to_string())
+                        .bind(created.segment.key.as_str())
+                        .bind(created.environment.as_str())
+                        .bind(&created.segment.description)
+                        .bind(include)
+                        .bind(rules)
+                        .bind(created.version.to_column())
+                        .bind(created.created_at)
+                        .bind(created.updated_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "segment \"{}\" already exists in environment \"{}\"",
+                            created.segment.key,
+                            created.environment.as_str()
+                        )));
+                    }
+                    let record = AuditRecord::new(
+                        AuditAction::CreateSegment,
+                        created.id,
+                        None,
+                        Some(&created),
+                        at,
+                    )?;
+                    self.commit_audited(tx, record, created.environment, actor, created)
+                        .await
+                }
+
+                async fn update_segment(
+                    &self,
+                    id: Uuid,
+                    patch: SegmentPatch,
+                    if_match: Option<u64>,
+                    actor: &str,
+                ) -> Result<Written<StoredSegment>, StoreError> {
+                    let mut tx = self.write.begin().await?;
+                    let found = sqlx::query(&self.queries.segment_by_id)
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let environment = Self::one_segment(&found)?.environment;
+                    self.lock_environment(&mut tx, environment).await?;
+                    let before = Self::one_segment(&self.lock_segment_row(&mut tx, id).await?)?;
+                    model::check_version(Some(before.version.get()), if_match)?;
+                    let at = model::now();
+                    let Some(after) = model::patched_segment(&before, &patch, at)? else {
+                        return Ok(Written {
+                            value: before,
+                            revisions: Vec::new(),
+                        });
+                    };
+                    let (include, rules) = Self::segment_columns(&after)?;
+                    let done = sqlx::query(&self.queries.update_segment)
+                        .bind(after.id.to_string())
+                        .bind(&after.segment.description)
+                        .bind(include)
+                        .bind(rules)
+                        .bind(after.version.to_column())
+                        .bind(after.updated_at)
+                        .bind(before.version.to_column())
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Conflict(
+                            "the segment was changed concurrently; retry".into(),
+                        ));
+                    }
+                    let record = AuditRecord::new(
+                        AuditAction::UpdateSegment,
+                        after.id,
+                        Some(&before),
+                        Some(&after),
+                        at,
+                    )?;
+                    self.commit_audited(tx, record, after.environment, actor, after)
+                        .await
+                }
+
+                async fn delete_segment(
+                    &self,
+                    id: Uuid,
+                    if_match: Option<u64>,
+                    actor: &str,
+                ) -> Result<Written<Option<StoredSegment>>, StoreError> {
+                    let mut tx = self.write.begin().await?;
+                    let found = sqlx::query(&self.queries.segment_by_id)
+                        .bind(id.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let environment = self
+                        .lock_stored_environment(
+                            &mut tx,
+                            Self::segment_row(&found).environment.as_deref(),
+                        )
+                        .await?;
+                    let row: SegmentRow =
+                        Self::segment_row(&self.lock_segment_row(&mut tx, id).await?);
+                    model::check_version(row.stored_version(), if_match)?;
+                    if let (Some(environment), Some(key)) = (environment, row.key.as_deref()) {
+                        let documents = self.documents(&mut tx, environment).await?;
+                        references::check_segment_deletion(key, &documents)?;
+                    }
+                    let at = model::now();
+                    let before = match row.read() {
+                        Ok(before) => before,
+                        Err(unreadable) => {
+                            tracing::warn!(
+                                %id,
+                                reason = %unreadable.reason,
+                                "deleting a segment that cannot be read"
+                            );
+                            sqlx::query(&self.queries.delete_unreadable_segment)
+                                .bind(id.to_string())
+                                .execute(&mut *tx)
+                                .await?;
+                            let record = AuditRecord::raw(
+                                AuditAction::DeleteSegment,
+                                id.to_string(),
+                                Some(row.recovered_json()),
+                                None,
+                                at,
+                            );
+                            let revision = self
+                                .audit_unreadable(
+                                    &mut tx,
+                                    record,
+                                    row.environment.as_deref(),
+                                    actor,
+                                )
+                                .await?;
+                            tx.commit().await?;
+                            return Ok(Written {
+                                value: None,
+                                revisions: revision.into_iter().collect(),
+                            });
+                        }
+                    };
+                    let done = sqlx::query(&self.queries.delete_segment)
+                        .bind(id.to_string())
+                        .bind(before.version.to_column())
+                        .execute(&mut *tx)
+                        .await?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::Conflict(
+                            "the segment was changed concurrently; retry".into(),
+                        ));
+                    }
+                    let record = AuditRecord::new(
+                        AuditAction::DeleteSegment,
+                        before.id,
+                        Some(&before),
+                        None,
+                        at,
+                    )?;
+                    self.commit_audited(tx, record, before.environment, actor, Some(before))
+                        .await
+                }
+
                 async fn kill_switch(
                     &self,
                     key: &FlagKey,
@@ -339,6 +632,11 @@ macro_rules! impl_flag_writer {
                     actor: &str,
                 ) -> Result<Written<FlagList>, StoreError> {
                     let mut tx = self.write.begin().await?;
+                    // Every environment before any flag row, in the order every write takes them.
+                    // Switching a flag off breaks no reference, so nothing is checked.
+                    sqlx::query(&self.queries.lock_environments)
+                        .fetch_all(&mut *tx)
+                        .await?;
                     let rows = sqlx::query(&self.queries.flags_by_key_for_update)
                         .bind(key.as_str())
                         .fetch_all(&mut *tx)
@@ -369,12 +667,8 @@ macro_rules! impl_flag_writer {
                                 continue;
                             }
                         };
-                        let off = FlagPatch {
-                            enabled: Some(false),
-                            ..FlagPatch::default()
-                        };
                         // Already off: nothing changes, so no version bump and no audit entry.
-                        let Some(after) = model::patched(&before, off, at)? else {
+                        let Some(after) = model::disabled(&before, at)? else {
                             result.flags.push(before);
                             continue;
                         };
