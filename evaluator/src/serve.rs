@@ -86,7 +86,7 @@ impl Split {
         if let Some(salt) = &salt {
             let chars = salt.chars().count();
             if chars == 0 || chars > MAX_SALT_CHARS {
-                return Err(ValidationError::new("salt", "must be 1 to 64 characters"));
+                return Err(salt_out_of_range());
             }
         }
         Ok(Self {
@@ -131,6 +131,11 @@ impl Split {
         text.push_str(value);
         murmur3_x86_32(text.as_bytes(), 0) % SPLIT_TOTAL
     }
+}
+
+/// A salt that is not a string of 1 to 64 characters, whether too short, too long or not text.
+pub(crate) fn salt_out_of_range() -> ValidationError {
+    ValidationError::new("salt", "must be a string of 1 to 64 characters")
 }
 
 pub(crate) fn weight_out_of_range(i: usize) -> ValidationError {

@@ -65,6 +65,17 @@ impl FlagType {
             })
     }
 
+    /// "a string flag", "an object flag": how a message names a flag of this type.
+    #[cfg(feature = "serde")]
+    pub(crate) fn a_flag(self) -> &'static str {
+        match self {
+            FlagType::Boolean => "a boolean flag",
+            FlagType::String => "a string flag",
+            FlagType::Number => "a number flag",
+            FlagType::Object => "an object flag",
+        }
+    }
+
     /// Whether `value` is of this type.
     pub fn admits(self, value: &VariantValue) -> bool {
         matches!(

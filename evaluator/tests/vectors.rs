@@ -84,7 +84,9 @@ fn every_golden_vector_gives_the_expected_response() {
 #[test]
 fn every_invalid_flag_is_refused_naming_its_field() {
     let file = read(&vectors_dir().join("invalid/flags.json"));
-    for case in file["cases"].as_array().unwrap() {
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 150, "only {} flag cases", cases.len());
+    for case in cases {
         let label = case["name"].as_str().unwrap();
         let error = Flag::from_json_value(&case["flag"]).expect_err(label);
         assert_eq!(error.field(), case["field"].as_str().unwrap(), "{label}");
@@ -96,6 +98,71 @@ fn every_invalid_flag_is_refused_naming_its_field() {
         // serde goes through the same path and keeps the field in its message.
         let via_serde = serde_json::from_value::<Flag>(case["flag"].clone()).expect_err(label);
         assert_eq!(via_serde.to_string(), error.to_string(), "{label}");
+    }
+}
+
+#[test]
+fn every_invalid_segment_is_refused_naming_its_field() {
+    let file = read(&vectors_dir().join("invalid/segments.json"));
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 30, "only {} segment cases", cases.len());
+    for case in cases {
+        let label = case["name"].as_str().unwrap();
+        let error = Segment::from_json_value(&case["segment"]).expect_err(label);
+        assert_eq!(error.field(), case["field"].as_str().unwrap(), "{label}");
+        assert_eq!(
+            error.message(),
+            case["message"].as_str().unwrap(),
+            "{label}"
+        );
+        let via_serde =
+            serde_json::from_value::<Segment>(case["segment"].clone()).expect_err(label);
+        assert_eq!(via_serde.to_string(), error.to_string(), "{label}");
+    }
+}
+
+/// Every document of a refused set reads on its own, through `from_json_value` and serde alike; the
+/// set is refused when it compiles.
+#[test]
+fn every_invalid_set_is_refused_when_it_compiles() {
+    let file = read(&vectors_dir().join("invalid/sets.json"));
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 8, "only {} set cases", cases.len());
+    for case in cases {
+        let label = case["name"].as_str().unwrap();
+        let flags: Vec<Flag> = case["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|flag| Flag::from_json_value(flag).unwrap_or_else(|e| panic!("{label}: {e}")))
+            .collect();
+        let segments: Vec<Segment> = case
+            .get("segments")
+            .map(|segments| {
+                segments
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| Segment::from_json_value(s).unwrap_or_else(|e| panic!("{label}: {e}")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let error = CompiledFlagSet::with_segments(&flags, &segments).expect_err(label);
+        assert_eq!(error.field(), case["field"].as_str().unwrap(), "{label}");
+        assert_eq!(
+            error.message(),
+            case["message"].as_str().unwrap(),
+            "{label}"
+        );
+        let via_serde: Vec<Flag> = serde_json::from_value(case["flags"].clone()).unwrap();
+        let segments_via_serde: Vec<Segment> = match case.get("segments") {
+            Some(segments) => serde_json::from_value(segments.clone()).unwrap(),
+            None => Vec::new(),
+        };
+        assert_eq!(via_serde, flags, "{label}");
+        let again =
+            CompiledFlagSet::with_segments(&via_serde, &segments_via_serde).expect_err(label);
+        assert_eq!(again, error, "{label}");
     }
 }
 

@@ -507,7 +507,9 @@ def check_flag(f, earlier, segments, dangling):
         need("fallthrough" in f and "rolloutPercentage" not in f and "offVariant" in f, where,
              "fallthrough and offVariant are required, rolloutPercentage refused")
         of_type = {"string": lambda v: isinstance(v, str), "number": lambda v: is_number(v) and math.isfinite(v),
-                   "object": lambda v: isinstance(v, dict) and len(json.dumps(v)) <= 32768}[kind]
+                   # 32 KiB of compact UTF-8 JSON, as the evaluator measures it.
+                   "object": lambda v: isinstance(v, dict) and len(
+                       json.dumps(v, separators=(",", ":"), ensure_ascii=False).encode()) <= 32768}[kind]
         need(all(map(of_type, variants.values())), where, f"a variant value is not a {kind}")
     need(1 <= len(variants) <= 50 and all(VARIANT_NAME.fullmatch(n) for n in variants), where, "variant names")
     need(off_variant(f) in variants, where, "offVariant")

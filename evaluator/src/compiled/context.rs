@@ -70,21 +70,9 @@ impl<'s, 'u> UserContext<'s, 'u> {
 
     /// The result of flag number `index`, as the API answers it.
     pub(super) fn result(&mut self, index: u32) -> Option<FlagResult<'s>> {
-        let set = self.set;
-        let flag = set.flags.get(index as usize)?;
+        let flag = self.set.flags.get(index as usize)?;
         let (variant, reason) = self.decide(index);
-        let value = flag.variants.value(variant);
-        let enabled = if flag.is_boolean() {
-            matches!(value, Some(VariantValue::Bool(true)))
-        } else {
-            reason.serves_on()
-        };
-        Some(FlagResult {
-            flag_key: &flag.key,
-            enabled,
-            reason,
-            variant: value.map(|value| (flag.variants.name(variant), value)),
-        })
+        Some(flag.result(variant, reason))
     }
 
     /// Flag number `index` for this user, decided once when the set has prerequisites.
@@ -125,20 +113,7 @@ impl<'s, 'u> UserContext<'s, 'u> {
             }
         }
         match &flag.fallthrough {
-            // 0% and 100% need no hash: no bucket is below 0, every bucket is below 100.
-            CompiledFallthrough::Rollout(percent) => {
-                let inside = match *percent {
-                    0 => false,
-                    100.. => true,
-                    percent => flag.key_hash.finish(&self.id_hash) % 100 < u32::from(percent),
-                };
-                let reason = if inside {
-                    Reason::Rollout
-                } else {
-                    Reason::NoMatch
-                };
-                (CompiledFlag::boolean(inside), reason)
-            }
+            CompiledFallthrough::Rollout(percent) => flag.rollout(*percent, &self.id_hash),
             CompiledFallthrough::Variant(variant) => (*variant, Reason::NoMatch),
             CompiledFallthrough::Split(serve) => match self.place(serve) {
                 Some(variant) => (variant, Reason::Rollout),
@@ -251,5 +226,58 @@ impl<'s, 'u> UserContext<'s, 'u> {
             *slot = Some(value);
         }
         value
+    }
+}
+
+impl CompiledFlag {
+    /// The answer of this flag serving `variant` for `reason`.
+    pub(super) fn result(&self, variant: VariantId, reason: Reason) -> FlagResult<'_> {
+        let value = self.variants.value(variant);
+        let enabled = if self.is_boolean() {
+            matches!(value, Some(VariantValue::Bool(true)))
+        } else {
+            reason.serves_on()
+        };
+        FlagResult {
+            flag_key: &self.key,
+            enabled,
+            reason,
+            variant: value.map(|value| (self.variants.name(variant), value)),
+        }
+    }
+
+    /// A boolean flag's percentage rollout for the user whose id `id_hash` has hashed.
+    fn rollout(&self, percent: u8, id_hash: &Murmur3Prefix) -> (VariantId, Reason) {
+        // 0% and 100% need no hash: no bucket is below 0, every bucket is below 100.
+        let inside = match percent {
+            0 => false,
+            100.. => true,
+            percent => self.key_hash.finish(id_hash) % 100 < u32::from(percent),
+        };
+        let reason = if inside {
+            Reason::Rollout
+        } else {
+            Reason::NoMatch
+        };
+        (CompiledFlag::boolean(inside), reason)
+    }
+
+    /// The flag decided without a [`UserContext`], when it needs nothing one keeps: disabled, or
+    /// without prerequisites and rules and with a rollout or a variant as its fallthrough (the kill
+    /// switches and percentage rollouts that most sets are full of). `None` for any other flag.
+    pub(super) fn decide_alone(&self, user: &User) -> Option<(VariantId, Reason)> {
+        if !self.enabled {
+            return Some((self.off, Reason::FlagDisabled));
+        }
+        if !self.prerequisites.is_empty() || !self.rules.is_empty() {
+            return None;
+        }
+        match &self.fallthrough {
+            CompiledFallthrough::Rollout(percent) => {
+                Some(self.rollout(*percent, &Murmur3Prefix::new(user.id.as_bytes(), 0)))
+            }
+            CompiledFallthrough::Variant(variant) => Some((*variant, Reason::NoMatch)),
+            CompiledFallthrough::Split(_) => None,
+        }
     }
 }

@@ -203,9 +203,10 @@ impl CompiledFlagSet {
     /// Every flag of the set for `user`, sorted by key.
     pub fn evaluate_all(&self, user: &User) -> Vec<FlagResult<'_>> {
         let mut context = UserContext::new(self, user);
-        (0..self.flags.len())
-            .filter_map(|index| context.result(index_u32(index)))
-            .collect()
+        // Sized once: a list grown by doubling moves every result it holds again and again.
+        let mut results = Vec::with_capacity(self.flags.len());
+        results.extend((0..self.flags.len()).filter_map(|index| context.result(index_u32(index))));
+        results
     }
 
     /// The flags named in `keys` for `user`, sorted by key, each key once; a key the set does not have
@@ -228,7 +229,11 @@ impl CompiledFlagSet {
     /// One flag of the set for `user`; `None` when the set has no flag with this key.
     pub fn evaluate_flag(&self, key: &str, user: &User) -> Option<FlagResult<'_>> {
         let index = self.find(key)?;
-        UserContext::new(self, user).result(index)
+        let flag = self.flags.get(index as usize)?;
+        match flag.decide_alone(user) {
+            Some((variant, reason)) => Some(flag.result(variant, reason)),
+            None => UserContext::new(self, user).result(index),
+        }
     }
 
     fn find(&self, key: &str) -> Option<u32> {

@@ -129,3 +129,39 @@ fn a_long_chain_of_prerequisites_compiles_and_evaluates() {
     let result = set.evaluate_flag("f0", &crate::User::new("u")).unwrap();
     assert_eq!((result.enabled, result.reason), (true, Reason::Rollout));
 }
+
+#[test]
+fn a_flag_decided_without_a_context_answers_as_with_one() {
+    let flags = [
+        from_json(r#"{"key": "rollout", "enabled": true, "rolloutPercentage": 37}"#),
+        from_json(r#"{"key": "none", "enabled": true, "rolloutPercentage": 0}"#),
+        from_json(r#"{"key": "all", "enabled": true, "rolloutPercentage": 100}"#),
+        from_json(r#"{"key": "off", "enabled": false, "rolloutPercentage": 100}"#),
+        from_json(
+            r#"{"key": "colour", "enabled": true, "type": "string", "variants": {"a": "A", "b": "B"},
+                "offVariant": "a", "fallthrough": "b"}"#,
+        ),
+    ];
+    let set = CompiledFlagSet::new(&flags).unwrap();
+    let mut rolled_out = 0;
+    for n in 0..1000 {
+        let user = crate::User::new(alloc::format!("user-{n}"));
+        // `evaluate_all` decides every flag in a context; `evaluate_flag` decides these alone.
+        for result in set.evaluate_all(&user) {
+            let index = set.find(result.flag_key).unwrap() as usize;
+            assert!(set.flags[index].decide_alone(&user).is_some());
+            assert_eq!(set.evaluate_flag(result.flag_key, &user), Some(result));
+            rolled_out += usize::from(result.flag_key == "rollout" && result.enabled);
+        }
+    }
+    assert!(
+        (300..450).contains(&rolled_out),
+        "{rolled_out} of 1000 at 37%"
+    );
+    // A flag with rules needs the context.
+    let ruled = from_json(
+        r#"{"key": "r", "enabled": true, "rules": [{"field": "id", "operator": "eq", "value": "x"}]}"#,
+    );
+    let set = CompiledFlagSet::new(&[ruled]).unwrap();
+    assert!(set.flags[0].decide_alone(&crate::User::new("x")).is_none());
+}

@@ -94,7 +94,7 @@ impl Flag {
 }
 
 fn required_unless_boolean(field: &str, kind: FlagType) -> ValidationError {
-    ValidationError::new(field, format!("required for a {kind} flag"))
+    ValidationError::new(field, format!("required for {}", kind.a_flag()))
 }
 
 /// `rolloutPercentage` (boolean flags only) or `fallthrough`, never both; a boolean flag with
@@ -110,7 +110,10 @@ fn fallthrough(
     if rollout.is_some() && kind != FlagType::Boolean {
         return Err(ValidationError::new(
             "rolloutPercentage",
-            format!("a {kind} flag has no rolloutPercentage; give a fallthrough"),
+            format!(
+                "{} has no rolloutPercentage; give a fallthrough",
+                kind.a_flag()
+            ),
         ));
     }
     let given = optional(map, "fallthrough");

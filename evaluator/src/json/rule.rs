@@ -69,7 +69,7 @@ fn flag_rule(value: &Value, variants: &Variants) -> Result<Rule, ValidationError
         None => {
             return Err(ValidationError::new(
                 "serve",
-                format!("required on a {} flag", variants.kind()),
+                format!("required on {}", variants.kind().a_flag()),
             ))
         }
     };
@@ -78,6 +78,14 @@ fn flag_rule(value: &Value, variants: &Variants) -> Result<Rule, ValidationError
 
 fn segment_rule(value: &Value) -> Result<Match<Comparison>, ValidationError> {
     let map = object(value, "")?;
+    // Said plainly rather than as an unknown field: a rule copied from a flag is the likely cause,
+    // and a group's "unknown field" hint would point at the wrong thing.
+    if map.contains_key("serve") {
+        return Err(ValidationError::new(
+            "serve",
+            "a segment's rules have no serve",
+        ));
+    }
     match map.get("all") {
         Some(group) => {
             refuse_unknown_with_hint(map, &["all"], GROUP_HINT)?;

@@ -11,7 +11,7 @@ use super::object;
 use crate::error::ValidationError;
 use crate::fields::{optional, refuse_unknown};
 use crate::rule::Field;
-use crate::serve::{weight_out_of_range, Serve, Slice, Split, SPLIT_TOTAL};
+use crate::serve::{salt_out_of_range, weight_out_of_range, Serve, Slice, Split, SPLIT_TOTAL};
 use crate::variant::Variants;
 
 pub(super) fn serve(value: &Value, variants: &Variants) -> Result<Serve, ValidationError> {
@@ -44,7 +44,7 @@ pub(super) fn serve(value: &Value, variants: &Variants) -> Result<Serve, Validat
             let salt = match optional(map, "salt") {
                 None => None,
                 Some(Value::String(salt)) => Some(salt.to_string()),
-                Some(_) => return Err(ValidationError::new("salt", "must be 1 to 64 characters")),
+                Some(_) => return Err(salt_out_of_range()),
             };
             Split::new(slices, bucket_by, salt).map(Serve::Split)
         }
