@@ -333,14 +333,14 @@ mod tests {
         let all = parse_evaluate(br#"{"environment":"prod","user":{"id":"u1"}}"#).expect("valid");
         assert_eq!(
             evaluate_body(&set, &all).expect("serializes"),
-            r#"{"results":[{"flagKey":"a","enabled":false,"reason":"FLAG_DISABLED"},{"flagKey":"b","enabled":true,"reason":"ROLLOUT"}]}"#
+            r#"{"results":[{"flagKey":"a","enabled":false,"reason":"FLAG_DISABLED","variant":"off","value":false},{"flagKey":"b","enabled":true,"reason":"ROLLOUT","variant":"on","value":true}]}"#
         );
         let named =
             parse_evaluate(br#"{"environment":"prod","user":{"id":"u1"},"flags":["zz","b"]}"#)
                 .expect("valid");
         assert_eq!(
             evaluate_body(&set, &named).expect("serializes"),
-            r#"{"results":[{"flagKey":"b","enabled":true,"reason":"ROLLOUT"},{"flagKey":"zz","enabled":false,"reason":"FLAG_NOT_FOUND"}]}"#
+            r#"{"results":[{"flagKey":"b","enabled":true,"reason":"ROLLOUT","variant":"on","value":true},{"flagKey":"zz","enabled":false,"reason":"FLAG_NOT_FOUND","variant":null,"value":null}]}"#
         );
     }
 }

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use evaluator::{CompiledFlagSet, Environment, Snapshot};
+use evaluator::{CompiledFlagSet, Environment};
 use futures_util::future::{select, Either};
 use worker::{
     console_error, console_warn, AbortController, AbortSignal, Date, Delay, Fetch, Headers, Method,
@@ -126,24 +126,15 @@ async fn fetch_and_compile(
         304 if etag.is_some() => Ok(Outcome::NotModified),
         200 => {
             let body = response.bytes().await.map_err(js)?;
-            let snapshot: Snapshot = serde_json::from_slice(&body)
-                .map_err(|err| format!("the snapshot does not parse: {err}"))?;
-            if snapshot.environment != environment {
-                return Err(format!(
-                    "asked for {environment}, got a snapshot of {}",
-                    snapshot.environment
-                ));
-            }
-            let set = CompiledFlagSet::new(&snapshot.flags)
-                .map_err(|err| format!("the snapshot does not compile: {err}"))?;
+            let compiled = crate::snapshot::compile(&body, environment)?;
             let etag = response
                 .headers()
                 .get("etag")
                 .map_err(js)?
-                .unwrap_or_else(|| format!("\"{}\"", snapshot.revision));
+                .unwrap_or_else(|| format!("\"{}\"", compiled.revision));
             Ok(Outcome::Fresh {
-                value: set,
-                revision: snapshot.revision,
+                value: compiled.set,
+                revision: compiled.revision,
                 etag,
             })
         }

@@ -6,16 +6,17 @@
 //! serde_json's recursion limit) instead of exhausting the wasm stack, which would trap and leave the
 //! module unusable.
 
-use evaluator::{Environment, Flag, User, ValidationError};
+use evaluator::{Environment, Flag, Segment, User, ValidationError};
 use serde_json::Value;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// What an `Evaluator` is built from: an array of flags, or a snapshot that also names its
-/// environment and revision.
+/// What an `Evaluator` is built from: an array of flags, or a snapshot `{flags, segments?}` that may
+/// also name its environment and revision (the origin's `GET /api/flags/snapshot` answer).
 #[derive(Debug)]
 pub(crate) struct FlagSource {
     pub(crate) flags: Vec<Flag>,
+    pub(crate) segments: Vec<Segment>,
     pub(crate) environment: Option<Environment>,
     pub(crate) revision: Option<u64>,
 }
@@ -95,58 +96,92 @@ pub(crate) fn flags(value: &JsValue) -> Result<Vec<Flag>, ValidationError> {
 }
 
 fn flag_list(value: &Value) -> Result<Vec<Flag>, ValidationError> {
+    list(
+        value,
+        "flags",
+        "must be an array of flags",
+        Flag::from_json_value,
+    )
+}
+
+fn segment_list(value: &Value) -> Result<Vec<Segment>, ValidationError> {
+    list(
+        value,
+        "segments",
+        "must be an array of segments",
+        Segment::from_json_value,
+    )
+}
+
+/// The documents of the array `value`, each read by `read`; errors name the element
+/// (`segments[2].include[0]`), as the origin's messages name a field inside one document.
+fn list<T>(
+    value: &Value,
+    name: &str,
+    not_an_array: &str,
+    read: impl Fn(&Value) -> Result<T, ValidationError>,
+) -> Result<Vec<T>, ValidationError> {
     let items = value
         .as_array()
-        .ok_or_else(|| ValidationError::new("flags", "must be an array of flags"))?;
+        .ok_or_else(|| ValidationError::new(name, not_an_array))?;
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let path = format!("flags[{i}]");
+            let path = format!("{name}[{i}]");
             if !item.is_object() {
                 return Err(ValidationError::new(path, "must be a JSON object"));
             }
-            Flag::from_json_value(item)
+            read(item)
                 .map_err(|e| ValidationError::new(format!("{path}.{}", e.field()), e.message()))
         })
         .collect()
 }
 
-/// An array of flags, or a snapshot `{environment, revision, flags}` as the origin serves it (unknown
-/// fields ignored, as the evaluator does for flags, so a newer origin's snapshot still reads).
+/// An array of flags, or a snapshot `{flags, segments?, environment?, revision?}` such as the origin
+/// serves (unknown fields ignored, as the evaluator does for flags, so a newer origin's snapshot still
+/// reads; an environment or a revision, when given, must be valid).
 pub(crate) fn flag_source(value: &JsValue) -> Result<FlagSource, ValidationError> {
     let value = json(value, "flagsOrSnapshot")?;
     let Some(snapshot) = value.as_object() else {
         if value.is_array() {
             return Ok(FlagSource {
                 flags: flag_list(&value)?,
+                segments: Vec::new(),
                 environment: None,
                 revision: None,
             });
         }
         return Err(ValidationError::new(
             "flagsOrSnapshot",
-            "must be an array of flags or a snapshot {environment, revision, flags}",
+            "must be an array of flags or a snapshot {flags, segments}",
         ));
     };
-    let environment = match snapshot.get("environment") {
-        Some(name) => Environment::from_json_value(name)?,
-        None => return Err(ValidationError::new("environment", "required")),
-    };
-    let revision = match snapshot.get("revision") {
-        Some(revision) => revision
-            .as_u64()
-            .ok_or_else(|| ValidationError::new("revision", "must be a non-negative integer"))?,
-        None => return Err(ValidationError::new("revision", "required")),
-    };
+    let environment = snapshot
+        .get("environment")
+        .map(Environment::from_json_value)
+        .transpose()?;
+    let revision = snapshot
+        .get("revision")
+        .map(|revision| {
+            revision
+                .as_u64()
+                .ok_or_else(|| ValidationError::new("revision", "must be a non-negative integer"))
+        })
+        .transpose()?;
     let flags = match snapshot.get("flags") {
         Some(flags) => flag_list(flags)?,
         None => return Err(ValidationError::new("flags", "required")),
     };
+    let segments = match snapshot.get("segments") {
+        Some(segments) => segment_list(segments)?,
+        None => Vec::new(),
+    };
     Ok(FlagSource {
         flags,
-        environment: Some(environment),
-        revision: Some(revision),
+        segments,
+        environment,
+        revision,
     })
 }
 

@@ -14,28 +14,34 @@ mod code;
 mod input;
 mod output;
 
-use evaluator::{CompiledFlagSet, Environment, FlagResult, Reason};
+use evaluator::{CompiledFlagSet, Environment, FlagResult, Variants};
 use wasm_bindgen::prelude::*;
 
-/// Evaluates one flag for one user: `{flagKey, enabled, reason}`.
+/// Evaluates one flag for one user on its own: `{flagKey, enabled, reason, variant, value}`. Alone, a
+/// prerequisite finds no flag (so it fails) and a segment condition no segment (no members).
+///
+/// Through a set of one rather than `evaluator::evaluate`: the answers are the same (the evaluator's
+/// tests hold the two to each other), and the package then carries one evaluation, not two. A flag
+/// cannot be its own prerequisite, so a set of one always compiles.
 #[wasm_bindgen]
 pub fn evaluate(flag: &JsValue, user: &JsValue) -> Result<JsValue, JsError> {
     let flag = input::flag(flag)?;
     let user = input::user(user)?;
-    let evaluation = evaluator::evaluate(&flag, &user);
-    output::result(FlagResult {
-        flag_key: flag.key.as_str(),
-        enabled: evaluation.enabled,
-        reason: evaluation.reason,
-    })
+    let set = CompiledFlagSet::new(core::slice::from_ref(&flag))?;
+    let key = flag.key.as_str();
+    let result = set
+        .evaluate_flag(key, &user)
+        .unwrap_or_else(|| FlagResult::not_found(key));
+    Ok(output::result(&result))
 }
 
-/// Evaluates every flag of a list for one user, sorted by key; duplicate keys are refused.
+/// Evaluates every flag of a list for one user, sorted by key, the flags decided among themselves
+/// (a prerequisite names a flag of the list); duplicate keys and prerequisite cycles are refused.
 #[wasm_bindgen(js_name = evaluateAll)]
 pub fn evaluate_all(flags: &JsValue, user: &JsValue) -> Result<JsValue, JsError> {
     let set = CompiledFlagSet::new(&input::flags(flags)?)?;
     let user = input::user(user)?;
-    output::results(&set.evaluate_all(&user))
+    Ok(output::results(&set.evaluate_all(&user)))
 }
 
 /// The reason of each code of `evaluateCodes`, by `code & 7`; `code & 8` is `enabled`.
@@ -47,23 +53,37 @@ pub fn reason_names() -> Vec<String> {
         .collect()
 }
 
-/// A flag set compiled once and kept in wasm memory, so that evaluating a user is one call.
+/// A flag set and its segments compiled once and kept in wasm memory, so that evaluating a user is
+/// one call.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Evaluator {
     set: CompiledFlagSet,
+    /// Each flag's variants, in the set's (key) order: how `evaluateCodes` numbers a served variant.
+    variants: Vec<Variants>,
     environment: Option<Environment>,
     revision: Option<u64>,
 }
 
 #[wasm_bindgen]
 impl Evaluator {
-    /// Compiles an array of flags or a snapshot `{environment, revision, flags}`.
+    /// Compiles an array of flags or a snapshot `{flags, segments?, environment?, revision?}`.
     #[wasm_bindgen(constructor)]
     pub fn new(flags_or_snapshot: &JsValue) -> Result<Evaluator, JsError> {
         let source = input::flag_source(flags_or_snapshot)?;
+        let set = CompiledFlagSet::with_segments(&source.flags, &source.segments)?;
+        // Each flag's variants at its place in the set (sorted by key, keys unique once compiled),
+        // found by binary search rather than by sorting the flags: one sort fewer in the wasm.
+        let keys: Vec<&str> = set.keys().collect();
+        let mut variants = vec![Variants::boolean(); keys.len()];
+        for flag in &source.flags {
+            if let Ok(place) = keys.binary_search(&flag.key.as_str()) {
+                variants[place] = flag.variants().clone();
+            }
+        }
         Ok(Evaluator {
-            set: CompiledFlagSet::new(&source.flags)?,
+            set,
+            variants,
             environment: source.environment,
             revision: source.revision,
         })
@@ -74,23 +94,30 @@ impl Evaluator {
     pub fn evaluate(&self, user: &JsValue, keys: &JsValue) -> Result<JsValue, JsError> {
         let user = input::user(user)?;
         match input::keys(keys)? {
-            None => output::results(&self.set.evaluate_all(&user)),
-            Some(keys) => output::results(&self.set.evaluate_keys(&user, &keys)),
+            None => Ok(output::results(&self.set.evaluate_all(&user))),
+            Some(keys) => Ok(output::results(&self.set.evaluate_keys(&user, &keys))),
         }
     }
 
-    /// Every flag for `user` as one code a flag, in the order of [`Evaluator::keys`]: the hot path
-    /// of `evaluate(user)`, where the JavaScript side builds the result objects itself with the keys
-    /// it cached once (see `npm/core.js`). About seven times faster than serializing 100 objects
-    /// through serde-wasm-bindgen, whose cost is one boundary crossing per field.
+    /// Every flag for `user` as one code a flag (see `code.rs`), in the order of [`Evaluator::keys`]:
+    /// the hot path of `evaluate(user)`, where the JavaScript side builds the result objects itself
+    /// from the keys and `variantTable()` it cached once (see `npm/core.js`), so a result costs no
+    /// boundary crossing and no JSON.
     #[wasm_bindgen(js_name = evaluateCodes)]
-    pub fn evaluate_codes(&self, user: &JsValue) -> Result<Vec<u8>, JsError> {
+    pub fn evaluate_codes(&self, user: &JsValue) -> Result<Vec<u16>, JsError> {
         let user = input::user(user)?;
         Ok(self
             .set
             .evaluate_all(&user)
             .iter()
-            .map(|result| code::encode(result.enabled, result.reason))
+            .zip(&self.variants)
+            .map(|(result, variants)| {
+                let variant = result
+                    .variant
+                    .and_then(|(name, _)| variants.find(name))
+                    .map_or(0, |id| id.index());
+                code::encode(result.enabled, result.reason, variant)
+            })
             .collect())
     }
 
@@ -99,20 +126,22 @@ impl Evaluator {
         self.set.keys().map(String::from).collect()
     }
 
+    /// Each flag's variants as `[name, value]` pairs, by index, in the order of `keys()`.
+    #[wasm_bindgen(js_name = variantTable)]
+    pub fn variant_table(&self) -> JsValue {
+        output::variant_table(&self.variants)
+    }
+
     /// One flag for `user`; a key the set does not have answers `FLAG_NOT_FOUND`.
     #[wasm_bindgen(js_name = evaluateFlag)]
     pub fn evaluate_flag(&self, key: &JsValue, user: &JsValue) -> Result<JsValue, JsError> {
         let key = input::key(key)?;
         let user = input::user(user)?;
-        let (enabled, reason) = match self.set.evaluate_flag(&key, &user) {
-            Some(evaluation) => (evaluation.enabled, evaluation.reason),
-            None => (false, Reason::FlagNotFound),
-        };
-        output::result(FlagResult {
-            flag_key: &key,
-            enabled,
-            reason,
-        })
+        let result = self
+            .set
+            .evaluate_flag(&key, &user)
+            .unwrap_or_else(|| FlagResult::not_found(&key));
+        Ok(output::result(&result))
     }
 
     /// How many flags the set holds.
@@ -121,13 +150,15 @@ impl Evaluator {
         self.set.len()
     }
 
-    /// The snapshot's environment; `undefined` when built from an array of flags.
+    /// The snapshot's environment; `undefined` when built from an array of flags or a snapshot
+    /// without one.
     #[wasm_bindgen(getter)]
     pub fn environment(&self) -> Option<String> {
         self.environment.map(|env| env.as_str().to_owned())
     }
 
-    /// The snapshot's revision; `undefined` when built from an array of flags.
+    /// The snapshot's revision; `undefined` when built from an array of flags or a snapshot without
+    /// one.
     #[wasm_bindgen(getter)]
     pub fn revision(&self) -> Option<f64> {
         // Revisions count writes: far below 2^53, so the conversion is exact.

@@ -10,13 +10,21 @@ use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsError, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-const VECTORS: [&str; 6] = [
+const VECTORS: [&str; 14] = [
     include_str!("../../tests/vectors/contract-boundary.json"),
     include_str!("../../tests/vectors/contract-examples.json"),
     include_str!("../../tests/vectors/flags-filter.json"),
     include_str!("../../tests/vectors/operators.json"),
     include_str!("../../tests/vectors/rollout.json"),
     include_str!("../../tests/vectors/rules-and-groups.json"),
+    include_str!("../../tests/vectors/v2-dangling.json"),
+    include_str!("../../tests/vectors/v2-operators.json"),
+    include_str!("../../tests/vectors/v2-prerequisites.json"),
+    include_str!("../../tests/vectors/v2-segments.json"),
+    include_str!("../../tests/vectors/v2-semver.json"),
+    include_str!("../../tests/vectors/v2-splits.json"),
+    include_str!("../../tests/vectors/v2-timestamps.json"),
+    include_str!("../../tests/vectors/v2-variants.json"),
 ];
 const INVALID_FLAGS: &str = include_str!("../../tests/vectors/invalid/flags.json");
 
@@ -46,7 +54,14 @@ fn every_golden_vector_through_an_evaluator_and_evaluate_all() {
     for text in VECTORS {
         let vector: Value = serde_json::from_str(text).unwrap();
         let flags = js(&vector["flags"]);
-        let evaluator = Evaluator::new(&flags).unwrap();
+        let has_segments = vector.get("segments").is_some();
+        let snapshot = js(&json!({
+            "flags": vector["flags"],
+            "segments": vector.get("segments").cloned().unwrap_or(json!([])),
+        }));
+        let evaluator = Evaluator::new(&snapshot).unwrap();
+        let names = reason_names();
+        let table = back(&evaluator.variant_table());
         for case in vector["cases"].as_array().unwrap() {
             let request = &case["request"];
             assert_eq!(request["environment"], vector["environment"]);
@@ -56,19 +71,29 @@ fn every_golden_vector_through_an_evaluator_and_evaluate_all() {
             let got = back(&evaluator.evaluate(&user, &keys).unwrap());
             assert_eq!(&got, expected, "{}", case["name"]);
             if keys.is_undefined() {
-                assert_eq!(&back(&evaluate_all(&flags, &user).unwrap()), expected);
+                // Segments exist only in an Evaluator: evaluateAll takes flags alone.
+                if !has_segments {
+                    assert_eq!(&back(&evaluate_all(&flags, &user).unwrap()), expected);
+                }
                 // The hot path's codes, decoded as npm/core.js does, give the same answers.
-                let names = reason_names();
                 let decoded: Vec<Value> = evaluator
                     .evaluate_codes(&user)
                     .unwrap()
                     .iter()
                     .zip(evaluator.keys())
-                    .map(|(code, key)| {
-                        json!({"flagKey": key, "enabled": code & 8 != 0, "reason": names[usize::from(code & 7)]})
+                    .enumerate()
+                    .map(|(i, (code, key))| {
+                        let variant = &table[i][usize::from(code >> 4)];
+                        json!({
+                            "flagKey": key,
+                            "enabled": code & 8 != 0,
+                            "reason": names[usize::from(code & 7)],
+                            "variant": variant[0],
+                            "value": variant[1],
+                        })
                     })
                     .collect();
-                assert_eq!(&Value::Array(decoded), expected);
+                assert_eq!(&Value::Array(decoded), expected, "{}", case["name"]);
             }
             checked += 1;
         }
@@ -107,12 +132,52 @@ fn results_are_plain_objects_of_the_http_shape() {
     let plain = js_sys::Object::get_prototype_of(&js_sys::Object::new());
     assert_eq!(
         JsValue::from(js_sys::Object::get_prototype_of(&result)),
-        JsValue::from(plain)
+        JsValue::from(plain.clone())
     );
     assert_eq!(
         back(&result),
-        json!({"flagKey": "new_checkout_flow", "enabled": true, "reason": "ROLLOUT"})
+        json!({"flagKey": "new_checkout_flow", "enabled": true, "reason": "ROLLOUT", "variant": "on", "value": true})
     );
+    // An object flag's value is a plain object too, as JSON.parse of the origin's answer makes it.
+    let config = js(&json!({
+        "key": "config", "enabled": true, "type": "object", "offVariant": "small",
+        "variants": {"small": {"limit": 10, "tags": ["a"], "__proto__": 1}}, "fallthrough": "small"
+    }));
+    let result = evaluate(&config, &user()).unwrap();
+    let value = js_sys::Reflect::get(&result, &"value".into()).unwrap();
+    assert_eq!(
+        JsValue::from(js_sys::Object::get_prototype_of(&value)),
+        JsValue::from(plain)
+    );
+    assert_eq!(
+        back(&result)["value"],
+        json!({"limit": 10, "tags": ["a"], "__proto__": 1})
+    );
+}
+
+#[wasm_bindgen_test]
+fn flags_of_an_evaluate_all_list_are_prerequisites_of_each_other() {
+    let flags = js(&json!([
+        {"key": "parent", "enabled": true, "rolloutPercentage": 100},
+        {"key": "child", "enabled": true, "prerequisites": [{"flag": "parent", "variants": ["on"]}],
+         "rolloutPercentage": 100}
+    ]));
+    assert_eq!(
+        back(&evaluate_all(&flags, &user()).unwrap())[0],
+        json!({"flagKey": "child", "enabled": true, "reason": "ROLLOUT", "variant": "on", "value": true})
+    );
+    // Alone, the prerequisite is missing: it fails.
+    let child = js_sys::Reflect::get_u32(&flags, 1).unwrap();
+    assert_eq!(
+        back(&evaluate(&child, &user()).unwrap())["reason"],
+        "PREREQUISITE_FAILED"
+    );
+    let cycle = js(&json!([
+        {"key": "a", "enabled": true, "prerequisites": [{"flag": "b", "variants": ["on"]}]},
+        {"key": "b", "enabled": true, "prerequisites": [{"flag": "a", "variants": ["on"]}]}
+    ]));
+    let message = message(evaluate_all(&cycle, &user()).unwrap_err());
+    assert!(message.contains("makes a cycle"), "{message}");
 }
 
 #[wasm_bindgen_test]
@@ -132,11 +197,11 @@ fn a_snapshot_keeps_its_environment_and_revision() {
     );
     assert_eq!(
         back(&evaluator.evaluate_flag(&"b".into(), &user()).unwrap()),
-        json!({"flagKey": "b", "enabled": true, "reason": "ROLLOUT"})
+        json!({"flagKey": "b", "enabled": true, "reason": "ROLLOUT", "variant": "on", "value": true})
     );
     assert_eq!(
         back(&evaluator.evaluate_flag(&"zz".into(), &user()).unwrap()),
-        json!({"flagKey": "zz", "enabled": false, "reason": "FLAG_NOT_FOUND"})
+        json!({"flagKey": "zz", "enabled": false, "reason": "FLAG_NOT_FOUND", "variant": null, "value": null})
     );
     assert_eq!(
         back(
@@ -145,10 +210,21 @@ fn a_snapshot_keeps_its_environment_and_revision() {
                 .unwrap()
         ),
         json!([
-            {"flagKey": "a", "enabled": false, "reason": "FLAG_DISABLED"},
-            {"flagKey": "b", "enabled": true, "reason": "ROLLOUT"},
-            {"flagKey": "zz", "enabled": false, "reason": "FLAG_NOT_FOUND"}
+            {"flagKey": "a", "enabled": false, "reason": "FLAG_DISABLED", "variant": "off", "value": false},
+            {"flagKey": "b", "enabled": true, "reason": "ROLLOUT", "variant": "on", "value": true},
+            {"flagKey": "zz", "enabled": false, "reason": "FLAG_NOT_FOUND", "variant": null, "value": null}
         ])
+    );
+    // Environment and revision are optional: `{flags, segments}` alone is a snapshot too.
+    let bare = Evaluator::new(&js(&json!({
+        "flags": [{"key": "beta.only", "enabled": true, "rules": [{"segment": "beta"}]}],
+        "segments": [{"key": "beta", "include": ["user-123"]}]
+    })))
+    .unwrap();
+    assert_eq!((bare.environment(), bare.revision()), (None, None));
+    assert_eq!(
+        back(&bare.evaluate_flag(&"beta.only".into(), &user()).unwrap())["reason"],
+        "RULE_MATCH"
     );
 }
 
@@ -234,11 +310,42 @@ fn bad_arguments_of_the_evaluator_name_their_field() {
         assert_eq!(message(result.unwrap_err()), expected);
     }
     let snapshots = [
-        (json!(7), "flagsOrSnapshot: must be an array of flags or a snapshot {environment, revision, flags}"),
-        (json!({"revision": 1, "flags": []}), "environment: required"),
-        (json!({"environment": "prod", "revision": 1.5, "flags": []}), "revision: must be a non-negative integer"),
-        (json!({"environment": "prod", "revision": 1}), "flags: required"),
-        (json!({"environment": "prod", "revision": 1, "flags": [null]}), "flags[0]: must be a JSON object"),
+        (
+            json!(7),
+            "flagsOrSnapshot: must be an array of flags or a snapshot {flags, segments}",
+        ),
+        (
+            json!({"environment": "qa", "flags": []}),
+            "environment: must be one of \"dev\", \"staging\", \"prod\", not \"qa\"",
+        ),
+        (
+            json!({"environment": "prod", "revision": 1.5, "flags": []}),
+            "revision: must be a non-negative integer",
+        ),
+        (
+            json!({"environment": "prod", "revision": 1}),
+            "flags: required",
+        ),
+        (
+            json!({"environment": "prod", "revision": 1, "flags": [null]}),
+            "flags[0]: must be a JSON object",
+        ),
+        (
+            json!({"flags": [], "segments": {}}),
+            "segments: must be an array of segments",
+        ),
+        (
+            json!({"flags": [], "segments": [7]}),
+            "segments[0]: must be a JSON object",
+        ),
+        (
+            json!({"flags": [], "segments": [{"key": "s", "include": [1]}]}),
+            "segments[0].include[0]: must be a non-empty string",
+        ),
+        (
+            json!({"flags": [], "segments": [{"key": "s"}, {"key": "s"}]}),
+            "segments[1].key: duplicate key \"s\"",
+        ),
     ];
     for (snapshot, expected) in snapshots {
         assert_eq!(

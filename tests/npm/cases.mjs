@@ -53,9 +53,18 @@ export function throwsExactly(fn, message) {
   }
 }
 
+/** Whether a flag (vector JSON) names another flag or a segment, so that alone it answers otherwise. */
+function dependsOnOthers(flag) {
+  const named = (c) => 'segment' in c || 'notSegment' in c;
+  return (flag.prerequisites ?? []).length > 0 || (flag.rules ?? []).some((r) => named(r) || (r.all ?? []).some(named));
+}
+
 /**
- * One case per vector case and per way of asking the package: `Evaluator.evaluate`,
- * `Evaluator` built from a snapshot, `evaluateAll`, `evaluateFlag` and `evaluate` per flag.
+ * One case per vector case and per way of asking the package: `Evaluator.evaluate`, `Evaluator`
+ * built from a snapshot `{environment, revision, flags, segments}` and from `{flags, segments}`,
+ * `evaluateFlag`, `evaluateAll` (flags decided among themselves; only for vectors without segments,
+ * which it does not take) and `evaluate` per flag (alone: only for flags that name no other flag and
+ * no segment; one with a prerequisite must fail it alone).
  * `valid` is a list of {file, vector} with the contents of tests/vectors/*.json.
  */
 export function vectorCases(api, valid) {
@@ -66,43 +75,54 @@ export function vectorCases(api, valid) {
       const request = c.request;
       const expected = c.response;
       // Flags live in the vector's environment; a request for another one sees none of them.
-      const flags = request.environment === vector.environment ? vector.flags : [];
+      const same = request.environment === vector.environment;
+      const flags = same ? vector.flags : [];
+      const segments = same ? (vector.segments ?? []) : [];
+      const withEvaluator = (source, run) => {
+        const evaluator = new api.Evaluator(source);
+        try {
+          run(evaluator);
+        } finally {
+          evaluator.free();
+        }
+      };
       cases.push({
         name: `${name} (Evaluator.evaluate)`,
         run() {
-          const evaluator = new api.Evaluator(flags);
-          try {
-            sameJson(evaluator.evaluate(request.user, request.flags), expected.results);
-          } finally {
-            evaluator.free();
-          }
+          const source = segments.length === 0 ? flags : { flags, segments };
+          withEvaluator(source, (evaluator) => sameJson(evaluator.evaluate(request.user, request.flags), expected.results));
         },
       });
       cases.push({
         name: `${name} (Evaluator from a snapshot)`,
         run() {
-          const evaluator = new api.Evaluator({ environment: vector.environment, revision: 7, flags });
-          try {
+          const snapshot = { environment: vector.environment, revision: 7, flags, segments };
+          withEvaluator(snapshot, (evaluator) => {
             sameJson(evaluator.evaluate(request.user, request.flags), expected.results);
-          } finally {
-            evaluator.free();
-          }
+            sameJson([evaluator.environment, evaluator.revision], [vector.environment, 7]);
+          });
         },
       });
       cases.push({
         name: `${name} (evaluateFlag, evaluate, evaluateAll)`,
         run() {
-          const evaluator = new api.Evaluator(flags);
-          try {
+          withEvaluator({ flags, segments }, (evaluator) => {
             for (const result of expected.results) {
               sameJson(evaluator.evaluateFlag(result.flagKey, request.user), result, `evaluateFlag(${result.flagKey})`);
               const flag = flags.find((f) => f.key === result.flagKey);
-              if (flag !== undefined) sameJson(api.evaluate(flag, request.user), result, `evaluate(${result.flagKey})`);
+              if (flag === undefined) continue;
+              const alone = api.evaluate(flag, request.user);
+              if (!dependsOnOthers(flag)) {
+                sameJson(alone, result, `evaluate(${result.flagKey})`);
+              } else if ((flag.prerequisites ?? []).length > 0) {
+                const reason = flag.enabled ? 'PREREQUISITE_FAILED' : 'FLAG_DISABLED';
+                sameJson([alone.reason, alone.variant], [reason, flag.offVariant ?? 'off'], `evaluate(${result.flagKey}) alone`);
+              }
             }
-          } finally {
-            evaluator.free();
+          });
+          if (request.flags === undefined && segments.length === 0) {
+            sameJson(api.evaluateAll(flags, request.user), expected.results, 'evaluateAll');
           }
-          if (request.flags === undefined) sameJson(api.evaluateAll(flags, request.user), expected.results, 'evaluateAll');
         },
       });
     }
@@ -112,7 +132,7 @@ export function vectorCases(api, valid) {
 
 const GOOD_FLAG = Object.freeze({ key: 'good', enabled: true, rolloutPercentage: 100, rules: [] });
 const GOOD_USER = Object.freeze({ id: 'user-123' });
-const GOOD_RESULT = Object.freeze({ flagKey: 'good', enabled: true, reason: 'ROLLOUT' });
+const GOOD_RESULT = Object.freeze({ flagKey: 'good', enabled: true, reason: 'ROLLOUT', variant: 'on', value: true });
 const FREED = 'Evaluator has been freed: create a new Evaluator to evaluate again';
 
 function nested(depth) {
@@ -124,10 +144,11 @@ function nested(depth) {
 
 /**
  * Bad input of every kind: each must throw an Error with exactly the evaluator's message (the field
- * first), and never trap the module. `invalidFlags`/`invalidRequests` are the golden invalid cases.
+ * first), and never trap the module. `invalidFlags`, `invalidSegments`, `invalidSets` and
+ * `invalidRequests` are the golden invalid cases (segments and sets: when their files exist).
  * The last case checks that the module, and an Evaluator made before them, still work.
  */
-export function badInputCases(api, { invalidFlags, invalidRequests }) {
+export function badInputCases(api, { invalidFlags, invalidSegments, invalidSets, invalidRequests }) {
   const cases = [];
   const survivor = new api.Evaluator([GOOD_FLAG]);
   const add = (name, run) => cases.push({ name: `bad input: ${name}`, run });
@@ -143,6 +164,31 @@ export function badInputCases(api, { invalidFlags, invalidRequests }) {
         () => new api.Evaluator({ environment: 'prod', revision: 3, flags: [c.flag] }),
         `flags[0].${message}`,
       );
+    });
+  }
+
+  // A segment is read inside its list, as a flag is: the message names the element first.
+  for (const c of invalidSegments ?? []) {
+    const field = c.field === 'segment' ? 'segments[0]' : `segments[0].${c.field}`;
+    add(`invalid segment "${c.name}" (new Evaluator)`, () => {
+      throwsExactly(() => new api.Evaluator({ flags: [], segments: [c.segment] }), `${field}: ${c.message}`);
+      throwsExactly(
+        () => new api.Evaluator({ environment: 'prod', revision: 3, flags: [GOOD_FLAG], segments: [c.segment] }),
+        `${field}: ${c.message}`,
+      );
+    });
+  }
+
+  // Documents valid one by one, refused together (duplicate keys, prerequisite cycles): the
+  // compiled set's own message, which names the element.
+  for (const c of invalidSets ?? []) {
+    const message = `${c.field}: ${c.message}`;
+    add(`invalid set "${c.name}" (new Evaluator)`, () => {
+      throwsExactly(() => new api.Evaluator({ flags: c.flags, segments: c.segments ?? [] }), message);
+      if ((c.segments ?? []).length === 0) {
+        throwsExactly(() => new api.Evaluator(c.flags), message);
+        throwsExactly(() => api.evaluateAll(c.flags, GOOD_USER), message);
+      }
     });
   }
 
@@ -207,14 +253,17 @@ export function badInputCases(api, { invalidFlags, invalidRequests }) {
     ['evaluateAll duplicate keys', () => api.evaluateAll([GOOD_FLAG, GOOD_FLAG], GOOD_USER), 'flags[1].key: duplicate key "good"'],
     ['Evaluator duplicate keys', () => new api.Evaluator([GOOD_FLAG, { key: 'x' }, GOOD_FLAG]), 'flags[2].key: duplicate key "good"'],
     ['Evaluator of nothing', () => new api.Evaluator(), 'flagsOrSnapshot: required'],
-    ['Evaluator of a number', () => new api.Evaluator(5), 'flagsOrSnapshot: must be an array of flags or a snapshot {environment, revision, flags}'],
-    ['snapshot without environment', () => new api.Evaluator({ revision: 1, flags: [] }), 'environment: required'],
+    ['Evaluator of a number', () => new api.Evaluator(5), 'flagsOrSnapshot: must be an array of flags or a snapshot {flags, segments}'],
     ['snapshot of an unknown environment', () => new api.Evaluator({ environment: 'qa', revision: 1, flags: [] }), 'environment: must be one of "dev", "staging", "prod", not "qa"'],
-    ['snapshot without revision', () => new api.Evaluator({ environment: 'prod', flags: [] }), 'revision: required'],
     ['snapshot with a negative revision', () => new api.Evaluator({ environment: 'prod', revision: -1, flags: [] }), 'revision: must be a non-negative integer'],
     ['snapshot with a string revision', () => new api.Evaluator({ environment: 'prod', revision: '1', flags: [] }), 'revision: must be a non-negative integer'],
     ['snapshot without flags', () => new api.Evaluator({ environment: 'prod', revision: 1 }), 'flags: required'],
     ['snapshot with flags an object', () => new api.Evaluator({ environment: 'prod', revision: 1, flags: {} }), 'flags: must be an array of flags'],
+    ['snapshot with segments an object', () => new api.Evaluator({ flags: [], segments: {} }), 'segments: must be an array of segments'],
+    ['snapshot with segments null', () => new api.Evaluator({ flags: [], segments: null }), 'segments: must be an array of segments'],
+    ['snapshot with a segment a string', () => new api.Evaluator({ flags: [], segments: ['beta'] }), 'segments[0]: must be a JSON object'],
+    ['snapshot with a segment without key', () => new api.Evaluator({ flags: [], segments: [{ include: ['u'] }] }), 'segments[0].key: required'],
+    ['snapshot with two segments of one key', () => new api.Evaluator({ flags: [], segments: [{ key: 's' }, { key: 's' }] }), 'segments[1].key: duplicate key "s"'],
     ['evaluateFlag key a number', () => survivor.evaluateFlag(5, GOOD_USER), 'key: must be a string'],
     ['evaluateFlag key undefined', () => survivor.evaluateFlag(undefined, GOOD_USER), 'key: must be a string'],
     ['evaluate keys a string', () => survivor.evaluate(GOOD_USER, 'good'), 'keys: must be an array of flag keys'],
@@ -237,7 +286,7 @@ export function badInputCases(api, { invalidFlags, invalidRequests }) {
     sameJson(survivor.evaluate(GOOD_USER), [GOOD_RESULT]);
     sameJson(survivor.evaluate(GOOD_USER, ['missing', 'good', 'good']), [
       GOOD_RESULT,
-      { flagKey: 'missing', enabled: false, reason: 'FLAG_NOT_FOUND' },
+      { flagKey: 'missing', enabled: false, reason: 'FLAG_NOT_FOUND', variant: null, value: null },
     ]);
     sameJson(api.evaluate(GOOD_FLAG, GOOD_USER), GOOD_RESULT);
     sameJson(api.evaluateAll([GOOD_FLAG], GOOD_USER), [GOOD_RESULT]);
@@ -328,7 +377,65 @@ export function numberCases(api) {
   return cases;
 }
 
+/** The version-2 shapes beyond the vectors: values as JavaScript values, snapshots, lists. */
+export function typedValueCases(api) {
+  const cases = [];
+  const add = (name, run) => cases.push({ name: `typed values: ${name}`, run });
+  const user = { id: 'user-123', attributes: { companyId: 'acme' } };
+  // murmur3_x86_32("checkout-v2/user-123", 0) % 100000 = 60842: past the first half.
+  const checkout = {
+    key: 'checkout.layout', enabled: true, type: 'string',
+    variants: { control: 'one-page', treatment: 'two-step' }, offVariant: 'control',
+    fallthrough: { split: [{ variant: 'control', weight: 50_000 }, { variant: 'treatment', weight: 50_000 }], salt: 'checkout-v2' },
+  };
+  const limits = {
+    key: 'limits', enabled: true, type: 'object', variants: { small: { requests: 100, burst: [1, 2.5], tier: null } },
+    offVariant: 'small', fallthrough: 'small',
+  };
+  const price = { key: 'price', enabled: true, type: 'number', variants: { low: 9.99, big: 2 ** 60 }, offVariant: 'low', fallthrough: 'big' };
+
+  add('a string split places user-123 at 60842 of 100000, in the second half', () => {
+    const expected = { flagKey: 'checkout.layout', enabled: true, reason: 'ROLLOUT', variant: 'treatment', value: 'two-step' };
+    sameJson(api.evaluate(checkout, user), expected);
+    const evaluator = new api.Evaluator([checkout]);
+    sameJson(evaluator.evaluate(user), [expected]);
+    sameJson(evaluator.evaluateFlag('checkout.layout', user), expected);
+    evaluator.free();
+  });
+  add('object and number values are plain JavaScript values, fresh for every result', () => {
+    const evaluator = new api.Evaluator([limits, price]);
+    const [first] = evaluator.evaluate(user);
+    sameJson(first.value, { requests: 100, burst: [1, 2.5], tier: null });
+    first.value.requests = 0;
+    first.value.burst.push(3);
+    const [again, number] = evaluator.evaluate(user);
+    sameJson(again.value, { requests: 100, burst: [1, 2.5], tier: null });
+    sameJson(evaluator.evaluateFlag('limits', user).value, { requests: 100, burst: [1, 2.5], tier: null });
+    sameJson([number.variant, number.value], ['big', 2 ** 60]);
+    evaluator.free();
+  });
+  add('a snapshot {flags, segments} without environment and revision', () => {
+    const evaluator = new api.Evaluator({
+      flags: [{ key: 'beta.only', enabled: true, rules: [{ segment: 'beta' }] }],
+      segments: [{ key: 'beta', include: ['user-123'] }],
+    });
+    sameJson([evaluator.environment, evaluator.revision, evaluator.size], [undefined, undefined, 1]);
+    sameJson(evaluator.evaluateFlag('beta.only', user).reason, 'RULE_MATCH');
+    sameJson(evaluator.evaluateFlag('beta.only', { id: 'someone' }).reason, 'NO_MATCH');
+    evaluator.free();
+  });
+  add('evaluateAll decides its flags among themselves; evaluate decides one alone', () => {
+    const parent = { key: 'parent', enabled: false };
+    const child = { key: 'child', enabled: true, prerequisites: [{ flag: 'parent', variants: ['off'] }], rolloutPercentage: 100 };
+    sameJson(api.evaluateAll([parent, child], user).map((r) => r.reason), ['PREREQUISITE_FAILED', 'FLAG_DISABLED']);
+    sameJson(api.evaluateAll([{ ...parent, enabled: true }, child], user).map((r) => r.reason), ['ROLLOUT', 'NO_MATCH']);
+    sameJson(api.evaluateAll([{ ...parent, enabled: true, rolloutPercentage: 100 }, { ...child, prerequisites: [{ flag: 'parent', variants: ['on'] }] }], user).map((r) => r.reason), ['ROLLOUT', 'ROLLOUT']);
+    sameJson(api.evaluate({ ...child, prerequisites: [{ flag: 'parent', variants: ['on'] }] }, user).reason, 'PREREQUISITE_FAILED');
+  });
+  return cases;
+}
+
 /** Every check, in the order they must run (the bad inputs last, ending with the survival check). */
 export function allCases(api, vectors) {
-  return [...vectorCases(api, vectors.valid), ...badInputCases(api, vectors), ...numberCases(api)];
+  return [...vectorCases(api, vectors.valid), ...typedValueCases(api), ...badInputCases(api, vectors), ...numberCases(api)];
 }

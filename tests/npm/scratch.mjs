@@ -41,8 +41,9 @@ export function installPackage() {
 }
 
 /**
- * The golden vectors: `valid` is every tests/vectors/*.json as {file, vector}; `invalidFlags` and
- * `invalidRequests` are the cases of tests/vectors/invalid/{flags,requests}.json.
+ * The golden vectors: `valid` is every tests/vectors/*.json as {file, vector}; `invalidFlags`,
+ * `invalidSegments`, `invalidSets` and `invalidRequests` are the cases of
+ * tests/vectors/invalid/{flags,segments,sets,requests}.json (segments and sets: [] until they exist).
  */
 export function loadVectors() {
   const files = readdirSync(vectorsDir)
@@ -53,6 +54,8 @@ export function loadVectors() {
   return {
     valid: files.map((file) => ({ file, vector: read(file) })),
     invalidFlags: read('invalid/flags.json').cases,
+    invalidSegments: existsSync(join(vectorsDir, 'invalid/segments.json')) ? read('invalid/segments.json').cases : [],
+    invalidSets: existsSync(join(vectorsDir, 'invalid/sets.json')) ? read('invalid/sets.json').cases : [],
     invalidRequests: read('invalid/requests.json').cases,
   };
 }

@@ -20,7 +20,11 @@ test('index.d.ts accepts correct code and refuses wrong code under tsc --strict'
     JSON.stringify({
       environment: 'prod',
       revision: 3,
-      flags: [{ key: 'a', enabled: true, rolloutPercentage: 5, rules: [{ field: 'country', operator: 'in', value: ['DE'] }] }],
+      flags: [
+        { key: 'a', enabled: true, rolloutPercentage: 5, rules: [{ field: 'country', operator: 'in', value: ['DE'] }] },
+        { key: 'b', enabled: true, type: 'string', variants: { x: 'x', y: 'y' }, offVariant: 'x', rules: [{ segment: 'beta', serve: 'y' }], fallthrough: { split: [{ variant: 'x', weight: 50000 }, { variant: 'y', weight: 50000 }] } },
+      ],
+      segments: [{ key: 'beta', include: ['user-1'], rules: [] }],
     }),
   );
   writeFileSync(
