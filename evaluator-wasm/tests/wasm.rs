@@ -13,6 +13,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 const VECTORS: [&str; 14] = [
     include_str!("../../tests/vectors/contract-boundary.json"),
     include_str!("../../tests/vectors/contract-examples.json"),
+    include_str!("../../tests/vectors/docs-examples.json"),
     include_str!("../../tests/vectors/flags-filter.json"),
     include_str!("../../tests/vectors/operators.json"),
     include_str!("../../tests/vectors/rollout.json"),
