@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsError, JsValue};
 use wasm_bindgen_test::wasm_bindgen_test;
 
-const VECTORS: [&str; 14] = [
+const VECTORS: [&str; 15] = [
     include_str!("../../tests/vectors/contract-boundary.json"),
     include_str!("../../tests/vectors/contract-examples.json"),
     include_str!("../../tests/vectors/docs-examples.json"),

@@ -153,16 +153,19 @@ export function badInputCases(api, { invalidFlags, invalidSegments, invalidSets,
   const survivor = new api.Evaluator([GOOD_FLAG]);
   const add = (name, run) => cases.push({ name: `bad input: ${name}`, run });
 
+  // Inside a list the message names the element first; a flag that is not an object at all
+  // ("flag" alone) is named by its place in the list, as a segment is below.
   for (const c of invalidFlags) {
     const message = `${c.field}: ${c.message}`;
+    const inList = (i) => (c.field === 'flag' ? `flags[${i}]: ${c.message}` : `flags[${i}].${message}`);
     add(`invalid flag "${c.name}" (evaluate)`, () => throwsExactly(() => api.evaluate(c.flag, GOOD_USER), message));
     add(`invalid flag "${c.name}" (evaluateAll)`, () =>
-      throwsExactly(() => api.evaluateAll([GOOD_FLAG, c.flag], GOOD_USER), `flags[1].${message}`));
+      throwsExactly(() => api.evaluateAll([GOOD_FLAG, c.flag], GOOD_USER), inList(1)));
     add(`invalid flag "${c.name}" (new Evaluator)`, () => {
-      throwsExactly(() => new api.Evaluator([GOOD_FLAG, c.flag]), `flags[1].${message}`);
+      throwsExactly(() => new api.Evaluator([GOOD_FLAG, c.flag]), inList(1));
       throwsExactly(
         () => new api.Evaluator({ environment: 'prod', revision: 3, flags: [c.flag] }),
-        `flags[0].${message}`,
+        inList(0),
       );
     });
   }
