@@ -155,7 +155,8 @@ pub fn evaluate_body(set: &CompiledFlagSet, request: &EvaluateRequest) -> Result
         Some(keys) => set.evaluate_keys(&request.user, keys),
         None => set.evaluate_all(&request.user),
     };
-    serde_json::to_string(&EvaluateResponse { results }).map_err(|_| ApiError::internal())
+    // The origin writes the same bytes with the same writer.
+    String::from_utf8(EvaluateResponse { results }.to_json()).map_err(|_| ApiError::internal())
 }
 
 #[derive(Serialize)]

@@ -75,3 +75,32 @@ pub struct EvaluateResponse<'a> {
     /// One result a flag, sorted by key.
     pub results: Vec<FlagResult<'a>>,
 }
+
+impl EvaluateResponse<'_> {
+    /// The body as JSON: the same bytes as serializing it with serde_json, written faster. A result
+    /// from a compiled set copies its flag's parts written once when the set compiled (see
+    /// [`CompiledFlagSet`](crate::CompiledFlagSet)); any other goes through serde.
+    pub fn to_json(&self) -> Vec<u8> {
+        let size: usize = self
+            .results
+            .iter()
+            .map(|result| result.prepared.map_or(96, |(parts, _)| parts.size_hint()))
+            .sum();
+        let mut out = Vec::with_capacity(16 + size);
+        out.extend_from_slice(b"{\"results\":[");
+        for (i, result) in self.results.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let written = result
+                .prepared
+                .is_some_and(|(parts, variant)| parts.write(result, variant, &mut out));
+            if !written {
+                // Writing into a Vec cannot fail, and a result holds nothing serde could refuse.
+                let _ = serde_json::to_writer(&mut out, result);
+            }
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+}

@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::io::Cursor;
 
 use evaluator::{
-    evaluate, evaluate_in, CompiledFlagSet, Definitions, Flag, FlagResult, Reason, Segment,
-    Snapshot, User, VariantValue,
+    evaluate, evaluate_in, CompiledFlagSet, Definitions, EvaluateResponse, Flag, FlagResult,
+    Reason, Segment, Snapshot, User, VariantValue,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -72,6 +72,14 @@ proptest! {
                     Some(known) => prop_assert_eq!(result, known),
                     None => prop_assert_eq!(*result, FlagResult::not_found(key)),
                 }
+            }
+            // The fast writer gives serde's bytes, for every type of value and a missing key.
+            for results in [all, some] {
+                let response = EvaluateResponse { results };
+                prop_assert_eq!(
+                    String::from_utf8(response.to_json()).unwrap(),
+                    serde_json::to_string(&response).unwrap()
+                );
             }
         }
     }

@@ -60,11 +60,17 @@ fn every_golden_vector_gives_the_expected_response() {
                 Some(keys) => set.evaluate_keys(&request.user, keys),
                 None => set.evaluate_all(&request.user),
             };
-            let actual = serde_json::to_value(EvaluateResponse {
+            let response = EvaluateResponse {
                 results: results.clone(),
-            })
-            .unwrap();
+            };
+            let actual = serde_json::to_value(&response).unwrap();
             assert_eq!(actual, case["response"], "{label}");
+            // The fast writer the origin and the edge answer with writes serde's bytes exactly.
+            assert_eq!(
+                String::from_utf8(response.to_json()).unwrap(),
+                serde_json::to_string(&response).unwrap(),
+                "{label}"
+            );
 
             // The plain evaluator agrees with the compiled set on every flag it has.
             for result in results.iter().filter(|r| set.contains(r.flag_key)) {

@@ -243,6 +243,8 @@ impl CompiledFlag {
             enabled,
             reason,
             variant: value.map(|value| (self.variants.name(variant), value)),
+            #[cfg(feature = "serde")]
+            prepared: Some((&self.json, variant.index())),
         }
     }
 

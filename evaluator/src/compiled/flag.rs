@@ -38,6 +38,9 @@ pub(super) struct CompiledFlag {
     pub(super) fallthrough: CompiledFallthrough,
     /// The key, ready to finish the user id's hash for the rollout.
     pub(super) key_hash: PreparedSuffix,
+    /// The parts of its results that do not depend on the user, written once.
+    #[cfg(feature = "serde")]
+    pub(super) json: crate::json::ResultFragments,
 }
 
 #[derive(Clone, Debug)]
@@ -149,6 +152,8 @@ impl<'f> Compiler<'f, '_> {
             rules,
             fallthrough,
             key_hash: PreparedSuffix::new(flag.key.as_str().as_bytes()),
+            #[cfg(feature = "serde")]
+            json: crate::json::ResultFragments::new(flag.key.as_str(), flag.variants()),
         }
     }
 

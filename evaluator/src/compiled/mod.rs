@@ -63,7 +63,7 @@ struct SplitSource {
 
 /// One flag's answer inside a set, serialized as `{"flagKey", "enabled", "reason", "variant",
 /// "value"}`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 pub struct FlagResult<'a> {
     /// The flag's key.
     pub flag_key: &'a str,
@@ -73,6 +73,20 @@ pub struct FlagResult<'a> {
     pub reason: Reason,
     /// The variant served and its value; `None` for [`Reason::FlagNotFound`].
     pub variant: Option<(&'a str, &'a VariantValue)>,
+    /// The compiled flag's fixed parts of this result and the variant's number, for
+    /// [`crate::EvaluateResponse::to_json`]; `None` outside a compiled set.
+    #[cfg(feature = "serde")]
+    pub(crate) prepared: Option<(&'a crate::json::ResultFragments, usize)>,
+}
+
+/// Equal when they say the same: how a result may be written is not part of it.
+impl PartialEq for FlagResult<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.flag_key == other.flag_key
+            && self.enabled == other.enabled
+            && self.reason == other.reason
+            && self.variant == other.variant
+    }
 }
 
 impl<'a> FlagResult<'a> {
@@ -83,6 +97,8 @@ impl<'a> FlagResult<'a> {
             enabled: false,
             reason: Reason::FlagNotFound,
             variant: None,
+            #[cfg(feature = "serde")]
+            prepared: None,
         }
     }
 
@@ -96,6 +112,8 @@ impl<'a> FlagResult<'a> {
             variant: variants
                 .value(evaluation.variant)
                 .map(|value| (variants.name(evaluation.variant), value)),
+            #[cfg(feature = "serde")]
+            prepared: None,
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`write`]: the `Serialize` side of all of them, and of results.
 
 mod flag;
+mod result;
 mod rule;
 mod segment;
 mod serve;
@@ -23,6 +24,8 @@ use alloc::string::{String, ToString};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+
+pub(crate) use result::ResultFragments;
 
 use crate::error::ValidationError;
 use crate::fields::optional;
