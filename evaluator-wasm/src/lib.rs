@@ -110,12 +110,8 @@ impl Evaluator {
             .set
             .evaluate_all(&user)
             .iter()
-            .zip(&self.variants)
-            .map(|(result, variants)| {
-                let variant = result
-                    .variant
-                    .and_then(|(name, _)| variants.find(name))
-                    .map_or(0, |id| id.index());
+            .map(|result| {
+                let variant = result.variant_id().map_or(0, |id| id.index());
                 code::encode(result.enabled, result.reason, variant)
             })
             .collect())

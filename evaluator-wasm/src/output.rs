@@ -13,9 +13,9 @@ use wasm_bindgen::JsValue;
 /// One result.
 pub(crate) fn result(result: &FlagResult<'_>) -> JsValue {
     let object = Object::new();
-    let (variant, value) = match result.variant {
-        Some((name, value)) => (JsValue::from_str(name), variant_value(value)),
-        None => (JsValue::NULL, JsValue::NULL),
+    let (variant, value) = match (result.variant(), result.value()) {
+        (Some(name), Some(value)) => (JsValue::from_str(name), variant_value(value)),
+        _ => (JsValue::NULL, JsValue::NULL),
     };
     let fields = [
         ("flagKey", JsValue::from_str(result.flag_key)),

@@ -84,7 +84,7 @@ impl EvaluateResponse<'_> {
         let size: usize = self
             .results
             .iter()
-            .map(|result| result.prepared.map_or(96, |(parts, _)| parts.size_hint()))
+            .map(|result| result.prepared.map_or(96, |parts| parts.size_hint()))
             .sum();
         let mut out = Vec::with_capacity(16 + size);
         out.extend_from_slice(b"{\"results\":[");
@@ -92,9 +92,10 @@ impl EvaluateResponse<'_> {
             if i > 0 {
                 out.push(b',');
             }
-            let written = result
-                .prepared
-                .is_some_and(|(parts, variant)| parts.write(result, variant, &mut out));
+            let written = match (result.prepared, result.variant_id()) {
+                (Some(parts), Some(variant)) => parts.write(result, variant.index(), &mut out),
+                _ => false,
+            };
             if !written {
                 // Writing into a Vec cannot fail, and a result holds nothing serde could refuse.
                 let _ = serde_json::to_writer(&mut out, result);

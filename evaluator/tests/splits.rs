@@ -94,7 +94,7 @@ fn counts(flag: &Flag, salt: &str, slices: &[(&str, u32)], ids: &[String]) -> Ve
         let result = set
             .evaluate_flag(flag.key.as_str(), &User::new(id.as_str()))
             .unwrap();
-        let (served, _) = result.variant.unwrap();
+        let served = result.variant().unwrap();
         assert_eq!(
             served,
             reference_variant(slices, reference_point(salt, id)),
@@ -147,7 +147,7 @@ fn thirds_of_33333_33333_33334_are_within_bounds() {
             .evaluate_flag("checkout", &User::new(id.as_str()))
             .unwrap();
         assert_eq!(result.reason, Reason::RuleMatch);
-        let (served, _) = result.variant.unwrap();
+        let served = result.variant().unwrap();
         assert_eq!(
             served,
             reference_variant(&slices, reference_point("checkout", id))
@@ -213,7 +213,7 @@ fn a_company_level_split_keeps_each_company_together() {
             }))
             .unwrap();
             let result = set.evaluate_flag("billing", &user).unwrap();
-            assert_eq!(result.variant.unwrap().0, expected, "{company_id}");
+            assert_eq!(result.variant().unwrap(), expected, "{company_id}");
         }
         counts[slices.iter().position(|(n, _)| *n == expected).unwrap()] += 1;
     }
@@ -225,7 +225,7 @@ fn a_company_level_split_keeps_each_company_together() {
     // A user without the field cannot be placed: the off variant, NO_MATCH.
     let result = set.evaluate_flag("billing", &User::new("lonely")).unwrap();
     assert_eq!(
-        (result.variant.unwrap().0, result.reason),
+        (result.variant().unwrap(), result.reason),
         ("off", Reason::NoMatch)
     );
 }
@@ -278,8 +278,8 @@ proptest! {
         let end: u32 = weights[..k - 1].iter().sum();
         for id in &ids {
             let user = User::new(id.as_str());
-            let was = set_before.evaluate_flag("exp", &user).unwrap().variant.unwrap().0;
-            let now = set_after.evaluate_flag("exp", &user).unwrap().variant.unwrap().0;
+            let was = set_before.evaluate_flag("exp", &user).unwrap().variant().unwrap();
+            let now = set_after.evaluate_flag("exp", &user).unwrap().variant().unwrap();
             let plain_was = flag_before.variants().name(evaluate(&flag_before, &user).variant);
             let plain_now = flag_after.variants().name(evaluate(&flag_after, &user).variant);
             prop_assert_eq!((plain_was, plain_now), (was, now));
@@ -310,15 +310,13 @@ fn moving_a_tenth_of_the_weight_moves_a_tenth_of_the_users() {
         let was = set_before
             .evaluate_flag("exp", &user)
             .unwrap()
-            .variant
-            .unwrap()
-            .0;
+            .variant()
+            .unwrap();
         let now = set_after
             .evaluate_flag("exp", &user)
             .unwrap()
-            .variant
-            .unwrap()
-            .0;
+            .variant()
+            .unwrap();
         if was != now {
             assert_eq!((was, now), ("b", "c"), "{id}");
             moved += 1;

@@ -416,7 +416,8 @@ proptest! {
         let compiled = set.evaluate_flag(flag.key.as_str(), &user).unwrap();
         prop_assert_eq!(compiled, FlagResult::of(&flag, plain));
         let name = if enabled { "on" } else { "off" };
-        prop_assert_eq!(compiled.variant, Some((name, &VariantValue::Bool(enabled))));
+        prop_assert_eq!(compiled.variant(), Some(name));
+        prop_assert_eq!(compiled.value(), Some(&VariantValue::Bool(enabled)));
         prop_assert_eq!(
             serde_json::to_value(compiled).unwrap(),
             json!({"flagKey": flag.key.as_str(), "enabled": enabled, "reason": reason,

@@ -3,14 +3,16 @@
 
 use alloc::vec::Vec;
 
-use super::flag::{Check, CompiledFallthrough, CompiledFlag, CompiledServe};
+use super::flag::{
+    Answers, CompiledFallthrough, CompiledFlag, CompiledServe, CompiledSplit, SegmentCheck,
+};
 use super::id_set::id_hash;
 use super::{CompiledFlagSet, FlagResult};
 use crate::evaluate::Reason;
 use crate::hash::Murmur3Prefix;
 use crate::user::User;
 use crate::value::{FieldValue, Presence};
-use crate::variant::{VariantId, VariantValue};
+use crate::variant::VariantId;
 
 pub(super) struct UserContext<'s, 'u> {
     user: &'u User,
@@ -69,10 +71,12 @@ impl<'s, 'u> UserContext<'s, 'u> {
     }
 
     /// The result of flag number `index`, as the API answers it.
+    #[inline]
     pub(super) fn result(&mut self, index: u32) -> Option<FlagResult<'s>> {
         let flag = self.set.flags.get(index as usize)?;
+        let answers = self.set.answers.get(index as usize)?;
         let (variant, reason) = self.decide(index);
-        Some(flag.result(variant, reason))
+        Some(flag.result(answers, variant, reason))
     }
 
     /// Flag number `index` for this user, decided once when the set has prerequisites.
@@ -106,7 +110,9 @@ impl<'s, 'u> UserContext<'s, 'u> {
             }
         }
         for rule in flag.rules.iter() {
-            if rule.checks.iter().all(|&check| self.passes(check)) {
+            if rule.comparisons.iter().all(|&index| self.holds(index))
+                && rule.segments.iter().all(|&check| self.passes(check))
+            {
                 if let Some(variant) = self.place(&rule.serve) {
                     return (variant, Reason::RuleMatch);
                 }
@@ -122,12 +128,11 @@ impl<'s, 'u> UserContext<'s, 'u> {
         }
     }
 
-    fn passes(&mut self, check: Check) -> bool {
+    fn passes(&mut self, check: SegmentCheck) -> bool {
         match check {
-            Check::Condition(index) => self.holds(index),
-            Check::Member(segment) => self.member(segment),
-            Check::NotMember(segment) => !self.member(segment),
-            Check::Never => false,
+            SegmentCheck::Member(segment) => self.member(segment),
+            SegmentCheck::NotMember(segment) => !self.member(segment),
+            SegmentCheck::Never => false,
         }
     }
 
@@ -135,11 +140,12 @@ impl<'s, 'u> UserContext<'s, 'u> {
     fn place(&mut self, serve: &CompiledServe) -> Option<VariantId> {
         match serve {
             CompiledServe::Variant(variant) => Some(*variant),
-            CompiledServe::Split {
-                source,
-                ends,
-                variants,
-            } => {
+            CompiledServe::Split(split) => {
+                let CompiledSplit {
+                    source,
+                    ends,
+                    variants,
+                } = &**split;
                 let point = self.point(*source)?;
                 let slot = ends.partition_point(|&end| end <= point);
                 variants.get(slot).copied()
@@ -230,22 +236,28 @@ impl<'s, 'u> UserContext<'s, 'u> {
 }
 
 impl CompiledFlag {
-    /// The answer of this flag serving `variant` for `reason`.
-    pub(super) fn result(&self, variant: VariantId, reason: Reason) -> FlagResult<'_> {
-        let value = self.variants.value(variant);
-        let enabled = if self.is_boolean() {
-            matches!(value, Some(VariantValue::Bool(true)))
+    /// The answer of this flag serving `variant` for `reason`. A boolean flag's variants are always
+    /// `off`, `on`: its `enabled` needs no look at the values.
+    #[inline]
+    pub(super) fn result<'s>(
+        &'s self,
+        answers: &'s Answers,
+        variant: VariantId,
+        reason: Reason,
+    ) -> FlagResult<'s> {
+        let enabled = if self.boolean {
+            variant == CompiledFlag::boolean(true)
         } else {
             reason.serves_on()
         };
-        FlagResult {
-            flag_key: &self.key,
+        FlagResult::compiled(
+            &self.key,
             enabled,
             reason,
-            variant: value.map(|value| (self.variants.name(variant), value)),
+            (&answers.variants, variant),
             #[cfg(feature = "serde")]
-            prepared: Some((&self.json, variant.index())),
-        }
+            &answers.json,
+        )
     }
 
     /// A boolean flag's percentage rollout for the user whose id `id_hash` has hashed.

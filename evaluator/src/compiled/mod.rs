@@ -2,7 +2,8 @@
 //!
 //! Compared with [`crate::evaluate_in`]:
 //! - the set is sorted by key, so results come out in the contract's order with no sort per request;
-//! - disabled flags carry no rules, and every rule is a flat list of checks;
+//! - disabled flags carry no rules, and every rule is a flat list of comparison numbers (and of
+//!   segment checks, when it has any);
 //! - the distinct comparisons of the whole set (flags' and segments' alike) are numbered, and so are
 //!   the distinct fields they read: evaluating many flags for one user looks each field up once and
 //!   decides each comparison once, however many flags share it;
@@ -31,17 +32,19 @@ use crate::hash::Murmur3Prefix;
 use crate::rule::Field;
 use crate::segment::Segment;
 use crate::user::User;
-use crate::variant::VariantValue;
+use crate::variant::{VariantId, VariantValue, Variants};
 
 use condition::{index_u32, CompiledCondition, Interner};
 use context::UserContext;
-use flag::{CompiledFlag, CompiledSegment, Compiler};
+use flag::{Answers, CompiledFlag, CompiledSegment, Compiler};
 
 /// Many flags (and the segments they target), compiled once, evaluated for one user at a time.
 #[derive(Clone, Debug, Default)]
 pub struct CompiledFlagSet {
     /// Sorted by key, keys unique.
     flags: Vec<CompiledFlag>,
+    /// What each flag's results are made of, parallel to `flags`.
+    answers: Vec<Answers>,
     /// Every distinct comparison of the set; rules and segments hold indexes into it.
     conditions: Vec<CompiledCondition>,
     /// Every distinct field the comparisons and splits read.
@@ -63,6 +66,10 @@ struct SplitSource {
 
 /// One flag's answer inside a set, serialized as `{"flagKey", "enabled", "reason", "variant",
 /// "value"}`.
+///
+/// The variant is kept as its number among the flag's variants, and its name and value are looked
+/// up when asked for ([`FlagResult::variant`], [`FlagResult::value`]): deciding a set of a thousand
+/// flags then reads nothing of the variants it does not write out.
 #[derive(Clone, Copy, Debug)]
 pub struct FlagResult<'a> {
     /// The flag's key.
@@ -71,12 +78,12 @@ pub struct FlagResult<'a> {
     pub enabled: bool,
     /// Why.
     pub reason: Reason,
-    /// The variant served and its value; `None` for [`Reason::FlagNotFound`].
-    pub variant: Option<(&'a str, &'a VariantValue)>,
-    /// The compiled flag's fixed parts of this result and the variant's number, for
-    /// [`crate::EvaluateResponse::to_json`]; `None` outside a compiled set.
+    /// The flag's variants and the one served; `None` for [`Reason::FlagNotFound`].
+    served: Option<(&'a Variants, VariantId)>,
+    /// The compiled flag's fixed parts of its results, for [`crate::EvaluateResponse::to_json`];
+    /// `None` outside a compiled set.
     #[cfg(feature = "serde")]
-    pub(crate) prepared: Option<(&'a crate::json::ResultFragments, usize)>,
+    pub(crate) prepared: Option<&'a crate::json::ResultFragments>,
 }
 
 /// Equal when they say the same: how a result may be written is not part of it.
@@ -85,7 +92,8 @@ impl PartialEq for FlagResult<'_> {
         self.flag_key == other.flag_key
             && self.enabled == other.enabled
             && self.reason == other.reason
-            && self.variant == other.variant
+            && self.variant() == other.variant()
+            && self.value() == other.value()
     }
 }
 
@@ -96,7 +104,7 @@ impl<'a> FlagResult<'a> {
             flag_key,
             enabled: false,
             reason: Reason::FlagNotFound,
-            variant: None,
+            served: None,
             #[cfg(feature = "serde")]
             prepared: None,
         }
@@ -104,17 +112,46 @@ impl<'a> FlagResult<'a> {
 
     /// The answer of `evaluation`, which decided `flag`.
     pub fn of(flag: &'a Flag, evaluation: Evaluation) -> Self {
-        let variants = flag.variants();
         Self {
             flag_key: flag.key.as_str(),
             enabled: evaluation.enabled,
             reason: evaluation.reason,
-            variant: variants
-                .value(evaluation.variant)
-                .map(|value| (variants.name(evaluation.variant), value)),
+            served: Some((flag.variants(), evaluation.variant)),
             #[cfg(feature = "serde")]
             prepared: None,
         }
+    }
+
+    pub(crate) fn compiled(
+        flag_key: &'a str,
+        enabled: bool,
+        reason: Reason,
+        served: (&'a Variants, VariantId),
+        #[cfg(feature = "serde")] prepared: &'a crate::json::ResultFragments,
+    ) -> Self {
+        Self {
+            flag_key,
+            enabled,
+            reason,
+            served: Some(served),
+            #[cfg(feature = "serde")]
+            prepared: Some(prepared),
+        }
+    }
+
+    /// The name of the variant served; `None` for [`Reason::FlagNotFound`].
+    pub fn variant(&self) -> Option<&'a str> {
+        self.served.map(|(variants, id)| variants.name(id))
+    }
+
+    /// The value of the variant served; `None` for [`Reason::FlagNotFound`].
+    pub fn value(&self) -> Option<&'a VariantValue> {
+        self.served.and_then(|(variants, id)| variants.value(id))
+    }
+
+    /// The number of the variant served among its flag's variants (sorted by name).
+    pub fn variant_id(&self) -> Option<VariantId> {
+        self.served.map(|(_, id)| id)
     }
 }
 
@@ -173,6 +210,8 @@ impl CompiledFlagSet {
             .collect();
         let compiled_flags: Vec<CompiledFlag> =
             sorted.iter().map(|flag| compiler.flag(flag)).collect();
+        // After every flag: see `CompiledFlag`.
+        let answers: Vec<Answers> = sorted.iter().map(|flag| Answers::new(flag)).collect();
         let mut split_sources: Vec<(u32, SplitSource)> = compiler
             .split_sources
             .into_iter()
@@ -188,6 +227,7 @@ impl CompiledFlagSet {
         Ok(Self {
             has_prerequisites: sorted.iter().any(|flag| !flag.prerequisites().is_empty()),
             flags: compiled_flags,
+            answers,
             conditions: compiler.interner.conditions,
             fields: compiler.interner.fields,
             segments: compiled_segments,
@@ -249,7 +289,9 @@ impl CompiledFlagSet {
         let index = self.find(key)?;
         let flag = self.flags.get(index as usize)?;
         match flag.decide_alone(user) {
-            Some((variant, reason)) => Some(flag.result(variant, reason)),
+            Some((variant, reason)) => {
+                Some(flag.result(self.answers.get(index as usize)?, variant, reason))
+            }
             None => UserContext::new(self, user).result(index),
         }
     }

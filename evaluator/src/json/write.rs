@@ -309,8 +309,8 @@ impl Serialize for FlagResult<'_> {
         s.serialize_field("flagKey", self.flag_key)?;
         s.serialize_field("enabled", &self.enabled)?;
         s.serialize_field("reason", &self.reason)?;
-        s.serialize_field("variant", &self.variant.map(|(name, _)| name))?;
-        s.serialize_field("value", &self.variant.map(|(_, value)| value))?;
+        s.serialize_field("variant", &self.variant())?;
+        s.serialize_field("value", &self.value())?;
         s.end()
     }
 }
