@@ -76,6 +76,7 @@ pub struct EvaluateResponse<'a> {
     pub results: Vec<FlagResult<'a>>,
 }
 
+#[cfg(feature = "result-json")]
 impl EvaluateResponse<'_> {
     /// The body as JSON: the same bytes as serializing it with serde_json, written faster. A result
     /// from a compiled set copies its flag's parts written once when the set compiled (see

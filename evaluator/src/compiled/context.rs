@@ -255,7 +255,7 @@ impl CompiledFlag {
             enabled,
             reason,
             (&answers.variants, variant),
-            #[cfg(feature = "serde")]
+            #[cfg(feature = "result-json")]
             &answers.json,
         )
     }

@@ -50,7 +50,7 @@ pub(super) struct CompiledFlag {
 pub(super) struct Answers {
     pub(super) variants: Variants,
     /// The parts of its results that do not depend on the user, written once.
-    #[cfg(feature = "serde")]
+    #[cfg(feature = "result-json")]
     pub(super) json: crate::json::ResultFragments,
 }
 
@@ -58,7 +58,7 @@ impl Answers {
     pub(super) fn new(flag: &Flag) -> Self {
         Self {
             variants: flag.variants().clone(),
-            #[cfg(feature = "serde")]
+            #[cfg(feature = "result-json")]
             json: crate::json::ResultFragments::new(flag.key.as_str(), flag.variants()),
         }
     }

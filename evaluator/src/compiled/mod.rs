@@ -82,7 +82,7 @@ pub struct FlagResult<'a> {
     served: Option<(&'a Variants, VariantId)>,
     /// The compiled flag's fixed parts of its results, for [`crate::EvaluateResponse::to_json`];
     /// `None` outside a compiled set.
-    #[cfg(feature = "serde")]
+    #[cfg(feature = "result-json")]
     pub(crate) prepared: Option<&'a crate::json::ResultFragments>,
 }
 
@@ -105,7 +105,7 @@ impl<'a> FlagResult<'a> {
             enabled: false,
             reason: Reason::FlagNotFound,
             served: None,
-            #[cfg(feature = "serde")]
+            #[cfg(feature = "result-json")]
             prepared: None,
         }
     }
@@ -117,7 +117,7 @@ impl<'a> FlagResult<'a> {
             enabled: evaluation.enabled,
             reason: evaluation.reason,
             served: Some((flag.variants(), evaluation.variant)),
-            #[cfg(feature = "serde")]
+            #[cfg(feature = "result-json")]
             prepared: None,
         }
     }
@@ -127,14 +127,14 @@ impl<'a> FlagResult<'a> {
         enabled: bool,
         reason: Reason,
         served: (&'a Variants, VariantId),
-        #[cfg(feature = "serde")] prepared: &'a crate::json::ResultFragments,
+        #[cfg(feature = "result-json")] prepared: &'a crate::json::ResultFragments,
     ) -> Self {
         Self {
             flag_key,
             enabled,
             reason,
             served: Some(served),
-            #[cfg(feature = "serde")]
+            #[cfg(feature = "result-json")]
             prepared: Some(prepared),
         }
     }

@@ -11,6 +11,7 @@
 //! - [`write`]: the `Serialize` side of all of them, and of results.
 
 mod flag;
+#[cfg(feature = "result-json")]
 mod result;
 mod rule;
 mod segment;
@@ -25,6 +26,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+#[cfg(feature = "result-json")]
 pub(crate) use result::ResultFragments;
 
 use crate::error::ValidationError;
