@@ -28,10 +28,11 @@ use evaluator::Environment;
 
 use self::loaded::CachedEntryError;
 pub use self::loaded::LoadedFlagSet;
+pub use self::slot::UnreadableRows;
 use self::slot::{CachedSet, LoadStart, SlotState};
 use crate::cache::{CacheError, FlagCache};
 use crate::revision::Revision;
-use crate::store::{ReadStore, StoreError, UnreadableFlag};
+use crate::store::{ReadStore, StoreError, StoredSnapshot};
 
 /// How many loads a background reload tries before leaving the rest to the revalidation.
 const RELOAD_ATTEMPTS: usize = 3;
@@ -191,7 +192,7 @@ impl FlagSets {
         let stored = self.store.load_snapshot(environment).await?;
         self.slot(environment)
             .write()
-            .record_unreadable(stored.snapshot.revision, &stored.unreadable);
+            .record_unreadable(stored.snapshot.revision, unreadable_rows(&stored));
         Ok(Arc::new(LoadedFlagSet::from_store(&stored.snapshot)?))
     }
 
@@ -213,18 +214,22 @@ impl FlagSets {
         }
     }
 
-    /// The flags the store holds but cannot read, in every environment, as of the store's current
-    /// revisions: an environment whose last full read is older (or was never read here, e.g. only
-    /// from the shared cache) is read from the store again, so this costs one small query while
-    /// nothing changes. On a store error, what the last reads found.
-    pub async fn unreadable_flags(&self) -> Vec<UnreadableFlag> {
+    /// The flags and segments the store holds but cannot read, in every environment, as of the
+    /// store's current revisions: an environment whose last full read is older (or was never read
+    /// here, e.g. only from the shared cache) is read from the store again, so this costs one small
+    /// query while nothing changes. On a store error, what the last reads found.
+    pub async fn unreadable_rows(&self) -> UnreadableRows {
         if let Err(err) = self.check_unreadable().await {
-            tracing::debug!(%err, "unreadable flags not checked: store unavailable");
+            tracing::debug!(%err, "unreadable rows not checked: store unavailable");
         }
-        Environment::ALL
-            .iter()
-            .flat_map(|&environment| self.slot(environment).read().unreadable().to_vec())
-            .collect()
+        let mut all = UnreadableRows::default();
+        for environment in Environment::ALL {
+            if let Some(rows) = self.slot(environment).read().unreadable() {
+                all.flags.extend_from_slice(&rows.flags);
+                all.segments.extend_from_slice(&rows.segments);
+            }
+        }
+        all
     }
 
     async fn check_unreadable(&self) -> Result<(), StoreError> {
@@ -238,7 +243,7 @@ impl FlagSets {
                 let stored = self.store.load_snapshot(environment).await?;
                 self.slot(environment)
                     .write()
-                    .record_unreadable(stored.snapshot.revision, &stored.unreadable);
+                    .record_unreadable(stored.snapshot.revision, unreadable_rows(&stored));
             }
         }
         Ok(())
@@ -320,5 +325,12 @@ impl FlagSets {
                 }
             }
         }
+    }
+}
+
+fn unreadable_rows(stored: &StoredSnapshot) -> UnreadableRows {
+    UnreadableRows {
+        flags: stored.unreadable.clone(),
+        segments: stored.unreadable_segments.clone(),
     }
 }

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use super::loaded::LoadedFlagSet;
-use crate::store::UnreadableFlag;
+use crate::store::{UnreadableFlag, UnreadableSegment};
 
 /// One environment's read-path state.
 #[derive(Debug, Default)]
@@ -25,7 +25,14 @@ pub struct SlotState {
     reloading: bool,
     /// The rows the store's latest full read of the environment could not read, and the revision
     /// of that read (for `/health`; the read path never looks at it).
-    unreadable: Option<(u64, Vec<UnreadableFlag>)>,
+    unreadable: Option<(u64, UnreadableRows)>,
+}
+
+/// The flag and segment rows a full read of an environment could not read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnreadableRows {
+    pub flags: Vec<UnreadableFlag>,
+    pub segments: Vec<UnreadableSegment>,
 }
 
 /// What a load saw of its slot when it started: the floor then and the set held. What it finds in
@@ -118,9 +125,9 @@ impl SlotState {
 
     /// Remembers what a full read of the store at `revision` found unreadable, unless a newer read
     /// did already.
-    pub fn record_unreadable(&mut self, revision: u64, unreadable: &[UnreadableFlag]) {
+    pub fn record_unreadable(&mut self, revision: u64, unreadable: UnreadableRows) {
         if self.unreadable.as_ref().is_none_or(|(r, _)| *r <= revision) {
-            self.unreadable = Some((revision, unreadable.to_vec()));
+            self.unreadable = Some((revision, unreadable));
         }
     }
 
@@ -130,8 +137,8 @@ impl SlotState {
     }
 
     /// What the last full read of the store found unreadable (nothing before the first read).
-    pub fn unreadable(&self) -> &[UnreadableFlag] {
-        self.unreadable.as_ref().map_or(&[], |(_, list)| list)
+    pub fn unreadable(&self) -> Option<&UnreadableRows> {
+        self.unreadable.as_ref().map(|(_, rows)| rows)
     }
 
     fn held_revision(&self) -> Option<u64> {
@@ -332,12 +339,20 @@ mod tests {
         assert!(SlotState::default().start_load().fallback().is_none());
     }
 
-    fn unreadable(id: &str) -> UnreadableFlag {
-        UnreadableFlag {
-            id: id.into(),
-            environment: "prod".into(),
-            key: "k".into(),
-            reason: "test".into(),
+    fn unreadable(id: &str) -> UnreadableRows {
+        UnreadableRows {
+            flags: vec![UnreadableFlag {
+                id: id.into(),
+                environment: "prod".into(),
+                key: "k".into(),
+                reason: "test".into(),
+            }],
+            segments: vec![UnreadableSegment {
+                id: format!("s-{id}"),
+                environment: "prod".into(),
+                key: "s".into(),
+                reason: "test".into(),
+            }],
         }
     }
 
@@ -345,23 +360,23 @@ mod tests {
     fn the_unreadable_rows_are_those_of_the_newest_full_read() {
         let mut slot = SlotState::default();
         assert_eq!(slot.unreadable_as_of(), None);
-        assert!(slot.unreadable().is_empty());
-        slot.record_unreadable(3, &[unreadable("a")]);
+        assert_eq!(slot.unreadable(), None);
+        slot.record_unreadable(3, unreadable("a"));
         assert_eq!(slot.unreadable_as_of(), Some(3));
-        slot.record_unreadable(2, &[]);
+        slot.record_unreadable(2, UnreadableRows::default());
         assert_eq!(
             slot.unreadable(),
-            [unreadable("a")],
+            Some(&unreadable("a")),
             "an older read finished late"
         );
-        slot.record_unreadable(3, &[unreadable("b")]);
+        slot.record_unreadable(3, unreadable("b"));
         assert_eq!(
             slot.unreadable(),
-            [unreadable("b")],
+            Some(&unreadable("b")),
             "the same revision read again"
         );
-        slot.record_unreadable(4, &[]);
-        assert!(slot.unreadable().is_empty());
+        slot.record_unreadable(4, UnreadableRows::default());
+        assert_eq!(slot.unreadable(), Some(&UnreadableRows::default()));
         assert_eq!(slot.unreadable_as_of(), Some(4));
     }
 }

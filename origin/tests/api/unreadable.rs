@@ -8,7 +8,10 @@ use serde_json::{json, Value};
 use crate::backend_tests;
 use crate::helpers::{spawn_app, Backend, SiblingCache, TestApp, EDGE_TOKEN};
 
-backend_tests!(an_unreadable_flag_takes_down_only_itself);
+backend_tests!(
+    an_unreadable_flag_takes_down_only_itself,
+    health_names_an_unreadable_segment,
+);
 
 fn id_of(flag: &Value) -> String {
     flag["id"].as_str().expect("id").to_owned()
@@ -352,4 +355,60 @@ async fn sqlite_columns_of_the_wrong_type_make_only_their_row_unreadable() {
         assert_eq!(newest["before"], Value::Null, "{newest}");
         assert_eq!(newest["unreadable"], json!(["before"]), "{newest}");
     }
+}
+
+/// A segment row that cannot be read changes answers (flags that name it find no members), so
+/// `/health` names it until it is deleted, as it names flags.
+async fn health_names_an_unreadable_segment(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let segment = app
+        .create_segment(json!({"key": "beta", "environment": "prod", "include": ["u"]}))
+        .await;
+    let segment_id = id_of(&segment);
+    let flag = app
+        .create_flag(json!({"key": "f", "environment": "prod", "enabled": true,
+                            "rules": [{"segment": "beta"}]}))
+        .await;
+    assert_eq!(
+        app.decide("prod", "u", "f").await,
+        (true, "RULE_MATCH".into())
+    );
+    assert!(health(&app).await.get("unreadableSegments").is_none());
+
+    // An operator the evaluator does not know: valid JSON in every store, no readable segment.
+    app.sql(&format!(
+        r#"UPDATE segments SET rules = '[{{"field":"id","operator":"like","value":"a"}}]' WHERE id = '{segment_id}'"#
+    ))
+    .await;
+    let fresh = app.sibling(SiblingCache::Fresh, None).await;
+    assert_eq!(
+        fresh.decide("prod", "u", "f").await,
+        (false, "NO_MATCH".into()),
+        "the flag finds no members in a segment that cannot be read"
+    );
+    let body = health(&fresh).await;
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert_eq!(body["store"], "degraded", "{body}");
+    assert_eq!(
+        body["unreadableSegments"],
+        json!([{"id": segment_id, "environment": "prod", "key": "beta"}])
+    );
+
+    // The flag stops naming it, then it is deleted: the store is whole again.
+    let put = fresh
+        .put(&format!("/api/admin/flags/{}", id_of(&flag)))
+        .admin()
+        .json(&json!({"rules": []}))
+        .send()
+        .await;
+    assert_eq!(put.status.as_u16(), 200, "{}", put.text);
+    let reply = fresh
+        .delete(&format!("/api/admin/segments/{segment_id}"))
+        .admin()
+        .send()
+        .await;
+    assert_eq!(reply.status.as_u16(), 204, "{}", reply.text);
+    let body = health(&fresh).await;
+    assert!(body.get("unreadableSegments").is_none(), "{body}");
+    assert_eq!(body["store"], "ok", "{body}");
 }

@@ -1,8 +1,8 @@
 //! `GET /health`: can this origin serve evaluations, and in what state are its parts.
 //!
 //! 200 while evaluations can be served (`ok`, or `degraded` when a part is down but the last flag
-//! sets still serve, or the store holds flags it cannot read); 503 only when no environment can be
-//! evaluated.
+//! sets still serve, or the store holds flags or segments it cannot read); 503 only when no
+//! environment can be evaluated.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,9 +15,10 @@ use evaluator::Environment;
 use serde::Serialize;
 
 use super::cors;
+use crate::flagset::UnreadableRows;
 use crate::http::state::AppState;
 use crate::invalidation::ListenStatus;
-use crate::store::UnreadableFlag;
+use crate::store::{UnreadableFlag, UnreadableSegment};
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -26,8 +27,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 struct Health {
     /// `ok`, `degraded` (a part is down, evaluations go on) or `unavailable` (they cannot).
     status: &'static str,
-    /// `ok`, `degraded` (reachable, but some flags it holds cannot be read: `unreadableFlags`) or
-    /// `unavailable`.
+    /// `ok`, `degraded` (reachable, but some flags or segments it holds cannot be read:
+    /// `unreadableFlags`, `unreadableSegments`) or `unavailable`.
     store: &'static str,
     store_kind: &'static str,
     /// `redis` or `memory`.
@@ -49,6 +50,10 @@ struct Health {
     /// until deleted; only when there are some.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     unreadable_flags: Vec<UnreadableFlag>,
+    /// The stored segments that cannot be read: flags that name one find no members in it, so
+    /// their answers change until it is repaired or deleted; only when there are some.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unreadable_segments: Vec<UnreadableSegment>,
 }
 
 fn state_of(ok: bool) -> &'static str {
@@ -90,13 +95,14 @@ async fn health(state: &AppState) -> impl IntoResponse {
     let cache_ok = matches!(cache, Ok(Ok(())));
     let invalidation_status = state.subscription.status();
     let listening = invalidation_status == ListenStatus::Ok;
-    let unreadable_flags = if store_ok {
-        tokio::time::timeout(PROBE_TIMEOUT, state.flags.unreadable_flags())
+    let unreadable = if store_ok {
+        tokio::time::timeout(PROBE_TIMEOUT, state.flags.unreadable_rows())
             .await
             .unwrap_or_default()
     } else {
-        Vec::new()
+        UnreadableRows::default()
     };
+    let all_readable = unreadable.flags.is_empty() && unreadable.segments.is_empty();
     let evaluations = if store_ok {
         "ok"
     } else {
@@ -108,14 +114,14 @@ async fn health(state: &AppState) -> impl IntoResponse {
     };
     let (status, code) = if evaluations == "unavailable" {
         ("unavailable", StatusCode::SERVICE_UNAVAILABLE)
-    } else if store_ok && cache_ok && listening && unreadable_flags.is_empty() {
+    } else if store_ok && cache_ok && listening && all_readable {
         ("ok", StatusCode::OK)
     } else {
         ("degraded", StatusCode::OK)
     };
     let body = Health {
         status,
-        store: if store_ok && !unreadable_flags.is_empty() {
+        store: if store_ok && !all_readable {
             "degraded"
         } else {
             state_of(store_ok)
@@ -131,7 +137,8 @@ async fn health(state: &AppState) -> impl IntoResponse {
             .map(|(channel, status)| (channel.as_str(), status.as_str()))
             .collect(),
         evaluations,
-        unreadable_flags,
+        unreadable_flags: unreadable.flags,
+        unreadable_segments: unreadable.segments,
     };
     (code, Json(body))
 }
