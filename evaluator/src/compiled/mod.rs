@@ -177,7 +177,10 @@ impl CompiledFlagSet {
         segments: &[S],
     ) -> Result<Self, ValidationError> {
         let mut order: Vec<usize> = (0..flags.len()).collect();
-        order.sort_by(|&a, &b| flags[a].as_ref().key.cmp(&flags[b].as_ref().key));
+        // Ties (a key given twice) by position, as a stable sort would: the same flag is named.
+        order.sort_unstable_by(|&a, &b| {
+            (flags[a].as_ref().key.as_str(), a).cmp(&(flags[b].as_ref().key.as_str(), b))
+        });
         if let Some(pair) = order
             .windows(2)
             .find(|pair| flags[pair[0]].as_ref().key == flags[pair[1]].as_ref().key)
@@ -212,18 +215,18 @@ impl CompiledFlagSet {
             sorted.iter().map(|flag| compiler.flag(flag)).collect();
         // After every flag: see `CompiledFlag`.
         let answers: Vec<Answers> = sorted.iter().map(|flag| Answers::new(flag)).collect();
-        let mut split_sources: Vec<(u32, SplitSource)> = compiler
-            .split_sources
-            .into_iter()
-            .map(|((salt, field), index)| {
-                let mut prefix = String::with_capacity(salt.len() + 1);
-                prefix.push_str(salt);
-                prefix.push('/');
-                let salt = Murmur3Prefix::new(prefix.as_bytes(), 0);
-                (index, SplitSource { salt, field })
-            })
-            .collect();
-        split_sources.sort_by_key(|(index, _)| *index);
+        // Each at its number (numbers are 0..n, given in order of first use): no sort needed.
+        let mut split_sources: Vec<Option<SplitSource>> =
+            alloc::vec![None; compiler.split_sources.len()];
+        for ((salt, field), index) in compiler.split_sources {
+            let mut prefix = String::with_capacity(salt.len() + 1);
+            prefix.push_str(salt);
+            prefix.push('/');
+            let salt = Murmur3Prefix::new(prefix.as_bytes(), 0);
+            if let Some(slot) = split_sources.get_mut(index as usize) {
+                *slot = Some(SplitSource { salt, field });
+            }
+        }
         Ok(Self {
             has_prerequisites: sorted.iter().any(|flag| !flag.prerequisites().is_empty()),
             flags: compiled_flags,
@@ -231,10 +234,7 @@ impl CompiledFlagSet {
             conditions: compiler.interner.conditions,
             fields: compiler.interner.fields,
             segments: compiled_segments,
-            split_sources: split_sources
-                .into_iter()
-                .map(|(_, source)| source)
-                .collect(),
+            split_sources: split_sources.into_iter().flatten().collect(),
         })
     }
 
