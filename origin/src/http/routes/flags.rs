@@ -139,16 +139,8 @@ pub async fn list_flags(
 ) -> Result<Json<FlagsBody>, ApiError> {
     let params = QueryParams::read(&uri, LIST_PARAMS)?;
     let filter = FlagFilter {
-        environment: params
-            .get("environment")
-            .map(Environment::parse)
-            .transpose()
-            .map_err(|e| ApiError::BadRequest(format!("environment: {}", e.message())))?,
-        key: params
-            .get("key")
-            .map(FlagKey::parse)
-            .transpose()
-            .map_err(|e| ApiError::BadRequest(format!("key: {}", e.message())))?,
+        environment: params.parsed("environment", Environment::parse)?,
+        key: params.parsed("key", FlagKey::parse)?,
     };
     let list = state.store.list_flags(&filter).await?;
     Ok(Json(FlagsBody::from(list)))

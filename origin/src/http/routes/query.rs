@@ -7,7 +7,7 @@
 
 use axum::extract::Query;
 use axum::http::Uri;
-use evaluator::echo;
+use evaluator::{echo, ValidationError};
 
 use crate::http::error::ApiError;
 
@@ -42,6 +42,19 @@ impl QueryParams {
             .find(|(given, _)| given == name)
             .map(|(_, value)| value.as_str())
             .filter(|value| !value.is_empty())
+    }
+
+    /// The value of `name` read by `parse` (an environment, a key): `None` when absent or empty; a
+    /// value `parse` refuses is 400 `name: <its message>`.
+    pub fn parsed<T>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, ValidationError>,
+    ) -> Result<Option<T>, ApiError> {
+        self.get(name)
+            .map(parse)
+            .transpose()
+            .map_err(|e| ApiError::BadRequest(format!("{name}: {}", e.message())))
     }
 }
 

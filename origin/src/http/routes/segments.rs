@@ -115,16 +115,8 @@ pub async fn list_segments(
 ) -> Result<Json<SegmentsBody>, ApiError> {
     let params = QueryParams::read(&uri, LIST_PARAMS)?;
     let filter = SegmentFilter {
-        environment: params
-            .get("environment")
-            .map(Environment::parse)
-            .transpose()
-            .map_err(|e| ApiError::BadRequest(format!("environment: {}", e.message())))?,
-        key: params
-            .get("key")
-            .map(SegmentKey::parse)
-            .transpose()
-            .map_err(|e| ApiError::BadRequest(format!("key: {}", e.message())))?,
+        environment: params.parsed("environment", Environment::parse)?,
+        key: params.parsed("key", SegmentKey::parse)?,
     };
     let list = state.store.list_segments(&filter).await?;
     Ok(Json(SegmentsBody::from(list)))

@@ -32,11 +32,9 @@ pub async fn get_snapshot(
 ) -> Result<Response, ApiError> {
     require_edge(&state, &headers)?;
     let params = QueryParams::read(&uri, SNAPSHOT_PARAMS)?;
-    let raw = params
-        .get("environment")
+    let environment = params
+        .parsed("environment", Environment::parse)?
         .ok_or_else(|| ApiError::BadRequest("environment: missing".into()))?;
-    let environment = Environment::parse(raw)
-        .map_err(|e| ApiError::BadRequest(format!("environment: {}", e.message())))?;
     let set = state.flags.get(environment).await?;
     let etag = format!("\"{}\"", set.revision);
     let caching = [(ETAG, etag.clone()), (CACHE_CONTROL, "no-cache".to_owned())];
