@@ -116,11 +116,7 @@ impl StoredFlag {
     /// one of them (see `row.rs`), so it does not read. The error is for the log only, as it may
     /// quote stored data.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let map = value.as_object().ok_or("not a JSON object")?;
-        if let Some(missing) = REQUIRED.iter().find(|name| field(map, name).is_err()) {
-            return Err(format!("{missing}: missing"));
-        }
+        let (value, kept) = read_stored(text, &REQUIRED)?;
         let flag = Flag::from_json_value(&value).map_err(|e| e.to_string())?;
         let Bookkeeping {
             id,
@@ -128,7 +124,7 @@ impl StoredFlag {
             version,
             created_at,
             updated_at,
-        } = bookkeeping(map)?;
+        } = kept;
         Ok(Self {
             id,
             environment,
@@ -150,6 +146,19 @@ pub(super) struct Bookkeeping {
 }
 
 /// `id`, `environment`, `version`, `createdAt`, `updatedAt` of a stored flag's or segment's JSON.
+/// A flag or segment as the audit log stores it: a JSON object with every field of `required`
+/// present, and the origin's bookkeeping read from it. The caller reads the definition from the
+/// value. The error is for the log only, as it may quote stored data.
+pub(super) fn read_stored(text: &str, required: &[&str]) -> Result<(Value, Bookkeeping), String> {
+    let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let map = value.as_object().ok_or("not a JSON object")?;
+    if let Some(missing) = required.iter().find(|name| field(map, name).is_err()) {
+        return Err(format!("{missing}: missing"));
+    }
+    let kept = bookkeeping(map)?;
+    Ok((value, kept))
+}
+
 pub(super) fn bookkeeping(map: &Map<String, Value>) -> Result<Bookkeeping, String> {
     let id = field(map, "id")?
         .as_str()

@@ -7,10 +7,9 @@
 use chrono::{DateTime, Utc};
 use evaluator::{Environment, Segment};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::flag::{bookkeeping, field, Bookkeeping, Version};
+use super::flag::{read_stored, Bookkeeping, Version};
 use super::model::timestamp;
 
 /// A segment as the origin stores and answers it.
@@ -63,11 +62,7 @@ impl StoredSegment {
     /// Reads a segment as the audit log stores it: every field present and valid (unknown ones
     /// ignored). The error is for the log only, as it may quote stored data.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-        let map = value.as_object().ok_or("not a JSON object")?;
-        if let Some(missing) = FIELDS.iter().find(|name| field(map, name).is_err()) {
-            return Err(format!("{missing}: missing"));
-        }
+        let (value, kept) = read_stored(text, &FIELDS)?;
         let segment = Segment::from_json_value(&value).map_err(|e| e.to_string())?;
         let Bookkeeping {
             id,
@@ -75,7 +70,7 @@ impl StoredSegment {
             version,
             created_at,
             updated_at,
-        } = bookkeeping(map)?;
+        } = kept;
         Ok(Self {
             id,
             environment,
@@ -90,6 +85,7 @@ impl StoredSegment {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     const JSON: &str = r#"{"id":"67e55044-10b1-426f-9247-bb680e5fe0c8","key":"beta","description":"d","include":["u1","u2"],"rules":[{"field":"attributes.n","operator":"gte","value":1.7976931348623157e+308},{"all":[{"field":"country","operator":"eq","value":"DE"}]}],"environment":"prod","version":2,"createdAt":"2023-11-14T22:13:20.123Z","updatedAt":"2023-11-14T22:13:21.000Z"}"#;
 

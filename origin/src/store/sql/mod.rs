@@ -13,4 +13,4 @@ mod write;
 
 pub use self::dialect::{Dialect, Queries, NOTIFY_CHANNEL, POSTGRES, SQLITE};
 pub(crate) use self::read::impl_flag_store;
-pub(crate) use self::write::impl_flag_writer;
+pub(crate) use self::write::{compare_and_set, impl_flag_writer};

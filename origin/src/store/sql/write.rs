@@ -9,6 +9,20 @@
 //! circle; and while one write of an environment checks what its documents name of each other
 //! (`references.rs`), no other can change them.
 
+/// A compare-and-set write (`... AND version = $n`) that changed no row: another write got there
+/// first.
+pub(crate) fn compare_and_set(
+    rows_affected: u64,
+    what: &str,
+) -> Result<(), crate::store::StoreError> {
+    if rows_affected == 0 {
+        return Err(crate::store::StoreError::Conflict(format!(
+            "the {what} was changed concurrently; retry"
+        )));
+    }
+    Ok(())
+}
+
 /// Implements `FlagWriter` for `$store`, a struct with a pool of `$db` in `write`, its `queries:
 /// Queries` and `dialect: Dialect`; needs [`super::impl_flag_store!`] for the same type (its row
 /// readers).
@@ -21,6 +35,7 @@ macro_rules! impl_flag_writer {
             use $crate::store::model::{self, AuditRecord, FlagColumns};
             use $crate::store::references::{self, Documents};
             use $crate::store::row::{FlagList, FlagRow, SegmentRow};
+            use $crate::store::sql::compare_and_set;
             use $crate::store::{
                 AuditAction, FlagPatch, FlagWriter, NewFlag, NewSegment, SegmentPatch, StoreError,
                 StoredFlag, StoredSegment, Written,
@@ -110,27 +125,15 @@ macro_rules! impl_flag_writer {
                     }
                 }
 
-                /// The row with `id`, locked for the rest of `tx` (PostgreSQL; SQLite's single
-                /// writer needs no lock).
-                async fn lock_row(
-                    &self,
+                /// The row `query` finds by `id` (a flag or a segment; with a `..._for_update`
+                /// query locked for the rest of `tx` on PostgreSQL, where SQLite's single writer
+                /// needs no lock); `NotFound` when there is none.
+                async fn row_by_id(
                     tx: &mut sqlx::Transaction<'_, $db>,
+                    query: &str,
                     id: Uuid,
                 ) -> Result<<$db as sqlx::Database>::Row, StoreError> {
-                    sqlx::query(&self.queries.flag_by_id_for_update)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut **tx)
-                        .await?
-                        .ok_or(StoreError::NotFound)
-                }
-
-                /// The segment row with `id`, locked for the rest of `tx` (PostgreSQL).
-                async fn lock_segment_row(
-                    &self,
-                    tx: &mut sqlx::Transaction<'_, $db>,
-                    id: Uuid,
-                ) -> Result<<$db as sqlx::Database>::Row, StoreError> {
-                    sqlx::query(&self.queries.segment_by_id_for_update)
+                    sqlx::query(query)
                         .bind(id.to_string())
                         .fetch_optional(&mut **tx)
                         .await?
@@ -225,37 +228,29 @@ macro_rules! impl_flag_writer {
                         .bind(before.version.to_column())
                         .execute(&mut **tx)
                         .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::Conflict(
-                            "the flag was changed concurrently; retry".into(),
-                        ));
-                    }
+                    compare_and_set(done.rows_affected(), "flag")?;
                     Ok(())
                 }
 
-                /// The API's one repair of a row it cannot read: delete it, keeping what can be
-                /// recovered of it in the audit log. Returns the revision bump, if any.
+                /// The API's one repair of a flag or segment row it cannot read: delete it
+                /// (`query`), keeping what can be recovered of it in the audit log under `action`.
+                /// Returns the revision bump, if any.
                 async fn delete_unreadable(
                     &self,
                     tx: &mut sqlx::Transaction<'_, $db>,
+                    (query, action): (&str, AuditAction),
                     id: Uuid,
-                    row: &FlagRow,
+                    (recovered, environment): (String, Option<&str>),
                     at: chrono::DateTime<chrono::Utc>,
                     actor: &str,
                 ) -> Result<Option<$crate::revision::Revision>, StoreError> {
-                    sqlx::query(&self.queries.delete_unreadable)
+                    sqlx::query(query)
                         .bind(id.to_string())
                         .execute(&mut **tx)
                         .await?;
-                    let record = AuditRecord::raw(
-                        AuditAction::DeleteFlag,
-                        id.to_string(),
-                        Some(row.recovered_json()),
-                        None,
-                        at,
-                    );
-                    self.audit_unreadable(tx, record, row.environment.as_deref(), actor)
-                        .await
+                    let record =
+                        AuditRecord::raw(action, id.to_string(), Some(recovered), None, at);
+                    self.audit_unreadable(tx, record, environment, actor).await
                 }
 
                 /// The kill switch on a row that cannot be read: `enabled` off in SQL, so the flag
@@ -356,14 +351,12 @@ macro_rules! impl_flag_writer {
                     let mut tx = self.write.begin().await?;
                     // A flag never changes environment: read unlocked to learn which one to lock
                     // first, then read again under the locks.
-                    let found = sqlx::query(&self.queries.flag_by_id)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
+                    let found = Self::row_by_id(&mut tx, &self.queries.flag_by_id, id).await?;
                     let environment = Self::one_flag(&found)?.environment;
                     self.lock_environment(&mut tx, environment).await?;
-                    let before = Self::one_flag(&self.lock_row(&mut tx, id).await?)?;
+                    let before = Self::one_flag(
+                        &Self::row_by_id(&mut tx, &self.queries.flag_by_id_for_update, id).await?,
+                    )?;
                     model::check_version(Some(before.version.get()), if_match)?;
                     let at = model::now();
                     let Some(after) = model::patched(&before, &patch, at)? else {
@@ -394,18 +387,16 @@ macro_rules! impl_flag_writer {
                     actor: &str,
                 ) -> Result<Written<Option<StoredFlag>>, StoreError> {
                     let mut tx = self.write.begin().await?;
-                    let found = sqlx::query(&self.queries.flag_by_id)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
+                    let found = Self::row_by_id(&mut tx, &self.queries.flag_by_id, id).await?;
                     let environment = self
                         .lock_stored_environment(
                             &mut tx,
                             Self::flag_row(&found).environment.as_deref(),
                         )
                         .await?;
-                    let row = Self::flag_row(&self.lock_row(&mut tx, id).await?);
+                    let row = Self::flag_row(
+                        &Self::row_by_id(&mut tx, &self.queries.flag_by_id_for_update, id).await?,
+                    );
                     // Checked on the locked row (an unreadable version fails any version but `*`);
                     // the DELETE's `AND version = $2` is the compare-and-set.
                     model::check_version(row.stored_version(), if_match)?;
@@ -423,8 +414,12 @@ macro_rules! impl_flag_writer {
                                 reason = %unreadable.reason,
                                 "deleting a flag that cannot be read"
                             );
-                            let revision =
-                                self.delete_unreadable(&mut tx, id, &row, at, actor).await?;
+                            let delete =
+                                (&*self.queries.delete_unreadable, AuditAction::DeleteFlag);
+                            let recovered = (row.recovered_json(), row.environment.as_deref());
+                            let revision = self
+                                .delete_unreadable(&mut tx, delete, id, recovered, at, actor)
+                                .await?;
                             tx.commit().await?;
                             return Ok(Written {
                                 value: None,
@@ -437,11 +432,7 @@ macro_rules! impl_flag_writer {
                         .bind(before.version.to_column())
                         .execute(&mut *tx)
                         .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::Conflict(
-                            "the flag was changed concurrently; retry".into(),
-                        ));
-                    }
+                    compare_and_set(done.rows_affected(), "flag")?;
                     let record = AuditRecord::new(
                         AuditAction::DeleteFlag,
                         before.id,
@@ -501,14 +492,13 @@ macro_rules! impl_flag_writer {
                     actor: &str,
                 ) -> Result<Written<StoredSegment>, StoreError> {
                     let mut tx = self.write.begin().await?;
-                    let found = sqlx::query(&self.queries.segment_by_id)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
+                    let found = Self::row_by_id(&mut tx, &self.queries.segment_by_id, id).await?;
                     let environment = Self::one_segment(&found)?.environment;
                     self.lock_environment(&mut tx, environment).await?;
-                    let before = Self::one_segment(&self.lock_segment_row(&mut tx, id).await?)?;
+                    let before = Self::one_segment(
+                        &Self::row_by_id(&mut tx, &self.queries.segment_by_id_for_update, id)
+                            .await?,
+                    )?;
                     model::check_version(Some(before.version.get()), if_match)?;
                     let at = model::now();
                     let Some(after) = model::patched_segment(&before, &patch, at)? else {
@@ -528,11 +518,7 @@ macro_rules! impl_flag_writer {
                         .bind(before.version.to_column())
                         .execute(&mut *tx)
                         .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::Conflict(
-                            "the segment was changed concurrently; retry".into(),
-                        ));
-                    }
+                    compare_and_set(done.rows_affected(), "segment")?;
                     let record = AuditRecord::new(
                         AuditAction::UpdateSegment,
                         after.id,
@@ -551,19 +537,17 @@ macro_rules! impl_flag_writer {
                     actor: &str,
                 ) -> Result<Written<Option<StoredSegment>>, StoreError> {
                     let mut tx = self.write.begin().await?;
-                    let found = sqlx::query(&self.queries.segment_by_id)
-                        .bind(id.to_string())
-                        .fetch_optional(&mut *tx)
-                        .await?
-                        .ok_or(StoreError::NotFound)?;
+                    let found = Self::row_by_id(&mut tx, &self.queries.segment_by_id, id).await?;
                     let environment = self
                         .lock_stored_environment(
                             &mut tx,
                             Self::segment_row(&found).environment.as_deref(),
                         )
                         .await?;
-                    let row: SegmentRow =
-                        Self::segment_row(&self.lock_segment_row(&mut tx, id).await?);
+                    let row: SegmentRow = Self::segment_row(
+                        &Self::row_by_id(&mut tx, &self.queries.segment_by_id_for_update, id)
+                            .await?,
+                    );
                     model::check_version(row.stored_version(), if_match)?;
                     if let (Some(environment), Some(key)) = (environment, row.key.as_deref()) {
                         let documents = self.documents(&mut tx, environment).await?;
@@ -578,24 +562,13 @@ macro_rules! impl_flag_writer {
                                 reason = %unreadable.reason,
                                 "deleting a segment that cannot be read"
                             );
-                            sqlx::query(&self.queries.delete_unreadable_segment)
-                                .bind(id.to_string())
-                                .execute(&mut *tx)
-                                .await?;
-                            let record = AuditRecord::raw(
+                            let delete = (
+                                &*self.queries.delete_unreadable_segment,
                                 AuditAction::DeleteSegment,
-                                id.to_string(),
-                                Some(row.recovered_json()),
-                                None,
-                                at,
                             );
+                            let recovered = (row.recovered_json(), row.environment.as_deref());
                             let revision = self
-                                .audit_unreadable(
-                                    &mut tx,
-                                    record,
-                                    row.environment.as_deref(),
-                                    actor,
-                                )
+                                .delete_unreadable(&mut tx, delete, id, recovered, at, actor)
                                 .await?;
                             tx.commit().await?;
                             return Ok(Written {
@@ -609,11 +582,7 @@ macro_rules! impl_flag_writer {
                         .bind(before.version.to_column())
                         .execute(&mut *tx)
                         .await?;
-                    if done.rows_affected() == 0 {
-                        return Err(StoreError::Conflict(
-                            "the segment was changed concurrently; retry".into(),
-                        ));
-                    }
+                    compare_and_set(done.rows_affected(), "segment")?;
                     let record = AuditRecord::new(
                         AuditAction::DeleteSegment,
                         before.id,
