@@ -14,24 +14,83 @@ use std::sync::Arc;
 use evaluator::FlagKey;
 use uuid::Uuid;
 
+use crate::access::Actor;
+use crate::store::NewToken;
+
+use crate::cache::FlagCache;
+use crate::change::Change;
 use crate::flagset::FlagSets;
 use crate::store::{
     FlagList, FlagPatch, FlagWriter, NewFlag, NewSegment, SegmentPatch, StoreError, StoredFlag,
-    StoredSegment, Written,
+    StoredSegment, TokenRecord, TokenWriter, TokenWritten, Written,
 };
+use crate::tokens::Tokens;
 
 #[derive(Debug, Clone)]
 pub struct Admin {
     store: Arc<dyn FlagWriter>,
     flags: Arc<FlagSets>,
+    token_store: Arc<dyn TokenWriter>,
+    tokens: Arc<Tokens>,
+    /// Where token changes are announced to the other origins (flag changes go through `flags`).
+    cache: Arc<dyn FlagCache>,
 }
 
 impl Admin {
-    pub fn new(store: Arc<dyn FlagWriter>, flags: Arc<FlagSets>) -> Self {
-        Self { store, flags }
+    pub fn new(
+        store: Arc<dyn FlagWriter>,
+        flags: Arc<FlagSets>,
+        token_store: Arc<dyn TokenWriter>,
+        tokens: Arc<Tokens>,
+        cache: Arc<dyn FlagCache>,
+    ) -> Self {
+        Self {
+            store,
+            flags,
+            token_store,
+            tokens,
+            cache,
+        }
     }
 
-    pub async fn create_flag(&self, new: NewFlag, actor: &str) -> Result<StoredFlag, StoreError> {
+    pub async fn create_token(
+        &self,
+        new: NewToken,
+        actor: &Actor,
+    ) -> Result<TokenRecord, StoreError> {
+        self.write_token(self.token_store.create_token(new, actor))
+            .await
+    }
+
+    /// The revoked token; `None` when it was revoked already (nothing written).
+    pub async fn revoke_token(
+        &self,
+        id: Uuid,
+        actor: &Actor,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        self.write_token(self.token_store.revoke_token(id, actor))
+            .await
+    }
+
+    /// Runs a token write and, once it committed, has this origin's verifier hold it before
+    /// answering (a revoked token is refused by the next request here), then tells the others.
+    /// When the reload fails (the store went away right after the commit) the write stands, and
+    /// the periodic check installs it once the store answers.
+    async fn write_token<T>(
+        &self,
+        write: impl Future<Output = Result<TokenWritten<T>, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let written = write.await?;
+        if let Err(err) = self.tokens.catch_up(written.revision).await {
+            tracing::warn!(%err, "tokens not reloaded after a token write");
+        }
+        if let Err(err) = self.cache.publish(Change::Tokens(written.revision)).await {
+            tracing::warn!(%err, "token change not published");
+        }
+        Ok(written.value)
+    }
+
+    pub async fn create_flag(&self, new: NewFlag, actor: &Actor) -> Result<StoredFlag, StoreError> {
         self.write(self.store.create_flag(new, actor)).await
     }
 
@@ -40,7 +99,7 @@ impl Admin {
         id: Uuid,
         patch: FlagPatch,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<StoredFlag, StoreError> {
         self.write(self.store.update_flag(id, patch, if_match, actor))
             .await
@@ -51,7 +110,7 @@ impl Admin {
         &self,
         id: Uuid,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Option<StoredFlag>, StoreError> {
         self.write(self.store.delete_flag(id, if_match, actor))
             .await
@@ -60,7 +119,7 @@ impl Admin {
     pub async fn create_segment(
         &self,
         new: NewSegment,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<StoredSegment, StoreError> {
         self.write(self.store.create_segment(new, actor)).await
     }
@@ -70,7 +129,7 @@ impl Admin {
         id: Uuid,
         patch: SegmentPatch,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<StoredSegment, StoreError> {
         self.write(self.store.update_segment(id, patch, if_match, actor))
             .await
@@ -81,7 +140,7 @@ impl Admin {
         &self,
         id: Uuid,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Option<StoredSegment>, StoreError> {
         self.write(self.store.delete_segment(id, if_match, actor))
             .await
@@ -91,7 +150,7 @@ impl Admin {
         &self,
         key: &FlagKey,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<FlagList, StoreError> {
         self.write(self.store.kill_switch(key, if_match, actor))
             .await
@@ -118,16 +177,26 @@ mod tests {
 
     use super::*;
     use crate::cache::MemoryCache;
+    use crate::config::Secret;
     use crate::store::{SqliteStore, StoreHandles};
 
     async fn admin() -> (Admin, Arc<FlagSets>) {
         let store = StoreHandles::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
+        let cache: Arc<dyn FlagCache> = Arc::new(MemoryCache::new());
         let flags = Arc::new(FlagSets::new(
             store.reads,
-            Arc::new(MemoryCache::new()),
+            Arc::clone(&cache),
             Duration::from_secs(60),
         ));
-        (Admin::new(store.writes, Arc::clone(&flags)), flags)
+        let tokens = Arc::new(Tokens::new(store.tokens, Secret::new("root"), None));
+        let admin = Admin::new(
+            store.writes,
+            Arc::clone(&flags),
+            store.token_writes,
+            tokens,
+            cache,
+        );
+        (admin, flags)
     }
 
     /// The prod set this origin serves now: its revision and whether `k` is on for a user.
@@ -145,7 +214,7 @@ mod tests {
             environment: Environment::Prod,
             flag: Flag::from_json_value(&json!({"key": "k", "enabled": true})).unwrap(),
         };
-        let created = admin.create_flag(new, "t").await.unwrap();
+        let created = admin.create_flag(new, &Actor::system()).await.unwrap();
         assert_eq!(served(&flags).await, (1, Some(false)));
         let everyone = FlagPatch {
             fields: json!({"rolloutPercentage": 100})
@@ -154,18 +223,18 @@ mod tests {
                 .clone(),
         };
         admin
-            .update_flag(created.id, everyone, None, "t")
+            .update_flag(created.id, everyone, None, &Actor::system())
             .await
             .unwrap();
         assert_eq!(served(&flags).await, (2, Some(true)));
-        let killed = admin.kill_switch(&created.flag.key, None, "t").await;
+        let killed = admin.kill_switch(&created.flag.key, None, &Actor::system()).await;
         assert_eq!(killed.unwrap().flags.len(), 1);
         assert_eq!(served(&flags).await, (3, Some(false)));
         // A write the store refuses changed nothing: the set in hand stays.
-        let stale = admin.delete_flag(created.id, Some(1), "t").await;
+        let stale = admin.delete_flag(created.id, Some(1), &Actor::system()).await;
         assert!(matches!(stale, Err(StoreError::Conflict(_))));
         assert_eq!(flags.held_revision(Environment::Prod), Some(3));
-        admin.delete_flag(created.id, None, "t").await.unwrap();
+        admin.delete_flag(created.id, None, &Actor::system()).await.unwrap();
         assert_eq!(served(&flags).await, (4, None));
     }
 
@@ -176,7 +245,7 @@ mod tests {
             environment: Environment::Prod,
             segment: Segment::from_json_value(&json!({"key": "beta"})).unwrap(),
         };
-        let beta = admin.create_segment(segment, "t").await.unwrap();
+        let beta = admin.create_segment(segment, &Actor::system()).await.unwrap();
         let new = NewFlag {
             environment: Environment::Prod,
             flag: Flag::from_json_value(
@@ -184,17 +253,17 @@ mod tests {
             )
             .unwrap(),
         };
-        admin.create_flag(new, "t").await.unwrap();
+        admin.create_flag(new, &Actor::system()).await.unwrap();
         assert_eq!(served(&flags).await, (2, Some(false)));
         let include = SegmentPatch {
             fields: json!({"include": ["u"]}).as_object().unwrap().clone(),
         };
         admin
-            .update_segment(beta.id, include, None, "t")
+            .update_segment(beta.id, include, None, &Actor::system())
             .await
             .unwrap();
         assert_eq!(served(&flags).await, (3, Some(true)));
-        let used = admin.delete_segment(beta.id, None, "t").await;
+        let used = admin.delete_segment(beta.id, None, &Actor::system()).await;
         assert!(matches!(used, Err(StoreError::Conflict(_))), "{used:?}");
         assert_eq!(flags.held_revision(Environment::Prod), Some(3));
     }

@@ -12,10 +12,12 @@ use crate::config::{Config, DatabaseUrl, HttpLimits, Secret};
 use crate::demo;
 use crate::flagset::FlagSets;
 use crate::http::routes::router;
+use crate::http::rate_limit::{self, RateLimiters, RouteClass};
 use crate::http::server;
 use crate::http::state::AppState;
-use crate::invalidation::{self, Channel, ListenStatus, Subscription, Subscriptions};
+use crate::invalidation::{self, Channel, ListenStatus, Receivers, Subscription, Subscriptions};
 use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
+use crate::tokens::Tokens;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -43,7 +45,8 @@ pub struct App {
     listener: TcpListener,
     addr: SocketAddr,
     state: AppState,
-    generated_admin_token: bool,
+    /// The admin token this start made up, when none was configured.
+    generated_admin_token: Option<Secret>,
     http: HttpLimits,
 }
 
@@ -85,17 +88,35 @@ impl App {
             Some(redis) => Arc::new(redis.clone()),
             None => Arc::new(MemoryCache::new()),
         };
-        let generated_admin_token = config.admin_token.is_none();
-        let admin_token = config
-            .admin_token
-            .clone()
-            .unwrap_or_else(|| Secret::new(uuid::Uuid::new_v4().simple().to_string()));
+        let (admin_token, generated_admin_token) = match &config.admin_token {
+            Some(token) => (token.clone(), None),
+            None => {
+                let token = Secret::new(uuid::Uuid::new_v4().simple().to_string());
+                (token.clone(), Some(token))
+            }
+        };
         let flags = Arc::new(FlagSets::new(
             Arc::clone(&store.reads) as Arc<dyn ReadStore>,
             Arc::clone(&cache),
             config.cache_ttl,
         ));
-        let admin = Admin::new(store.writes, Arc::clone(&flags));
+        let tokens = Arc::new(Tokens::new(
+            Arc::clone(&store.tokens),
+            admin_token.clone(),
+            config.edge_token.clone(),
+        ));
+        // Loaded before serving when the store answers; otherwise on first use or by the periodic
+        // check (a stored token is answered 503 until then, the configured ones work).
+        if let Err(err) = tokens.reload().await {
+            tracing::warn!(%err, "stored tokens not loaded yet; retrying in the background");
+        }
+        let admin = Admin::new(
+            store.writes,
+            Arc::clone(&flags),
+            store.token_writes,
+            Arc::clone(&tokens),
+            Arc::clone(&cache),
+        );
         if config.seed_demo {
             let created = demo::seed(store.reads.as_ref(), &admin)
                 .await
@@ -104,10 +125,14 @@ impl App {
         }
         // The tasks that keep the in-process sets fresh; they end with the runtime. On PostgreSQL
         // the store's NOTIFY is listened to even with Redis: either channel alone carries a write.
+        let receivers = Receivers {
+            flags: Arc::clone(&flags),
+            tokens: Arc::clone(&tokens),
+        };
         let redis_listener = redis.map(|redis| {
             let status = Arc::new(Subscription::new(Channel::Redis));
             tokio::spawn(invalidation::subscribe_redis(
-                Arc::clone(&flags),
+                receivers.clone(),
                 redis,
                 Arc::clone(&status),
             ));
@@ -116,7 +141,7 @@ impl App {
         let postgres_listener = postgres.map(|url| {
             let status = Arc::new(Subscription::new(Channel::Postgres));
             tokio::spawn(invalidation::subscribe_postgres(
-                Arc::clone(&flags),
+                receivers.clone(),
                 url,
                 Arc::clone(&status),
             ));
@@ -140,14 +165,19 @@ impl App {
             Arc::clone(&flags),
             config.revalidate_interval,
         ));
+        tokio::spawn(invalidation::revalidate_tokens_periodically(
+            Arc::clone(&tokens),
+            config.revalidate_interval,
+        ));
         let state = AppState {
             store: store.reads,
             admin,
             cache,
             flags,
             subscription,
-            admin_token,
-            edge_token: config.edge_token.clone(),
+            tokens,
+            require_client_token: config.require_client_token,
+            rate_limits: Arc::new(RateLimiters::new(config.rate_limits)),
         };
         let bind_error = |source| StartError::Bind {
             addr: format!("{}:{}", config.host, config.port),
@@ -177,8 +207,7 @@ impl App {
 
     /// The admin token, when none was configured and this start made one up.
     pub fn generated_admin_token(&self) -> Option<&Secret> {
-        self.generated_admin_token
-            .then_some(&self.state.admin_token)
+        self.generated_admin_token.as_ref()
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
@@ -186,8 +215,14 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let client_addresses = self.state.rate_limits.counts_addresses();
+        if client_addresses || self.state.rate_limits.is_limited(RouteClass::AdminWrite) {
+            tokio::spawn(rate_limit::forget_idle_callers_periodically(Arc::clone(
+                &self.state.rate_limits,
+            )));
+        }
         let router = router(self.state);
-        server::serve(self.listener, router, self.http, shutdown).await;
+        server::serve(self.listener, router, self.http, client_addresses, shutdown).await;
         Ok(())
     }
 }

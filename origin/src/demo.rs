@@ -3,11 +3,19 @@
 use evaluator::Environment;
 use serde_json::json;
 
+use crate::access::Actor;
 use crate::admin::Admin;
 use crate::http::routes::new_flag_from_json;
 use crate::store::{FlagFilter, FlagStore, NewFlag, StoreError};
 
-const ACTOR: &str = "seed-demo";
+/// The seed acts as the process itself: `SEED_DEMO` names what made it.
+fn actor() -> Actor {
+    Actor {
+        name: "seed-demo".to_owned(),
+        token_id: "SEED_DEMO".to_owned(),
+        note: None,
+    }
+}
 
 /// The demo flags of one environment, in the admin API's create shape (so they pass the same
 /// validation as any client's).
@@ -57,7 +65,7 @@ pub async fn seed(store: &dyn FlagStore, admin: &Admin) -> Result<usize, StoreEr
     for environment in Environment::ALL {
         for value in demo_flags(environment) {
             let new = demo_flag(&value)?;
-            admin.create_flag(new, ACTOR).await?;
+            admin.create_flag(new, &actor()).await?;
             created += 1;
         }
     }

@@ -6,9 +6,11 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod access;
 pub mod admin;
 mod app;
 pub mod cache;
+pub mod change;
 mod config;
 mod demo;
 pub mod flagset;
@@ -16,7 +18,8 @@ mod http;
 pub mod invalidation;
 pub mod revision;
 pub mod store;
+pub mod tokens;
 
 pub use app::{shutdown_signal, App, StartError};
-pub use config::{Config, ConfigError, DatabaseUrl, HttpLimits, Secret};
+pub use config::{Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret};
 pub use http::state::AppState;

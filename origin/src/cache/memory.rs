@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use evaluator::Environment;
 
 use super::{CacheError, FlagCache};
-use crate::revision::Revision;
+use crate::change::Change;
 
 #[derive(Debug, Default)]
 pub struct MemoryCache {
@@ -68,7 +68,7 @@ impl FlagCache for MemoryCache {
         Ok(())
     }
 
-    async fn publish(&self, _change: Revision) -> Result<(), CacheError> {
+    async fn publish(&self, _change: Change) -> Result<(), CacheError> {
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use evaluator::Environment;
 pub use self::memory::MemoryCache;
 pub use self::redis::RedisCache;
 
-use crate::revision::Revision;
+use crate::change::Change;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -47,6 +47,6 @@ pub trait FlagCache: Send + Sync + std::fmt::Debug {
     async fn invalidate(&self, environment: Environment, revision: u64) -> Result<(), CacheError>;
     /// Tells the other origins of a committed write. A no-op where the store does it (PostgreSQL's
     /// `NOTIFY` inside the write transaction) or nothing else can listen (the in-process cache).
-    async fn publish(&self, change: Revision) -> Result<(), CacheError>;
+    async fn publish(&self, change: Change) -> Result<(), CacheError>;
     async fn ping(&self) -> Result<(), CacheError>;
 }

@@ -19,7 +19,7 @@ use redis::io::tcp::socket2::TcpKeepalive;
 use redis::{AsyncCommands, IntoConnectionInfo as _, RedisError};
 
 use super::{CacheError, FlagCache};
-use crate::revision::Revision;
+use crate::change::Change;
 
 /// The longest a cache command may take before it counts as a failure (and opens the circuit).
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(500);
@@ -243,7 +243,7 @@ impl FlagCache for RedisCache {
         Ok(())
     }
 
-    async fn publish(&self, change: Revision) -> Result<(), CacheError> {
+    async fn publish(&self, change: Change) -> Result<(), CacheError> {
         let mut connection = self.connection.clone();
         let channel = self.channel();
         let _: i64 = self

@@ -8,6 +8,7 @@
 
 mod database;
 mod http;
+mod limits;
 mod secret;
 mod token;
 mod variables;
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 pub use self::database::DatabaseUrl;
 pub use self::http::HttpLimits;
+pub use self::limits::{Rate, RateLimits};
 pub use self::secret::Secret;
 
 #[derive(Clone, Debug)]
@@ -38,6 +40,9 @@ pub struct Config {
     pub seed_demo: bool,
     /// Timeouts and the connection cap of the HTTP server (`server`).
     pub http: HttpLimits,
+    /// Evaluation needs a token (of any role) for the environment it asks for.
+    pub require_client_token: bool,
+    pub rate_limits: RateLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +124,8 @@ impl Config {
             None => Duration::from_secs(1),
         };
         let http = HttpLimits::read(get)?;
+        let require_client_token = limits::read_switch(get, "REQUIRE_CLIENT_TOKEN")?;
+        let rate_limits = RateLimits::read(get)?;
         let seed_demo = matches!(
             get("SEED_DEMO").as_deref().map(str::trim),
             Some("1" | "true" | "yes")
@@ -135,6 +142,8 @@ impl Config {
             revalidate_interval,
             seed_demo,
             http,
+            require_client_token,
+            rate_limits,
         })
     }
 }

@@ -58,12 +58,27 @@ pub(super) const VARIABLES: &[Variable] = &[
     variable(
         "ADMIN_TOKEN",
         None,
-        "the admin token (x-admin-token); unset: generated, printed once at start",
+        "the bootstrap admin token; unset: generated, printed once at start",
     ),
     variable(
         "EDGE_TOKEN",
         None,
-        "the edge worker's token (x-edge-token); unset: snapshots answer 401",
+        "a bootstrap server token for every environment (the edge worker's)",
+    ),
+    variable(
+        "REQUIRE_CLIENT_TOKEN",
+        Some("off"),
+        "on: POST /api/evaluate needs a token (client or higher) for its environment",
+    ),
+    variable(
+        "RATE_LIMIT_EVALUATE",
+        None,
+        "e.g. 1000/s: evaluations per token (or client address); unset: no limit",
+    ),
+    variable(
+        "RATE_LIMIT_ADMIN_WRITES",
+        None,
+        "e.g. 60/m: admin writes per token; unset: no limit",
     ),
     variable(
         "CACHE_TTL_SECONDS",

@@ -31,6 +31,7 @@ pub use self::loaded::LoadedFlagSet;
 pub use self::slot::UnreadableRows;
 use self::slot::{CachedSet, LoadStart, SlotState};
 use crate::cache::{CacheError, FlagCache};
+use crate::change::Change;
 use crate::revision::Revision;
 use crate::store::{ReadStore, StoreError, StoredSnapshot};
 
@@ -269,7 +270,7 @@ impl FlagSets {
                 log_cache_error(&err, environment, "cache invalidation failed");
             }
             self.slot(environment).write().written(revision);
-            if let Err(err) = self.cache.publish(change).await {
+            if let Err(err) = self.cache.publish(Change::Environment(change)).await {
                 log_cache_error(&err, environment, "change not published");
             }
         }

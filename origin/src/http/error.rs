@@ -4,6 +4,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::access::Denied;
 use crate::cache::CacheError;
 use crate::http::server::BodyError;
 use crate::store::StoreError;
@@ -15,6 +16,12 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     Unauthorized(&'static str),
+    /// A valid token outside its role or environments; the message names what it lacks.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A rate limit: retry after that many whole seconds (at least 1).
+    #[error("too many requests; retry after {0} s")]
+    TooManyRequests(u64),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -54,6 +61,8 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -86,6 +95,12 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = error_body(self.status(), &self.to_string());
+        if let Self::TooManyRequests(seconds) = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
         if let Self::RequestTimeout(_) = self {
             // The rest of the body may still come; the connection cannot carry another request.
             response.headers_mut().insert(
@@ -108,6 +123,12 @@ impl From<StoreError> for ApiError {
             StoreError::Unreadable(flag) => Self::Unreadable(flag.id),
             other => Self::internal(other),
         }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        Self::Forbidden(denied.0)
     }
 }
 

@@ -6,6 +6,7 @@
 pub(crate) mod auth;
 pub(crate) mod body;
 pub(crate) mod error;
+pub(crate) mod rate_limit;
 pub(crate) mod routes;
 pub(crate) mod server;
 pub(crate) mod state;

@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use crate::admin::Admin;
 use crate::cache::FlagCache;
-use crate::config::Secret;
 use crate::flagset::FlagSets;
+use crate::http::rate_limit::RateLimiters;
 use crate::invalidation::Subscriptions;
 use crate::store::FlagStore;
+use crate::tokens::Tokens;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -18,6 +19,9 @@ pub struct AppState {
     pub flags: Arc<FlagSets>,
     /// The change-message subscribers' states, for `/health`.
     pub subscription: Arc<Subscriptions>,
-    pub admin_token: Secret,
-    pub edge_token: Option<Secret>,
+    /// Verifies the tokens requests present.
+    pub tokens: Arc<Tokens>,
+    /// `REQUIRE_CLIENT_TOKEN`: evaluation needs a token (of any role) for the environment asked.
+    pub require_client_token: bool,
+    pub rate_limits: Arc<RateLimiters>,
 }

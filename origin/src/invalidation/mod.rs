@@ -6,7 +6,9 @@
 //! origin listens on every channel it has, so a write still propagates in milliseconds while
 //! either one is down; a write arrives twice when both are up, and the second copy is a no-op
 //! (a message not newer than the revision held changes nothing, see [`FlagSets::on_change`]).
-//! The message is a [`Revision`], `{"environment","revision"}`.
+//! The message is a [`Change`]: `{"environment","revision"}` for a flag or segment write, and
+//! `{"tokens": revision}` for a token write, on which the verifier reloads its table
+//! ([`Tokens::catch_up`]).
 //! A message newer than the set held makes the origin reload that environment in the background.
 //! A subscriber that (re)connects may have missed messages, so it resynchronises every environment.
 //!
@@ -29,26 +31,50 @@ pub use self::status::{Channel, ListenStatus, Subscription, Subscriptions};
 use crate::cache::RedisCache;
 use crate::config::Secret;
 use crate::flagset::FlagSets;
-use crate::revision::Revision;
+use crate::change::Change;
 use crate::store::NOTIFY_CHANNEL;
+use crate::tokens::Tokens;
 
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(2);
 
-fn on_message(flags: &Arc<FlagSets>, payload: &[u8]) {
-    match Revision::from_json(payload) {
-        Some(change) => {
-            flags.on_change(change);
+/// What the change messages keep fresh: the flag sets and the token table.
+#[derive(Debug, Clone)]
+pub struct Receivers {
+    pub flags: Arc<FlagSets>,
+    pub tokens: Arc<Tokens>,
+}
+
+impl Receivers {
+    fn on_message(&self, payload: &[u8]) {
+        match Change::from_json(payload) {
+            Some(Change::Environment(change)) => {
+                self.flags.on_change(change);
+            }
+            Some(Change::Tokens(revision)) => {
+                let tokens = Arc::clone(&self.tokens);
+                tokio::spawn(async move {
+                    if let Err(err) = tokens.catch_up(revision).await {
+                        tracing::warn!(%err, "tokens not reloaded after a change message");
+                    }
+                });
+            }
+            None => tracing::warn!(
+                payload = %String::from_utf8_lossy(payload),
+                "ignoring a change message that does not parse"
+            ),
         }
-        None => tracing::warn!(
-            payload = %String::from_utf8_lossy(payload),
-            "ignoring a change message that does not parse"
-        ),
+    }
+
+    /// After a (re)connect, messages may have been missed: compare everything with the store.
+    async fn resync(&self, purge_cache: bool) {
+        self.flags.resync(purge_cache).await;
+        self.tokens.resync().await;
     }
 }
 
 /// Listens on Redis pub/sub for as long as the process runs, reconnecting with backoff.
-pub async fn subscribe_redis(flags: Arc<FlagSets>, redis: RedisCache, status: Arc<Subscription>) {
+pub async fn subscribe_redis(receivers: Receivers, redis: RedisCache, status: Arc<Subscription>) {
     let mut wait = RETRY_FIRST;
     loop {
         match redis.subscribe().await {
@@ -57,10 +83,10 @@ pub async fn subscribe_redis(flags: Arc<FlagSets>, redis: RedisCache, status: Ar
                 wait = RETRY_FIRST;
                 tracing::info!(channel = %redis.channel(), "listening for flag changes on redis");
                 // Subscribed first, then resynchronised: a write in between is caught either way.
-                flags.resync(true).await;
+                receivers.resync(true).await;
                 let mut messages = pubsub.into_on_message();
                 while let Some(message) = messages.next().await {
-                    on_message(&flags, message.get_payload_bytes());
+                    receivers.on_message(message.get_payload_bytes());
                 }
                 status.set_listening(false);
                 tracing::warn!("redis subscription lost; reconnecting");
@@ -79,7 +105,7 @@ pub async fn subscribe_redis(flags: Arc<FlagSets>, redis: RedisCache, status: Ar
 ///
 /// The listener has a connection of its own (not one of the store's pool), and reconnects here
 /// rather than inside sqlx, so that a lost connection is seen (and followed by a resync) at once.
-pub async fn subscribe_postgres(flags: Arc<FlagSets>, url: Secret, status: Arc<Subscription>) {
+pub async fn subscribe_postgres(receivers: Receivers, url: Secret, status: Arc<Subscription>) {
     let mut wait = RETRY_FIRST;
     loop {
         let connect = async {
@@ -110,11 +136,11 @@ pub async fn subscribe_postgres(flags: Arc<FlagSets>, url: Secret, status: Arc<S
             channel = NOTIFY_CHANNEL,
             "listening for flag changes on postgres"
         );
-        flags.resync(false).await;
+        receivers.resync(false).await;
         loop {
             // `try_recv` answers `None` when the connection was lost: messages may be gone with it.
             match listener.try_recv().await {
-                Ok(Some(notification)) => on_message(&flags, notification.payload().as_bytes()),
+                Ok(Some(notification)) => receivers.on_message(notification.payload().as_bytes()),
                 Ok(None) => break,
                 Err(err) => {
                     tracing::debug!(%err, "postgres listener failed");
@@ -135,5 +161,16 @@ pub async fn revalidate_periodically(flags: Arc<FlagSets>, interval: Duration) {
     loop {
         ticker.tick().await;
         flags.resync(false).await;
+    }
+}
+
+/// The token table's safety net: at most [`crate::tokens::POLL_INTERVAL`] apart (sooner when the
+/// flags' interval is shorter), so a revocation no channel carried still lands within a second.
+pub async fn revalidate_tokens_periodically(tokens: Arc<Tokens>, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval.min(crate::tokens::POLL_INTERVAL));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        tokens.resync().await;
     }
 }

@@ -26,6 +26,11 @@ pub const POSTGRES: &[Source] = &[
         "v2 flags and segments",
         include_str!("../../../migrations/postgres/0003_v2_flags_and_segments.sql"),
     ),
+    (
+        4,
+        "tokens and audit actor",
+        include_str!("../../../migrations/postgres/0004_tokens_and_audit_actor.sql"),
+    ),
 ];
 
 /// SQLite needed no 0002 (its JSON was always the text written), so it goes from 1 to 3: the
@@ -40,6 +45,11 @@ pub const SQLITE: &[Source] = &[
         3,
         "v2 flags and segments",
         include_str!("../../../migrations/sqlite/0003_v2_flags_and_segments.sql"),
+    ),
+    (
+        4,
+        "tokens and audit actor",
+        include_str!("../../../migrations/sqlite/0004_tokens_and_audit_actor.sql"),
     ),
 ];
 

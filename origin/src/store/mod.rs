@@ -13,6 +13,7 @@ mod row;
 mod segment;
 mod sql;
 mod sqlite;
+mod token;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use evaluator::{Environment, FlagKey, ValidationError};
 use uuid::Uuid;
 
 pub use self::flag::{StoredFlag, Version};
+use crate::access::Actor;
 use crate::revision::Revision;
 
 pub use self::model::{
@@ -32,6 +34,9 @@ pub use self::row::{FlagList, SegmentList, UnreadableEntry, UnreadableFlag, Unre
 pub use self::segment::StoredSegment;
 pub use self::sql::NOTIFY_CHANNEL;
 pub use self::sqlite::SqliteStore;
+pub use self::token::{
+    CreatedBy, NewToken, StoredToken, TokenRecord, TokenStore, TokenTable, TokenWritten, TokenWriter,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -129,7 +134,7 @@ pub trait FlagWriter: Send + Sync + std::fmt::Debug {
     async fn create_flag(
         &self,
         new: NewFlag,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Written<StoredFlag>, StoreError>;
     /// `Conflict` when `if_match` is given and is not the current version (compare-and-set).
     async fn update_flag(
@@ -137,7 +142,7 @@ pub trait FlagWriter: Send + Sync + std::fmt::Debug {
         id: Uuid,
         patch: FlagPatch,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Written<StoredFlag>, StoreError>;
     /// Returns the deleted flag, or `None` when its row could not be read (it is deleted all the
     /// same, and the audit entry's `before` holds what could be recovered of it). `Conflict` when
@@ -147,13 +152,13 @@ pub trait FlagWriter: Send + Sync + std::fmt::Debug {
         &self,
         id: Uuid,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Written<Option<StoredFlag>>, StoreError>;
     /// `Conflict` when the key exists in that environment.
     async fn create_segment(
         &self,
         new: NewSegment,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Written<StoredSegment>, StoreError>;
     /// `Conflict` when `if_match` is given and is not the current version.
     async fn update_segment(
@@ -161,7 +166,7 @@ pub trait FlagWriter: Send + Sync + std::fmt::Debug {
         id: Uuid,
         patch: SegmentPatch,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Written<StoredSegment>, StoreError>;
     /// Returns the deleted segment, or `None` when its row could not be read. `Conflict` when a
     /// flag's condition names it, or `if_match` is given and is not the current version.
@@ -169,7 +174,7 @@ pub trait FlagWriter: Send + Sync + std::fmt::Debug {
         &self,
         id: Uuid,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Written<Option<StoredSegment>>, StoreError>;
     /// Disables `key` in every environment, unreadable rows included (their `enabled` column);
     /// returns every flag with that key, sorted by environment, and the rows that cannot be read.
@@ -179,7 +184,7 @@ pub trait FlagWriter: Send + Sync + std::fmt::Debug {
         &self,
         key: &FlagKey,
         if_match: Option<u64>,
-        actor: &str,
+        actor: &Actor,
     ) -> Result<Written<FlagList>, StoreError>;
 }
 
@@ -189,14 +194,20 @@ pub trait FlagWriter: Send + Sync + std::fmt::Debug {
 pub struct StoreHandles {
     pub reads: Arc<dyn FlagStore>,
     pub writes: Arc<dyn FlagWriter>,
+    /// The token verifier's reads.
+    pub tokens: Arc<dyn TokenStore>,
+    /// The admin service's token writes.
+    pub token_writes: Arc<dyn TokenWriter>,
 }
 
 impl StoreHandles {
-    pub fn new<S: FlagStore + FlagWriter + 'static>(store: S) -> Self {
+    pub fn new<S: FlagStore + FlagWriter + TokenStore + TokenWriter + 'static>(store: S) -> Self {
         let store = Arc::new(store);
         Self {
             reads: Arc::clone(&store) as Arc<dyn FlagStore>,
-            writes: store,
+            writes: Arc::clone(&store) as Arc<dyn FlagWriter>,
+            tokens: Arc::clone(&store) as Arc<dyn TokenStore>,
+            token_writes: store,
         }
     }
 }

@@ -10,6 +10,8 @@ use super::flag::{definition_json, StoredFlag, Version};
 use super::row::{UnreadableEntry, UnreadableFlag, UnreadableSegment};
 use super::segment::StoredSegment;
 use super::StoreError;
+use super::token::TokenRecord;
+use crate::access::EnvironmentSet;
 use crate::revision::Revision;
 
 /// A validated create request: the flag read whole by the evaluator, and where it goes.
@@ -61,6 +63,8 @@ pub enum AuditAction {
     CreateSegment,
     UpdateSegment,
     DeleteSegment,
+    CreateToken,
+    RevokeToken,
 }
 
 impl AuditAction {
@@ -73,6 +77,8 @@ impl AuditAction {
             Self::CreateSegment => "CREATE_SEGMENT",
             Self::UpdateSegment => "UPDATE_SEGMENT",
             Self::DeleteSegment => "DELETE_SEGMENT",
+            Self::CreateToken => "CREATE_TOKEN",
+            Self::RevokeToken => "REVOKE_TOKEN",
         }
     }
 
@@ -83,16 +89,19 @@ impl AuditAction {
                 AUDIT_ENTITY_FLAG
             }
             Self::CreateSegment | Self::UpdateSegment | Self::DeleteSegment => AUDIT_ENTITY_SEGMENT,
+            Self::CreateToken | Self::RevokeToken => AUDIT_ENTITY_TOKEN,
         }
     }
 }
 
-/// One side (`before` or `after`) of an audit entry: the flag or the segment as it was.
+/// One side (`before` or `after`) of an audit entry: the flag, the segment or the token (never its
+/// secret) as it was.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Audited {
     Flag(StoredFlag),
     Segment(StoredSegment),
+    Token(TokenRecord),
 }
 
 /// One audit log entry as the API returns it.
@@ -105,7 +114,15 @@ pub struct AuditEntry {
     pub entity_id: String,
     pub before: Option<Audited>,
     pub after: Option<Audited>,
+    /// The name of the token that acted (entries from before tokens: what `x-actor` claimed).
     pub actor: String,
+    /// The id of the token that acted (`ADMIN_TOKEN` or `EDGE_TOKEN` for the configured ones);
+    /// `null` on entries written before tokens existed.
+    pub actor_token_id: Option<String>,
+    /// The caller's free-text `x-actor` note, if any.
+    pub note: Option<String>,
+    /// The environment of the flag or segment; `null` for tokens, which belong to none.
+    pub environment: Option<String>,
     pub created_at: String,
     /// `"before"` and/or `"after"` when that side is stored but does not read as a flag or a
     /// segment (then it is `null`); absent when both read.
@@ -119,6 +136,9 @@ pub struct AuditQuery {
     pub limit: u32,
     /// Entries strictly older than this position (the `seq` a previous page's cursor names).
     pub before: Option<i64>,
+    /// Only entries of these environments (a scoped token's); `None`: every entry, those of no
+    /// environment (tokens) included.
+    pub environments: Option<EnvironmentSet>,
 }
 
 #[derive(Debug, Clone)]
@@ -161,6 +181,7 @@ pub struct Written<T> {
 }
 
 pub const AUDIT_ENTITY_FLAG: &str = "FeatureFlag";
+pub const AUDIT_ENTITY_TOKEN: &str = "Token";
 pub const AUDIT_ENTITY_SEGMENT: &str = "Segment";
 
 /// The current time at millisecond precision, so that what is stored (PostgreSQL keeps microseconds,

@@ -22,7 +22,8 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::flag::{Bookkeeping, StoredFlag, Version};
-use super::model::{timestamp, AuditEntry, Audited, AUDIT_ENTITY_SEGMENT};
+use super::model::{timestamp, AuditEntry, Audited, AUDIT_ENTITY_SEGMENT, AUDIT_ENTITY_TOKEN};
+use super::token::TokenRecord;
 use super::segment::StoredSegment;
 
 /// A flag row that the store holds but cannot read, as the API reports it: enough to find it and
@@ -468,6 +469,10 @@ pub struct AuditRow {
     pub after: Option<Option<String>>,
     pub actor: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
+    /// Nullable columns: `None` when they cannot be decoded, read as null (they only annotate).
+    pub actor_token_id: Option<Option<String>>,
+    pub note: Option<Option<String>>,
+    pub environment: Option<Option<String>>,
 }
 
 impl AuditRow {
@@ -497,10 +502,14 @@ impl AuditRow {
             metadata.map_err(unreadable_entry)?;
         let mut unreadable = Vec::new();
         let segment = entity == AUDIT_ENTITY_SEGMENT;
+        let token = entity == AUDIT_ENTITY_TOKEN;
         let mut side = |name: &'static str, stored: &Option<Option<String>>| -> Option<Audited> {
             let parsed = match stored {
                 Some(None) => return None,
                 Some(Some(json)) if segment => StoredSegment::from_json(json).map(Audited::Segment),
+                Some(Some(json)) if token => serde_json::from_str::<TokenRecord>(json)
+                    .map(Audited::Token)
+                    .map_err(|e| e.to_string()),
                 Some(Some(json)) => StoredFlag::from_json(json).map(Audited::Flag),
                 None => Err("column cannot be decoded".to_owned()),
             };
@@ -521,6 +530,9 @@ impl AuditRow {
             before,
             after,
             actor,
+            actor_token_id: self.actor_token_id.clone().flatten(),
+            note: self.note.clone().flatten(),
+            environment: self.environment.clone().flatten(),
             created_at: timestamp(created_at),
             unreadable,
         })
@@ -754,8 +766,14 @@ mod tests {
             after: Some(None),
             actor: Some("admin".into()),
             created_at: Some(at),
+            actor_token_id: Some(Some("ADMIN_TOKEN".into())),
+            note: None,
+            environment: Some(Some("prod".into())),
         };
         let entry = audit.read().unwrap();
+        assert_eq!(entry.actor_token_id.as_deref(), Some("ADMIN_TOKEN"));
+        assert_eq!(entry.note, None);
+        assert_eq!(entry.environment.as_deref(), Some("prod"));
         assert!(entry.before.is_none() && entry.after.is_none());
         assert_eq!(entry.unreadable, vec!["before"]);
         let broken = AuditRow {

@@ -20,7 +20,7 @@ use redis::AsyncCommands;
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::helpers::{redis_url, Database, ADMIN_TOKEN};
+use crate::helpers::{redis_url, test_actor, Database, ADMIN_TOKEN};
 
 /// Deletes a Redis key prefix on the given server when dropped.
 struct Prefix {
@@ -740,7 +740,7 @@ async fn the_stale_refill_race_across_origins() {
                 )
                 .expect("flag"),
             },
-            "test",
+            &test_actor(),
         )
         .await
         .expect("create");
@@ -772,7 +772,7 @@ async fn the_stale_refill_race_across_origins() {
                     .clone(),
             },
             None,
-            "test",
+            &test_actor(),
         )
         .await
         .expect("update");

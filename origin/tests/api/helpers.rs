@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use origin::{App, AppState, Config, DatabaseUrl, HttpLimits, Secret};
+use origin::{App, AppState, Config, DatabaseUrl, HttpLimits, RateLimits, Secret};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -83,6 +83,8 @@ pub struct Options {
     pub edge_token: Option<&'static str>,
     pub cache_ttl: Duration,
     pub http: HttpLimits,
+    pub require_client_token: bool,
+    pub rate_limits: RateLimits,
 }
 
 impl Default for Options {
@@ -91,7 +93,18 @@ impl Default for Options {
             edge_token: Some(EDGE_TOKEN),
             cache_ttl: Duration::from_secs(60),
             http: HttpLimits::default(),
+            require_client_token: false,
+            rate_limits: RateLimits::default(),
         }
+    }
+}
+
+/// The actor of writes made straight on a store (below the HTTP layer).
+pub fn test_actor() -> origin::access::Actor {
+    origin::access::Actor {
+        name: "test".into(),
+        token_id: "test".into(),
+        note: None,
     }
 }
 
@@ -138,6 +151,8 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         revalidate_interval: Duration::from_secs(1),
         seed_demo: false,
         http: options.http,
+        require_client_token: options.require_client_token,
+        rate_limits: options.rate_limits,
     };
     start(config, redis_prefix, cleanup, &format!("{backend:?}")).await
 }

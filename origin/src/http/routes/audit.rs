@@ -7,6 +7,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::query::QueryParams;
+use crate::access::{Action, Role};
+use crate::http::auth::Caller;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 use crate::store::{AuditEntry, AuditQuery, UnreadableEntry};
@@ -74,15 +76,24 @@ fn parse_query(params: &QueryParams) -> Result<AuditQuery, ApiError> {
         entity_id: params.get("entityId").map(entity_id),
         limit: parse_limit(params.get("limit"))?,
         before: params.get("before").map(decode_cursor).transpose()?,
+        environments: None,
     })
 }
 
+/// An admin token reads every entry; any other reader the entries of its environments, so
+/// neither the token entries (of no environment) nor those of other environments.
 pub async fn list_audit_entries(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     uri: Uri,
 ) -> Result<Json<AuditBody>, ApiError> {
+    caller.require(Action::ReadDefinitions)?;
     let params = QueryParams::read(&uri, AUDIT_PARAMS)?;
-    let page = state.store.audit(&parse_query(&params)?).await?;
+    let mut query = parse_query(&params)?;
+    if caller.role != Role::Admin {
+        query.environments = Some(caller.environments);
+    }
+    let page = state.store.audit(&query).await?;
     Ok(Json(AuditBody {
         entries: page.entries,
         next_cursor: page.next_cursor.map(encode_cursor),

@@ -9,6 +9,8 @@ use evaluator::{EvaluateRequest, EvaluateResponse};
 
 use super::content_type::JsonContentType;
 use super::cors;
+use crate::access::Action;
+use crate::http::auth::EvaluationCaller;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -17,22 +19,32 @@ use crate::http::state::AppState;
 /// `EvaluateResponse::to_json` as the edge writes them: both produce the same bytes.
 pub async fn evaluate_flags(
     State(state): State<AppState>,
+    caller: Result<EvaluationCaller, ApiError>,
     content_type: Result<JsonContentType, ApiError>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    // Every answer, errors included (400, 413, 415, 503), carries the CORS headers.
-    cors::with_cors(evaluate(state, content_type, body).await.into_response())
+    // Every answer, errors included (400, 401, 403, 413, 415, 503), carries the CORS headers.
+    cors::with_cors(
+        evaluate(state, caller, content_type, body)
+            .await
+            .into_response(),
+    )
 }
 
 async fn evaluate(
     state: AppState,
+    caller: Result<EvaluationCaller, ApiError>,
     content_type: Result<JsonContentType, ApiError>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let EvaluationCaller(caller) = caller?;
     content_type?;
     let body = body?;
     let request =
         EvaluateRequest::from_json(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if let Some(caller) = caller {
+        caller.require_in(Action::Evaluate, request.environment)?;
+    }
     let set = state.flags.get(request.environment).await?;
     let results = match &request.flags {
         Some(keys) => set.compiled.evaluate_keys(&request.user, keys),

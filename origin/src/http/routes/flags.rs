@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use super::content_type::JsonContentType;
 use super::query::QueryParams;
-use crate::http::auth::Actor;
+use super::scope::{self, check_flag};
+use crate::access::{Action, Actor};
+use crate::http::auth::Caller;
 use crate::http::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -125,16 +127,20 @@ pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 pub async fn create_flag(
     State(state): State<AppState>,
     _: JsonContentType,
-    Actor(actor): Actor,
+    Caller(caller): Caller,
+    actor: Actor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    caller.require(Action::WriteDefinitions)?;
     let new = new_flag_from_json(&json_object(&body?)?)?;
+    caller.require_in(Action::WriteDefinitions, new.environment)?;
     let flag = state.admin.create_flag(new, &actor).await?;
     Ok((StatusCode::CREATED, Json(FlagBody { flag })).into_response())
 }
 
 pub async fn list_flags(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     uri: Uri,
 ) -> Result<Json<FlagsBody>, ApiError> {
     let params = QueryParams::read(&uri, LIST_PARAMS)?;
@@ -142,41 +148,55 @@ pub async fn list_flags(
         environment: params.parsed("environment", Environment::parse)?,
         key: params.parsed("key", FlagKey::parse)?,
     };
-    let list = state.store.list_flags(&filter).await?;
+    let shown = scope::listed(&caller, filter.environment)?;
+    let mut list = state.store.list_flags(&filter).await?;
+    if let Some(shown) = shown {
+        list.flags.retain(|flag| shown.contains(flag.environment));
+        list.unreadable
+            .retain(|row| caller.environments.contains_all(scope::stored_environment(&row.environment)));
+    }
     Ok(Json(FlagsBody::from(list)))
 }
 
 pub async fn get_flag(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<FlagBody>, ApiError> {
-    let flag = state.store.get_flag(flag_id(&id)?).await?;
+    let id = flag_id(&id)?;
+    check_flag(&state, &caller, Action::ReadDefinitions, id).await?;
+    let flag = state.store.get_flag(id).await?;
     Ok(Json(FlagBody { flag }))
 }
 
 pub async fn update_flag(
     State(state): State<AppState>,
     _: JsonContentType,
-    Actor(actor): Actor,
+    Caller(caller): Caller,
+    actor: Actor,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FlagBody>, ApiError> {
     let id = flag_id(&id)?;
+    caller.require(Action::WriteDefinitions)?;
     let expected = if_match(&headers)?;
     let patch = patch_from_json(&json_object(&body?)?)?;
+    check_flag(&state, &caller, Action::WriteDefinitions, id).await?;
     let flag = state.admin.update_flag(id, patch, expected, &actor).await?;
     Ok(Json(FlagBody { flag }))
 }
 
 pub async fn delete_flag(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Caller(caller): Caller,
+    actor: Actor,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let id = flag_id(&id)?;
     let expected = if_match(&headers)?;
+    check_flag(&state, &caller, Action::WriteDefinitions, id).await?;
     state.admin.delete_flag(id, expected, &actor).await?;
     Ok(StatusCode::NO_CONTENT)
 }

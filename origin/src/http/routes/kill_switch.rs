@@ -13,11 +13,13 @@ use evaluator::{FlagKey, ValidationError};
 
 use super::content_type::JsonContentType;
 use super::flags::{if_match, FlagsBody};
-use crate::http::auth::Actor;
+use super::scope::stored_environment;
+use crate::access::{Action, Actor, EnvironmentSet};
+use crate::http::auth::Caller;
 use crate::http::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
-use crate::store::StoreError;
+use crate::store::{FlagFilter, StoreError};
 
 /// `{"key": "..."}`, nothing else.
 fn key_from_json(bytes: &[u8]) -> Result<FlagKey, ApiError> {
@@ -31,12 +33,28 @@ fn key_from_json(bytes: &[u8]) -> Result<FlagKey, ApiError> {
 pub async fn kill_flag(
     State(state): State<AppState>,
     _: JsonContentType,
-    Actor(actor): Actor,
+    Caller(caller): Caller,
+    actor: Actor,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<FlagsBody>, ApiError> {
+    caller.require(Action::WriteDefinitions)?;
     let expected = if_match(&headers)?;
     let key = key_from_json(&body?)?;
+    if !caller.environments.is_all() {
+        // The switch turns the key off wherever it exists: the token must act in all of those.
+        let filter = FlagFilter {
+            environment: None,
+            key: Some(key.clone()),
+        };
+        let existing = state.store.list_flags(&filter).await?;
+        let mut environments: EnvironmentSet =
+            existing.flags.iter().map(|flag| flag.environment).collect();
+        for row in &existing.unreadable {
+            environments = environments.union(stored_environment(&row.environment));
+        }
+        caller.require_all(Action::WriteDefinitions, environments)?;
+    }
     match state.admin.kill_switch(&key, expected, &actor).await {
         Ok(killed) => Ok(Json(FlagsBody::from(killed))),
         Err(StoreError::NotFound) => Err(ApiError::NotFound(format!(

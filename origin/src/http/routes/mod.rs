@@ -8,10 +8,13 @@ mod flags;
 mod health;
 mod kill_switch;
 mod query;
+mod scope;
 mod segments;
 mod snapshot;
+mod tokens;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::header::X_CONTENT_TYPE_OPTIONS;
 use axum::http::{HeaderName, HeaderValue, Request};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
@@ -19,6 +22,7 @@ use http_contract::{path, MAX_BODY_BYTES};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::http::auth;
@@ -51,9 +55,17 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/kill-switch", post(kill_switch::kill_flag))
         .route("/audit", get(audit::list_audit_entries))
+        .route(
+            "/tokens",
+            get(tokens::list_tokens).post(tokens::create_token),
+        )
+        .route(
+            "/tokens/{id}",
+            get(tokens::get_token).delete(tokens::revoke_token),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_admin,
+            auth::require_token,
         ));
     Router::new()
         // The two public routes answer browsers on any origin (see `cors`); the others do not.
@@ -76,6 +88,11 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = id)
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
+        // Every answer is JSON or nothing: no browser may sniff it into something it would run.
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
 }
 
 /// Request ids: random UUIDs (v4), so an id says nothing about how many requests came before it.

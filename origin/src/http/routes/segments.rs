@@ -15,7 +15,9 @@ use uuid::Uuid;
 use super::content_type::JsonContentType;
 use super::flags::if_match;
 use super::query::QueryParams;
-use crate::http::auth::Actor;
+use super::scope::{self, check_segment};
+use crate::access::{Action, Actor};
+use crate::http::auth::Caller;
 use crate::http::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -97,10 +99,13 @@ fn store_error(err: StoreError) -> ApiError {
 pub async fn create_segment(
     State(state): State<AppState>,
     _: JsonContentType,
-    Actor(actor): Actor,
+    Caller(caller): Caller,
+    actor: Actor,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    caller.require(Action::WriteDefinitions)?;
     let new = new_segment_from_json(&json_object(&body?)?)?;
+    caller.require_in(Action::WriteDefinitions, new.environment)?;
     let segment = state
         .admin
         .create_segment(new, &actor)
@@ -111,6 +116,7 @@ pub async fn create_segment(
 
 pub async fn list_segments(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     uri: Uri,
 ) -> Result<Json<SegmentsBody>, ApiError> {
     let params = QueryParams::read(&uri, LIST_PARAMS)?;
@@ -118,17 +124,28 @@ pub async fn list_segments(
         environment: params.parsed("environment", Environment::parse)?,
         key: params.parsed("key", SegmentKey::parse)?,
     };
-    let list = state.store.list_segments(&filter).await?;
+    let shown = scope::listed(&caller, filter.environment)?;
+    let mut list = state.store.list_segments(&filter).await?;
+    if let Some(shown) = shown {
+        list.segments
+            .retain(|segment| shown.contains(segment.environment));
+        list.unreadable
+            .retain(|row| caller.environments.contains_all(scope::stored_environment(&row.environment)));
+    }
     Ok(Json(SegmentsBody::from(list)))
 }
 
 pub async fn get_segment(
     State(state): State<AppState>,
+    Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<SegmentBody>, ApiError> {
+    let id = segment_id(&id)?;
+    check_segment(&state, &caller, Action::ReadDefinitions, id)
+        .await?;
     let segment = state
         .store
-        .get_segment(segment_id(&id)?)
+        .get_segment(id)
         .await
         .map_err(store_error)?;
     Ok(Json(SegmentBody { segment }))
@@ -137,14 +154,18 @@ pub async fn get_segment(
 pub async fn update_segment(
     State(state): State<AppState>,
     _: JsonContentType,
-    Actor(actor): Actor,
+    Caller(caller): Caller,
+    actor: Actor,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<SegmentBody>, ApiError> {
     let id = segment_id(&id)?;
+    caller.require(Action::WriteDefinitions)?;
     let expected = if_match(&headers)?;
     let patch = patch_from_json(&json_object(&body?)?)?;
+    check_segment(&state, &caller, Action::WriteDefinitions, id)
+        .await?;
     let segment = state
         .admin
         .update_segment(id, patch, expected, &actor)
@@ -155,12 +176,15 @@ pub async fn update_segment(
 
 pub async fn delete_segment(
     State(state): State<AppState>,
-    Actor(actor): Actor,
+    Caller(caller): Caller,
+    actor: Actor,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let id = segment_id(&id)?;
     let expected = if_match(&headers)?;
+    check_segment(&state, &caller, Action::WriteDefinitions, id)
+        .await?;
     state
         .admin
         .delete_segment(id, expected, &actor)

@@ -1,7 +1,8 @@
 //! `GET /api/flags/snapshot?environment=`: what the edge worker syncs from, with ETag and 304.
 
 use super::query::QueryParams;
-use crate::http::auth::require_edge;
+use crate::access::Action;
+use crate::http::auth::verify;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 use axum::extract::State;
@@ -30,11 +31,13 @@ pub async fn get_snapshot(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    require_edge(&state, &headers)?;
+    let caller = verify(&state, &headers).await?;
+    caller.require(Action::ReadSnapshot)?;
     let params = QueryParams::read(&uri, SNAPSHOT_PARAMS)?;
     let environment = params
         .parsed("environment", Environment::parse)?
         .ok_or_else(|| ApiError::BadRequest("environment: missing".into()))?;
+    caller.require_in(Action::ReadSnapshot, environment)?;
     let set = state.flags.get(environment).await?;
     let etag = format!("\"{}\"", set.revision);
     let caching = [(ETAG, etag.clone()), (CACHE_CONTROL, "no-cache".to_owned())];

@@ -31,16 +31,21 @@ use tower_service::Service as _;
 use self::body::TimedBody;
 use self::conn_io::{Activity, ConnIo, InFlight};
 use crate::config::HttpLimits;
+use crate::http::rate_limit::ClientAddr;
 
 pub use self::body::BodyError;
 use self::hyper_errors::MAX_HEAD_BYTES;
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting, closes idle
 /// connections and waits for the requests in flight to be answered.
+///
+/// With `client_addresses`, each request carries its peer's address ([`ClientAddr`]) for the rate
+/// limits that count by it; without, nothing is added per request.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: HttpLimits,
+    client_addresses: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -70,9 +75,9 @@ pub async fn serve(
                 }
             }
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok((stream, peer)) => (stream, client_addresses.then(|| ClientAddr(peer.ip()))),
                 Err(err) => {
                     tokio::select! {
                         () = accept_error(err) => continue,
@@ -84,6 +89,7 @@ pub async fn serve(
         };
         tokio::spawn(connection(
             stream,
+            peer,
             router.clone(),
             limits,
             stopping.clone(),
@@ -115,6 +121,7 @@ async fn accept_error(err: std::io::Error) {
 
 async fn connection(
     stream: TcpStream,
+    peer: Option<ClientAddr>,
     router: Router,
     limits: HttpLimits,
     mut stopping: watch::Receiver<bool>,
@@ -135,6 +142,7 @@ async fn connection(
     );
     let service = ConnService {
         router,
+        peer,
         activity,
         body_timeout: limits.body_timeout,
     };
@@ -195,6 +203,7 @@ async fn linger(mut stream: TcpStream) {
 #[derive(Clone, Debug)]
 struct ConnService {
     router: Router,
+    peer: Option<ClientAddr>,
     activity: Arc<Activity>,
     body_timeout: Duration,
 }
@@ -207,7 +216,10 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
     fn call(&self, request: Request<Incoming>) -> Answer {
         let in_flight = self.activity.start();
         let timeout = self.body_timeout;
-        let request = request.map(|incoming| Body::new(TimedBody::new(incoming, timeout)));
+        let mut request = request.map(|incoming| Body::new(TimedBody::new(incoming, timeout)));
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(peer);
+        }
         // `Router` is always ready (its `poll_ready` is `Ready(Ok(()))`); cloning it is an `Arc`.
         Answer {
             future: self.router.clone().call(request),

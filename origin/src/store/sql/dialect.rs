@@ -1,5 +1,7 @@
 //! What differs between PostgreSQL and SQLite, and the query templates written once for both.
 
+use super::token::TokenQueries;
+
 /// The dialect-specific fragments spliced into the query templates.
 #[derive(Debug, Clone, Copy)]
 pub struct Dialect {
@@ -87,6 +89,7 @@ pub struct Queries {
     pub update_segment: String,
     pub delete_segment: String,
     pub delete_unreadable_segment: String,
+    pub tokens: TokenQueries,
 }
 
 impl Queries {
@@ -163,8 +166,9 @@ impl Queries {
                 d.uuid
             ),
             insert_audit: format!(
-                "INSERT INTO audit_log (id, action, entity, entity_id, before, after, actor, created_at) \
-                 VALUES ($1{u}, $2, $3, $4, $5{j}, $6{j}, $7, $8)",
+                "INSERT INTO audit_log (id, action, entity, entity_id, before, after, actor, \
+                 created_at, actor_token_id, note, environment) \
+                 VALUES ($1{u}, $2, $3, $4, $5{j}, $6{j}, $7, $8, $9, $10, $11)",
                 u = d.uuid,
                 j = d.json
             ),
@@ -173,8 +177,11 @@ impl Queries {
                     .into(),
             audit_page: format!(
                 "SELECT seq, id{t} AS id, action, entity, entity_id, before{t} AS before, \
-                 after{t} AS after, actor, created_at FROM audit_log \
+                 after{t} AS after, actor, created_at, actor_token_id, note, environment \
+                 FROM audit_log \
                  WHERE ($1{tx} IS NULL OR entity_id = $1) AND ($2{b} IS NULL OR seq < $2) \
+                 AND ($4{tx} IS NULL OR environment = $4 OR environment = $5 \
+                      OR environment = $6) \
                  ORDER BY seq DESC LIMIT $3",
                 tx = d.text,
                 b = d.bigint
@@ -216,6 +223,7 @@ impl Queries {
                 d.uuid
             ),
             delete_unreadable_segment: format!("DELETE FROM segments WHERE id = $1{}", d.uuid),
+            tokens: TokenQueries::new(d),
         }
     }
 }

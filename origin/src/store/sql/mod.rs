@@ -9,8 +9,10 @@
 
 mod dialect;
 mod read;
+mod token;
 mod write;
 
 pub use self::dialect::{Dialect, Queries, NOTIFY_CHANNEL, POSTGRES, SQLITE};
 pub(crate) use self::read::impl_flag_store;
+pub(crate) use self::token::impl_token_store;
 pub(crate) use self::write::{compare_and_set, impl_flag_writer};

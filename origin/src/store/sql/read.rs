@@ -193,10 +193,27 @@ macro_rules! impl_flag_store {
 
                 async fn audit(&self, query: &AuditQuery) -> Result<AuditPage, StoreError> {
                     use sqlx::Row as _;
+                    if query.environments.is_some_and(|set| set.is_empty()) {
+                        return Ok(AuditPage {
+                            entries: Vec::new(),
+                            next_cursor: None,
+                            unreadable: Vec::new(),
+                        });
+                    }
+                    // Up to three environments, each its own parameter (a list would bind
+                    // differently in each dialect); unused ones are NULL, which equals nothing.
+                    let mut environments = query
+                        .environments
+                        .into_iter()
+                        .flat_map(|set| set.iter())
+                        .map(evaluator::Environment::as_str);
                     let rows = sqlx::query(&self.queries.audit_page)
                         .bind(query.entity_id.as_deref())
                         .bind(query.before)
                         .bind(i64::from(query.limit) + 1)
+                        .bind(environments.next())
+                        .bind(environments.next())
+                        .bind(environments.next())
                         .fetch_all(&self.read)
                         .await?;
                     let more = rows.len() > query.limit as usize;
@@ -214,6 +231,9 @@ macro_rules! impl_flag_store {
                             after: row.try_get("after").ok(),
                             actor: row.try_get("actor").ok(),
                             created_at: row.try_get("created_at").ok(),
+                            actor_token_id: row.try_get("actor_token_id").ok(),
+                            note: row.try_get("note").ok(),
+                            environment: row.try_get("environment").ok(),
                         };
                         last_seq = audit.seq.or(last_seq);
                         match audit.read() {

@@ -32,6 +32,7 @@ macro_rules! impl_flag_writer {
             use evaluator::{Environment, FlagKey};
             use uuid::Uuid;
 
+            use $crate::access::Actor;
             use $crate::store::model::{self, AuditRecord, FlagColumns};
             use $crate::store::references::{self, Documents};
             use $crate::store::row::{FlagList, FlagRow, SegmentRow};
@@ -46,7 +47,8 @@ macro_rules! impl_flag_writer {
                     &self,
                     tx: &mut sqlx::Transaction<'_, $db>,
                     record: &AuditRecord,
-                    actor: &str,
+                    environment: Option<&str>,
+                    actor: &Actor,
                 ) -> Result<(), StoreError> {
                     sqlx::query(&self.queries.insert_audit)
                         .bind(&record.id)
@@ -55,8 +57,11 @@ macro_rules! impl_flag_writer {
                         .bind(&record.entity_id)
                         .bind(&record.before)
                         .bind(&record.after)
-                        .bind(actor)
+                        .bind(&actor.name)
                         .bind(record.at)
+                        .bind(&actor.token_id)
+                        .bind(actor.note.as_deref())
+                        .bind(environment)
                         .execute(&mut **tx)
                         .await?;
                     Ok(())
@@ -69,9 +74,10 @@ macro_rules! impl_flag_writer {
                     tx: &mut sqlx::Transaction<'_, $db>,
                     record: AuditRecord,
                     environment: Environment,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<$crate::revision::Revision, StoreError> {
-                    self.insert_audit(tx, &record, actor).await?;
+                    self.insert_audit(tx, &record, Some(environment.as_str()), actor)
+                        .await?;
                     let revision: i64 = sqlx::query_scalar(&self.queries.bump_revision)
                         .bind(environment.as_str())
                         .fetch_one(&mut **tx)
@@ -93,7 +99,7 @@ macro_rules! impl_flag_writer {
                     mut tx: sqlx::Transaction<'_, $db>,
                     record: AuditRecord,
                     environment: Environment,
-                    actor: &str,
+                    actor: &Actor,
                     value: T,
                 ) -> Result<Written<T>, StoreError> {
                     let revision = self
@@ -114,14 +120,17 @@ macro_rules! impl_flag_writer {
                     tx: &mut sqlx::Transaction<'_, $db>,
                     record: AuditRecord,
                     environment: Option<&str>,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Option<$crate::revision::Revision>, StoreError> {
                     match environment.and_then(|e| Environment::parse(e).ok()) {
                         Some(environment) => self
                             .audit_and_bump(tx, record, environment, actor)
                             .await
                             .map(Some),
-                        None => self.insert_audit(tx, &record, actor).await.map(|()| None),
+                        None => self
+                            .insert_audit(tx, &record, environment, actor)
+                            .await
+                            .map(|()| None),
                     }
                 }
 
@@ -242,7 +251,7 @@ macro_rules! impl_flag_writer {
                     id: Uuid,
                     (recovered, environment): (String, Option<&str>),
                     at: chrono::DateTime<chrono::Utc>,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Option<$crate::revision::Revision>, StoreError> {
                     sqlx::query(query)
                         .bind(id.to_string())
@@ -262,7 +271,7 @@ macro_rules! impl_flag_writer {
                     tx: &mut sqlx::Transaction<'_, $db>,
                     row: &FlagRow,
                     at: chrono::DateTime<chrono::Utc>,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Option<$crate::revision::Revision>, StoreError> {
                     let Some(id) = row.id.clone().filter(|_| row.enabled != Some(false)) else {
                         return Ok(None);
@@ -295,7 +304,7 @@ macro_rules! impl_flag_writer {
                 async fn create_flag(
                     &self,
                     new: NewFlag,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Written<StoredFlag>, StoreError> {
                     let at = model::now();
                     let created = model::create(new, at);
@@ -346,7 +355,7 @@ macro_rules! impl_flag_writer {
                     id: Uuid,
                     patch: FlagPatch,
                     if_match: Option<u64>,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Written<StoredFlag>, StoreError> {
                     let mut tx = self.write.begin().await?;
                     // A flag never changes environment: read unlocked to learn which one to lock
@@ -384,7 +393,7 @@ macro_rules! impl_flag_writer {
                     &self,
                     id: Uuid,
                     if_match: Option<u64>,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Written<Option<StoredFlag>>, StoreError> {
                     let mut tx = self.write.begin().await?;
                     let found = Self::row_by_id(&mut tx, &self.queries.flag_by_id, id).await?;
@@ -447,7 +456,7 @@ macro_rules! impl_flag_writer {
                 async fn create_segment(
                     &self,
                     new: NewSegment,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Written<StoredSegment>, StoreError> {
                     let at = model::now();
                     let created = model::create_segment(new, at);
@@ -489,7 +498,7 @@ macro_rules! impl_flag_writer {
                     id: Uuid,
                     patch: SegmentPatch,
                     if_match: Option<u64>,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Written<StoredSegment>, StoreError> {
                     let mut tx = self.write.begin().await?;
                     let found = Self::row_by_id(&mut tx, &self.queries.segment_by_id, id).await?;
@@ -534,7 +543,7 @@ macro_rules! impl_flag_writer {
                     &self,
                     id: Uuid,
                     if_match: Option<u64>,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Written<Option<StoredSegment>>, StoreError> {
                     let mut tx = self.write.begin().await?;
                     let found = Self::row_by_id(&mut tx, &self.queries.segment_by_id, id).await?;
@@ -598,7 +607,7 @@ macro_rules! impl_flag_writer {
                     &self,
                     key: &FlagKey,
                     if_match: Option<u64>,
-                    actor: &str,
+                    actor: &Actor,
                 ) -> Result<Written<FlagList>, StoreError> {
                     let mut tx = self.write.begin().await?;
                     // Every environment before any flag row, in the order every write takes them.

@@ -1,0 +1,153 @@
+//! Verifying a presented token: the two configured at start (`ADMIN_TOKEN`, `EDGE_TOKEN`) and the
+//! stored ones, which every origin holds in memory as one table.
+//!
+//! A request never waits on the store for a token once the table is loaded: a secret is hashed and
+//! looked up ([`table`]). The table is kept current the way flag sets are: a token write reloads it
+//! on the origin that made it before answering, and announces the new token revision on the change
+//! channels (Redis pub/sub, PostgreSQL `NOTIFY`), on which every other origin reloads in
+//! milliseconds; where no channel reaches (SQLite, every channel down) the periodic check compares
+//! the token revision with the store's every [`POLL_INTERVAL`] at most. So a revoked token is
+//! refused everywhere within a second. While the store is unreachable the table held keeps
+//! verifying (no revocation can commit then either); an origin that never loaded it answers 503
+//! for stored tokens, and keeps accepting the configured ones.
+
+mod table;
+
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use subtle::ConstantTimeEq;
+
+use self::table::{replaces, HeldTokens, Lookup};
+use crate::access::{Principal, SecretHash, SECRET_PREFIX};
+use crate::config::Secret;
+use crate::store::{StoreError, TokenStore};
+
+/// The longest the periodic check waits between two looks at the token revision.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Why a presented token is not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum Unverified {
+    #[error("invalid token")]
+    Unknown,
+    #[error("this token was revoked")]
+    Revoked,
+    /// The stored tokens could not be loaded yet: neither accepted nor refused.
+    #[error("tokens cannot be verified: {0}")]
+    Unavailable(#[source] StoreError),
+}
+
+#[derive(Debug)]
+pub struct Tokens {
+    store: Arc<dyn TokenStore>,
+    admin_token: Secret,
+    admin: Arc<Principal>,
+    edge_token: Option<Secret>,
+    edge: Arc<Principal>,
+    held: RwLock<Option<Arc<HeldTokens>>>,
+    /// One load at a time: a burst of change messages costs one reload, not one each.
+    loading: tokio::sync::Mutex<()>,
+}
+
+/// Compares without an early exit on the first differing byte, so response times do not reveal how
+/// much of a guess was right. (Only the length can leak, which a random token does not protect.)
+fn matches(given: &[u8], expected: &Secret) -> bool {
+    given.ct_eq(expected.expose().as_bytes()).into()
+}
+
+impl Tokens {
+    pub fn new(store: Arc<dyn TokenStore>, admin_token: Secret, edge_token: Option<Secret>) -> Self {
+        Self {
+            store,
+            admin_token,
+            admin: Arc::new(Principal::bootstrap_admin()),
+            edge_token,
+            edge: Arc::new(Principal::bootstrap_edge()),
+            held: RwLock::new(None),
+            loading: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Who `presented` is. The configured tokens are compared in constant time; a stored token is
+    /// found by the SHA-256 of the secret (a lookup by hash reveals nothing an attacker can steer
+    /// towards a secret).
+    pub async fn verify(&self, presented: &[u8]) -> Result<Arc<Principal>, Unverified> {
+        if matches(presented, &self.admin_token) {
+            return Ok(Arc::clone(&self.admin));
+        }
+        if let Some(edge) = &self.edge_token {
+            if matches(presented, edge) {
+                return Ok(Arc::clone(&self.edge));
+            }
+        }
+        if !presented.starts_with(SECRET_PREFIX.as_bytes()) {
+            return Err(Unverified::Unknown);
+        }
+        let held = match self.current() {
+            Some(held) => held,
+            None => {
+                self.reload().await.map_err(Unverified::Unavailable)?;
+                self.current().ok_or(Unverified::Unknown)?
+            }
+        };
+        match held.lookup(&SecretHash::of(presented)) {
+            Lookup::Valid(principal) => Ok(principal),
+            Lookup::Revoked => Err(Unverified::Revoked),
+            Lookup::Unknown => Err(Unverified::Unknown),
+        }
+    }
+
+    /// The store the tokens come from (the admin API lists them from it).
+    pub fn store(&self) -> &Arc<dyn TokenStore> {
+        &self.store
+    }
+
+    fn current(&self) -> Option<Arc<HeldTokens>> {
+        self.held
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The token revision held; `None` before the first load.
+    pub fn held_revision(&self) -> Option<u64> {
+        self.current().map(|held| held.revision())
+    }
+
+    /// Loads the table and installs it when newer than the one held.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.loading.lock().await;
+        let loaded = HeldTokens::new(self.store.load_tokens().await?);
+        let mut held = self.held.write().unwrap_or_else(PoisonError::into_inner);
+        if replaces(held.as_deref(), &loaded) {
+            *held = Some(Arc::new(loaded));
+        }
+        Ok(())
+    }
+
+    /// The store is at token revision `revision` (a change message, or a write of this origin):
+    /// reloads unless the table held is as new.
+    pub async fn catch_up(&self, revision: u64) -> Result<(), StoreError> {
+        if self.held_revision().is_some_and(|held| held >= revision) {
+            return Ok(());
+        }
+        self.reload().await
+    }
+
+    /// Compares the revision held with the store's, and reloads when behind (the safety net).
+    pub async fn resync(&self) {
+        let revision = match self.store.token_revision().await {
+            Ok(revision) => revision,
+            Err(err) => {
+                tracing::debug!(%err, "token revalidation skipped: store unavailable");
+                return;
+            }
+        };
+        if self.held_revision().is_none() || self.held_revision() < Some(revision) {
+            if let Err(err) = self.reload().await {
+                tracing::warn!(%err, "tokens not reloaded");
+            }
+        }
+    }
+}
