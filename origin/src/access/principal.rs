@@ -79,14 +79,7 @@ impl Principal {
 
     /// May this token do `action` in `environment`?
     pub fn require_in(&self, action: Action, environment: Environment) -> Result<(), Denied> {
-        self.require(action)?;
-        if self.environments.contains(environment) {
-            return Ok(());
-        }
-        Err(Denied(format!(
-            "this token cannot act in the environment {environment}; it acts in: {}",
-            self.environments
-        )))
+        self.require_all(action, [environment].into_iter().collect())
     }
 
     /// May this token do `action` in every one of `environments`? The message names those it lacks.
@@ -99,8 +92,13 @@ impl Principal {
         if missing.is_empty() {
             return Ok(());
         }
+        let noun = if missing.iter().count() == 1 {
+            "environment"
+        } else {
+            "environments"
+        };
         Err(Denied(format!(
-            "this token cannot act in the environment(s) {missing}; it acts in: {}",
+            "this token cannot act in the {noun} {missing}; it acts in: {}",
             self.environments
         )))
     }
@@ -148,7 +146,15 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             denied.0,
-            "this token cannot act in the environment(s) prod; it acts in: dev, staging"
+            "this token cannot act in the environment prod; it acts in: dev, staging"
+        );
+        let client = token(Role::Client, &[Environment::Dev]);
+        assert_eq!(
+            client
+                .require_all(Action::Evaluate, EnvironmentSet::ALL)
+                .unwrap_err()
+                .0,
+            "this token cannot act in the environments staging, prod; it acts in: dev"
         );
         // The role is checked first: a client is told about its role, not the environment.
         let client = token(Role::Client, &[Environment::Dev]);

@@ -164,10 +164,10 @@ pub async fn revalidate_periodically(flags: Arc<FlagSets>, interval: Duration) {
     }
 }
 
-/// The token table's safety net: at most [`crate::tokens::POLL_INTERVAL`] apart (sooner when the
-/// flags' interval is shorter), so a revocation no channel carried still lands within a second.
+/// The token table's safety net: twice per revalidation `interval` (every 500 ms by default), so a
+/// revocation that no channel carried is still refused everywhere within a second.
 pub async fn revalidate_tokens_periodically(tokens: Arc<Tokens>, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval.min(crate::tokens::POLL_INTERVAL));
+    let mut ticker = tokio::time::interval((interval / 2).max(Duration::from_millis(1)));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;

@@ -6,15 +6,14 @@
 //! on the origin that made it before answering, and announces the new token revision on the change
 //! channels (Redis pub/sub, PostgreSQL `NOTIFY`), on which every other origin reloads in
 //! milliseconds; where no channel reaches (SQLite, every channel down) the periodic check compares
-//! the token revision with the store's every [`POLL_INTERVAL`] at most. So a revoked token is
-//! refused everywhere within a second. While the store is unreachable the table held keeps
+//! the token revision with the store's twice per `REVALIDATE_INTERVAL_MS` (every 500 ms by
+//! default). So a revoked token is refused everywhere within a second. While the store is unreachable the table held keeps
 //! verifying (no revocation can commit then either); an origin that never loaded it answers 503
 //! for stored tokens, and keeps accepting the configured ones.
 
 mod table;
 
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
 
 use subtle::ConstantTimeEq;
 
@@ -22,9 +21,6 @@ use self::table::{replaces, HeldTokens, Lookup};
 use crate::access::{Principal, SecretHash, SECRET_PREFIX};
 use crate::config::Secret;
 use crate::store::{StoreError, TokenStore};
-
-/// The longest the periodic check waits between two looks at the token revision.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Why a presented token is not accepted.
 #[derive(Debug, thiserror::Error)]

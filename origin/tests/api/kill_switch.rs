@@ -62,7 +62,7 @@ async fn kill_switch_disables_the_key_everywhere_and_is_seen_at_once(backend: Ba
     let entries = page["entries"].as_array().unwrap();
     assert!(entries
         .iter()
-        .all(|e| e["action"] == "KILL_SWITCH" && e["actor"] == "oncall"));
+        .all(|e| e["action"] == "KILL_SWITCH" && e["actor"] == "admin" && e["note"] == "oncall"));
     assert!(entries
         .iter()
         .all(|e| e["before"]["enabled"] == true && e["after"]["enabled"] == false));

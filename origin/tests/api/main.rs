@@ -6,6 +6,8 @@
 
 mod helpers;
 
+mod access;
+
 mod audit;
 mod binary;
 mod cache;

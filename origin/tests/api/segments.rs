@@ -230,7 +230,7 @@ async fn segment_writes_are_audited_with_their_actor(backend: Backend) {
             (
                 e["action"].as_str().unwrap().to_owned(),
                 e["entity"].as_str().unwrap().to_owned(),
-                e["actor"].as_str().unwrap().to_owned(),
+                format!("{}/{}", e["actor"].as_str().unwrap(), e["note"]),
             )
         })
         .collect();
@@ -239,9 +239,9 @@ async fn segment_writes_are_audited_with_their_actor(backend: Backend) {
     assert_eq!(
         summary,
         [
-            entry("DELETE_SEGMENT", "bob"),
-            entry("UPDATE_SEGMENT", "admin"),
-            entry("CREATE_SEGMENT", "ada"),
+            entry("DELETE_SEGMENT", "admin/\"bob\""),
+            entry("UPDATE_SEGMENT", "admin/null"),
+            entry("CREATE_SEGMENT", "admin/\"ada\""),
         ]
     );
     assert_eq!(entries[2]["before"], Value::Null);
