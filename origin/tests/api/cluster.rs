@@ -813,3 +813,109 @@ async fn the_stale_refill_race_across_origins() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// Creates a client token for prod on `a`; waits until `b` accepts it; revokes it on `a`; returns
+/// how long `b` took to refuse it (both polled every few milliseconds).
+async fn revocation_reaches(a: &Origin, b: &Origin) -> Duration {
+    let (status, body) = a
+        .send(
+            reqwest::Method::POST,
+            "/api/admin/tokens",
+            Some(json!({"name": "web", "role": "client", "environments": ["prod"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let secret = body["secret"].as_str().expect("secret").to_owned();
+    let id = body["token"]["id"].as_str().expect("id").to_owned();
+    let evaluate_on_b = || async {
+        b.client
+            .post(format!("{}/api/evaluate", b.base))
+            .header("authorization", format!("Bearer {secret}"))
+            .header("content-type", "application/json")
+            .body(json!({"environment": "prod", "user": {"id": "u"}}).to_string())
+            .send()
+            .await
+            .expect("b answers")
+            .status()
+            .as_u16()
+    };
+    let started = Instant::now();
+    while evaluate_on_b().await != 200 {
+        assert!(started.elapsed() < Duration::from_secs(1), "b never accepted the new token");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let (status, _) = a
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/admin/tokens/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let revoked = Instant::now();
+    loop {
+        match evaluate_on_b().await {
+            401 => return revoked.elapsed(),
+            200 => {}
+            other => panic!("b answered {other}"),
+        }
+        assert!(
+            revoked.elapsed() < Duration::from_secs(1),
+            "b still accepts a token revoked on a a second ago"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+async fn measure_revocations(label: &str, a: &Origin, b: &Origin) {
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        times.push(revocation_reaches(a, b).await);
+    }
+    times.sort();
+    println!(
+        "{label}: token revoked on one origin refused by another after median {:?}, max {:?}",
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+}
+
+const CLIENT_TOKENS: (&str, &str) = ("REQUIRE_CLIENT_TOKEN", "on");
+
+/// Without periodic checks: only the change channels can carry the revocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_refused_by_another_origin_over_postgres_notify() {
+    let db = Database::create().await;
+    let a = Origin::start(&db.url, None, &[NO_REVALIDATION, CLIENT_TOKENS]);
+    let b = Origin::start(&db.url, None, &[NO_REVALIDATION, CLIENT_TOKENS]);
+    measure_revocations("postgres notify", &a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_refused_by_another_origin_over_redis() {
+    let db = Database::create().await;
+    let redis = redis_url();
+    let prefix = Prefix::new(&redis);
+    let redis = Some((redis.as_str(), prefix.prefix.as_str()));
+    let a = Origin::start(&db.url, redis, &[NO_REVALIDATION, CLIENT_TOKENS]);
+    let b = Origin::start(&db.url, redis, &[NO_REVALIDATION, CLIENT_TOKENS]);
+    measure_revocations("redis pub/sub + postgres notify", &a, &b).await;
+}
+
+/// SQLite has no channel between processes: the periodic check (twice per default revalidation
+/// interval) still refuses the token within a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_refused_by_another_origin_on_sqlite_by_the_periodic_check() {
+    let path = std::env::temp_dir().join(format!(
+        "pennon-cluster-{}.db",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let url = format!("sqlite://{}", path.display());
+    let a = Origin::start(&url, None, &[CLIENT_TOKENS]);
+    let b = Origin::start(&url, None, &[CLIENT_TOKENS]);
+    measure_revocations("sqlite, periodic check", &a, &b).await;
+    drop((a, b));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
