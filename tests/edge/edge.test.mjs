@@ -211,6 +211,24 @@ describe('edge against a real origin', () => {
     assert.ok(elapsed <= TTL_SECONDS * 1000 + 2500, `served after ${elapsed.toFixed(0)} ms, TTL ${TTL_SECONDS} s`);
   });
 
+  test('a stored server token scoped to prod serves the edge for prod only', async () => {
+    const { secret } = await admin(
+      origin.url, 'POST', '/tokens', { name: 'edge prod', role: 'server', environments: ['prod'] }, 201,
+    );
+    const scoped = await startEdge({ originUrl: origin.url, ttlSeconds: TTL_SECONDS, edgeToken: secret });
+    try {
+      const request = { environment: 'prod', user: { id: 'u-1' } };
+      const fromEdge = await postEvaluate(scoped.url, request);
+      assert.equal(fromEdge.status, 200, fromEdge.text);
+      assert.equal(fromEdge.text, (await postEvaluate(origin.url, request)).text);
+      // The origin refuses this token staging's snapshot (403): a cold isolate has nothing to serve.
+      const staging = await postEvaluate(scoped.url, { environment: 'staging', user: { id: 'u-1' } });
+      assert.equal(staging.status, 503, staging.text);
+    } finally {
+      await scoped.stop();
+    }
+  });
+
   test('numbers: a rule eq x created on the origin matches x and neither neighbouring double on the edge', async () => {
     const view = new DataView(new ArrayBuffer(8));
     const fromBits = (bits) => {
