@@ -2,7 +2,7 @@
 
 mod audit;
 mod content_type;
-mod cors;
+pub(super) mod cors;
 mod evaluate;
 mod flags;
 mod health;
@@ -13,16 +13,19 @@ mod snapshot;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Request};
-use axum::routing::{get, post};
 use axum::{middleware, Router};
-use http_contract::{path, MAX_BODY_BYTES};
+use http_contract::MAX_BODY_BYTES;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::trace::TraceLayer;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::http::auth;
 use crate::http::error::ApiError;
+use crate::http::openapi;
 use crate::http::state::AppState;
 
 pub use self::flags::new_flag_from_json;
@@ -30,37 +33,45 @@ pub use self::flags::new_flag_from_json;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole service as a `Router`, so tests can serve it in-process.
+///
+/// Every route is registered here through utoipa-axum's `routes!`, which takes the handlers' own
+/// `#[utoipa::path]` descriptions and adds each handler and its description together (method and
+/// path come from the description), so a route cannot exist without one: `OpenApiRouter::route`,
+/// which would add an undescribed route, is not used (a unit test below reads this file to keep it
+/// so), and the integration tests (`tests/api/openapi.rs`) check the served document against what
+/// the server answers. The document is then built once (`split_for_parts`) and served from memory
+/// by `/openapi.json`. The layers and fallbacks are the plain axum router's, as before.
 pub fn router(state: AppState) -> Router {
-    let admin = Router::new()
-        .route("/flags", get(flags::list_flags).post(flags::create_flag))
-        .route(
-            "/flags/{id}",
-            get(flags::get_flag)
-                .put(flags::update_flag)
-                .delete(flags::delete_flag),
-        )
-        .route(
-            "/segments",
-            get(segments::list_segments).post(segments::create_segment),
-        )
-        .route(
-            "/segments/{id}",
-            get(segments::get_segment)
-                .put(segments::update_segment)
-                .delete(segments::delete_segment),
-        )
-        .route("/kill-switch", post(kill_switch::kill_flag))
-        .route("/audit", get(audit::list_audit_entries))
+    let admin = OpenApiRouter::new()
+        .routes(routes!(flags::list_flags, flags::create_flag))
+        .routes(routes!(
+            flags::get_flag,
+            flags::update_flag,
+            flags::delete_flag
+        ))
+        .routes(routes!(segments::list_segments, segments::create_segment))
+        .routes(routes!(
+            segments::get_segment,
+            segments::update_segment,
+            segments::delete_segment
+        ))
+        .routes(routes!(kill_switch::kill_flag))
+        .routes(routes!(audit::list_audit_entries))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
         ));
-    Router::new()
-        // The two public routes answer browsers on any origin (see `cors`); the others do not.
-        .route(path::EVALUATE, cors::public(post(evaluate::evaluate_flags)))
-        .route(path::SNAPSHOT, get(snapshot::get_snapshot))
-        .route(path::HEALTH, cors::public(get(health::check_health)))
+    let document = openapi::Served::default();
+    let (router, api) = OpenApiRouter::with_openapi(openapi::base())
+        // The public routes answer browsers on any origin (see `cors`); the others do not.
+        .routes(cors::public(routes!(evaluate::evaluate_flags)))
+        .routes(routes!(snapshot::get_snapshot))
+        .routes(cors::public(routes!(health::check_health)))
+        .routes(document.route())
         .nest("/api/admin", admin)
+        .split_for_parts();
+    document.fill(&api);
+    router
         .fallback(|| async { ApiError::NotFound(http_contract::error::NO_SUCH_ENDPOINT.into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
