@@ -121,7 +121,7 @@ pub struct Served(Arc<OnceLock<Bytes>>);
 
 impl Served {
     /// The `/openapi.json` route (public: CORS as on `/health`), reading this document.
-    pub fn route(&self) -> UtoipaMethodRouter<AppState> {
+    pub fn routes(&self) -> UtoipaMethodRouter<AppState> {
         let served = self.clone();
         cors::public(utoipa_axum::routes!(get_openapi)).map(|route| route.layer(Extension(served)))
     }

@@ -67,7 +67,7 @@ pub fn router(state: AppState) -> Router {
         .routes(cors::public(routes!(evaluate::evaluate_flags)))
         .routes(routes!(snapshot::get_snapshot))
         .routes(cors::public(routes!(health::check_health)))
-        .routes(document.route())
+        .routes(document.routes())
         .nest("/api/admin", admin)
         .split_for_parts();
     document.fill(&api);
@@ -114,6 +114,41 @@ impl MakeRequestId for RequestIds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The router gets its routes only through `routes!` (each with its `#[utoipa::path]`), never
+    /// through a call that takes a bare path and handler. Read from the source because axum cannot
+    /// list a router's routes: the integration tests (`tests/api/openapi.rs`) check every path the
+    /// document names against the server, both ways, but a route at a path the document does not
+    /// name at all would be invisible to them; this closes that gap. The other module that builds
+    /// a route (`openapi::Served::routes`) also goes through `routes!`.
+    #[test]
+    fn routes_are_only_added_with_their_description() {
+        let sources = [
+            ("routes/mod.rs", include_str!("mod.rs")),
+            ("routes/cors.rs", include_str!("cors.rs")),
+            ("openapi/mod.rs", include_str!("../openapi/mod.rs")),
+        ];
+        for (file, source) in sources {
+            // This module's own text names the calls it looks for.
+            let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+            let code = code.replace("OpenApiRouter::new(", "OpenApiRouter(");
+            for bare in [
+                ".route(",
+                ".route_service(",
+                ".nest_service(",
+                ".merge(",
+                "Router::new(",
+                "routing::",
+            ] {
+                assert!(
+                    !code.contains(bare),
+                    "{file} registers a route with `{bare}`"
+                );
+            }
+        }
+        let code = include_str!("mod.rs");
+        assert!(code.contains(".routes(routes!(") && code.contains(".split_for_parts()"));
+    }
 
     #[test]
     fn request_ids_are_random_uuids() {
