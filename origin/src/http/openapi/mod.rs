@@ -19,8 +19,9 @@ use axum::body::Bytes;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::{UtoipaMethodRouter, UtoipaMethodRouterExt};
 
@@ -127,12 +128,58 @@ impl Served {
     }
 
     /// Writes `document` as the bytes the route answers.
-    pub fn fill(&self, document: &Document) {
-        match serde_json::to_vec(document) {
+    pub fn fill(&self, mut document: Document) {
+        parameters_are_never_null(&mut document);
+        match serde_json::to_vec(&document) {
             Ok(json) => {
                 let _ = self.0.set(Bytes::from(json));
             }
             Err(err) => tracing::error!(error = %err, "the OpenAPI document does not serialize"),
+        }
+    }
+}
+
+/// An optional parameter is written `Option<T>` in the descriptions, which utoipa also makes
+/// nullable; a header or query parameter is absent or a string, never `null`, so `null` is taken
+/// out of the parameters' types again.
+fn parameters_are_never_null(document: &mut Document) {
+    let operations = document.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+    });
+    let parameters = operations.flat_map(|operation| operation.parameters.iter_mut().flatten());
+    for parameter in parameters {
+        match &mut parameter.schema {
+            Some(RefOr::T(Schema::Object(object))) => {
+                if let SchemaType::Array(types) = &object.schema_type {
+                    let kept: Vec<Type> = types
+                        .iter()
+                        .filter(|t| **t != Type::Null)
+                        .cloned()
+                        .collect();
+                    if let [only] = kept.as_slice() {
+                        object.schema_type = SchemaType::Type(only.clone());
+                    }
+                }
+            }
+            Some(RefOr::T(Schema::OneOf(one_of))) => {
+                let null = |item: &RefOr<Schema>| matches!(item, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null));
+                one_of.items.retain(|item| !null(item));
+                if let [only] = one_of.items.as_slice() {
+                    parameter.schema = Some(only.clone());
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -70,7 +70,7 @@ pub fn router(state: AppState) -> Router {
         .routes(document.routes())
         .nest("/api/admin", admin)
         .split_for_parts();
-    document.fill(&api);
+    document.fill(api);
     router
         .fallback(|| async { ApiError::NotFound(http_contract::error::NO_SUCH_ENDPOINT.into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
