@@ -11,7 +11,10 @@ pub const HEADERS: [(&str, &str); 5] = [
     ("access-control-allow-methods", "GET, POST, OPTIONS"),
     // `authorization`: a browser sends a client token as `Authorization: Bearer` when the server
     // requires one (`REQUIRE_CLIENT_TOKEN`).
-    ("access-control-allow-headers", "content-type, authorization"),
+    (
+        "access-control-allow-headers",
+        "content-type, authorization",
+    ),
     // Lets a page read which snapshot answered on the edge (`crate::header`; the origin does not
     // send these two headers, but then a page written against either sees the same preflight
     // answer).

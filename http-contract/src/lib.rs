@@ -45,4 +45,7 @@ pub mod path {
     /// `GET ?environment=`, on the origin only: the flag set the edge worker syncs from, with
     /// [`crate::header::EDGE_TOKEN`].
     pub const SNAPSHOT: &str = "/api/flags/snapshot";
+    /// `GET`, on the origin only: its OpenAPI 3.1 document, generated from its routes (public,
+    /// with the CORS headers of [`crate::cors`]).
+    pub const OPENAPI: &str = "/openapi.json";
 }

@@ -227,14 +227,21 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(served(&flags).await, (2, Some(true)));
-        let killed = admin.kill_switch(&created.flag.key, None, &Actor::system()).await;
+        let killed = admin
+            .kill_switch(&created.flag.key, None, &Actor::system())
+            .await;
         assert_eq!(killed.unwrap().flags.len(), 1);
         assert_eq!(served(&flags).await, (3, Some(false)));
         // A write the store refuses changed nothing: the set in hand stays.
-        let stale = admin.delete_flag(created.id, Some(1), &Actor::system()).await;
+        let stale = admin
+            .delete_flag(created.id, Some(1), &Actor::system())
+            .await;
         assert!(matches!(stale, Err(StoreError::Conflict(_))));
         assert_eq!(flags.held_revision(Environment::Prod), Some(3));
-        admin.delete_flag(created.id, None, &Actor::system()).await.unwrap();
+        admin
+            .delete_flag(created.id, None, &Actor::system())
+            .await
+            .unwrap();
         assert_eq!(served(&flags).await, (4, None));
     }
 
@@ -245,7 +252,10 @@ mod tests {
             environment: Environment::Prod,
             segment: Segment::from_json_value(&json!({"key": "beta"})).unwrap(),
         };
-        let beta = admin.create_segment(segment, &Actor::system()).await.unwrap();
+        let beta = admin
+            .create_segment(segment, &Actor::system())
+            .await
+            .unwrap();
         let new = NewFlag {
             environment: Environment::Prod,
             flag: Flag::from_json_value(

@@ -54,10 +54,7 @@ mod tests {
             Change::Environment(Revision::new(Environment::Prod, 7)),
             Change::Tokens(3),
         ] {
-            assert_eq!(
-                Change::from_json(change.to_json().as_bytes()),
-                Some(change)
-            );
+            assert_eq!(Change::from_json(change.to_json().as_bytes()), Some(change));
         }
         assert_eq!(Change::Tokens(3).to_json(), r#"{"tokens":3}"#);
         for bad in [&b"{}"[..], br#"{"tokens":-1}"#, br#"{"tokens":"1"}"#, b"x"] {

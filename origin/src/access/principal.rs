@@ -169,10 +169,14 @@ mod tests {
     fn the_bootstrap_tokens() {
         let admin = Principal::bootstrap_admin();
         assert_eq!(admin.id.to_string(), "ADMIN_TOKEN");
-        assert!(admin.require_all(Action::ManageTokens, EnvironmentSet::ALL).is_ok());
+        assert!(admin
+            .require_all(Action::ManageTokens, EnvironmentSet::ALL)
+            .is_ok());
         let edge = Principal::bootstrap_edge();
         assert_eq!(edge.id.to_string(), "EDGE_TOKEN");
-        assert!(edge.require_in(Action::ReadSnapshot, Environment::Prod).is_ok());
+        assert!(edge
+            .require_in(Action::ReadSnapshot, Environment::Prod)
+            .is_ok());
         assert!(edge.require(Action::ReadDefinitions).is_err());
     }
 }

@@ -133,10 +133,7 @@ mod tests {
     fn names_read_back() {
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Some(role));
-            assert_eq!(
-                serde_json::to_string(&role).unwrap(),
-                format!("\"{role}\"")
-            );
+            assert_eq!(serde_json::to_string(&role).unwrap(), format!("\"{role}\""));
         }
         assert_eq!(Role::parse("Admin"), None);
         assert_eq!(Role::parse("root"), None);

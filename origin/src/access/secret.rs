@@ -86,9 +86,6 @@ mod tests {
         assert_eq!(a.hash(), SecretHash::of(a.expose().as_bytes()));
         assert!(!format!("{a:?}").contains(hex));
         // SHA-256("abc"), FIPS 180-2.
-        assert_eq!(
-            SecretHash::of(b"abc").0[..4],
-            [0xba, 0x78, 0x16, 0xbf],
-        );
+        assert_eq!(SecretHash::of(b"abc").0[..4], [0xba, 0x78, 0x16, 0xbf],);
     }
 }

@@ -78,7 +78,10 @@ mod tests {
         let rate = Rate::parse("600/m").unwrap();
         assert_eq!(rate.count.get(), 600);
         assert_eq!(rate.period, Duration::from_secs(60));
-        assert_eq!(Rate::parse(" 5 / s ").unwrap().period, Duration::from_secs(1));
+        assert_eq!(
+            Rate::parse(" 5 / s ").unwrap().period,
+            Duration::from_secs(1)
+        );
         for bad in ["0/s", "-1/s", "5", "5/d", "five/s", "5/", "/s", "1.5/s"] {
             assert!(Rate::parse(bad).is_err(), "{bad}");
         }

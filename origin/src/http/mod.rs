@@ -1,11 +1,13 @@
 //! The HTTP layer: the serve loop and its limits (`server`), the routes and their handlers
 //! (`routes`), token checks (`auth`), request bodies (`body`), the one error type of the boundary
-//! (`error`) and the state every handler shares (`state`). Below it: the admin service
+//! (`error`), the state every handler shares (`state`) and the OpenAPI document built from the
+//! routes (`openapi`). Below it: the admin service
 //! (`crate::admin`, every write), the read path (`crate::flagset`) and the store (`crate::store`).
 
 pub(crate) mod auth;
 pub(crate) mod body;
 pub(crate) mod error;
+pub(crate) mod openapi;
 pub(crate) mod rate_limit;
 pub(crate) mod routes;
 pub(crate) mod server;

@@ -29,9 +29,9 @@ use sqlx::postgres::PgListener;
 
 pub use self::status::{Channel, ListenStatus, Subscription, Subscriptions};
 use crate::cache::RedisCache;
+use crate::change::Change;
 use crate::config::Secret;
 use crate::flagset::FlagSets;
-use crate::change::Change;
 use crate::store::NOTIFY_CHANNEL;
 use crate::tokens::Tokens;
 

@@ -35,7 +35,8 @@ pub use self::segment::StoredSegment;
 pub use self::sql::NOTIFY_CHANNEL;
 pub use self::sqlite::SqliteStore;
 pub use self::token::{
-    CreatedBy, NewToken, StoredToken, TokenRecord, TokenStore, TokenTable, TokenWritten, TokenWriter,
+    CreatedBy, NewToken, StoredToken, TokenRecord, TokenStore, TokenTable, TokenWriter,
+    TokenWritten,
 };
 
 #[derive(Debug, thiserror::Error)]

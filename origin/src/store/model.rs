@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::flag::{definition_json, StoredFlag, Version};
 use super::row::{UnreadableEntry, UnreadableFlag, UnreadableSegment};
 use super::segment::StoredSegment;
-use super::StoreError;
 use super::token::TokenRecord;
+use super::StoreError;
 use crate::access::EnvironmentSet;
 use crate::revision::Revision;
 

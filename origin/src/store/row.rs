@@ -23,8 +23,8 @@ use uuid::Uuid;
 
 use super::flag::{Bookkeeping, StoredFlag, Version};
 use super::model::{timestamp, AuditEntry, Audited, AUDIT_ENTITY_SEGMENT, AUDIT_ENTITY_TOKEN};
-use super::token::TokenRecord;
 use super::segment::StoredSegment;
+use super::token::TokenRecord;
 
 /// A flag row that the store holds but cannot read, as the API reports it: enough to find it and
 /// to delete it. Each field is the stored text (empty when that column cannot be read either).

@@ -53,7 +53,11 @@ fn matches(given: &[u8], expected: &Secret) -> bool {
 }
 
 impl Tokens {
-    pub fn new(store: Arc<dyn TokenStore>, admin_token: Secret, edge_token: Option<Secret>) -> Self {
+    pub fn new(
+        store: Arc<dyn TokenStore>,
+        admin_token: Secret,
+        edge_token: Option<Secret>,
+    ) -> Self {
         Self {
             store,
             admin_token,

@@ -115,10 +115,12 @@ mod tests {
 
     #[test]
     fn only_a_newer_table_replaces_the_one_held() {
-        let at = |revision| HeldTokens::new(TokenTable {
-            revision,
-            tokens: vec![],
-        });
+        let at = |revision| {
+            HeldTokens::new(TokenTable {
+                revision,
+                tokens: vec![],
+            })
+        };
         assert!(replaces(None, &at(0)));
         assert!(replaces(Some(&at(1)), &at(2)));
         assert!(!replaces(Some(&at(2)), &at(2)));

@@ -38,7 +38,12 @@ fn bearer(secret: &str) -> String {
 }
 
 /// What one request of each class answers for `token` (`None`: no token at all), as a status.
-async fn statuses(app: &TestApp, token: Option<&str>, environment: &str, flag_id: &str) -> Vec<u16> {
+async fn statuses(
+    app: &TestApp,
+    token: Option<&str>,
+    environment: &str,
+    flag_id: &str,
+) -> Vec<u16> {
     let with = |call: crate::helpers::Call| match token {
         Some(token) => call.header("authorization", &bearer(token)),
         None => call,
@@ -51,11 +56,9 @@ async fn statuses(app: &TestApp, token: Option<&str>, environment: &str, flag_id
         .await;
     replies.push(reply);
     // snapshot
-    let reply = with(app.get(&format!(
-        "/api/flags/snapshot?environment={environment}"
-    )))
-    .send()
-    .await;
+    let reply = with(app.get(&format!("/api/flags/snapshot?environment={environment}")))
+        .send()
+        .await;
     replies.push(reply);
     // read definitions: the flag of this environment by id
     let reply = with(app.get(&format!("/api/admin/flags/{flag_id}")))
@@ -94,8 +97,12 @@ async fn every_role_on_every_endpoint_class_in_and_out_of_its_environments(backe
         },
     )
     .await;
-    let dev_flag = app.create_flag(json!({"key": "f", "environment": "dev"})).await;
-    let prod_flag = app.create_flag(json!({"key": "f", "environment": "prod"})).await;
+    let dev_flag = app
+        .create_flag(json!({"key": "f", "environment": "dev"}))
+        .await;
+    let prod_flag = app
+        .create_flag(json!({"key": "f", "environment": "prod"}))
+        .await;
     let id = |flag: &Value| flag["id"].as_str().expect("id").to_owned();
     // The expected table, written out (not derived from the code under test): per role, whether
     // it may [evaluate, read the snapshot, read definitions, write definitions, manage tokens].
@@ -144,11 +151,7 @@ async fn every_role_on_every_endpoint_class_in_and_out_of_its_environments(backe
         statuses(&app, Some("not-even-a-pennon-token"), "dev", &id(&dev_flag)).await,
         [401; 5]
     );
-    let (record, secret) = create_token(
-        &app,
-        json!({"name": "to revoke", "role": "admin"}),
-    )
-    .await;
+    let (record, secret) = create_token(&app, json!({"name": "to revoke", "role": "admin"})).await;
     let path = format!("/api/admin/tokens/{}", record["id"].as_str().expect("id"));
     assert_eq!(app.delete(&path).admin().send().await.status.as_u16(), 204);
     assert_eq!(
@@ -218,11 +221,17 @@ async fn a_token_is_created_once_listed_without_its_secret_and_revoked(backend: 
         json!({"name": "ci deploys", "role": "editor", "environments": ["staging", "dev"]}),
     )
     .await;
-    assert!(secret.starts_with("pennon_") && secret.len() == 7 + 64, "{secret}");
+    assert!(
+        secret.starts_with("pennon_") && secret.len() == 7 + 64,
+        "{secret}"
+    );
     assert_eq!(record["name"], "ci deploys");
     assert_eq!(record["role"], "editor");
     assert_eq!(record["environments"], json!(["dev", "staging"]));
-    assert_eq!(record["createdBy"], json!({"tokenId": "ADMIN_TOKEN", "name": "admin"}));
+    assert_eq!(
+        record["createdBy"],
+        json!({"tokenId": "ADMIN_TOKEN", "name": "admin"})
+    );
     assert_eq!(record["revokedAt"], Value::Null);
     let id = record["id"].as_str().expect("id").to_owned();
     // The secret is answered once: never listed, never in the audit log, only its hash stored.
@@ -239,7 +248,11 @@ async fn a_token_is_created_once_listed_without_its_secret_and_revoked(backend: 
     let stored = app.sql("SELECT name FROM api_tokens").await;
     assert_eq!(stored, ["ci deploys"]);
     // 32 bytes: the SHA-256, not the 71 characters of the secret.
-    assert_eq!(app.sql("SELECT CAST(length(secret_sha256) AS TEXT) FROM api_tokens").await, ["32"]);
+    assert_eq!(
+        app.sql("SELECT CAST(length(secret_sha256) AS TEXT) FROM api_tokens")
+            .await,
+        ["32"]
+    );
     // A token made by a token names it.
     let (_, admin2) = create_token(&app, json!({"name": "second admin", "role": "admin"})).await;
     let reply = app
@@ -257,12 +270,25 @@ async fn a_token_is_created_once_listed_without_its_secret_and_revoked(backend: 
     let revoked = app.get(&path).admin().send().await.json()["token"].clone();
     assert!(revoked["revokedAt"].is_string(), "{revoked}");
     let missing = format!("/api/admin/tokens/{}", uuid::Uuid::new_v4());
-    assert_eq!(app.delete(&missing).admin().send().await.error(404), "token not found");
-    assert_eq!(app.get("/api/admin/tokens/nope").admin().send().await.error(404), "token not found");
+    assert_eq!(
+        app.delete(&missing).admin().send().await.error(404),
+        "token not found"
+    );
+    assert_eq!(
+        app.get("/api/admin/tokens/nope")
+            .admin()
+            .send()
+            .await
+            .error(404),
+        "token not found"
+    );
     // Each write is audited with the record, never the secret.
     let page = app.audit(&format!("?entityId={id}")).await;
     let entries = page["entries"].as_array().expect("entries");
-    let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["REVOKE_TOKEN", "CREATE_TOKEN"]);
     assert_eq!(entries[1]["entity"], "Token");
     assert_eq!(entries[1]["after"], record);
@@ -285,7 +311,11 @@ async fn a_token_is_created_once_listed_without_its_secret_and_revoked(backend: 
         .send()
         .await;
     assert!(reply.error(400).starts_with("environments: required"));
-    assert_eq!(app.sql("SELECT CAST(count(*) AS TEXT) FROM api_tokens").await, ["3"]);
+    assert_eq!(
+        app.sql("SELECT CAST(count(*) AS TEXT) FROM api_tokens")
+            .await,
+        ["3"]
+    );
 }
 
 async fn the_audit_actor_is_the_token_whatever_x_actor_claims(backend: Backend) {
@@ -435,7 +465,10 @@ async fn bursts_past_a_rate_limit_get_429_with_retry_after_and_recover() {
     }
     let codes: Vec<u16> = statuses.iter().map(|r| r.status.as_u16()).collect();
     assert_eq!(&codes[..5], [200; 5], "{codes:?}");
-    let refused = statuses.iter().find(|r| r.status.as_u16() == 429).expect("a 429");
+    let refused = statuses
+        .iter()
+        .find(|r| r.status.as_u16() == 429)
+        .expect("a 429");
     assert_eq!(refused.header("retry-after"), Some("1"));
     assert!(refused.error(429).starts_with("too many requests"));
     assert_eq!(refused.header("access-control-allow-origin"), Some("*"));
@@ -465,14 +498,27 @@ async fn bursts_past_a_rate_limit_get_429_with_retry_after_and_recover() {
         .parse()
         .expect("seconds");
     assert!((1..=30).contains(&wait), "{wait}");
-    assert_eq!(app.get("/api/admin/flags").admin().send().await.status.as_u16(), 200);
+    assert_eq!(
+        app.get("/api/admin/flags")
+            .admin()
+            .send()
+            .await
+            .status
+            .as_u16(),
+        200
+    );
     let reply = app
         .post("/api/admin/flags")
         .header("authorization", &bearer(&other))
         .json(&json!({"key": "k3", "environment": "dev"}))
         .send()
         .await;
-    assert_eq!(reply.status.as_u16(), 201, "another token has its own allowance: {}", reply.text);
+    assert_eq!(
+        reply.status.as_u16(),
+        201,
+        "another token has its own allowance: {}",
+        reply.text
+    );
 }
 
 /// Every answer says `nosniff` and names no server software.
@@ -486,7 +532,12 @@ async fn every_answer_carries_nosniff_and_no_server_header() {
         app.get("/api/admin/flags").send().await,
         app.get("/api/admin/flags").admin().send().await,
     ] {
-        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{}", reply.text);
+        assert_eq!(
+            reply.header("x-content-type-options"),
+            Some("nosniff"),
+            "{}",
+            reply.text
+        );
         assert_eq!(reply.header("server"), None);
     }
 }

@@ -841,7 +841,10 @@ async fn revocation_reaches(a: &Origin, b: &Origin) -> Duration {
     };
     let started = Instant::now();
     while evaluate_on_b().await != 200 {
-        assert!(started.elapsed() < Duration::from_secs(1), "b never accepted the new token");
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "b never accepted the new token"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let (status, _) = a

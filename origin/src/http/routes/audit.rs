@@ -10,6 +10,8 @@ use super::query::QueryParams;
 use crate::access::{Action, Role};
 use crate::http::auth::Caller;
 use crate::http::error::ApiError;
+use crate::http::openapi::responses::AdminErrors;
+use crate::http::openapi::schemas;
 use crate::http::state::AppState;
 use crate::store::{AuditEntry, AuditQuery, UnreadableEntry};
 
@@ -80,6 +82,24 @@ fn parse_query(params: &QueryParams) -> Result<AuditQuery, ApiError> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/audit",
+    tag = "audit",
+    operation_id = "listAuditEntries",
+    summary = "The audit log, newest first",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(
+        ("entityId" = Option<String>, Query, description = "Only entries about this flag or segment (any spelling of its UUID)"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 500, description = "Entries per page, in plain decimal (default 50)"),
+        ("before" = Option<String>, Query, description = "The `nextCursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of entries", body = schemas::AuditPage),
+        (status = 400, description = "An unknown or repeated parameter, a bad `limit` or cursor", body = schemas::ErrorBody),
+        AdminErrors,
+    )
+)]
 /// An admin token reads every entry; any other reader the entries of its environments, so
 /// neither the token entries (of no environment) nor those of other environments.
 pub async fn list_audit_entries(

@@ -7,8 +7,12 @@
 
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::MethodRouter;
 use http_contract::cors::HEADERS;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, OperationBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::ResponseBuilder;
+use utoipa_axum::router::UtoipaMethodRouter;
 
 use crate::http::error::ApiError;
 
@@ -27,14 +31,49 @@ const CORS_HEADERS: [(HeaderName, HeaderValue); HEADERS.len()] = {
 };
 
 /// A public route: `OPTIONS` is the preflight, and a wrong method gets its 405 with the headers.
+/// The preflight is described in the OpenAPI document here, where it is added, as an `OPTIONS`
+/// operation of each of the route's paths.
 ///
 /// Done per route, in the handlers, rather than as a router-wide middleware: nothing to decide
 /// from the path at run time, and no extra boxed layer on the hot path.
-pub fn public<S>(route: MethodRouter<S>) -> MethodRouter<S>
+pub fn public<S>((schemas, mut paths, route): UtoipaMethodRouter<S>) -> UtoipaMethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    route.options(preflight).fallback(method_not_allowed)
+    for (path, item) in paths.paths.iter_mut() {
+        item.options = Some(preflight_operation(path));
+    }
+    (
+        schemas,
+        paths,
+        route.options(preflight).fallback(method_not_allowed),
+    )
+}
+
+/// `OPTIONS <path>`: 204 with the contract's headers, as the edge answers it.
+fn preflight_operation(path: &str) -> Operation {
+    let headers = HEADERS.iter().fold(
+        ResponseBuilder::new()
+            .description("No body; the CORS headers of every answer of this path"),
+        |response, (name, value)| {
+            let header = HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(format!("`{value}`")))
+                .build();
+            response.header(*name, header)
+        },
+    );
+    let id: String = path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("_");
+    OperationBuilder::new()
+        .tag("meta")
+        .operation_id(Some(format!("preflight_{id}")))
+        .summary(Some("CORS preflight (any origin)"))
+        .response("204", headers.build())
+        .build()
 }
 
 /// The CORS headers onto a response of a public route (errors included: a browser can only read

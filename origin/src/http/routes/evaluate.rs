@@ -12,11 +12,34 @@ use super::cors;
 use crate::access::Action;
 use crate::http::auth::EvaluationCaller;
 use crate::http::error::ApiError;
+use crate::http::openapi::responses::BodyErrors;
+use crate::http::openapi::schemas;
 use crate::http::state::AppState;
 
 /// Parses with the evaluator's own request parser (the edge worker uses the same one, so both give
 /// byte-identical 400 messages) and answers the compiled set's results, written by
 /// `EvaluateResponse::to_json` as the edge writes them: both produce the same bytes.
+#[utoipa::path(
+    post,
+    path = "/api/evaluate",
+    tag = "evaluate",
+    operation_id = "evaluateFlags",
+    summary = "Decide flags for a user",
+    description = "Public, with CORS for any origin. A token (any role: client or higher) is needed only when the origin runs with `REQUIRE_CLIENT_TOKEN`.",
+    security((), ("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    request_body(content = schemas::EvaluateRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "One result per flag, sorted by key", body = schemas::EvaluateResponse),
+        (status = 400, description = "Invalid request: the message names the field (`environment: required`, `user.id: must be a non-empty string`, …)", body = schemas::ErrorBody),
+        (status = 401, description = "`REQUIRE_CLIENT_TOKEN` is on and the token is missing, unknown or revoked", body = schemas::ErrorBody),
+        (status = 403, description = "`REQUIRE_CLIENT_TOKEN` is on and the token lacks the environment", body = schemas::ErrorBody),
+        (status = 429, description = "Over the rate limit (when limits are configured)", body = schemas::ErrorBody,
+         headers(("Retry-After" = u32, description = "Whole seconds to wait"))),
+        (status = 500, description = "An internal error", body = schemas::ErrorBody),
+        (status = 503, description = "The environment's flags cannot be loaded from anywhere", body = schemas::ErrorBody),
+        BodyErrors,
+    )
+)]
 pub async fn evaluate_flags(
     State(state): State<AppState>,
     caller: Result<EvaluationCaller, ApiError>,

@@ -18,6 +18,8 @@ use crate::access::{Action, Actor};
 use crate::http::auth::Caller;
 use crate::http::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::http::error::ApiError;
+use crate::http::openapi::responses::{AdminErrors, BodyErrors};
+use crate::http::openapi::schemas;
 use crate::http::state::AppState;
 use crate::store::{FlagFilter, FlagList, FlagPatch, NewFlag, StoredFlag, UnreadableFlag};
 
@@ -124,6 +126,23 @@ pub(super) fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     unquoted.parse::<u64>().map(Some).map_err(|_| bad())
 }
 
+#[utoipa::path(
+    post,
+    path = "/flags",
+    tag = "flags",
+    operation_id = "createFlag",
+    summary = "Create a flag",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("x-actor" = Option<String>, Header, description = "A note on who acts, kept in the audit entry (`note`): trimmed, at most 200 visible ASCII characters (else 400)")),
+    request_body(content = schemas::FlagCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created, at version 1", body = schemas::FlagBody),
+        (status = 400, description = "Invalid: the message names the field (also a reference the environment does not hold)", body = schemas::ErrorBody),
+        (status = 409, description = "The key exists in that environment", body = schemas::ErrorBody),
+        BodyErrors,
+        AdminErrors,
+    )
+)]
 pub async fn create_flag(
     State(state): State<AppState>,
     _: JsonContentType,
@@ -138,6 +157,20 @@ pub async fn create_flag(
     Ok((StatusCode::CREATED, Json(FlagBody { flag })).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/flags",
+    tag = "flags",
+    operation_id = "listFlags",
+    summary = "List flags",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("environment" = Option<schemas::Environment>, Query, description = "Only flags of this environment (empty: no filter)"), ("key" = Option<String>, Query, description = "Only flags with this key (empty: no filter)")),
+    responses(
+        (status = 200, description = "Sorted by key, then environment", body = schemas::FlagList),
+        (status = 400, description = "An unknown or repeated query parameter, or a bad filter value", body = schemas::ErrorBody),
+        AdminErrors,
+    )
+)]
 pub async fn list_flags(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -152,12 +185,29 @@ pub async fn list_flags(
     let mut list = state.store.list_flags(&filter).await?;
     if let Some(shown) = shown {
         list.flags.retain(|flag| shown.contains(flag.environment));
-        list.unreadable
-            .retain(|row| caller.environments.contains_all(scope::stored_environment(&row.environment)));
+        list.unreadable.retain(|row| {
+            caller
+                .environments
+                .contains_all(scope::stored_environment(&row.environment))
+        });
     }
     Ok(Json(FlagsBody::from(list)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/flags/{id}",
+    tag = "flags",
+    operation_id = "getFlag",
+    summary = "Get a flag",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("id" = String, Path, description = "The flag's id (a UUID; anything else is 404)")),
+    responses(
+        (status = 200, description = "The flag", body = schemas::FlagBody),
+        (status = 404, description = "No flag with this id", body = schemas::ErrorBody),
+        AdminErrors,
+    )
+)]
 pub async fn get_flag(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -169,6 +219,24 @@ pub async fn get_flag(
     Ok(Json(FlagBody { flag }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/flags/{id}",
+    tag = "flags",
+    operation_id = "updateFlag",
+    summary = "Update a flag (fields left out stay)",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("id" = String, Path, description = "The flag's id (a UUID; anything else is 404)"), ("If-Match" = Option<String>, Header, description = "Compare-and-set: the flag's version, e.g. `3` or `\"3\"`; `*` matches any"), ("x-actor" = Option<String>, Header, description = "A note on who acts, kept in the audit entry (`note`): trimmed, at most 200 visible ASCII characters (else 400)")),
+    request_body(content = schemas::FlagUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated, at version + 1 (unchanged when nothing changes)", body = schemas::FlagBody),
+        (status = 400, description = "Invalid: the message names the field (`key`, `environment`: cannot change); a bad `If-Match`", body = schemas::ErrorBody),
+        (status = 404, description = "No flag with this id", body = schemas::ErrorBody),
+        (status = 409, description = "`If-Match` names another version, or the change would take away what other flags name", body = schemas::ErrorBody),
+        BodyErrors,
+        AdminErrors,
+    )
+)]
 pub async fn update_flag(
     State(state): State<AppState>,
     _: JsonContentType,
@@ -187,6 +255,22 @@ pub async fn update_flag(
     Ok(Json(FlagBody { flag }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/flags/{id}",
+    tag = "flags",
+    operation_id = "deleteFlag",
+    summary = "Delete a flag",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("id" = String, Path, description = "The flag's id (a UUID; anything else is 404)"), ("If-Match" = Option<String>, Header, description = "Compare-and-set: the flag's version; `*` matches any"), ("x-actor" = Option<String>, Header, description = "A note on who acts, kept in the audit entry (`note`): trimmed, at most 200 visible ASCII characters (else 400)")),
+    responses(
+        (status = 204, description = "Deleted (its audit entries stay)"),
+        (status = 400, description = "A bad `If-Match` or `x-actor`", body = schemas::ErrorBody),
+        (status = 404, description = "No flag with this id", body = schemas::ErrorBody),
+        (status = 409, description = "`If-Match` names another version, or other flags name it", body = schemas::ErrorBody),
+        AdminErrors,
+    )
+)]
 pub async fn delete_flag(
     State(state): State<AppState>,
     Caller(caller): Caller,

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::cors;
 use crate::flagset::UnreadableRows;
+use crate::http::openapi::schemas;
 use crate::http::state::AppState;
 use crate::invalidation::ListenStatus;
 use crate::store::{UnreadableFlag, UnreadableSegment};
@@ -82,6 +83,18 @@ async fn servable(state: &AppState) -> usize {
     usize::from(a) + usize::from(b) + usize::from(c)
 }
 
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "meta",
+    operation_id = "checkHealth",
+    summary = "Can this origin serve evaluations, and in what state are its parts",
+    description = "Public, with CORS for any origin.",
+    responses(
+        (status = 200, description = "Evaluations can be served (`status` is `ok` or `degraded`)", body = schemas::Health),
+        (status = 503, description = "No environment can be evaluated (`status` is `unavailable`)", body = schemas::Health),
+    )
+)]
 pub async fn check_health(State(state): State<AppState>) -> Response {
     cors::with_cors(health(&state).await.into_response())
 }

@@ -18,6 +18,8 @@ use crate::access::{Action, Actor, EnvironmentSet};
 use crate::http::auth::Caller;
 use crate::http::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::http::error::ApiError;
+use crate::http::openapi::responses::{AdminErrors, BodyErrors};
+use crate::http::openapi::schemas;
 use crate::http::state::AppState;
 use crate::store::{FlagFilter, StoreError};
 
@@ -30,6 +32,24 @@ fn key_from_json(bytes: &[u8]) -> Result<FlagKey, ApiError> {
     Ok(FlagKey::from_json_value(key)?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/kill-switch",
+    tag = "flags",
+    operation_id = "killFlag",
+    summary = "Turn a key off in every environment",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("If-Match" = Option<String>, Header, description = "Holds when every flag of the key is at this version; `*` matches any"), ("x-actor" = Option<String>, Header, description = "A note on who acts, kept in the audit entry (`note`): trimmed, at most 200 visible ASCII characters (else 400)")),
+    request_body(content = schemas::KillSwitchRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Every flag with that key, sorted by environment (those already off as they were)", body = schemas::FlagList),
+        (status = 400, description = "Invalid body, `If-Match` or `x-actor`", body = schemas::ErrorBody),
+        (status = 404, description = "No environment has a flag with this key", body = schemas::ErrorBody),
+        (status = 409, description = "`If-Match`: some environment's flag is at another version (nothing written)", body = schemas::ErrorBody),
+        BodyErrors,
+        AdminErrors,
+    )
+)]
 pub async fn kill_flag(
     State(state): State<AppState>,
     _: JsonContentType,

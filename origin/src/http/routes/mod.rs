@@ -2,7 +2,7 @@
 
 mod audit;
 mod content_type;
-mod cors;
+pub(super) mod cors;
 mod evaluate;
 mod flags;
 mod health;
@@ -16,17 +16,20 @@ mod tokens;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::X_CONTENT_TYPE_OPTIONS;
 use axum::http::{HeaderName, HeaderValue, Request};
-use axum::routing::{get, post};
 use axum::{middleware, Router};
-use http_contract::{path, MAX_BODY_BYTES};
+use http_contract::MAX_BODY_BYTES;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::http::auth;
 use crate::http::error::ApiError;
+use crate::http::openapi;
 use crate::http::state::AppState;
 
 pub use self::flags::new_flag_from_json;
@@ -34,45 +37,47 @@ pub use self::flags::new_flag_from_json;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole service as a `Router`, so tests can serve it in-process.
+///
+/// Every route is registered here through utoipa-axum's `routes!`, which takes the handlers' own
+/// `#[utoipa::path]` descriptions and adds each handler and its description together (method and
+/// path come from the description), so a route cannot exist without one: `OpenApiRouter::route`,
+/// which would add an undescribed route, is not used (a unit test below reads this file to keep it
+/// so), and the integration tests (`tests/api/openapi.rs`) check the served document against what
+/// the server answers. The document is then built once (`split_for_parts`) and served from memory
+/// by `/openapi.json`. The layers and fallbacks are the plain axum router's, as before.
 pub fn router(state: AppState) -> Router {
-    let admin = Router::new()
-        .route("/flags", get(flags::list_flags).post(flags::create_flag))
-        .route(
-            "/flags/{id}",
-            get(flags::get_flag)
-                .put(flags::update_flag)
-                .delete(flags::delete_flag),
-        )
-        .route(
-            "/segments",
-            get(segments::list_segments).post(segments::create_segment),
-        )
-        .route(
-            "/segments/{id}",
-            get(segments::get_segment)
-                .put(segments::update_segment)
-                .delete(segments::delete_segment),
-        )
-        .route("/kill-switch", post(kill_switch::kill_flag))
-        .route("/audit", get(audit::list_audit_entries))
-        .route(
-            "/tokens",
-            get(tokens::list_tokens).post(tokens::create_token),
-        )
-        .route(
-            "/tokens/{id}",
-            get(tokens::get_token).delete(tokens::revoke_token),
-        )
+    let admin = OpenApiRouter::new()
+        .routes(routes!(flags::list_flags, flags::create_flag))
+        .routes(routes!(
+            flags::get_flag,
+            flags::update_flag,
+            flags::delete_flag
+        ))
+        .routes(routes!(segments::list_segments, segments::create_segment))
+        .routes(routes!(
+            segments::get_segment,
+            segments::update_segment,
+            segments::delete_segment
+        ))
+        .routes(routes!(kill_switch::kill_flag))
+        .routes(routes!(audit::list_audit_entries))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::get_token, tokens::revoke_token))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ));
-    Router::new()
-        // The two public routes answer browsers on any origin (see `cors`); the others do not.
-        .route(path::EVALUATE, cors::public(post(evaluate::evaluate_flags)))
-        .route(path::SNAPSHOT, get(snapshot::get_snapshot))
-        .route(path::HEALTH, cors::public(get(health::check_health)))
+    let document = openapi::Served::default();
+    let (router, api) = OpenApiRouter::with_openapi(openapi::base())
+        // The public routes answer browsers on any origin (see `cors`); the others do not.
+        .routes(cors::public(routes!(evaluate::evaluate_flags)))
+        .routes(routes!(snapshot::get_snapshot))
+        .routes(cors::public(routes!(health::check_health)))
+        .routes(document.routes())
         .nest("/api/admin", admin)
+        .split_for_parts();
+    document.fill(api);
+    router
         .fallback(|| async { ApiError::NotFound(http_contract::error::NO_SUCH_ENDPOINT.into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -120,6 +125,41 @@ impl MakeRequestId for RequestIds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The router gets its routes only through `routes!` (each with its `#[utoipa::path]`), never
+    /// through a call that takes a bare path and handler. Read from the source because axum cannot
+    /// list a router's routes: the integration tests (`tests/api/openapi.rs`) check every path the
+    /// document names against the server, both ways, but a route at a path the document does not
+    /// name at all would be invisible to them; this closes that gap. The other module that builds
+    /// a route (`openapi::Served::routes`) also goes through `routes!`.
+    #[test]
+    fn routes_are_only_added_with_their_description() {
+        let sources = [
+            ("routes/mod.rs", include_str!("mod.rs")),
+            ("routes/cors.rs", include_str!("cors.rs")),
+            ("openapi/mod.rs", include_str!("../openapi/mod.rs")),
+        ];
+        for (file, source) in sources {
+            // This module's own text names the calls it looks for.
+            let code = source.split("#[cfg(test)]").next().unwrap_or(source);
+            let code = code.replace("OpenApiRouter::new(", "OpenApiRouter(");
+            for bare in [
+                ".route(",
+                ".route_service(",
+                ".nest_service(",
+                ".merge(",
+                "Router::new(",
+                "routing::",
+            ] {
+                assert!(
+                    !code.contains(bare),
+                    "{file} registers a route with `{bare}`"
+                );
+            }
+        }
+        let code = include_str!("mod.rs");
+        assert!(code.contains(".routes(routes!(") && code.contains(".split_for_parts()"));
+    }
 
     #[test]
     fn request_ids_are_random_uuids() {

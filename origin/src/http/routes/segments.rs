@@ -20,6 +20,8 @@ use crate::access::{Action, Actor};
 use crate::http::auth::Caller;
 use crate::http::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::http::error::ApiError;
+use crate::http::openapi::responses::{AdminErrors, BodyErrors};
+use crate::http::openapi::schemas;
 use crate::http::state::AppState;
 use crate::store::{
     NewSegment, SegmentFilter, SegmentList, SegmentPatch, StoreError, StoredSegment,
@@ -96,6 +98,23 @@ fn store_error(err: StoreError) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/segments",
+    tag = "segments",
+    operation_id = "createSegment",
+    summary = "Create a segment",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("x-actor" = Option<String>, Header, description = "A note on who acts, kept in the audit entry (`note`): trimmed, at most 200 visible ASCII characters (else 400)")),
+    request_body(content = schemas::SegmentCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created, at version 1", body = schemas::SegmentBody),
+        (status = 400, description = "Invalid: the message names the field (also a reference the environment does not hold)", body = schemas::ErrorBody),
+        (status = 409, description = "The key exists in that environment", body = schemas::ErrorBody),
+        BodyErrors,
+        AdminErrors,
+    )
+)]
 pub async fn create_segment(
     State(state): State<AppState>,
     _: JsonContentType,
@@ -114,6 +133,20 @@ pub async fn create_segment(
     Ok((StatusCode::CREATED, Json(SegmentBody { segment })).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/segments",
+    tag = "segments",
+    operation_id = "listSegments",
+    summary = "List segments",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("environment" = Option<schemas::Environment>, Query, description = "Only segments of this environment (empty: no filter)"), ("key" = Option<String>, Query, description = "Only segments with this key (empty: no filter)")),
+    responses(
+        (status = 200, description = "Sorted by key, then environment", body = schemas::SegmentList),
+        (status = 400, description = "An unknown or repeated query parameter, or a bad filter value", body = schemas::ErrorBody),
+        AdminErrors,
+    )
+)]
 pub async fn list_segments(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -129,28 +162,58 @@ pub async fn list_segments(
     if let Some(shown) = shown {
         list.segments
             .retain(|segment| shown.contains(segment.environment));
-        list.unreadable
-            .retain(|row| caller.environments.contains_all(scope::stored_environment(&row.environment)));
+        list.unreadable.retain(|row| {
+            caller
+                .environments
+                .contains_all(scope::stored_environment(&row.environment))
+        });
     }
     Ok(Json(SegmentsBody::from(list)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/segments/{id}",
+    tag = "segments",
+    operation_id = "getSegment",
+    summary = "Get a segment",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("id" = String, Path, description = "The segment's id (a UUID; anything else is 404)")),
+    responses(
+        (status = 200, description = "The segment", body = schemas::SegmentBody),
+        (status = 404, description = "No segment with this id", body = schemas::ErrorBody),
+        AdminErrors,
+    )
+)]
 pub async fn get_segment(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(id): Path<String>,
 ) -> Result<Json<SegmentBody>, ApiError> {
     let id = segment_id(&id)?;
-    check_segment(&state, &caller, Action::ReadDefinitions, id)
-        .await?;
-    let segment = state
-        .store
-        .get_segment(id)
-        .await
-        .map_err(store_error)?;
+    check_segment(&state, &caller, Action::ReadDefinitions, id).await?;
+    let segment = state.store.get_segment(id).await.map_err(store_error)?;
     Ok(Json(SegmentBody { segment }))
 }
 
+#[utoipa::path(
+    put,
+    path = "/segments/{id}",
+    tag = "segments",
+    operation_id = "updateSegment",
+    summary = "Update a segment (fields left out stay)",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("id" = String, Path, description = "The segment's id (a UUID; anything else is 404)"), ("If-Match" = Option<String>, Header, description = "Compare-and-set: the segment's version, e.g. `3` or `\"3\"`; `*` matches any"), ("x-actor" = Option<String>, Header, description = "A note on who acts, kept in the audit entry (`note`): trimmed, at most 200 visible ASCII characters (else 400)")),
+    request_body(content = schemas::SegmentUpdate, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Updated, at version + 1 (unchanged when nothing changes)", body = schemas::SegmentBody),
+        (status = 400, description = "Invalid: the message names the field (`key`, `environment`: cannot change); a bad `If-Match`", body = schemas::ErrorBody),
+        (status = 404, description = "No segment with this id", body = schemas::ErrorBody),
+        (status = 409, description = "`If-Match` names another version, or the change would take away what other flags name", body = schemas::ErrorBody),
+        BodyErrors,
+        AdminErrors,
+    )
+)]
 pub async fn update_segment(
     State(state): State<AppState>,
     _: JsonContentType,
@@ -164,8 +227,7 @@ pub async fn update_segment(
     caller.require(Action::WriteDefinitions)?;
     let expected = if_match(&headers)?;
     let patch = patch_from_json(&json_object(&body?)?)?;
-    check_segment(&state, &caller, Action::WriteDefinitions, id)
-        .await?;
+    check_segment(&state, &caller, Action::WriteDefinitions, id).await?;
     let segment = state
         .admin
         .update_segment(id, patch, expected, &actor)
@@ -174,6 +236,22 @@ pub async fn update_segment(
     Ok(Json(SegmentBody { segment }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/segments/{id}",
+    tag = "segments",
+    operation_id = "deleteSegment",
+    summary = "Delete a segment",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("id" = String, Path, description = "The segment's id (a UUID; anything else is 404)"), ("If-Match" = Option<String>, Header, description = "Compare-and-set: the segment's version; `*` matches any"), ("x-actor" = Option<String>, Header, description = "A note on who acts, kept in the audit entry (`note`): trimmed, at most 200 visible ASCII characters (else 400)")),
+    responses(
+        (status = 204, description = "Deleted (its audit entries stay)"),
+        (status = 400, description = "A bad `If-Match` or `x-actor`", body = schemas::ErrorBody),
+        (status = 404, description = "No segment with this id", body = schemas::ErrorBody),
+        (status = 409, description = "`If-Match` names another version, or other flags name it", body = schemas::ErrorBody),
+        AdminErrors,
+    )
+)]
 pub async fn delete_segment(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -183,8 +261,7 @@ pub async fn delete_segment(
 ) -> Result<StatusCode, ApiError> {
     let id = segment_id(&id)?;
     let expected = if_match(&headers)?;
-    check_segment(&state, &caller, Action::WriteDefinitions, id)
-        .await?;
+    check_segment(&state, &caller, Action::WriteDefinitions, id).await?;
     state
         .admin
         .delete_segment(id, expected, &actor)

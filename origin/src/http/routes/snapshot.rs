@@ -4,6 +4,7 @@ use super::query::QueryParams;
 use crate::access::Action;
 use crate::http::auth::verify;
 use crate::http::error::ApiError;
+use crate::http::openapi::schemas;
 use crate::http::state::AppState;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
@@ -26,6 +27,34 @@ fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/flags/snapshot",
+    tag = "edge",
+    operation_id = "getSnapshot",
+    summary = "An environment's flags and segments, for the edge workers",
+    description = "Roles server, viewer, editor or admin, for the environment.",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(
+        ("environment" = schemas::Environment, Query, description = "Required"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag held (`\"7\"`, weak or strong, or a list; `*`): 304 when current"),
+    ),
+    responses(
+        (status = 200, description = "The snapshot", body = schemas::Snapshot, headers(
+            ("ETag" = String, description = "The revision, quoted: `\"7\"`"),
+            ("Cache-Control" = String, description = "`no-cache`"),
+        )),
+        (status = 304, description = "`If-None-Match` holds the current revision; no body", headers(
+            ("ETag" = String, description = "The revision, quoted"),
+            ("Cache-Control" = String, description = "`no-cache`"),
+        )),
+        (status = 400, description = "`environment` missing or invalid, or an unknown query parameter", body = schemas::ErrorBody),
+        (status = 401, description = "Missing, unknown or revoked token (or no token configured)", body = schemas::ErrorBody),
+        (status = 403, description = "A valid token without the role or the environment", body = schemas::ErrorBody),
+        (status = 500, description = "An internal error", body = schemas::ErrorBody),
+        (status = 503, description = "The environment's flags cannot be loaded from anywhere", body = schemas::ErrorBody),
+    )
+)]
 pub async fn get_snapshot(
     State(state): State<AppState>,
     headers: HeaderMap,

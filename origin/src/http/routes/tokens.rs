@@ -17,6 +17,8 @@ use crate::access::{Action, Actor, EnvironmentSet, Role, TokenSecret};
 use crate::http::auth::Caller;
 use crate::http::body::{json_object, optional, refuse_nul, refuse_unknown};
 use crate::http::error::ApiError;
+use crate::http::openapi::responses::{AdminErrors, BodyErrors};
+use crate::http::openapi::schemas;
 use crate::http::state::AppState;
 use crate::store::{NewToken, StoreError, TokenRecord};
 
@@ -49,9 +51,8 @@ fn new_token_from_json(body: &Map<String, Value>) -> Result<(NewToken, TokenSecr
     };
     let role = match optional(body, "role") {
         None => return Err(ValidationError::new("role", "required").into()),
-        Some(Value::String(role)) => Role::parse(role).ok_or_else(|| {
-            ValidationError::new("role", format!("must be one of {}", roles()))
-        })?,
+        Some(Value::String(role)) => Role::parse(role)
+            .ok_or_else(|| ValidationError::new("role", format!("must be one of {}", roles())))?,
         Some(_) => {
             return Err(ValidationError::new("role", format!("must be one of {}", roles())).into())
         }
@@ -132,6 +133,23 @@ pub struct TokensBody {
     tokens: Vec<TokenRecord>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    tag = "tokens",
+    operation_id = "createToken",
+    summary = "Create a token (admin); its secret is answered this once",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("x-actor" = Option<String>, Header, description = "A note on who acts, kept in the audit entry (`note`): trimmed, at most 200 visible ASCII characters (else 400)")),
+    request_body(content = schemas::TokenCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `Cache-Control: no-store`", body = schemas::TokenCreated,
+            headers(("Cache-Control" = String, description = "`no-store`: no cache may keep the secret"))),
+        (status = 400, description = "Invalid: the message names the field", body = schemas::ErrorBody),
+        BodyErrors,
+        AdminErrors,
+    )
+)]
 pub async fn create_token(
     State(state): State<AppState>,
     _: JsonContentType,
@@ -155,6 +173,18 @@ pub async fn create_token(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    tag = "tokens",
+    operation_id = "listTokens",
+    summary = "List tokens (admin), never their secrets",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    responses(
+        (status = 200, description = "Every token, oldest first, revoked ones included", body = schemas::TokenList),
+        AdminErrors,
+    )
+)]
 pub async fn list_tokens(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -165,6 +195,20 @@ pub async fn list_tokens(
     Ok(Json(TokensBody { tokens }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tokens/{id}",
+    tag = "tokens",
+    operation_id = "getToken",
+    summary = "Get a token (admin)",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(("id" = String, Path, description = "The token's id (a UUID; anything else is 404)")),
+    responses(
+        (status = 200, description = "The token", body = schemas::TokenBody),
+        (status = 404, description = "No token with this id", body = schemas::ErrorBody),
+        AdminErrors,
+    )
+)]
 pub async fn get_token(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -184,6 +228,23 @@ pub async fn get_token(
 }
 
 /// 204 whether it was revoked now or before (nothing is written twice); 404 for an unknown id.
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    tag = "tokens",
+    operation_id = "revokeToken",
+    summary = "Revoke a token (admin): refused by every origin within a second",
+    security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
+    params(
+        ("id" = String, Path, description = "The token's id (a UUID; anything else is 404)"),
+        ("x-actor" = Option<String>, Header, description = "A note on who acts, kept in the audit entry (`note`)"),
+    ),
+    responses(
+        (status = 204, description = "Revoked (now, or before: nothing is written twice)"),
+        (status = 404, description = "No token with this id", body = schemas::ErrorBody),
+        AdminErrors,
+    )
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -212,8 +273,8 @@ mod tests {
 
     #[test]
     fn a_create_request_is_read_whole() {
-        let new = read(r#"{"name": " ci ", "role": "server", "environments": ["prod", "dev"]}"#)
-            .unwrap();
+        let new =
+            read(r#"{"name": " ci ", "role": "server", "environments": ["prod", "dev"]}"#).unwrap();
         assert_eq!(new.name, "ci");
         assert_eq!(new.role, Role::Server);
         assert_eq!(new.environments.to_json(), r#"["dev","prod"]"#);
@@ -226,18 +287,54 @@ mod tests {
     #[test]
     fn bad_requests_name_the_field() {
         for (body, message) in [
-            (r#"{"role": "client", "environments": ["dev"]}"#, "name: required"),
-            (r#"{"name": "", "role": "client", "environments": ["dev"]}"#, "name: must be 1 to 100"),
-            (r#"{"name": 1, "role": "client", "environments": ["dev"]}"#, "name: must be a string"),
-            (r#"{"name": "a", "environments": ["dev"]}"#, "role: required"),
-            (r#"{"name": "a", "role": "root", "environments": ["dev"]}"#, "role: must be one of \"admin\""),
-            (r#"{"name": "a", "role": "client"}"#, "environments: required"),
-            (r#"{"name": "a", "role": "client", "environments": []}"#, "environments: must not be empty"),
-            (r#"{"name": "a", "role": "client", "environments": "dev"}"#, "environments: must be an array"),
-            (r#"{"name": "a", "role": "client", "environments": ["qa"]}"#, "environments[0]: must be one of"),
-            (r#"{"name": "a", "role": "client", "environments": ["dev", "dev"]}"#, "environments[1]: \"dev\" is listed twice"),
-            (r#"{"name": "a", "role": "admin", "environments": ["dev"]}"#, "environments: an admin token acts in every environment"),
-            (r#"{"name": "a", "role": "client", "environments": ["dev"], "secret": "x"}"#, "secret: unknown field"),
+            (
+                r#"{"role": "client", "environments": ["dev"]}"#,
+                "name: required",
+            ),
+            (
+                r#"{"name": "", "role": "client", "environments": ["dev"]}"#,
+                "name: must be 1 to 100",
+            ),
+            (
+                r#"{"name": 1, "role": "client", "environments": ["dev"]}"#,
+                "name: must be a string",
+            ),
+            (
+                r#"{"name": "a", "environments": ["dev"]}"#,
+                "role: required",
+            ),
+            (
+                r#"{"name": "a", "role": "root", "environments": ["dev"]}"#,
+                "role: must be one of \"admin\"",
+            ),
+            (
+                r#"{"name": "a", "role": "client"}"#,
+                "environments: required",
+            ),
+            (
+                r#"{"name": "a", "role": "client", "environments": []}"#,
+                "environments: must not be empty",
+            ),
+            (
+                r#"{"name": "a", "role": "client", "environments": "dev"}"#,
+                "environments: must be an array",
+            ),
+            (
+                r#"{"name": "a", "role": "client", "environments": ["qa"]}"#,
+                "environments[0]: must be one of",
+            ),
+            (
+                r#"{"name": "a", "role": "client", "environments": ["dev", "dev"]}"#,
+                "environments[1]: \"dev\" is listed twice",
+            ),
+            (
+                r#"{"name": "a", "role": "admin", "environments": ["dev"]}"#,
+                "environments: an admin token acts in every environment",
+            ),
+            (
+                r#"{"name": "a", "role": "client", "environments": ["dev"], "secret": "x"}"#,
+                "secret: unknown field",
+            ),
         ] {
             let err = read(body).unwrap_err();
             assert!(err.starts_with(message), "{body}: {err}");

@@ -155,10 +155,7 @@ impl Queries {
                 u = d.uuid,
                 j = d.json
             ),
-            delete_flag: format!(
-                "DELETE FROM flags WHERE id = $1{} AND version = $2",
-                d.uuid
-            ),
+            delete_flag: format!("DELETE FROM flags WHERE id = $1{} AND version = $2", d.uuid),
             delete_unreadable: format!("DELETE FROM flags WHERE id = $1{}", d.uuid),
             disable_unreadable: format!(
                 "UPDATE flags SET enabled = FALSE, version = version + 1, updated_at = $2 \

@@ -60,8 +60,8 @@ macro_rules! impl_token_store {
             use $crate::access::Actor;
             use $crate::store::model::{self, AuditAction, AuditRecord};
             use $crate::store::token::{
-                NewToken, StoredToken, TokenRecord, TokenRow, TokenStore, TokenTable,
-                TokenWritten, TokenWriter,
+                NewToken, StoredToken, TokenRecord, TokenRow, TokenStore, TokenTable, TokenWriter,
+                TokenWritten,
             };
             use $crate::store::StoreError;
 
@@ -80,7 +80,8 @@ macro_rules! impl_token_store {
             }
 
             fn revision(value: i64) -> Result<u64, StoreError> {
-                u64::try_from(value).map_err(|e| StoreError::Corrupt(format!("token revision: {e}")))
+                u64::try_from(value)
+                    .map_err(|e| StoreError::Corrupt(format!("token revision: {e}")))
             }
 
             impl $store {
