@@ -175,6 +175,12 @@ async fn check_file(app: &TestApp, name: &str, file: &Value, rows: &[OldRow], en
             .find(|e| e["entityId"] == row.id.as_str())
             .unwrap_or_else(|| panic!("{name}: no audit entry for {}", row.key));
         assert!(entry.get("unreadable").is_none(), "{entry}");
+        // Migration 0004: the actor stays as it was claimed, with no token; the environment is
+        // taken from the flag the entry records.
+        assert_eq!(entry["actor"], "admin", "{entry}");
+        assert_eq!(entry["actorTokenId"], Value::Null, "{entry}");
+        assert_eq!(entry["note"], Value::Null, "{entry}");
+        assert_eq!(entry["environment"], environment, "{entry}");
         let mut after = entry["after"].clone();
         after["createdAt"] = flag["createdAt"].clone();
         after["updatedAt"] = flag["updatedAt"].clone();
@@ -210,12 +216,27 @@ async fn version_1_rows_answer_the_same_after_migration_0003_on_sqlite() {
                 environment,
                 at
             );
+            // A hand-edited side that is not JSON: migration 0004 reads the environment out of
+            // the sides, and must not fail on it (the entry gets none).
+            sqlx::query(INSERT_AUDIT_SQLITE)
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind("hand-edited")
+                .bind("{not json")
+                .bind(at)
+                .execute(&mut conn)
+                .await
+                .expect("a broken audit row");
             conn.close().await.expect("close");
         }
         let app = any
             .sibling(SiblingCache::Fresh, Some(DatabaseUrl::Sqlite(url)))
             .await;
         check_file(&app, &name, &file, &rows, environment).await;
+        assert_eq!(
+            app.sql("SELECT COALESCE(environment, 'none') FROM audit_log WHERE entity_id = 'hand-edited'")
+                .await,
+            ["none"]
+        );
         drop(app);
         for suffix in ["", "-wal", "-shm"] {
             let mut p = path.clone().into_os_string();
