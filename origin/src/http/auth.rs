@@ -51,13 +51,13 @@ fn presented(headers: &HeaderMap) -> Result<Option<&[u8]>, ApiError> {
         .map(|value| value.as_bytes()))
 }
 
-/// The caller, or 401 (no token, an unknown or revoked one) or 503 (tokens cannot be loaded).
-pub async fn verify(state: &AppState, headers: &HeaderMap) -> Result<Arc<Principal>, ApiError> {
+/// The caller, or 401 (no token, an unknown or revoked one) or 503 (tokens not loaded yet).
+pub fn verify(state: &AppState, headers: &HeaderMap) -> Result<Arc<Principal>, ApiError> {
     let token = presented(headers)?.ok_or(ApiError::Unauthorized("missing token"))?;
-    state.tokens.verify(token).await.map_err(|err| match err {
+    state.tokens.verify(token).map_err(|err| match err {
         Unverified::Unknown => ApiError::Unauthorized("invalid token"),
         Unverified::Revoked => ApiError::Unauthorized("this token was revoked"),
-        Unverified::Unavailable(err) => ApiError::Unavailable(err),
+        Unverified::NotLoaded => ApiError::TokensNotLoaded,
     })
 }
 
@@ -69,7 +69,7 @@ pub async fn require_token(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let caller = verify(&state, request.headers()).await?;
+    let caller = verify(&state, request.headers())?;
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         state
             .rate_limits
@@ -106,7 +106,7 @@ impl FromRequestParts<AppState> for EvaluationCaller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let caller = if state.require_client_token {
-            let caller = verify(state, &parts.headers).await?;
+            let caller = verify(state, &parts.headers)?;
             caller.require(crate::access::Action::Evaluate)?;
             Some(caller)
         } else {

@@ -40,6 +40,9 @@ pub enum ApiError {
     /// The store cannot be reached: the client may retry.
     #[error("storage is unavailable")]
     Unavailable(#[source] StoreError),
+    /// A stored token presented to an origin that could not load the tokens since it started.
+    #[error("tokens cannot be verified yet: storage is unavailable")]
+    TokensNotLoaded,
     /// The flag with this id is stored but cannot be read (the reason is logged by the store):
     /// its own 500, telling the one way out, rather than a generic "internal error".
     #[error(
@@ -69,7 +72,7 @@ impl ApiError {
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TokensNotLoaded => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unreadable(_) | Self::UnreadableSegment(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }

@@ -9,7 +9,7 @@
 //! the token revision with the store's twice per `REVALIDATE_INTERVAL_MS` (every 500 ms by
 //! default). So a revoked token is refused everywhere within a second. While the store is unreachable the table held keeps
 //! verifying (no revocation can commit then either); an origin that never loaded it answers 503
-//! for stored tokens, and keeps accepting the configured ones.
+//! for stored tokens until the periodic check loads it, and keeps accepting the configured ones.
 
 mod table;
 
@@ -29,9 +29,10 @@ pub enum Unverified {
     Unknown,
     #[error("this token was revoked")]
     Revoked,
-    /// The stored tokens could not be loaded yet: neither accepted nor refused.
-    #[error("tokens cannot be verified: {0}")]
-    Unavailable(#[source] StoreError),
+    /// The stored tokens could not be loaded yet (the store was down since the start): neither
+    /// accepted nor refused. The periodic check loads them as soon as the store answers.
+    #[error("stored tokens cannot be verified yet: storage is unavailable")]
+    NotLoaded,
 }
 
 #[derive(Debug)]
@@ -72,7 +73,7 @@ impl Tokens {
     /// Who `presented` is. The configured tokens are compared in constant time; a stored token is
     /// found by the SHA-256 of the secret (a lookup by hash reveals nothing an attacker can steer
     /// towards a secret).
-    pub async fn verify(&self, presented: &[u8]) -> Result<Arc<Principal>, Unverified> {
+    pub fn verify(&self, presented: &[u8]) -> Result<Arc<Principal>, Unverified> {
         if matches(presented, &self.admin_token) {
             return Ok(Arc::clone(&self.admin));
         }
@@ -84,13 +85,9 @@ impl Tokens {
         if !presented.starts_with(SECRET_PREFIX.as_bytes()) {
             return Err(Unverified::Unknown);
         }
-        let held = match self.current() {
-            Some(held) => held,
-            None => {
-                self.reload().await.map_err(Unverified::Unavailable)?;
-                self.current().ok_or(Unverified::Unknown)?
-            }
-        };
+        // Never a load on the request path: a down store would hold every request for its
+        // time-out, one after another.
+        let held = self.current().ok_or(Unverified::NotLoaded)?;
         match held.lookup(&SecretHash::of(presented)) {
             Lookup::Valid(principal) => Ok(principal),
             Lookup::Revoked => Err(Unverified::Revoked),
@@ -149,5 +146,81 @@ impl Tokens {
                 tracing::warn!(%err, "tokens not reloaded");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{Actor, EnvironmentSet, Role, TokenSecret};
+    use crate::store::{NewToken, SqliteStore, StoreHandles};
+
+    #[test]
+    fn configured_tokens_match_exactly() {
+        let secret = Secret::new("s3cret");
+        assert!(matches(b"s3cret", &secret));
+        assert!(!matches(b"s3cre", &secret));
+        assert!(!matches(b"s3cret!", &secret));
+        assert!(!matches(b"S3cret", &secret));
+        assert!(!matches(b"", &secret));
+    }
+
+    #[tokio::test]
+    async fn stored_tokens_verify_once_loaded_and_stop_at_their_revocation() {
+        let store = StoreHandles::new(SqliteStore::connect("sqlite::memory:").await.unwrap());
+        let tokens = Tokens::new(
+            Arc::clone(&store.tokens),
+            Secret::new("root"),
+            Some(Secret::new("edge")),
+        );
+        let secret = TokenSecret::generate();
+        let new = NewToken {
+            name: "ci".into(),
+            role: Role::Editor,
+            environments: EnvironmentSet::ALL,
+            secret_hash: secret.hash(),
+        };
+        let created = store
+            .token_writes
+            .create_token(new, &Actor::system())
+            .await
+            .unwrap();
+        // Not loaded: a stored token is neither accepted nor refused; the configured ones work.
+        assert!(matches!(
+            tokens.verify(secret.expose().as_bytes()),
+            Err(Unverified::NotLoaded)
+        ));
+        assert_eq!(tokens.verify(b"root").unwrap().role, Role::Admin);
+        assert_eq!(tokens.verify(b"edge").unwrap().role, Role::Server);
+        assert!(matches!(tokens.verify(b"other"), Err(Unverified::Unknown)));
+        tokens.resync().await;
+        assert_eq!(tokens.held_revision(), Some(created.revision));
+        let principal = tokens.verify(secret.expose().as_bytes()).unwrap();
+        assert_eq!(principal.name, "ci");
+        let unknown = TokenSecret::generate();
+        assert!(matches!(
+            tokens.verify(unknown.expose().as_bytes()),
+            Err(Unverified::Unknown)
+        ));
+        let revoked = store
+            .token_writes
+            .revoke_token(created.value.id, &Actor::system())
+            .await
+            .unwrap();
+        // Held until told: the table is as of its revision.
+        assert!(tokens.verify(secret.expose().as_bytes()).is_ok());
+        tokens.catch_up(revoked.revision).await.unwrap();
+        assert!(matches!(
+            tokens.verify(secret.expose().as_bytes()),
+            Err(Unverified::Revoked)
+        ));
+        // A second revocation writes nothing and moves nothing.
+        let again = store
+            .token_writes
+            .revoke_token(created.value.id, &Actor::system())
+            .await
+            .unwrap();
+        assert!(again.value.is_none());
+        assert_eq!(again.revision, revoked.revision);
     }
 }

@@ -60,7 +60,7 @@ pub async fn get_snapshot(
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let caller = verify(&state, &headers).await?;
+    let caller = verify(&state, &headers)?;
     caller.require(Action::ReadSnapshot)?;
     let params = QueryParams::read(&uri, SNAPSHOT_PARAMS)?;
     let environment = params
