@@ -1,6 +1,6 @@
 //! `POST /api/evaluate` as the origin and the edge worker answer it: the body read by
-//! `EvaluateRequest::from_json`, then evaluated by the golden set of its environment. A refusal must
-//! be a typed error with a message; an evaluation must be the reference evaluation's, in the
+//! `EvaluateRequest::from_json`, then evaluated by the golden set of its environment. A refusal
+//! must be a typed error with a message; an evaluation must be the reference evaluation's, in the
 //! contract's order, written as serde writes it.
 #![no_main]
 

@@ -1,7 +1,7 @@
 //! A flag document as the origin reads an admin body (`strict::from_slice`, then
-//! `Flag::from_json_value`) and serde reads a snapshot's flags. A refusal names its field, and serde
-//! refuses with the same message; a flag written back reads as the same flag; compiled alone (with
-//! the golden segments), it answers as the reference evaluation.
+//! `Flag::from_json_value`) and serde reads a snapshot's flags. A refusal names its field, and
+//! serde refuses with the same message; a flag written back reads as the same flag; compiled alone
+//! (with the golden segments), it answers as the reference evaluation.
 #![no_main]
 
 use evaluator::{strict, Flag};
