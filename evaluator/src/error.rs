@@ -29,6 +29,20 @@ pub fn echo(text: &str) -> Echo<'_> {
     }
 }
 
+/// A client's object key as a step of a field's path: [`echo`]ed, and written `""` when it is
+/// empty, so that every error names a field (`{"": 1}` is refused as `"": unknown field`, not as
+/// `: unknown field`).
+pub fn echo_key(key: &str) -> Echo<'_> {
+    if key.is_empty() {
+        Echo {
+            kept: "\"\"",
+            cut: false,
+        }
+    } else {
+        echo(key)
+    }
+}
+
 impl fmt::Display for Echo<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.kept)?;
@@ -113,6 +127,14 @@ mod tests {
             assert_eq!(echo(text).to_string(), text);
             assert_eq!(format!("{:?}", echo(text)), format!("{text:?}"));
         }
+    }
+
+    #[test]
+    fn an_empty_key_is_named_by_its_quotes() {
+        assert_eq!(echo_key("").to_string(), "\"\"");
+        assert_eq!(echo_key("plan").to_string(), "plan");
+        let long = "k".repeat(ECHO_CHARS + 1);
+        assert_eq!(echo_key(&long).to_string(), echo(&long).to_string());
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub(crate) fn refuse_unknown_with_hint(
     match map.keys().find(|key| !known.contains(&key.as_str())) {
         None => Ok(()),
         Some(key) => Err(ValidationError::new(
-            crate::echo(key).to_string(),
+            crate::echo_key(key).to_string(),
             format!("unknown field{hint}"),
         )),
     }

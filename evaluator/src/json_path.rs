@@ -31,9 +31,9 @@ impl JsonPath {
             // Writing to a String cannot fail.
             let _ = match step {
                 Step::Index(i) => write!(field, "[{i}]"),
-                // A client's key, so repeated only up to a point (see `echo`).
-                Step::Key(key) if field.is_empty() => write!(field, "{}", crate::echo(key)),
-                Step::Key(key) => write!(field, ".{}", crate::echo(key)),
+                // A client's key, so repeated only up to a point, and `""` when empty (see `echo_key`).
+                Step::Key(key) if field.is_empty() => write!(field, "{}", crate::echo_key(key)),
+                Step::Key(key) => write!(field, ".{}", crate::echo_key(key)),
             };
         }
         field

@@ -57,7 +57,7 @@ mod value;
 mod variant;
 
 pub use compiled::{CompiledFlagSet, FlagResult};
-pub use error::{echo, Echo, ValidationError, ECHO_CHARS};
+pub use error::{echo, echo_key, Echo, ValidationError, ECHO_CHARS};
 pub use evaluate::{evaluate, evaluate_in, Definitions, Evaluation, Reason};
 pub use flag::{Environment, Fallthrough, Flag, FlagKey, Prerequisite, RolloutPercentage};
 pub use hash::{bucket, murmur3_x86_32, Murmur3Prefix};

@@ -97,7 +97,7 @@ impl UserDraft {
         }
         if let Some(key) = self.unknown {
             return Err(ValidationError::new(
-                format!("user.{}", crate::echo(&key)),
+                format!("user.{}", crate::echo_key(&key)),
                 "unknown field; custom attributes go under user.attributes",
             ));
         }
@@ -152,7 +152,7 @@ impl RequestDraft {
         }
         if let Some(key) = self.unknown {
             return Err(ValidationError::new(
-                format!("{}", crate::echo(&key)),
+                format!("{}", crate::echo_key(&key)),
                 "unknown field",
             ));
         }

@@ -8,9 +8,11 @@
 //! - [`rule`]: rules, conditions and operators, shared by flags and segments;
 //! - [`serve`]: a variant name or a split;
 //! - [`segment`]: a segment;
+//! - [`patch`]: a partial update laid over a flag or a segment and read whole;
 //! - [`write`]: the `Serialize` side of all of them, and of results.
 
 mod flag;
+mod patch;
 #[cfg(feature = "result-json")]
 mod result;
 mod rule;

@@ -54,8 +54,8 @@ fn nul_in(value: &Value, path: &mut String, step: &str) -> Option<String> {
     if !path.is_empty() && !step.starts_with('[') {
         path.push('.');
     }
-    // A client's key: repeated only up to a point (see `evaluator::echo`).
-    let _ = write!(path, "{}", evaluator::echo(step));
+    // A client's key: repeated only up to a point, and `""` when empty (see `evaluator::echo_key`).
+    let _ = write!(path, "{}", evaluator::echo_key(step));
     let found = match value {
         Value::String(s) if s.contains('\0') => Some(path.clone()),
         Value::Array(items) => items
@@ -123,6 +123,10 @@ mod tests {
             (
                 r#"{"rules": [{"all": [{"value": ["ok", "n\u0000"]}]}]}"#,
                 "rules[0].all[0].value[1]",
+            ),
+            (
+                r#"{"variants": {"": {"": "\u0000"}}}"#,
+                "variants.\"\".\"\"",
             ),
             // The first in key order, whatever the order in the body.
             (

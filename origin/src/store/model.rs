@@ -23,7 +23,7 @@ pub struct NewFlag {
 
 /// A partial update: the body's fields (known ones only, checked by the HTTP layer), laid over the
 /// stored definition and read whole by the evaluator inside the write's transaction (see
-/// [`overlay`]). A field given as `null` is left as it is.
+/// `Flag::from_json_patch`). A field given as `null` is left as it is.
 #[derive(Debug, Clone, Default)]
 pub struct FlagPatch {
     pub fields: Map<String, Value>,
@@ -217,23 +217,6 @@ pub fn create_segment(new: NewSegment, at: DateTime<Utc>) -> StoredSegment {
     }
 }
 
-/// `definition` with the non-null fields of `patch` laid over it. A flag has `rolloutPercentage`
-/// or `fallthrough`, not both: a patch that gives one removes the other (one that gives both keeps
-/// both, and the evaluator refuses it).
-pub fn overlay(definition: &mut Map<String, Value>, patch: &Map<String, Value>) {
-    let given = |name: &str| patch.get(name).is_some_and(|value| !value.is_null());
-    match (given("rolloutPercentage"), given("fallthrough")) {
-        (true, false) => drop(definition.remove("fallthrough")),
-        (false, true) => drop(definition.remove("rolloutPercentage")),
-        _ => {}
-    }
-    for (name, value) in patch {
-        if !value.is_null() {
-            definition.insert(name.clone(), value.clone());
-        }
-    }
-}
-
 /// The next version of a flag or segment `id`; `Corrupt` past the column's range.
 fn next_version(version: Version, what: &str, id: Uuid) -> Result<Version, StoreError> {
     version.next().ok_or_else(|| {
@@ -253,9 +236,8 @@ pub fn patched(
     patch: &FlagPatch,
     at: DateTime<Utc>,
 ) -> Result<Option<StoredFlag>, StoreError> {
-    let mut definition = definition_json(&before.flag).map_err(StoreError::Corrupt)?;
-    overlay(&mut definition, &patch.fields);
-    let flag = Flag::from_json_value(&Value::Object(definition)).map_err(StoreError::Invalid)?;
+    let definition = definition_json(&before.flag).map_err(StoreError::Corrupt)?;
+    let flag = Flag::from_json_patch(definition, &patch.fields).map_err(StoreError::Invalid)?;
     if flag == before.flag {
         return Ok(None);
     }
@@ -288,13 +270,12 @@ pub fn patched_segment(
     patch: &SegmentPatch,
     at: DateTime<Utc>,
 ) -> Result<Option<StoredSegment>, StoreError> {
-    let mut definition = match serde_json::to_value(&before.segment) {
+    let definition = match serde_json::to_value(&before.segment) {
         Ok(Value::Object(map)) => map,
         _ => return Err(StoreError::Corrupt("a segment does not serialize".into())),
     };
-    overlay(&mut definition, &patch.fields);
     let segment =
-        Segment::from_json_value(&Value::Object(definition)).map_err(StoreError::Invalid)?;
+        Segment::from_json_patch(definition, &patch.fields).map_err(StoreError::Invalid)?;
     if segment == before.segment {
         return Ok(None);
     }
