@@ -2,7 +2,7 @@
 //! worker both need to answer `POST /ofrep/v1/evaluate/flags/{key}` and `POST /ofrep/v1/evaluate/flags`
 //! byte for byte alike.
 //!
-//! - [`read_context`]: the body `{"context": {...}}` into a [`User`]: `targetingKey` → `id`, `email`
+//! - [`read_context`]: the body `{"context": {...}}` into a [`User`](crate::User): `targetingKey` → `id`, `email`
 //!   and `country` → those fields, every other key → `attributes` (read by the evaluator's own
 //!   attribute reader: the same depth limit, the same duplicate-key rule, the same messages with
 //!   `context.` where the evaluate API says `user.attributes.`);
