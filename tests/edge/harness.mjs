@@ -97,8 +97,8 @@ function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
   return { child, started, stop, output: () => output };
 }
 
-/** The real origin on a fresh SQLite file; resolves to { url, stop, dir }. */
-export async function startOrigin() {
+/** The real origin on a fresh SQLite file (more variables in `env`); resolves to { url, stop, dir }. */
+export async function startOrigin(env = {}) {
   const dir = tempDir('pennon-edge-origin-');
   const proc = startProcess('origin', ORIGIN_BIN, [], {
     cwd: dir,
@@ -109,6 +109,7 @@ export async function startOrigin() {
       ADMIN_TOKEN,
       EDGE_TOKEN,
       RUST_LOG: 'warn',
+      ...env,
     },
     ready: /pennon origin listening on (http:\/\/\S+)/,
     timeoutMs: 30_000,
