@@ -4,8 +4,9 @@
 //! the two must say alike (paths, limit, CORS headers, error texts, the content-type rule) is the
 //! shared contract's (`http_contract`), not written here.
 
-use evaluator::{CompiledFlagSet, EvaluateRequest, EvaluateResponse};
-use http_contract::{content_type, error, path, MAX_BODY_BYTES};
+use evaluator::ofrep::{self, OfrepError};
+use evaluator::{CompiledFlagSet, Environment, EvaluateRequest, EvaluateResponse};
+use http_contract::{conditional, content_type, error, path, MAX_BODY_BYTES};
 use serde::Serialize;
 
 use crate::cache::SnapshotCache;
@@ -19,6 +20,13 @@ pub const DRAIN_LIMIT_BYTES: usize = 16 * MAX_BODY_BYTES;
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route {
     Evaluate,
+    /// `POST /ofrep/v1/evaluate/flags/{key}`: the key as the path holds it (still percent-encoded,
+    /// as the origin repeats it).
+    OfrepFlag {
+        key: String,
+    },
+    /// `POST /ofrep/v1/evaluate/flags`.
+    OfrepFlags,
     Health,
     /// A CORS preflight (`OPTIONS` on any path the worker serves).
     Preflight,
@@ -30,14 +38,21 @@ pub enum Route {
 }
 
 pub fn route(method: &str, path: &str) -> Route {
-    let allow = match path {
-        path::EVALUATE => "POST",
-        path::HEALTH => "GET",
+    let key = path
+        .strip_prefix(path::OFREP_FLAG_PREFIX)
+        .filter(|key| !key.is_empty() && !key.contains('/'));
+    let allow = match (path, key) {
+        (path::EVALUATE | path::OFREP_FLAGS, _) | (_, Some(_)) => "POST",
+        (path::HEALTH, _) => "GET",
         _ => return Route::NotFound,
     };
     match (method, allow) {
         ("OPTIONS", _) => Route::Preflight,
-        ("POST", "POST") => Route::Evaluate,
+        ("POST", "POST") => match key {
+            Some(key) => Route::OfrepFlag { key: key.into() },
+            None if path == path::OFREP_FLAGS => Route::OfrepFlags,
+            None => Route::Evaluate,
+        },
         // HEAD is answered like GET by the Workers runtime's own conventions (and axum's).
         ("GET" | "HEAD", "GET") => Route::Health,
         _ => Route::MethodNotAllowed { allow },
@@ -159,6 +174,105 @@ pub fn evaluate_body(set: &CompiledFlagSet, request: &EvaluateRequest) -> Result
     String::from_utf8(EvaluateResponse { results }.to_json()).map_err(|_| ApiError::internal())
 }
 
+/// Why an OFREP request failed: an error of the HTTP API (answered as `GENERAL` with its status
+/// and message, as the origin does) or of the request itself (its own code and status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfrepFailure {
+    Api(ApiError),
+    Ofrep(OfrepError),
+}
+
+impl From<ApiError> for OfrepFailure {
+    fn from(err: ApiError) -> Self {
+        Self::Api(err)
+    }
+}
+
+impl From<OfrepError> for OfrepFailure {
+    fn from(err: OfrepError) -> Self {
+        Self::Ofrep(err)
+    }
+}
+
+impl OfrepFailure {
+    /// Status and body: the single route's error names `key`, the bulk route's does not.
+    pub fn answer(&self, key: Option<&str>) -> (u16, Vec<u8>) {
+        let (status, general);
+        let error = match self {
+            Self::Ofrep(error) => {
+                status = error.status();
+                error
+            }
+            Self::Api(api) => {
+                status = api.status();
+                general = OfrepError::general(api.message());
+                &general
+            }
+        };
+        let body = match key {
+            Some(key) => ofrep::error_body(key, error),
+            None => ofrep::bulk_error_body(error),
+        };
+        (status, body)
+    }
+}
+
+/// The environment of an OFREP request at the edge: `x-pennon-environment`, else `prod` (the edge
+/// reads no token, so a token's own environment cannot choose it; name it with the header).
+pub fn ofrep_environment(header: Option<&str>) -> Result<Environment, OfrepFailure> {
+    Ok(ofrep::environment(header.map(str::as_bytes))?.unwrap_or(Environment::Prod))
+}
+
+/// Checks the size, then reads the context with the evaluator's OFREP reader (the origin's).
+pub fn parse_ofrep(body: &[u8]) -> Result<evaluator::User, OfrepFailure> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large().into());
+    }
+    Ok(ofrep::read_context(body)?)
+}
+
+/// The 200 body of `POST /ofrep/v1/evaluate/flags/{key}`, or its 404.
+pub fn ofrep_flag_body(
+    set: &CompiledFlagSet,
+    environment: Environment,
+    key: &str,
+    user: &evaluator::User,
+) -> Result<Vec<u8>, OfrepFailure> {
+    let result = set
+        .evaluate_flag(key, user)
+        .ok_or_else(|| OfrepError::flag_not_found(key, environment))?;
+    Ok(ofrep::flag_body(&result, environment))
+}
+
+/// The bulk answer: 304 with the ETag while `if_none_match` holds it, else 200 with it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BulkAnswer {
+    NotModified { etag: String },
+    Flags { etag: String, body: Vec<u8> },
+}
+
+/// `POST /ofrep/v1/evaluate/flags` from a snapshot at `revision` (the ETag of the origin for the
+/// same environment, revision and body). No `eventStreams`: the edge has no change stream; its
+/// clients poll with `If-None-Match`.
+pub fn ofrep_bulk(
+    set: &CompiledFlagSet,
+    environment: Environment,
+    revision: u64,
+    request_body: &[u8],
+    user: &evaluator::User,
+    if_none_match: Option<&str>,
+) -> BulkAnswer {
+    let etag = ofrep::bulk_etag(environment, revision, request_body);
+    if if_none_match.is_some_and(|value| conditional::none_match_holds(value, &etag)) {
+        return BulkAnswer::NotModified { etag };
+    }
+    let results = set.evaluate_all(user);
+    BulkAnswer::Flags {
+        etag,
+        body: ofrep::bulk_body(&results, environment, None),
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Health {
@@ -217,6 +331,24 @@ mod tests {
             Route::MethodNotAllowed { allow: "GET" }
         );
         assert_eq!(route("POST", "/api/evaluate/"), Route::NotFound);
+        assert_eq!(route("POST", "/ofrep/v1/evaluate/flags"), Route::OfrepFlags);
+        assert_eq!(
+            route("POST", "/ofrep/v1/evaluate/flags/a.b"),
+            Route::OfrepFlag { key: "a.b".into() }
+        );
+        assert_eq!(
+            route("OPTIONS", "/ofrep/v1/evaluate/flags/a"),
+            Route::Preflight
+        );
+        assert_eq!(
+            route("GET", "/ofrep/v1/evaluate/flags"),
+            Route::MethodNotAllowed { allow: "POST" }
+        );
+        assert_eq!(route("POST", "/ofrep/v1/evaluate/flags/"), Route::NotFound);
+        assert_eq!(
+            route("POST", "/ofrep/v1/evaluate/flags/a/b"),
+            Route::NotFound
+        );
         assert_eq!(route("OPTIONS", "/nope"), Route::NotFound);
         assert_eq!(route("GET", "/api/admin/flags"), Route::NotFound);
     }
@@ -342,6 +474,56 @@ mod tests {
         assert_eq!(
             evaluate_body(&set, &named).expect("serializes"),
             r#"{"results":[{"flagKey":"b","enabled":true,"reason":"ROLLOUT","variant":"on","value":true},{"flagKey":"zz","enabled":false,"reason":"FLAG_NOT_FOUND","variant":null,"value":null}]}"#
+        );
+    }
+
+    #[test]
+    fn ofrep_answers_and_errors() {
+        let snapshot: Snapshot = serde_json::from_str(
+            r#"{"environment":"dev","revision":3,"flags":[
+                {"key":"b","enabled":true,"rolloutPercentage":100,"rules":[]}]}"#,
+        )
+        .expect("valid snapshot");
+        let set = CompiledFlagSet::new(&snapshot.flags).expect("compiles");
+        let body = br#"{"context":{"targetingKey":"u1"}}"#;
+        let user = parse_ofrep(body).expect("valid");
+        assert_eq!(
+            String::from_utf8(ofrep_flag_body(&set, Environment::Dev, "b", &user).unwrap())
+                .unwrap(),
+            r#"{"key":"b","variant":"on","value":true,"reason":"SPLIT","metadata":{"pennonReason":"ROLLOUT"}}"#
+        );
+        let missing = ofrep_flag_body(&set, Environment::Dev, "zz", &user).unwrap_err();
+        assert_eq!(
+            missing.answer(Some("zz")),
+            (404, br#"{"key":"zz","errorCode":"FLAG_NOT_FOUND","errorDetails":"no flag \"zz\" in dev"}"#.to_vec())
+        );
+        let BulkAnswer::Flags { etag, body: answer } =
+            ofrep_bulk(&set, Environment::Dev, 3, body, &user, None)
+        else {
+            panic!("a 304 without If-None-Match");
+        };
+        assert_eq!(etag, ofrep::bulk_etag(Environment::Dev, 3, body));
+        assert!(answer.starts_with(br#"{"flags":[{"key":"b""#));
+        assert_eq!(
+            ofrep_bulk(&set, Environment::Dev, 3, body, &user, Some(&etag)),
+            BulkAnswer::NotModified { etag: etag.clone() }
+        );
+        let bad = parse_ofrep(b"{").unwrap_err();
+        assert_eq!(bad.answer(None).0, 400);
+        let too_big = parse_ofrep(&vec![b' '; MAX_BODY_BYTES + 1]).unwrap_err();
+        assert_eq!(
+            too_big.answer(None),
+            (
+                413,
+                br#"{"errorCode":"GENERAL","errorDetails":"request body is larger than 1 MiB"}"#
+                    .to_vec()
+            )
+        );
+        assert_eq!(ofrep_environment(None), Ok(Environment::Prod));
+        assert_eq!(ofrep_environment(Some("staging")), Ok(Environment::Staging));
+        assert_eq!(
+            ofrep_environment(Some("moon")).unwrap_err().answer(None).0,
+            400
         );
     }
 }

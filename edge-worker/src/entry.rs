@@ -6,7 +6,7 @@ use worker::{console_error, event, Context, Env, Request, Response, ResponseBuil
 
 use http_contract::{cors, header, MAX_BODY_BYTES};
 
-use crate::api::{self, ApiError, Route};
+use crate::api::{self, ApiError, BulkAnswer, OfrepFailure, Route};
 use crate::config::Config;
 use crate::sync;
 
@@ -14,7 +14,7 @@ use crate::sync;
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
     match handle(req, &env).await {
         Ok(response) => Ok(response),
-        Err(err) => respond(err.status(), err.body(), &[]),
+        Err(err) => respond(err.status(), err.body().into_bytes(), &[]),
     }
 }
 
@@ -24,28 +24,29 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
         Route::Preflight => preflight(),
         // A deployment mistake in the vars makes every evaluation fail: health says so, by name.
         Route::Health => match Config::from_lookup(|name| lookup(env, name)) {
-            Ok(_) => respond(200, sync::health_body(), &[]).map_err(internal),
+            Ok(_) => respond(200, sync::health_body().into_bytes(), &[]).map_err(internal),
             Err(err) => Err(ApiError::misconfigured(&err)),
         },
         Route::NotFound => Err(ApiError::not_found()),
         Route::MethodNotAllowed { allow } => {
             let err = ApiError::method_not_allowed();
-            respond(err.status(), err.body(), &[("allow", allow)]).map_err(internal)
+            respond(err.status(), err.body().into_bytes(), &[("allow", allow)]).map_err(internal)
         }
+        Route::OfrepFlag { key } => {
+            let answer = ofrep(&mut req, env, Some(&key)).await;
+            answer.or_else(|failure| {
+                let (status, body) = failure.answer(Some(&key));
+                respond(status, body, &[]).map_err(internal)
+            })
+        }
+        Route::OfrepFlags => ofrep(&mut req, env, None).await.or_else(|failure| {
+            let (status, body) = failure.answer(None);
+            respond(status, body, &[]).map_err(internal)
+        }),
         Route::Evaluate => {
-            let content_type = req.headers().get("content-type").map_err(internal)?;
-            api::require_json(content_type.as_deref())?;
-            let declared = req.headers().get("content-length").map_err(internal)?;
-            // Beyond what read_body would drain: refuse without reading (the connection closes).
-            if api::declared_length_exceeds(declared.as_deref(), api::DRAIN_LIMIT_BYTES) {
-                return Err(ApiError::payload_too_large());
-            }
-            let body = read_body(&mut req).await?;
+            let body = read_json_body(&mut req).await?;
             let request = api::parse_evaluate(&body)?;
-            let config = Config::from_lookup(|name| lookup(env, name)).map_err(|err| {
-                console_error!("pennon edge: configuration: {err}");
-                ApiError::internal()
-            })?;
+            let config = config(env)?;
             let served = sync::snapshot_for(request.environment, &config)
                 .await
                 .ok_or_else(ApiError::snapshot_unavailable)?;
@@ -54,12 +55,87 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             let freshness = if served.stale { "stale" } else { "fresh" };
             respond(
                 200,
-                body,
+                body.into_bytes(),
                 &[(header::REVISION, &revision), (header::SNAPSHOT, freshness)],
             )
             .map_err(internal)
         }
     }
+}
+
+fn config(env: &Env) -> Result<Config, ApiError> {
+    Config::from_lookup(|name| lookup(env, name)).map_err(|err| {
+        console_error!("pennon edge: configuration: {err}");
+        ApiError::internal()
+    })
+}
+
+/// 415 unless declared as JSON, 413 past the limit (without reading what is far past it), else
+/// the body.
+async fn read_json_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let content_type = req.headers().get("content-type").map_err(internal)?;
+    api::require_json(content_type.as_deref())?;
+    let declared = req.headers().get("content-length").map_err(internal)?;
+    // Beyond what read_body would drain: refuse without reading (the connection closes).
+    if api::declared_length_exceeds(declared.as_deref(), api::DRAIN_LIMIT_BYTES) {
+        return Err(ApiError::payload_too_large());
+    }
+    read_body(req).await
+}
+
+/// The two OFREP routes (`key` for the single one), in the origin's order: the environment
+/// header, the content type, the body, the context, the snapshot. No token is read: the edge is
+/// public, as its `/api/evaluate` is.
+async fn ofrep(req: &mut Request, env: &Env, key: Option<&str>) -> Result<Response, OfrepFailure> {
+    let named = req.headers().get(header::ENVIRONMENT).map_err(internal)?;
+    let environment = api::ofrep_environment(named.as_deref())?;
+    let body = read_json_body(req).await?;
+    let user = api::parse_ofrep(&body)?;
+    let config = config(env)?;
+    let served = sync::snapshot_for(environment, &config)
+        .await
+        .ok_or_else(ApiError::snapshot_unavailable)?;
+    let revision = served.revision.to_string();
+    let freshness = if served.stale { "stale" } else { "fresh" };
+    let snapshot = [
+        (header::REVISION, revision.as_str()),
+        (header::SNAPSHOT, freshness),
+    ];
+    let response = match key {
+        Some(key) => {
+            let json = api::ofrep_flag_body(&served.set, environment, key, &user)?;
+            respond(200, json, &snapshot)
+        }
+        None => {
+            let if_none_match = req.headers().get("if-none-match").map_err(internal)?;
+            match api::ofrep_bulk(
+                &served.set,
+                environment,
+                served.revision,
+                &body,
+                &user,
+                if_none_match.as_deref(),
+            ) {
+                BulkAnswer::NotModified { etag } => not_modified(&etag, &snapshot),
+                BulkAnswer::Flags { etag, body } => {
+                    let [revision, freshness] = snapshot;
+                    respond(200, body, &[("etag", &etag), revision, freshness])
+                }
+            }
+        }
+    };
+    Ok(response.map_err(internal)?)
+}
+
+/// A 304: the ETag and the CORS headers, no body.
+fn not_modified(etag: &str, extra: &[(&str, &str)]) -> worker::Result<Response> {
+    let mut builder = ResponseBuilder::new()
+        .with_status(304)
+        .with_header("etag", etag)?;
+    for (name, value) in cors::HEADERS.iter().chain(extra) {
+        builder = builder.with_header(name, value)?;
+    }
+    Ok(builder.empty())
 }
 
 /// Reads the body in chunks and stops buffering at the limit: a chunked upload without
@@ -106,14 +182,14 @@ fn preflight() -> Result<Response, ApiError> {
     Ok(builder.empty())
 }
 
-fn respond(status: u16, body: String, extra: &[(&str, &str)]) -> worker::Result<Response> {
+fn respond(status: u16, body: Vec<u8>, extra: &[(&str, &str)]) -> worker::Result<Response> {
     let mut builder = ResponseBuilder::new()
         .with_status(status)
         .with_header("content-type", "application/json")?;
     for (name, value) in cors::HEADERS.iter().chain(extra) {
         builder = builder.with_header(name, value)?;
     }
-    Ok(builder.fixed(body.into_bytes()))
+    Ok(builder.fixed(body))
 }
 
 fn internal(err: worker::Error) -> ApiError {

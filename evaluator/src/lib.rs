@@ -15,6 +15,8 @@
 //!   which the origin then reads with the same field rules as the evaluator's readers ([`fields`]).
 //!   Numbers are read as the correctly rounded double and written in the shortest form that reads
 //!   back as the same double.
+//! - `ofrep` (with `result-json`) reads OpenFeature's OFREP request, whose context becomes the
+//!   user, and writes OFREP's answers, so the origin and the edge answer OFREP byte for byte alike.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
     not(test),
@@ -39,6 +41,8 @@ mod hash;
 mod json;
 #[cfg(feature = "serde")]
 mod json_path;
+#[cfg(feature = "result-json")]
+pub mod ofrep;
 #[cfg(feature = "serde")]
 mod reader;
 #[cfg(feature = "serde")]

@@ -27,7 +27,7 @@ use crate::value::AttributeValue;
 
 /// A field as read, before it is checked.
 #[derive(Default)]
-enum Loose<T> {
+pub(crate) enum Loose<T> {
     #[default]
     Absent,
     Null,
@@ -38,7 +38,7 @@ enum Loose<T> {
 
 impl<T> Loose<T> {
     /// The value, with `null` counted as absent; `Err` for the wrong type.
-    fn optional(self) -> Result<Option<T>, ()> {
+    pub(crate) fn optional(self) -> Result<Option<T>, ()> {
         match self {
             Loose::Absent | Loose::Null => Ok(None),
             Loose::Value(value) => Ok(Some(value)),
@@ -48,7 +48,7 @@ impl<T> Loose<T> {
 }
 
 /// Reads any JSON value as "a string, null, or something else", consuming the something else.
-struct LooseString(Loose<String>);
+pub(crate) struct LooseString(pub(crate) Loose<String>);
 
 /// Reads any JSON value as "an object of attributes, null, or something else"; the least path of a
 /// key given twice inside it (from `user.attributes`) goes to the `&mut`.

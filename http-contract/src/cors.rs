@@ -10,17 +10,18 @@ pub const HEADERS: [(&str, &str); 5] = [
     ("access-control-allow-origin", "*"),
     ("access-control-allow-methods", "GET, POST, OPTIONS"),
     // `authorization`: a browser sends a client token as `Authorization: Bearer` when the server
-    // requires one (`REQUIRE_CLIENT_TOKEN`).
+    // requires one (`REQUIRE_CLIENT_TOKEN`). What OFREP's web provider sends besides: its API key
+    // (`x-api-key`), the bulk answer's ETag back (`if-none-match`), and Pennon's environment header.
     (
         "access-control-allow-headers",
-        "content-type, authorization",
+        "content-type, authorization, x-api-key, if-none-match, x-pennon-environment",
     ),
-    // Lets a page read which snapshot answered on the edge (`crate::header`; the origin does not
-    // send these two headers, but then a page written against either sees the same preflight
-    // answer).
+    // `etag`: the OFREP provider in a page reads the bulk answer's ETag to revalidate with it. The
+    // other two let a page read which snapshot answered on the edge (`crate::header`; the origin
+    // does not send them, but then a page written against either sees the same preflight answer).
     (
         "access-control-expose-headers",
-        "x-pennon-revision, x-pennon-snapshot",
+        "etag, x-pennon-revision, x-pennon-snapshot",
     ),
     ("access-control-max-age", "86400"),
 ];
@@ -35,7 +36,26 @@ mod tests {
             .iter()
             .find(|(name, _)| *name == "access-control-expose-headers")
             .map(|(_, value)| *value);
-        let expected = format!("{}, {}", header::REVISION, header::SNAPSHOT);
+        let expected = format!("etag, {}, {}", header::REVISION, header::SNAPSHOT);
         assert_eq!(exposed, Some(expected.as_str()));
+    }
+
+    #[test]
+    fn pages_may_send_what_the_ofrep_web_provider_sends() {
+        let allowed = super::HEADERS
+            .iter()
+            .find(|(name, _)| *name == "access-control-allow-headers")
+            .map(|(_, value)| *value)
+            .unwrap_or_default();
+        let allowed: Vec<&str> = allowed.split(", ").collect();
+        for name in [
+            "content-type",
+            "authorization",
+            header::API_KEY,
+            "if-none-match",
+            header::ENVIRONMENT,
+        ] {
+            assert!(allowed.contains(&name), "{name}");
+        }
     }
 }

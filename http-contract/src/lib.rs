@@ -10,7 +10,10 @@
 //! - [`content_type`]: whether a request declares its body as JSON, and the 415's text;
 //! - [`header`]: Pennon's own header names (the edge's token, the edge's snapshot headers).
 //!
-//! An endpoint both servers will answer (OFREP next) adds its path and texts here.
+//! - [`conditional`]: whether an `If-None-Match` holds an ETag.
+//!
+//! OFREP's bodies (answers and errors) are the evaluator's (`evaluator::ofrep`), like the evaluate
+//! API's; its paths and headers are here.
 //!
 //! # Why a crate of its own
 //!
@@ -27,6 +30,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod conditional;
 pub mod content_type;
 pub mod cors;
 pub mod error;
@@ -45,6 +49,10 @@ pub mod path {
     /// `GET ?environment=`, on the origin only: the flag set the edge worker syncs from, with
     /// [`crate::header::EDGE_TOKEN`].
     pub const SNAPSHOT: &str = "/api/flags/snapshot";
+    /// `POST`: OFREP, every flag of the environment for a context (`{"flags": [...]}`, `ETag`).
+    pub const OFREP_FLAGS: &str = "/ofrep/v1/evaluate/flags";
+    /// `POST`: OFREP, one flag, its key after this prefix (`/ofrep/v1/evaluate/flags/{key}`).
+    pub const OFREP_FLAG_PREFIX: &str = "/ofrep/v1/evaluate/flags/";
     /// `GET`, on the origin only: its OpenAPI 3.1 document, generated from its routes (public,
     /// with the CORS headers of [`crate::cors`]).
     pub const OPENAPI: &str = "/openapi.json";

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  admin, loadInvalidRequests, loadVectors, originRevision, postEvaluate, replaceFlags, sleep,
-  startEdge, startFakeOrigin, startOrigin, waitForEdgeRevision,
+  admin, contextOf, expectedOfrepItem, loadInvalidRequests, loadVectors, originRevision, postEvaluate,
+  postOfrep, replaceFlags, sleep, startEdge, startFakeOrigin, startOrigin, waitForEdgeRevision,
 } from './harness.mjs';
 
 const TTL_SECONDS = 1;
@@ -53,6 +53,26 @@ describe('golden vectors served to the edge as snapshots', () => {
         assert.equal(fromEdge.headers.get('x-pennon-snapshot'), 'fresh');
         assertCors(fromEdge.headers);
         assert.match(fromEdge.headers.get('access-control-expose-headers'), /x-pennon-snapshot/);
+
+        // OFREP for the same user: the bulk answer is the whole environment's evaluate answer,
+        // mapped; each key the case names through the single route (an unknown one is a 404).
+        const body = contextOf(c.request.user);
+        const all = await postEvaluate(edge.url, { environment: vector.environment, user: c.request.user });
+        const results = JSON.parse(all.text).results;
+        const bulk = await postOfrep(edge.url, '', body, { 'x-pennon-environment': vector.environment });
+        assert.equal(bulk.status, 200, `${c.name}: OFREP bulk ${bulk.text}`);
+        assert.deepEqual(JSON.parse(bulk.text), { flags: results.map(expectedOfrepItem) }, `${c.name}: OFREP bulk`);
+        for (const expected of c.response.results) {
+          const one = await postOfrep(edge.url, expected.flagKey, body, { 'x-pennon-environment': vector.environment });
+          if (expected.reason === 'FLAG_NOT_FOUND') {
+            assert.equal(one.status, 404, `${c.name} ${expected.flagKey}: ${one.text}`);
+            assert.equal(JSON.parse(one.text).errorCode, 'FLAG_NOT_FOUND');
+          } else {
+            assert.equal(one.status, 200, `${c.name} ${expected.flagKey}: ${one.text}`);
+            const fromAll = results.find((r) => r.flagKey === expected.flagKey);
+            assert.deepEqual(JSON.parse(one.text), expectedOfrepItem(fromAll), `${c.name}: OFREP ${expected.flagKey}`);
+          }
+        }
       }
     });
   }
@@ -186,6 +206,88 @@ describe('edge against a real origin', () => {
     // The earlier tests of this suite evaluated prod through the edge: it holds the origin's snapshot.
     const revision = await originRevision(origin.url, 'prod');
     assert.ok(body.snapshots.some((s) => s.environment === 'prod' && s.revision === revision), JSON.stringify(body));
+  });
+
+  test('OFREP: the origin\'s statuses, bodies and ETags, byte for byte, 304 included', async () => {
+    const revision = await replaceFlags(origin.url, 'staging', [
+      { key: 'bool', enabled: true, rolloutPercentage: 50, rules: [{ field: 'email', operator: 'ends_with', value: '@pennon.dev' }] },
+      { key: 'num', enabled: true, type: 'number', variants: { a: 100.0, b: 1e-7, c: 12345678901234567 }, offVariant: 'a',
+        fallthrough: { split: [{ variant: 'b', weight: 50000 }, { variant: 'c', weight: 50000 }] } },
+      { key: 'obj', enabled: false, type: 'object', variants: { x: { 'q"uote': ['\u0001', '☃'] } }, offVariant: 'x', fallthrough: 'x' },
+      { key: 'str', enabled: true, type: 'string', variants: { d: 'dark', l: 'light' }, offVariant: 'l',
+        rules: [{ field: 'attributes.plan', operator: 'eq', value: 'pro', serve: 'd' }], fallthrough: 'l' },
+    ]);
+    await waitForEdgeRevision(edge.url, 'staging', revision);
+    const staging = { 'x-pennon-environment': 'staging' };
+    const context = { context: { targetingKey: 'user-7', email: 'a@pennon.dev', plan: 'pro', org: { tier: 2 } } };
+    const cases = [
+      ['bool', context, staging, 200],
+      ['num', context, staging, 200],
+      ['obj', context, staging, 200],
+      ['str', context, staging, 200],
+      ['str', { context: { targetingKey: 'user-8', plan: 'free' } }, staging, 200],
+      ['nope', context, staging, 404],
+      ['str', context, {}, 404],
+      ['str', '{', staging, 400],
+      ['str', '[]', staging, 400],
+      ['str', { context: 'u' }, staging, 400],
+      ['str', { context: { targetingKey: 1 } }, staging, 400],
+      ['str', { context: { targetingKey: 'u', email: 2 } }, staging, 400],
+      ['str', '{"context":{"targetingKey":"u","plan":1,"plan":2}}', staging, 400],
+      ['str', { context: {} }, staging, 400],
+      ['str', {}, staging, 400],
+      ['str', context, { 'x-pennon-environment': 'moon' }, 400],
+      ['str', `{"context":{"targetingKey":"${'x'.repeat(1024 * 1024)}"}}`, staging, 413],
+      ['str', context, { ...staging, 'content-type': 'text/plain' }, 415],
+      ['', context, staging, 200],
+      ['', context, {}, 200],
+      ['', { context: { targetingKey: 'u' } }, { 'x-pennon-environment': 'dev' }, 200],
+      ['', { context: 7 }, staging, 400],
+      ['', '{', staging, 400],
+      ['', { context: { targetingKey: '' } }, staging, 400],
+      ['', context, { 'x-pennon-environment': 'moon' }, 400],
+      ['', context, { ...staging, 'content-type': 'text/plain' }, 415],
+    ];
+    for (const [key, body, headers, status] of cases) {
+      const name = `${key || 'bulk'} ${JSON.stringify(headers)} ${String(typeof body === 'string' ? body : JSON.stringify(body)).slice(0, 60)}`;
+      const [fromOrigin, fromEdge] = [await postOfrep(origin.url, key, body, headers), await postOfrep(edge.url, key, body, headers)];
+      assert.equal(fromOrigin.status, status, `${name}: origin ${fromOrigin.text}`);
+      assert.equal(fromEdge.status, status, `${name}: edge ${fromEdge.text}`);
+      assert.equal(fromEdge.text, fromOrigin.text, `${name}: edge body differs from the origin's`);
+      assert.equal(fromEdge.headers.get('etag'), fromOrigin.headers.get('etag'), `${name}: ETag`);
+      assertCors(fromEdge.headers);
+      const parsed = JSON.parse(fromEdge.text);
+      if (status !== 200) {
+        assert.equal(typeof parsed.errorCode, 'string', name);
+        assert.equal(typeof parsed.errorDetails, 'string', name);
+        assert.equal(parsed.key, key || undefined, name);
+      }
+    }
+    // The bulk ETag of one is a 304 at the other, and a new revision is a 200 at both.
+    const first = await postOfrep(origin.url, '', context, staging);
+    const etag = first.headers.get('etag');
+    for (const base of [origin.url, edge.url]) {
+      const res = await postOfrep(base, '', context, { ...staging, 'if-none-match': etag });
+      assert.equal(res.status, 304, `${base}: ${res.text}`);
+      assert.equal(res.text, '');
+      assert.equal(res.headers.get('etag'), etag);
+      assertCors(res.headers);
+    }
+    const { flags: [str] } = await admin(origin.url, 'GET', '/flags?environment=staging&key=str', undefined, 200);
+    await admin(origin.url, 'PUT', `/flags/${str.id}`, { enabled: false }, 200);
+    await waitForEdgeRevision(edge.url, 'staging', await originRevision(origin.url, 'staging'));
+    const [fromOrigin, fromEdge] = await Promise.all([origin.url, edge.url].map(
+      (base) => postOfrep(base, '', context, { ...staging, 'if-none-match': etag })));
+    assert.equal(fromOrigin.status, 200);
+    assert.equal(fromEdge.status, 200);
+    assert.equal(fromEdge.text, fromOrigin.text);
+    assert.notEqual(fromEdge.headers.get('etag'), etag);
+    assert.equal(fromEdge.headers.get('etag'), fromOrigin.headers.get('etag'));
+    // The preflight allows what the web provider sends, and exposes the ETag.
+    const pre = await fetch(`${edge.url}/ofrep/v1/evaluate/flags`, { method: 'OPTIONS' });
+    assert.equal(pre.status, 204);
+    assert.match(pre.headers.get('access-control-allow-headers'), /if-none-match/);
+    assert.match(pre.headers.get('access-control-expose-headers'), /etag/);
   });
 
   test('a change through the admin API is served by the edge after the TTL', async () => {

@@ -97,8 +97,8 @@ function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
   return { child, started, stop, output: () => output };
 }
 
-/** The real origin on a fresh SQLite file; resolves to { url, stop, dir }. */
-export async function startOrigin() {
+/** The real origin on a fresh SQLite file (more variables in `env`); resolves to { url, stop, dir }. */
+export async function startOrigin(env = {}) {
   const dir = tempDir('pennon-edge-origin-');
   const proc = startProcess('origin', ORIGIN_BIN, [], {
     cwd: dir,
@@ -109,6 +109,7 @@ export async function startOrigin() {
       ADMIN_TOKEN,
       EDGE_TOKEN,
       RUST_LOG: 'warn',
+      ...env,
     },
     ready: /pennon origin listening on (http:\/\/\S+)/,
     timeoutMs: 30_000,
@@ -182,6 +183,62 @@ export async function postEvaluate(baseUrl, body) {
     res = await send();
   }
   return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/**
+ * POST an OFREP request: the bulk route when `key` is '', else the single flag `key`. `body` is
+ * sent as it is when a string, else as JSON; `headers` add to (or replace) the JSON content type.
+ */
+export async function postOfrep(baseUrl, key, body, headers = {}) {
+  const path = key === '' ? '/ofrep/v1/evaluate/flags' : `/ofrep/v1/evaluate/flags/${encodeURIComponent(key)}`;
+  const send = () => fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body)),
+  });
+  let res;
+  try {
+    res = await send();
+  } catch (err) {
+    if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+    res = await send();
+  }
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** The evaluate request's user as an OFREP body: `id` → `targetingKey`, the attributes beside. */
+export function contextOf(user) {
+  const context = { targetingKey: user.id };
+  for (const field of ['email', 'country']) {
+    if (field in user) context[field] = user[field];
+  }
+  return { context: { ...context, ...(user.attributes ?? {}) } };
+}
+
+const OPEN_FEATURE_REASONS = {
+  RULE_MATCH: 'TARGETING_MATCH',
+  ROLLOUT: 'SPLIT',
+  NO_MATCH: 'DEFAULT',
+  FLAG_DISABLED: 'DISABLED',
+  PREREQUISITE_FAILED: 'DISABLED',
+};
+
+/** Pennon's reason as OpenFeature's (the contract's table). */
+export function openFeatureReason(reason) {
+  const mapped = OPEN_FEATURE_REASONS[reason];
+  if (!mapped) throw new Error(`no OFREP reason for ${reason}`);
+  return mapped;
+}
+
+/** The OFREP item an evaluate result (of a flag that exists) must be. */
+export function expectedOfrepItem(result) {
+  return {
+    key: result.flagKey,
+    variant: result.variant,
+    value: result.value,
+    reason: openFeatureReason(result.reason),
+    metadata: { pennonReason: result.reason },
+  };
 }
 
 /** An admin API call on the origin; throws on an unexpected status. */

@@ -16,6 +16,9 @@ use crate::variant::Variants;
 /// than kept: a set of many flags with 50 large object variants would otherwise hold megabytes.
 const MAX_KEPT_TAIL: usize = 512;
 
+const HEAD_START: &str = "{\"flagKey\":";
+const HEAD_END: &str = ",\"enabled\":";
+
 /// One flag's fixed parts of its results.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ResultFragments {
@@ -27,9 +30,9 @@ pub(crate) struct ResultFragments {
 
 impl ResultFragments {
     pub(crate) fn new(key: &str, variants: &Variants) -> Self {
-        let mut head = String::from("{\"flagKey\":");
+        let mut head = String::from(HEAD_START);
         head.push_str(&quoted(key));
-        head.push_str(",\"enabled\":");
+        head.push_str(HEAD_END);
         let tails = variants
             .iter()
             .map(|(_, name, value)| {
@@ -58,6 +61,19 @@ impl ResultFragments {
         out.extend_from_slice(reason_part(result.reason).as_bytes());
         out.extend_from_slice(tail.as_bytes());
         true
+    }
+
+    /// The key as a JSON string (quotes and escapes included), cut from the kept head.
+    pub(crate) fn quoted_key(&self) -> &str {
+        self.head
+            .get(HEAD_START.len()..self.head.len().saturating_sub(HEAD_END.len()))
+            .unwrap_or("\"\"")
+    }
+
+    /// `,"variant":"<name>","value":<value>` of variant number `variant`, when it was kept.
+    pub(crate) fn variant_and_value(&self, variant: usize) -> Option<&str> {
+        let tail = self.tails.get(variant)?.as_deref()?;
+        tail.strip_suffix('}')
     }
 
     /// About how many bytes a result of this flag takes.

@@ -28,9 +28,18 @@ const ACTOR_HEADER: &str = "x-actor";
 #[derive(Debug, Clone)]
 pub struct Caller(pub Arc<Principal>);
 
-/// The token a request presents, from the first of `Authorization: Bearer`, `x-admin-token`,
-/// `x-edge-token` that is there; `None` when none is.
-fn presented(headers: &HeaderMap) -> Result<Option<&[u8]>, ApiError> {
+/// The alias headers of `Authorization: Bearer` on every route, in the order they are read.
+const ALIASES: &[&str] = &[ADMIN_TOKEN_HEADER, EDGE_TOKEN_HEADER];
+/// On the OFREP routes `X-API-Key` comes first: the header OFREP's providers send an API key in.
+const OFREP_ALIASES: &[&str] = &[
+    http_contract::header::API_KEY,
+    ADMIN_TOKEN_HEADER,
+    EDGE_TOKEN_HEADER,
+];
+
+/// The token a request presents, from the first of `Authorization: Bearer`, then `aliases`, that
+/// is there; `None` when none is.
+fn presented<'h>(headers: &'h HeaderMap, aliases: &[&str]) -> Result<Option<&'h [u8]>, ApiError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         let value = value.as_bytes().trim_ascii();
         // The scheme is case-insensitive (RFC 9110, 11.1); one or more spaces follow it.
@@ -45,15 +54,32 @@ fn presented(headers: &HeaderMap) -> Result<Option<&[u8]>, ApiError> {
         }
         return Ok((!token.is_empty()).then_some(token));
     }
-    Ok([ADMIN_TOKEN_HEADER, EDGE_TOKEN_HEADER]
-        .into_iter()
-        .find_map(|name| headers.get(name))
+    Ok(aliases
+        .iter()
+        .find_map(|name| headers.get(*name))
         .map(|value| value.as_bytes()))
 }
 
 /// The caller, or 401 (no token, an unknown or revoked one) or 503 (tokens not loaded yet).
 pub fn verify(state: &AppState, headers: &HeaderMap) -> Result<Arc<Principal>, ApiError> {
-    let token = presented(headers)?.ok_or(ApiError::Unauthorized("missing token"))?;
+    let token = presented(headers, ALIASES)?.ok_or(ApiError::Unauthorized("missing token"))?;
+    verify_token(state, token)
+}
+
+/// The caller of an OFREP request when it presents a token (`X-API-Key` too), verified: 401 for
+/// an unknown or revoked one whatever `REQUIRE_CLIENT_TOKEN` says, and for none when it is on.
+pub fn verify_ofrep(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Arc<Principal>>, ApiError> {
+    match presented(headers, OFREP_ALIASES)? {
+        Some(token) => verify_token(state, token).map(Some),
+        None if state.require_client_token => Err(ApiError::Unauthorized("missing token")),
+        None => Ok(None),
+    }
+}
+
+fn verify_token(state: &AppState, token: &[u8]) -> Result<Arc<Principal>, ApiError> {
     state.tokens.verify(token).map_err(|err| match err {
         Unverified::Unknown => ApiError::Unauthorized("invalid token"),
         Unverified::Revoked => ApiError::Unauthorized("this token was revoked"),
@@ -167,7 +193,7 @@ mod tests {
 
     #[test]
     fn a_token_comes_from_bearer_or_the_two_aliases() {
-        let token = |pairs| presented(&headers(pairs)).map(|t| t.map(<[u8]>::to_vec));
+        let token = |pairs| presented(&headers(pairs), ALIASES).map(|t| t.map(<[u8]>::to_vec));
         assert_eq!(token(&[]).unwrap(), None);
         assert_eq!(
             token(&[("authorization", "Bearer abc")]).unwrap(),
@@ -190,6 +216,18 @@ mod tests {
         // Authorization wins over the aliases.
         assert_eq!(
             token(&[("x-admin-token", "a"), ("authorization", "Bearer b")]).unwrap(),
+            Some(b"b".to_vec())
+        );
+        // `X-API-Key` is read on the OFREP routes only, before the aliases, after Authorization.
+        assert_eq!(token(&[("x-api-key", "k")]).unwrap(), None);
+        let ofrep =
+            |pairs| presented(&headers(pairs), OFREP_ALIASES).map(|t| t.map(<[u8]>::to_vec));
+        assert_eq!(
+            ofrep(&[("x-api-key", "k"), ("x-admin-token", "a")]).unwrap(),
+            Some(b"k".to_vec())
+        );
+        assert_eq!(
+            ofrep(&[("x-api-key", "k"), ("authorization", "Bearer b")]).unwrap(),
             Some(b"b".to_vec())
         );
     }

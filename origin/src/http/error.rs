@@ -82,6 +82,33 @@ impl ApiError {
     pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Internal(Box::new(err))
     }
+
+    /// Logs what the answer hides (an internal error's cause, the store's failure).
+    pub fn log(&self) {
+        match self {
+            Self::Internal(source) => tracing::error!(error = %source, "internal error"),
+            Self::Unavailable(source) => tracing::warn!(error = %source, "store unavailable"),
+            _ => {}
+        }
+    }
+
+    /// The headers an answer of this error carries besides its body: `Retry-After` on a 429,
+    /// `Connection: close` on a 408.
+    pub fn add_headers(&self, headers: &mut axum::http::HeaderMap) {
+        if let Self::TooManyRequests(seconds) = self {
+            headers.insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*seconds),
+            );
+        }
+        if let Self::RequestTimeout(_) = self {
+            // The rest of the body may still come; the connection cannot carry another request.
+            headers.insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+    }
 }
 
 /// The `{"error": message}` body shared by every error response.
@@ -92,25 +119,9 @@ fn error_body(status: StatusCode, message: &str) -> Response {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match &self {
-            Self::Internal(source) => tracing::error!(error = %source, "internal error"),
-            Self::Unavailable(source) => tracing::warn!(error = %source, "store unavailable"),
-            _ => {}
-        }
+        self.log();
         let mut response = error_body(self.status(), &self.to_string());
-        if let Self::TooManyRequests(seconds) = self {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(seconds),
-            );
-        }
-        if let Self::RequestTimeout(_) = self {
-            // The rest of the body may still come; the connection cannot carry another request.
-            response.headers_mut().insert(
-                axum::http::header::CONNECTION,
-                axum::http::HeaderValue::from_static("close"),
-            );
-        }
+        self.add_headers(response.headers_mut());
         response
     }
 }

@@ -72,7 +72,7 @@ async fn every_body_route_refuses_what_is_not_declared_json(backend: Backend) {
         );
         assert_eq!(
             reply.header("access-control-allow-headers"),
-            Some("content-type, authorization"),
+            Some("content-type, authorization, x-api-key, if-none-match, x-pennon-environment"),
             "{what}"
         );
         let body = json!({"key": "new", "environment": "prod"}).to_string();

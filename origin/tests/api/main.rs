@@ -21,6 +21,7 @@ mod if_match;
 mod kill_switch;
 mod migration;
 mod numbers;
+mod ofrep;
 mod openapi;
 mod property;
 mod queries;

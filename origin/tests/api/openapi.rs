@@ -157,7 +157,9 @@ async fn every_route_is_documented_and_every_documented_route_exists() {
         assert!(paths.contains_key(shared), "{shared} is not documented");
     }
     for (template, item) in paths {
-        let concrete = template.replace("{id}", &uuid::Uuid::new_v4().to_string());
+        let concrete = template
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{key}", "some.flag");
         let documented: BTreeSet<String> = item
             .as_object()
             .expect("path item")
@@ -344,7 +346,13 @@ async fn every_answer_matches_the_document() {
     c.send(&app, get.clone(), "/health", "/health", |x| x).await;
     c.send(&app, get.clone(), "/openapi.json", "/openapi.json", |x| x)
         .await;
-    for public in ["/health", "/api/evaluate", "/openapi.json"] {
+    for public in [
+        "/health",
+        "/api/evaluate",
+        "/openapi.json",
+        "/ofrep/v1/evaluate/flags",
+        "/ofrep/v1/evaluate/flags/{key}",
+    ] {
         c.send(&app, Method::OPTIONS, public, public, |x| x).await;
     }
 
@@ -579,6 +587,69 @@ async fn every_answer_matches_the_document() {
     })
     .await
     .error(415);
+
+    // OFREP: a success of every type, each error code and status, the bulk answer and its 304.
+    let one = "/ofrep/v1/evaluate/flags/{key}";
+    let bulk = "/ofrep/v1/evaluate/flags";
+    let context = json!({"context": {"targetingKey": "u1", "email": "a@example.com",
+        "country": "DE", "plan": "pro", "org": {"tier": 2}, "companyId": "c9", "version": "1.3.0"}});
+    let flags_of_prod = c
+        .send(&app, post.clone(), bulk, bulk, |x| x.json(&context))
+        .await;
+    assert_eq!(flags_of_prod.status.as_u16(), 200, "{}", flags_of_prod.text);
+    let items = flags_of_prod.json()["flags"].as_array().unwrap().clone();
+    assert!(!items.is_empty());
+    for item in &items {
+        let key = item["key"].as_str().unwrap();
+        let reply = c
+            .send(
+                &app,
+                post.clone(),
+                one,
+                &format!("/ofrep/v1/evaluate/flags/{key}"),
+                |x| x.json(&context),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    }
+    let etag = flags_of_prod.header("etag").expect("etag").to_owned();
+    let reply = c
+        .send(&app, post.clone(), bulk, bulk, |x| {
+            x.header("if-none-match", &etag).json(&context)
+        })
+        .await;
+    assert_eq!(reply.status.as_u16(), 304);
+    let nope = "/ofrep/v1/evaluate/flags/nope";
+    c.send(&app, post.clone(), one, nope, |x| x.json(&context))
+        .await;
+    for (body, path) in [
+        ("{", one),
+        (r#"{"context":{}}"#, bulk),
+        (r#"{"context":7}"#, one),
+    ] {
+        let concrete = if path == one { nope } else { bulk };
+        let reply = c
+            .send(&app, post.clone(), path, concrete, |x| x.raw(body))
+            .await;
+        assert_eq!(reply.status.as_u16(), 400);
+    }
+    for path in [one, bulk] {
+        let concrete = if path == one { nope } else { bulk };
+        c.send(&app, post.clone(), path, concrete, |x| {
+            x.header("x-api-key", "wrong").json(&context)
+        })
+        .await;
+        c.send(&app, post.clone(), path, concrete, |x| {
+            x.typed(Some("text/plain"), "{}")
+        })
+        .await;
+    }
+    let reply = c
+        .send(&app, post.clone(), bulk, bulk, |x| {
+            x.header("x-pennon-environment", "moon").json(&context)
+        })
+        .await;
+    assert_eq!(reply.status.as_u16(), 400);
 
     // The snapshot.
     let snapshot = "/api/flags/snapshot";

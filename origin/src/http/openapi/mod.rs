@@ -34,6 +34,8 @@ use crate::http::state::AppState;
 pub const BEARER: &str = "bearer";
 pub const ADMIN_TOKEN_HEADER: &str = "adminTokenHeader";
 pub const EDGE_TOKEN_HEADER: &str = "edgeTokenHeader";
+/// `X-API-Key`, read on the OFREP routes only (what OFREP's providers send an API key in).
+pub const API_KEY_HEADER: &str = "apiKeyHeader";
 
 const DESCRIPTION: &str = "\
 Pennon's origin: the admin API (flags, segments, kill switch, audit log, tokens), the evaluate endpoint, \
@@ -48,11 +50,12 @@ route chooses (408 when a request's headers do not arrive in time, 414, 431, 400
 request line) are described in `docs/api.md`.
 
 Credentials: one token space carried by `Authorization: Bearer <token>` or either alias header \
-(`x-admin-token`, `x-edge-token`): any of the three carries any token. Roles: admin (everything), \
+(`x-admin-token`, `x-edge-token`; on the OFREP routes `x-api-key` too): any of them carries any token. Roles: admin (everything), \
 editor (flags, segments, kill switch, audit in its environments), viewer (read flags, segments, \
 audit), server (snapshot), client (evaluate). A missing, unknown or revoked token is 401; a valid \
 token lacking the role or environment is 403. With rate limits configured, 429 with `Retry-After` \
-(whole seconds) on evaluate and the admin routes.";
+(whole seconds) on evaluate, OFREP and the admin routes. The OFREP routes answer their errors in \
+OFREP's shape (`{key?, errorCode, errorDetails}`) instead of `{\"error\"}`.";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -61,6 +64,7 @@ token lacking the role or environment is 403. With rate limits configured, 429 w
     components(schemas(schemas::ErrorBody)),
     tags(
         (name = "evaluate", description = "Deciding flags for a user (public; edges answer it too)"),
+        (name = "ofrep", description = "OpenFeature Remote Evaluation Protocol (public; edges answer it too; docs/api.md#ofrep)"),
         (name = "flags", description = "Admin: flags"),
         (name = "segments", description = "Admin: segments"),
         (name = "audit", description = "Admin: the audit log"),
@@ -86,6 +90,11 @@ impl Modify for SecuritySchemes {
             .build();
         components.add_security_scheme(BEARER, SecurityScheme::Http(bearer));
         for (name, header, what) in [
+            (
+                API_KEY_HEADER,
+                "x-api-key",
+                "OFREP's API-key header, read on the OFREP routes only",
+            ),
             (
                 ADMIN_TOKEN_HEADER,
                 "x-admin-token",

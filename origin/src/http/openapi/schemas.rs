@@ -779,3 +779,117 @@ pub struct Health {
     #[schema(required = false)]
     pub unreadable_segments: Vec<UnreadableRow>,
 }
+
+/// OFREP's request: `{"context": {...}}` (a missing or `null` context is an empty one: then
+/// `TARGETING_KEY_MISSING`). Other members are ignored.
+#[derive(Deserialize, ToSchema)]
+pub struct OfrepRequest {
+    pub context: OfrepContext,
+}
+
+/// The evaluation context: `targetingKey` is the user's id, `email` and `country` those fields, and
+/// every other member an attribute (a rule on `attributes.plan` reads `plan`), of any JSON value.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"targetingKey": "user-123", "email": "a@example.com", "country": "DE", "plan": "pro"}))]
+pub struct OfrepContext {
+    /// Required: a non-empty string.
+    pub targeting_key: String,
+    #[schema(required = false)]
+    pub email: Option<String>,
+    #[schema(required = false)]
+    pub country: Option<String>,
+}
+
+/// OpenFeature's reason: `TARGETING_MATCH` (Pennon's `RULE_MATCH`), `SPLIT` (`ROLLOUT`), `DEFAULT`
+/// (`NO_MATCH`), `DISABLED` (`FLAG_DISABLED`, `PREREQUISITE_FAILED`: the off variant's value).
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OpenFeatureReason {
+    TargetingMatch,
+    Split,
+    Default,
+    Disabled,
+}
+
+/// A success's `metadata`: Pennon's own reason.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OfrepMetadata {
+    pub pennon_reason: Reason,
+}
+
+/// One flag's OFREP answer: the served variant's name and value, the reason, Pennon's reason.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"key": "new_checkout_flow", "variant": "on", "value": true,
+    "reason": "TARGETING_MATCH", "metadata": {"pennonReason": "RULE_MATCH"}}))]
+pub struct OfrepSuccess {
+    pub key: String,
+    pub variant: String,
+    /// Of the flag's type; a number as it is stored.
+    pub value: VariantValue,
+    pub reason: OpenFeatureReason,
+    pub metadata: OfrepMetadata,
+}
+
+/// An OFREP error code.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OfrepErrorCode {
+    ParseError,
+    InvalidContext,
+    TargetingKeyMissing,
+    FlagNotFound,
+    General,
+}
+
+/// An error of the single-flag route (and a bulk item's): the key, the code, a message.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"key": "nope", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "no flag \"nope\" in prod"}))]
+pub struct OfrepFlagError {
+    pub key: String,
+    pub error_code: OfrepErrorCode,
+    pub error_details: String,
+}
+
+/// An error of the bulk route: the code, a message.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"errorCode": "TARGETING_KEY_MISSING", "errorDetails": "context.targetingKey: required, a non-empty string (the user's id)"}))]
+pub struct OfrepBulkError {
+    pub error_code: OfrepErrorCode,
+    pub error_details: String,
+}
+
+/// A bulk item: a success or a flag's error.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum OfrepItem {
+    Success(OfrepSuccess),
+    Error(OfrepFlagError),
+}
+
+/// Where to learn of changes (OFREP's ADR-0008): `type` `sse`, and `url` or `endpoint`.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OfrepEventStream {
+    pub r#type: String,
+    #[schema(required = false)]
+    pub url: Option<String>,
+    #[schema(required = false)]
+    pub endpoint: Option<Value>,
+    #[schema(required = false)]
+    pub inactivity_delay_sec: Option<u32>,
+}
+
+/// Every flag of the environment, sorted by key, and (from the origin, once the change stream
+/// exists) where to learn of changes.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct OfrepBulkSuccess {
+    pub flags: Vec<OfrepItem>,
+    #[schema(required = false)]
+    pub event_streams: Option<Vec<OfrepEventStream>>,
+}

@@ -7,6 +7,7 @@ mod evaluate;
 mod flags;
 mod health;
 mod kill_switch;
+mod ofrep;
 mod query;
 mod scope;
 mod segments;
@@ -71,6 +72,8 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::base())
         // The public routes answer browsers on any origin (see `cors`); the others do not.
         .routes(cors::public(routes!(evaluate::evaluate_flags)))
+        .routes(cors::public(routes!(ofrep::evaluate_flag)))
+        .routes(cors::public(routes!(ofrep::evaluate_flags)))
         .routes(routes!(snapshot::get_snapshot))
         .routes(cors::public(routes!(health::check_health)))
         .routes(document.routes())

@@ -22,9 +22,7 @@ fn matches_etag(headers: &HeaderMap, etag: &str) -> bool {
         .get_all(IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|tag| tag.trim())
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+        .any(|value| http_contract::conditional::none_match_holds(value, etag))
 }
 
 #[utoipa::path(
