@@ -21,5 +21,7 @@ pub mod store;
 pub mod tokens;
 
 pub use app::{shutdown_signal, App, StartError};
-pub use config::{Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret};
+pub use config::{
+    Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret, StreamLimits,
+};
 pub use http::state::AppState;
