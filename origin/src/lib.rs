@@ -18,6 +18,7 @@ mod http;
 pub mod invalidation;
 pub mod revision;
 pub mod store;
+pub mod stream;
 pub mod tokens;
 
 pub use app::{shutdown_signal, App, StartError};
