@@ -17,6 +17,7 @@ use crate::http::server;
 use crate::http::state::AppState;
 use crate::invalidation::{self, Channel, ListenStatus, Receivers, Subscription, Subscriptions};
 use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
+use crate::stream::Streams;
 use crate::tokens::Tokens;
 
 #[derive(Debug, thiserror::Error)]
@@ -178,6 +179,7 @@ impl App {
             tokens,
             require_client_token: config.require_client_token,
             rate_limits: Arc::new(RateLimiters::new(config.rate_limits)),
+            streams: Arc::new(Streams::new(config.stream, config.http.max_connections)),
         };
         let bind_error = |source| StartError::Bind {
             addr: format!("{}:{}", config.host, config.port),
@@ -210,7 +212,8 @@ impl App {
         self.generated_admin_token.as_ref()
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish; the change streams
+    /// end at once (they would never finish by themselves).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -221,6 +224,11 @@ impl App {
                 &self.state.rate_limits,
             )));
         }
+        let streams = Arc::clone(&self.state.streams);
+        let shutdown = async move {
+            shutdown.await;
+            streams.close_all();
+        };
         let router = router(self.state);
         server::serve(self.listener, router, self.http, client_addresses, shutdown).await;
         Ok(())

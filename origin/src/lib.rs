@@ -18,8 +18,11 @@ mod http;
 pub mod invalidation;
 pub mod revision;
 pub mod store;
+pub mod stream;
 pub mod tokens;
 
 pub use app::{shutdown_signal, App, StartError};
-pub use config::{Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret};
+pub use config::{
+    Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret, StreamLimits,
+};
 pub use http::state::AppState;

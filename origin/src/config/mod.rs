@@ -1,8 +1,8 @@
 //! Typed configuration, read once at start from the environment (and `.env` when present).
 //!
 //! One module per concern: [`database`] (where flags are stored), [`token`] (the admin and edge
-//! tokens), [`http`] (what a client may hold of the HTTP server), [`secret`] (a value that never
-//! prints); the listening address, the cache settings and the demo seed are read here.
+//! tokens), [`http`] (what a client may hold of the HTTP server), [`stream`] (the change stream's
+//! limits), [`secret`] (a value that never prints); the listening address, the cache settings and the demo seed are read here.
 //! [`variables`] lists every variable once, for `origin --help`, and checks itself against what
 //! is read here and what the docs say.
 
@@ -10,6 +10,7 @@ mod database;
 mod http;
 mod limits;
 mod secret;
+mod stream;
 mod token;
 mod variables;
 
@@ -19,6 +20,7 @@ pub use self::database::DatabaseUrl;
 pub use self::http::HttpLimits;
 pub use self::limits::{Rate, RateLimits};
 pub use self::secret::Secret;
+pub use self::stream::StreamLimits;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -43,6 +45,8 @@ pub struct Config {
     /// Evaluation needs a token (of any role) for the environment it asks for.
     pub require_client_token: bool,
     pub rate_limits: RateLimits,
+    /// The change stream's cap and heartbeat (`crate::stream`).
+    pub stream: StreamLimits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +130,7 @@ impl Config {
         let http = HttpLimits::read(get)?;
         let require_client_token = limits::read_switch(get, "REQUIRE_CLIENT_TOKEN")?;
         let rate_limits = RateLimits::read(get)?;
+        let stream = StreamLimits::read(get)?;
         let seed_demo = matches!(
             get("SEED_DEMO").as_deref().map(str::trim),
             Some("1" | "true" | "yes")
@@ -144,6 +149,7 @@ impl Config {
             http,
             require_client_token,
             rate_limits,
+            stream,
         })
     }
 }

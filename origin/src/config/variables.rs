@@ -115,6 +115,16 @@ pub(super) const VARIABLES: &[Variable] = &[
         Some("1024"),
         "connections served at once",
     ),
+    variable(
+        "MAX_STREAMS",
+        Some("10000"),
+        "change streams (GET /api/stream) held at once; past it 503 (and never over 3/4 of MAX_CONNECTIONS)",
+    ),
+    variable(
+        "STREAM_HEARTBEAT_SECONDS",
+        Some("15"),
+        "seconds between the heartbeat comments of an idle change stream",
+    ),
 ];
 
 /// Read by the binary (the log filter of `tracing`), not by `Config`.

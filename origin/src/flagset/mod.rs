@@ -10,6 +10,11 @@
 //!   [`FlagSets::on_change`] reload it in the background, while requests keep the copy in hand;
 //! - anything missed: the background revalidation compares revisions with the store.
 //!
+//! Each of those raises the revision this origin knows the environment to be at, and each rise is
+//! announced on a `watch` per environment ([`FlagSets::watch`]), which the change streams follow
+//! (`crate::stream`): they are fed by exactly what keeps the read path fresh, and nothing on the
+//! evaluation path touches the watch.
+//!
 //! The rules (the revision floor, what may be installed, what a change does) are in [`slot`], with
 //! no I/O; this module performs what they decide: the loads, the shared cache's reads and fills,
 //! the background reloads.
@@ -43,6 +48,9 @@ struct Slot {
     state: RwLock<SlotState>,
     /// One load at a time per environment: concurrent misses wait and reuse its result.
     reload: tokio::sync::Mutex<()>,
+    /// [`SlotState::known`], for the change streams ([`FlagSets::watch`]). Sent to only when it
+    /// rises, by the writes, change messages and loads that raise it: never on an evaluation.
+    known: tokio::sync::watch::Sender<u64>,
 }
 
 impl Slot {
@@ -52,8 +60,39 @@ impl Slot {
         self.state.read().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// [`SlotState::install`], announced.
+    fn install(&self, set: &Arc<LoadedFlagSet>) -> bool {
+        let mut state = self.write();
+        let installed = state.install(set);
+        if installed {
+            self.announce(&state);
+        }
+        installed
+    }
+
+    /// [`SlotState::written`], announced.
+    fn written(&self, revision: u64) {
+        let mut state = self.write();
+        state.written(revision);
+        self.announce(&state);
+    }
+
     fn write(&self) -> RwLockWriteGuard<'_, SlotState> {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tells the streams watching when the state's known revision rose (a no-op otherwise, and
+    /// nearly free with no stream watching). Called with the state's lock held, so that two
+    /// announcements cannot overtake each other.
+    fn announce(&self, state: &SlotState) {
+        let known = state.known();
+        self.known.send_if_modified(|announced| {
+            let rose = known > *announced;
+            if rose {
+                *announced = known;
+            }
+            rose
+        });
     }
 }
 
@@ -108,6 +147,14 @@ impl FlagSets {
         self.slot(environment).read().held().map(|set| set.revision)
     }
 
+    /// The newest revision this origin knows `environment` to be at, as a `watch` that changes
+    /// each time it rises: a write here ([`Self::invalidate`]), a change message or revalidation
+    /// ([`Self::on_change`]), or a load of a newer set. What a change stream follows; its value
+    /// is 0 until anything is known (load the set first to know where it stands).
+    pub fn watch(&self, environment: Environment) -> tokio::sync::watch::Receiver<u64> {
+        self.slot(environment).known.subscribe()
+    }
+
     /// The environment's flag set: in-process, else the shared cache, else the store.
     pub async fn get(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
         let held = self.slot(environment).read().held().cloned();
@@ -127,13 +174,13 @@ impl FlagSets {
             return Ok(Arc::clone(set));
         }
         if let Some(set) = self.read_cache(environment, &start).await {
-            if slot.write().install(&set) {
+            if slot.install(&set) {
                 return Ok(set);
             }
         }
         match self.read_store(environment).await {
             Ok(set) => {
-                if slot.write().install(&set) {
+                if slot.install(&set) {
                     self.fill_cache(environment, &set).await;
                 }
                 Ok(set)
@@ -265,11 +312,11 @@ impl FlagSets {
                 environment,
                 revision,
             } = change;
-            self.slot(environment).write().written(revision);
+            self.slot(environment).written(revision);
             if let Err(err) = self.cache.invalidate(environment, revision).await {
                 log_cache_error(&err, environment, "cache invalidation failed");
             }
-            self.slot(environment).write().written(revision);
+            self.slot(environment).written(revision);
             if let Err(err) = self.cache.publish(Change::Environment(change)).await {
                 log_cache_error(&err, environment, "change not published");
             }
@@ -281,7 +328,13 @@ impl FlagSets {
     /// meanwhile. Returns whether this was news (newer than anything known here).
     pub fn on_change(self: &Arc<Self>, change: Revision) -> bool {
         let environment = change.environment;
-        let heard = self.slot(environment).write().heard(change.revision);
+        let slot = self.slot(environment);
+        let heard = {
+            let mut state = slot.write();
+            let heard = state.heard(change.revision);
+            slot.announce(&state);
+            heard
+        };
         if heard.start_reload {
             let sets = Arc::clone(self);
             tokio::spawn(async move { sets.reload_in_background(environment).await });

@@ -119,6 +119,13 @@ impl SlotState {
         self.held_revision().is_some_and(|h| h < self.floor)
     }
 
+    /// The newest revision this origin knows the environment to be at: the floor (its writes, the
+    /// changes it heard of) or the set held, whichever is newer; 0 before anything is known. It
+    /// never goes down. What the change streams announce (`crate::stream`).
+    pub fn known(&self) -> u64 {
+        self.floor.max(self.held_revision().unwrap_or(0))
+    }
+
     pub fn reload_finished(&mut self) {
         self.reloading = false;
     }
@@ -378,5 +385,22 @@ mod tests {
         slot.record_unreadable(4, UnreadableRows::default());
         assert_eq!(slot.unreadable(), Some(&UnreadableRows::default()));
         assert_eq!(slot.unreadable_as_of(), Some(4));
+    }
+
+    #[test]
+    fn the_known_revision_is_the_newest_of_floor_and_set_held_and_never_goes_down() {
+        let mut slot = SlotState::default();
+        assert_eq!(slot.known(), 0);
+        assert!(slot.install(&set(3)));
+        assert_eq!(slot.known(), 3);
+        slot.heard(5);
+        assert_eq!(slot.known(), 5);
+        slot.written(7);
+        assert_eq!(slot.known(), 7);
+        assert!(!slot.install(&set(6)));
+        slot.heard(4);
+        assert_eq!(slot.known(), 7);
+        assert!(slot.install(&set(8)));
+        assert_eq!(slot.known(), 8);
     }
 }

@@ -258,3 +258,34 @@ async fn warm_reads_do_not_touch_the_store_and_writes_are_seen_at_once() {
     assert!(!enabled(&sets.get(Environment::Prod).await.unwrap()));
     assert_eq!(sets.store_loads(), 2);
 }
+
+/// The streams' watch follows every way the revision rises (a load, a write here, a change heard),
+/// once per rise, and not on reads.
+#[tokio::test]
+async fn the_watch_rises_with_loads_writes_and_changes_heard() {
+    let store = Arc::new(FakeStore::default());
+    store.set(3, true);
+    let sets = sets(&store, &Arc::new(MemoryCache::new()));
+    let mut watch = sets.watch(Environment::Prod);
+    assert_eq!(*watch.borrow_and_update(), 0);
+    sets.get(Environment::Prod).await.unwrap();
+    assert!(watch.has_changed().unwrap());
+    assert_eq!(*watch.borrow_and_update(), 3);
+    // Reads of the set held announce nothing.
+    for _ in 0..10 {
+        sets.get(Environment::Prod).await.unwrap();
+    }
+    assert!(!watch.has_changed().unwrap());
+    store.set(4, false);
+    sets.invalidate(&[Revision::new(Environment::Prod, 4)])
+        .await;
+    assert_eq!(*watch.borrow_and_update(), 4);
+    assert!(sets.on_change(Revision::new(Environment::Prod, 6)));
+    assert_eq!(*watch.borrow_and_update(), 6);
+    // Older news, or the same again: nothing.
+    sets.on_change(Revision::new(Environment::Prod, 5));
+    sets.on_change(Revision::new(Environment::Prod, 6));
+    assert!(!watch.has_changed().unwrap());
+    // Another environment's watch is its own.
+    assert_eq!(*sets.watch(Environment::Dev).borrow(), 0);
+}

@@ -40,6 +40,9 @@ pub enum ApiError {
     /// The store cannot be reached: the client may retry.
     #[error("storage is unavailable")]
     Unavailable(#[source] StoreError),
+    /// `MAX_STREAMS` change streams are open: retry after that many seconds.
+    #[error("too many change streams on this origin; retry after {0} s")]
+    TooManyStreams(u64),
     /// A stored token presented to an origin that could not load the tokens since it started.
     #[error("tokens cannot be verified yet: storage is unavailable")]
     TokensNotLoaded,
@@ -72,7 +75,9 @@ impl ApiError {
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Unavailable(_) | Self::TokensNotLoaded => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TokensNotLoaded | Self::TooManyStreams(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Unreadable(_) | Self::UnreadableSegment(_) | Self::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -92,10 +97,10 @@ impl ApiError {
         }
     }
 
-    /// The headers an answer of this error carries besides its body: `Retry-After` on a 429,
-    /// `Connection: close` on a 408.
+    /// The headers an answer of this error carries besides its body: `Retry-After` on a 429 and
+    /// on the streams' 503, `Connection: close` on a 408.
     pub fn add_headers(&self, headers: &mut axum::http::HeaderMap) {
-        if let Self::TooManyRequests(seconds) = self {
+        if let Self::TooManyRequests(seconds) | Self::TooManyStreams(seconds) = self {
             headers.insert(
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from(*seconds),

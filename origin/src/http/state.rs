@@ -8,6 +8,7 @@ use crate::flagset::FlagSets;
 use crate::http::rate_limit::RateLimiters;
 use crate::invalidation::Subscriptions;
 use crate::store::FlagStore;
+use crate::stream::Streams;
 use crate::tokens::Tokens;
 
 #[derive(Debug, Clone)]
@@ -24,4 +25,6 @@ pub struct AppState {
     /// `REQUIRE_CLIENT_TOKEN`: evaluation needs a token (of any role) for the environment asked.
     pub require_client_token: bool,
     pub rate_limits: Arc<RateLimiters>,
+    /// The open change streams and their cap (`GET /api/stream`).
+    pub streams: Arc<Streams>,
 }

@@ -17,8 +17,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use subtle::ConstantTimeEq;
 
+use evaluator::Environment;
+
 use self::table::{replaces, HeldTokens, Lookup};
-use crate::access::{Principal, SecretHash, SECRET_PREFIX};
+use crate::access::ticket::{self, Ticket, TicketError};
+use crate::access::{Principal, SecretHash, TokenId, SECRET_PREFIX};
 use crate::config::Secret;
 use crate::store::{StoreError, TokenStore};
 
@@ -35,6 +38,17 @@ pub enum Unverified {
     NotLoaded,
 }
 
+/// Why a stream ticket is not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketRefused {
+    /// Malformed, forged or expired.
+    #[error(transparent)]
+    Ticket(#[from] TicketError),
+    /// Well made, for a token that is unknown here, revoked, or not loaded yet.
+    #[error(transparent)]
+    Token(#[from] Unverified),
+}
+
 #[derive(Debug)]
 pub struct Tokens {
     store: Arc<dyn TokenStore>,
@@ -42,6 +56,9 @@ pub struct Tokens {
     admin: Arc<Principal>,
     edge_token: Option<Secret>,
     edge: Arc<Principal>,
+    /// The SHA-256 of each configured token: their stream tickets' keys.
+    admin_hash: SecretHash,
+    edge_hash: Option<SecretHash>,
     held: RwLock<Option<Arc<HeldTokens>>>,
     /// One load at a time: a burst of change messages costs one reload, not one each.
     loading: tokio::sync::Mutex<()>,
@@ -59,12 +76,18 @@ impl Tokens {
         admin_token: Secret,
         edge_token: Option<Secret>,
     ) -> Self {
+        let admin_hash = SecretHash::of(admin_token.expose().as_bytes());
+        let edge_hash = edge_token
+            .as_ref()
+            .map(|edge| SecretHash::of(edge.expose().as_bytes()));
         Self {
             store,
             admin_token,
             admin: Arc::new(Principal::bootstrap_admin()),
             edge_token,
             edge: Arc::new(Principal::bootstrap_edge()),
+            admin_hash,
+            edge_hash,
             held: RwLock::new(None),
             loading: tokio::sync::Mutex::new(()),
         }
@@ -93,6 +116,65 @@ impl Tokens {
             Lookup::Revoked => Err(Unverified::Revoked),
             Lookup::Unknown => Err(Unverified::Unknown),
         }
+    }
+
+    /// The token with this id as the table held says it is now, and its ticket key.
+    fn by_id(&self, id: TokenId) -> Result<(Arc<Principal>, SecretHash), Unverified> {
+        match id {
+            TokenId::AdminToken => Ok((Arc::clone(&self.admin), self.admin_hash)),
+            TokenId::EdgeToken => match self.edge_hash {
+                Some(hash) => Ok((Arc::clone(&self.edge), hash)),
+                None => Err(Unverified::Unknown),
+            },
+            TokenId::Stored(id) => {
+                let held = self.current().ok_or(Unverified::NotLoaded)?;
+                match held.lookup_id(id) {
+                    (Lookup::Valid(principal), Some(hash)) => Ok((principal, hash)),
+                    (Lookup::Revoked, _) => Err(Unverified::Revoked),
+                    _ => Err(Unverified::Unknown),
+                }
+            }
+        }
+    }
+
+    /// A stream ticket for `token` (verified by the caller) in `environment`, issued at `now`
+    /// (unix seconds): see [`crate::access::ticket`]. `None` when the token is not in the table
+    /// (revoked a moment ago).
+    pub fn issue_ticket(
+        &self,
+        token: &Principal,
+        environment: Environment,
+        now: u64,
+    ) -> Option<String> {
+        let (_, key) = self.by_id(token.id).ok()?;
+        Some(ticket::issue(
+            &key,
+            token.id,
+            environment,
+            ticket::expiry(now),
+        ))
+    }
+
+    /// The token a stream ticket was issued for, when the ticket is well made, unexpired at `now`
+    /// and its token still valid. The caller checks the environment and the token's rights.
+    pub fn verify_ticket(
+        &self,
+        text: &str,
+        now: u64,
+    ) -> Result<(Arc<Principal>, Environment), TicketRefused> {
+        let ticket = Ticket::parse(text)?;
+        let (principal, key) = self.by_id(ticket.token)?;
+        ticket.check(&key, now)?;
+        Ok((principal, ticket.environment))
+    }
+
+    /// Whether the token with this id is still valid (not revoked): a stream asks at each
+    /// heartbeat, and ends when it is not. While the table cannot be loaded, yes.
+    pub fn still_valid(&self, id: TokenId) -> bool {
+        !matches!(
+            self.by_id(id),
+            Err(Unverified::Revoked | Unverified::Unknown)
+        )
     }
 
     /// The store the tokens come from (the admin API lists them from it).
@@ -197,6 +279,36 @@ mod tests {
         assert_eq!(tokens.held_revision(), Some(created.revision));
         let principal = tokens.verify(secret.expose().as_bytes()).unwrap();
         assert_eq!(principal.name, "ci");
+        // A ticket issued for it verifies while it is valid, as this token.
+        let ticket = tokens
+            .issue_ticket(&principal, Environment::Staging, 1_000)
+            .unwrap();
+        let (by_ticket, environment) = tokens.verify_ticket(&ticket, 1_000).unwrap();
+        assert_eq!(
+            (by_ticket.id, environment),
+            (principal.id, Environment::Staging)
+        );
+        assert!(tokens.still_valid(principal.id));
+        assert!(matches!(
+            tokens.verify_ticket(&ticket, 1_000_000),
+            Err(TicketRefused::Ticket(TicketError::Expired))
+        ));
+        // The configured tokens' tickets are keyed by the SHA-256 of their values.
+        let edge = tokens.verify(b"edge").unwrap();
+        let edge_ticket = tokens
+            .issue_ticket(&edge, Environment::Prod, 1_000)
+            .unwrap();
+        assert_eq!(
+            edge_ticket,
+            ticket::issue(
+                &SecretHash::of(b"edge"),
+                TokenId::EdgeToken,
+                Environment::Prod,
+                ticket::expiry(1_000)
+            )
+        );
+        assert!(tokens.verify_ticket(&edge_ticket, 1_000).is_ok());
+        let revoked_ticket = ticket.clone();
         let unknown = TokenSecret::generate();
         assert!(matches!(
             tokens.verify(unknown.expose().as_bytes()),
@@ -214,6 +326,15 @@ mod tests {
             tokens.verify(secret.expose().as_bytes()),
             Err(Unverified::Revoked)
         ));
+        assert!(matches!(
+            tokens.verify_ticket(&revoked_ticket, 1_000),
+            Err(TicketRefused::Token(Unverified::Revoked))
+        ));
+        // Its tickets go with it.
+        assert!(!tokens.still_valid(principal.id));
+        assert!(tokens
+            .issue_ticket(&principal, Environment::Prod, 1_000)
+            .is_none());
         // A second revocation writes nothing and moves nothing.
         let again = store
             .token_writes

@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use uuid::Uuid;
+
 use crate::access::{Principal, SecretHash, TokenId};
 use crate::store::{StoredToken, TokenTable};
 
@@ -20,6 +22,9 @@ pub enum Lookup {
 pub struct HeldTokens {
     revision: u64,
     by_hash: HashMap<SecretHash, Entry>,
+    /// The hash of each token's secret by its id: what a stream ticket, which names the token by
+    /// id, is checked with. Not on the path of a presented secret, which is looked up by hash.
+    by_id: HashMap<Uuid, SecretHash>,
 }
 
 #[derive(Debug)]
@@ -30,6 +35,11 @@ enum Entry {
 
 impl HeldTokens {
     pub fn new(table: TokenTable) -> Self {
+        let by_id = table
+            .tokens
+            .iter()
+            .map(|token| (token.record.id, token.secret_hash))
+            .collect();
         let by_hash = table
             .tokens
             .into_iter()
@@ -38,6 +48,7 @@ impl HeldTokens {
         Self {
             revision: table.revision,
             by_hash,
+            by_id,
         }
     }
 
@@ -50,6 +61,14 @@ impl HeldTokens {
             Some(Entry::Active(principal)) => Lookup::Valid(Arc::clone(principal)),
             Some(Entry::Revoked) => Lookup::Revoked,
             None => Lookup::Unknown,
+        }
+    }
+
+    /// The token with this id, and the hash of its secret (a stream ticket's key).
+    pub fn lookup_id(&self, id: Uuid) -> (Lookup, Option<SecretHash>) {
+        match self.by_id.get(&id) {
+            Some(hash) => (self.lookup(hash), Some(*hash)),
+            None => (Lookup::Unknown, None),
         }
     }
 }
@@ -111,6 +130,18 @@ mod tests {
         assert_eq!(a.name, "a");
         assert_eq!(held.lookup(&SecretHash::of(b"b")), Lookup::Revoked);
         assert_eq!(held.lookup(&SecretHash::of(b"c")), Lookup::Unknown);
+        // By id, with the hash that keys its tickets.
+        let Lookup::Valid(a) = held.lookup(&SecretHash::of(b"a")) else {
+            panic!("a is active");
+        };
+        let TokenId::Stored(id) = a.id else {
+            panic!("a stored token");
+        };
+        assert_eq!(
+            held.lookup_id(id),
+            (Lookup::Valid(Arc::clone(&a)), Some(SecretHash::of(b"a")))
+        );
+        assert_eq!(held.lookup_id(Uuid::nil()), (Lookup::Unknown, None));
     }
 
     #[test]

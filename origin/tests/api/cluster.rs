@@ -23,13 +23,13 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::helpers::{redis_url, test_actor, Database, ADMIN_TOKEN};
 
 /// Deletes a Redis key prefix on the given server when dropped.
-struct Prefix {
+pub(crate) struct Prefix {
     url: String,
-    prefix: String,
+    pub(crate) prefix: String,
 }
 
 impl Prefix {
-    fn new(url: &str) -> Self {
+    pub(crate) fn new(url: &str) -> Self {
         Self {
             url: url.to_owned(),
             prefix: format!("pennon-cluster:{}:", uuid::Uuid::new_v4().simple()),
@@ -114,14 +114,18 @@ impl Drop for RedisServer {
 }
 
 /// An `origin` process, killed when dropped.
-struct Origin {
+pub(crate) struct Origin {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     client: reqwest::Client,
 }
 
 impl Origin {
-    fn start(database_url: &str, redis: Option<(&str, &str)>, extra: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(
+        database_url: &str,
+        redis: Option<(&str, &str)>,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_origin"));
         command
             .env_clear()
@@ -160,7 +164,12 @@ impl Origin {
         }
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -177,7 +186,7 @@ impl Origin {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn create(&self, body: Value) -> Value {
+    pub(crate) async fn create(&self, body: Value) -> Value {
         let (status, body) = self
             .send(reqwest::Method::POST, "/api/admin/flags", Some(body))
             .await;
@@ -185,7 +194,7 @@ impl Origin {
         body["flag"].clone()
     }
 
-    async fn update(&self, id: &str, patch: Value) -> u16 {
+    pub(crate) async fn update(&self, id: &str, patch: Value) -> u16 {
         self.send(
             reqwest::Method::PUT,
             &format!("/api/admin/flags/{id}"),
@@ -247,7 +256,7 @@ async fn time_until(reader: &Origin, expected: bool, limit: Duration) -> Duratio
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index.min(sorted.len() - 1)]
 }
@@ -286,7 +295,7 @@ async fn measure_propagation(label: &str, writer: &Origin, reader: &Origin) {
 }
 
 /// The periodic revalidation is pushed out of the way: what is measured is the change message.
-const NO_REVALIDATION: (&str, &str) = ("REVALIDATE_INTERVAL_MS", "600000");
+pub(crate) const NO_REVALIDATION: (&str, &str) = ("REVALIDATE_INTERVAL_MS", "600000");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn propagation_between_two_origins_over_redis_pub_sub() {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use origin::{App, AppState, Config, DatabaseUrl, HttpLimits, RateLimits, Secret};
+use origin::{App, AppState, Config, DatabaseUrl, HttpLimits, RateLimits, Secret, StreamLimits};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -85,6 +85,7 @@ pub struct Options {
     pub http: HttpLimits,
     pub require_client_token: bool,
     pub rate_limits: RateLimits,
+    pub stream: StreamLimits,
 }
 
 impl Default for Options {
@@ -95,6 +96,7 @@ impl Default for Options {
             http: HttpLimits::default(),
             require_client_token: false,
             rate_limits: RateLimits::default(),
+            stream: StreamLimits::default(),
         }
     }
 }
@@ -153,6 +155,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         http: options.http,
         require_client_token: options.require_client_token,
         rate_limits: options.rate_limits,
+        stream: options.stream,
     };
     start(config, redis_prefix, cleanup, &format!("{backend:?}")).await
 }

@@ -30,6 +30,7 @@ mod references;
 mod segments;
 mod server;
 mod snapshot;
+mod stream;
 mod strict_bodies;
 mod unreadable;
 mod vectors;

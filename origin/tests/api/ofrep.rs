@@ -119,7 +119,14 @@ async fn every_golden_vector_answers_as_post_api_evaluate_does() {
             assert_eq!(reply.header("content-type"), Some("application/json"));
             assert!(reply.header("etag").is_some(), "{what}");
             let expected: Vec<Value> = results.iter().map(expected_item).collect();
-            assert_eq!(reply.json(), json!({ "flags": expected }), "{what}");
+            // The origin also advertises its change stream (no token here: no ticket).
+            let stream = format!("/api/stream?environment={environment}");
+            assert_eq!(
+                reply.json(),
+                json!({ "flags": expected,
+                    "eventStreams": [{"type": "sse", "endpoint": {"requestUri": stream}}] }),
+                "{what}"
+            );
 
             let mut keys: Vec<String> = results
                 .iter()
@@ -455,7 +462,9 @@ async fn with_require_client_token_a_token_is_needed() {
         .send()
         .await;
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
-    assert_eq!(reply.text, r#"{"flags":[]}"#);
+    // The stream's advert carries a ticket for this token (tests/api/stream.rs).
+    let prefix = r#"{"flags":[],"eventStreams":[{"type":"sse","endpoint":{"requestUri":"/api/stream?environment=dev&ticket="#;
+    assert!(reply.text.starts_with(prefix), "{}", reply.text);
     let reply = app
         .post(BULK)
         .header("x-api-key", &client)

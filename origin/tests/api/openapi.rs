@@ -296,6 +296,42 @@ impl Contract {
         reply
     }
 
+    /// `GET template` for a stream: a documented 200 whose documented content type and headers
+    /// it has, and whose first bytes are the `retry:` field. The body is not read to its end.
+    async fn check_stream(&mut self, app: &TestApp, template: &str, concrete: &str) {
+        let response = app
+            .client
+            .get(format!("{}{concrete}", app.base))
+            .send()
+            .await
+            .expect("the stream opens");
+        let what = format!("GET {template} ({concrete})");
+        assert_eq!(response.status().as_u16(), 200, "{what}");
+        let documented = &self.document["paths"][template]["get"]["responses"]["200"];
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            documented["content"][&content_type].is_object(),
+            "{what}: {content_type} is not documented"
+        );
+        for (name, _) in documented["headers"].as_object().into_iter().flatten() {
+            assert!(
+                response.headers().contains_key(name.as_str()),
+                "{what}: {name}"
+            );
+        }
+        let mut response = response;
+        let first = response
+            .chunk()
+            .await
+            .expect("reads")
+            .expect("a first chunk");
+        assert!(first.starts_with(b"retry: "), "{what}: {first:?}");
+        self.seen.insert(("GET".into(), template.into(), 200));
+    }
+
     /// Every documented operation was answered at least once.
     fn assert_every_operation_seen(&self) {
         for (template, item) in self.document["paths"].as_object().expect("paths") {
@@ -352,6 +388,7 @@ async fn every_answer_matches_the_document() {
         "/openapi.json",
         "/ofrep/v1/evaluate/flags",
         "/ofrep/v1/evaluate/flags/{key}",
+        "/api/stream",
     ] {
         c.send(&app, Method::OPTIONS, public, public, |x| x).await;
     }
@@ -650,6 +687,32 @@ async fn every_answer_matches_the_document() {
         })
         .await;
     assert_eq!(reply.status.as_u16(), 400);
+
+    // The change stream: its errors as usual, its 200 (which never ends) through `check_stream`.
+    let stream = "/api/stream";
+    let advert = c
+        .send(&app, post.clone(), bulk, bulk, |x| x.admin().json(&context))
+        .await;
+    let ticketed = advert.json()["eventStreams"][0]["endpoint"]["requestUri"]
+        .as_str()
+        .expect("an advert")
+        .to_owned();
+    assert!(ticketed.starts_with("/api/stream?environment=prod&ticket="));
+    for (concrete, status) in [
+        ("/api/stream".to_owned(), 400),
+        ("/api/stream?environment=prod&ticket=forged".to_owned(), 401),
+        (
+            ticketed.replacen("environment=prod", "environment=dev", 1),
+            403,
+        ),
+    ] {
+        c.send(&app, get.clone(), stream, &concrete, |x| x)
+            .await
+            .error(status);
+    }
+    c.check_stream(&app, stream, &ticketed).await;
+    c.check_stream(&app, stream, "/api/stream?environment=dev")
+        .await;
 
     // The snapshot.
     let snapshot = "/api/flags/snapshot";

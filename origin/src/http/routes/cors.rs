@@ -1,7 +1,9 @@
 //! CORS on the public endpoints: the shared contract's headers (`http_contract::cors`), as on the
 //! edge worker, so a browser page can call either one on any origin.
 //!
-//! Only `POST /api/evaluate` and `GET /health` get them. The admin and snapshot endpoints stay
+//! Only `POST /api/evaluate`, the OFREP routes, `GET /api/stream` (a page's `EventSource`; it is
+//! never preflighted, and its `Last-Event-ID` needs no allowance), `GET /openapi.json` and
+//! `GET /health` get them. The admin and snapshot endpoints stay
 //! without CORS on purpose: a browser must not be invited to send the admin (or edge) token
 //! cross-site, so a preflight there gets the usual 405 and no `access-control-*` header.
 

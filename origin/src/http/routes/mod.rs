@@ -12,6 +12,7 @@ mod query;
 mod scope;
 mod segments;
 mod snapshot;
+pub(crate) mod stream;
 mod tokens;
 
 use axum::extract::DefaultBodyLimit;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .routes(cors::public(routes!(evaluate::evaluate_flags)))
         .routes(cors::public(routes!(ofrep::evaluate_flag)))
         .routes(cors::public(routes!(ofrep::evaluate_flags)))
+        .routes(cors::public(routes!(stream::stream_changes)))
         .routes(routes!(snapshot::get_snapshot))
         .routes(cors::public(routes!(health::check_health)))
         .routes(document.routes())

@@ -25,7 +25,7 @@ use http_contract::path::OFREP_FLAG_PREFIX;
 
 use super::content_type::JsonContentType;
 use super::cors;
-use crate::access::{Action, Principal};
+use crate::access::{ticket, Action, Principal};
 use crate::http::auth::verify_ofrep;
 use crate::http::error::ApiError;
 use crate::http::openapi::schemas;
@@ -228,7 +228,7 @@ async fn flag(
     tag = "ofrep",
     operation_id = "ofrepEvaluateFlags",
     summary = "OFREP: decide every flag for a context",
-    description = "The OpenFeature Remote Evaluation Protocol's bulk evaluation (what client-side OFREP providers call, and poll). Context, environment, access and errors as the single-flag route (errors without `key`). The answer carries an `ETag` that changes with the environment's revision and with the request body; `If-None-Match` with it is 304.",
+    description = "The OpenFeature Remote Evaluation Protocol's bulk evaluation (what client-side OFREP providers call, and poll). Context, environment, access and errors as the single-flag route (errors without `key`). The answer carries an `ETag` that changes with the environment's revision and with the request body (and, when a token was presented, every 5 minutes with the stream ticket); `If-None-Match` with it is 304. `eventStreams` advertises the change stream (`GET /api/stream`) as an `endpoint` relative to the origin the provider is configured with, with a `ticket` for the token presented.",
     security((), ("bearer" = []), ("apiKeyHeader" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
     params(
         ("x-pennon-environment" = Option<schemas::Environment>, Header, description = "The environment (default: the token's only one, else `prod`)"),
@@ -237,7 +237,7 @@ async fn flag(
     request_body(content = schemas::OfrepRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Every flag of the environment, sorted by key", body = schemas::OfrepBulkSuccess,
-         headers(("ETag" = String, description = "`\"<revision>-<16 hex digits>\"`: the revision and a hash of the environment and the body"))),
+         headers(("ETag" = String, description = "`\"<revision>-<16 hex digits>\"`: the revision and a hash of the environment and the body; `-w<window>` follows when the advert carries a ticket"))),
         (status = 304, description = "`If-None-Match` holds the current `ETag`; no body",
          headers(("ETag" = String, description = "The current `ETag`"))),
         (status = 400, description = "`PARSE_ERROR`, `INVALID_CONTEXT`, `TARGETING_KEY_MISSING`, or `GENERAL` (an unknown environment)", body = schemas::OfrepBulkError),
@@ -282,7 +282,12 @@ async fn bulk(
         .get(caller.environment)
         .await
         .map_err(ApiError::from)?;
-    let etag = ofrep::bulk_etag(caller.environment, set.revision, &body);
+    let (streams, window) = event_streams(state, caller.environment, caller.token.as_deref());
+    let mut etag = ofrep::bulk_etag(caller.environment, set.revision, &body);
+    if let Some(window) = window {
+        // `"7-0123456789abcdef"` → `"7-0123456789abcdef-w5933333"`.
+        etag.insert_str(etag.len() - 1, &format!("-w{window}"));
+    }
     let etag_header = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
     let current = headers
         .get_all(IF_NONE_MATCH)
@@ -293,8 +298,7 @@ async fn bulk(
         return Ok((StatusCode::NOT_MODIFIED, [(ETAG, etag_header)]).into_response());
     }
     let results = set.compiled.evaluate_all(&user);
-    let streams = event_streams(state, caller.environment, caller.token.as_deref());
-    let json = ofrep::bulk_body(&results, caller.environment, streams.as_deref());
+    let json = ofrep::bulk_body(&results, caller.environment, Some(&streams));
     Ok((
         [
             (CONTENT_TYPE, HeaderValue::from_static("application/json")),
@@ -305,16 +309,35 @@ async fn bulk(
         .into_response())
 }
 
-/// The bulk answer's `eventStreams` member (already JSON: an array of OFREP `eventStream`
-/// objects), or `None` to leave it out. The change stream (`GET /api/stream`) is not built yet:
-/// this is where its advert for `environment` goes, with a ticket for `token` when one was
-/// presented. It is not part of the `ETag` (a 304 keeps the client's earlier advert).
+/// The bulk answer's `eventStreams` member (already JSON: an array of one OFREP `eventStream`),
+/// and what it adds to the `ETag`. The change stream of `environment` as an `endpoint` with a
+/// `requestUri` and no `origin`, so the provider connects to the origin it is configured with
+/// (this origin does not know the address it is reached by behind a proxy); with a ticket for the
+/// token presented, when one was (a browser's `EventSource` cannot send it as a header). A ticket
+/// is the same string for a whole window ([`ticket::window`]), and the window is part of the
+/// `ETag`: a 304 only ever confirms an advert whose ticket has five minutes or more left, and a
+/// client that revalidates is handed a fresh one before its own expires. Without a token the
+/// advert never changes, nor does the `ETag`.
 fn event_streams(
-    _state: &AppState,
-    _environment: Environment,
-    _token: Option<&Principal>,
-) -> Option<String> {
-    None
+    state: &AppState,
+    environment: Environment,
+    token: Option<&Principal>,
+) -> (String, Option<u64>) {
+    let now = super::stream::unix_now();
+    let mut uri = format!("/api/stream?environment={}", environment.as_str());
+    let mut window = None;
+    if let Some(token) = token {
+        if let Some(ticket) = state.tokens.issue_ticket(token, environment, now) {
+            // A ticket is made of characters a query never needs to encode.
+            uri.push_str("&ticket=");
+            uri.push_str(&ticket);
+            window = Some(ticket::window(now));
+        }
+    }
+    // Written by hand to keep the protocol's order (`type` first); the URI holds only characters
+    // that JSON does not escape (an environment's name, a ticket's).
+    let json = format!(r#"[{{"type":"sse","endpoint":{{"requestUri":"{uri}"}}}}]"#);
+    (json, window)
 }
 
 #[cfg(test)]
