@@ -95,6 +95,18 @@ describe('golden vectors served to the edge as snapshots', () => {
   });
 });
 
+/**
+ * The origin's bulk OFREP answer less its `eventStreams` member, which only the origin has (the
+ * edge has no change stream): it is written last, so the rest must be the edge's bytes exactly.
+ */
+function withoutEventStreams(text) {
+  const at = text.lastIndexOf(',"eventStreams":');
+  if (at < 0) return text;
+  assert.ok(text.endsWith('}'), text);
+  assert.ok(Array.isArray(JSON.parse(text).eventStreams), text);
+  return `${text.slice(0, at)}}`;
+}
+
 describe('edge against a real origin', () => {
   let origin;
   let edge;
@@ -253,7 +265,7 @@ describe('edge against a real origin', () => {
       const [fromOrigin, fromEdge] = [await postOfrep(origin.url, key, body, headers), await postOfrep(edge.url, key, body, headers)];
       assert.equal(fromOrigin.status, status, `${name}: origin ${fromOrigin.text}`);
       assert.equal(fromEdge.status, status, `${name}: edge ${fromEdge.text}`);
-      assert.equal(fromEdge.text, fromOrigin.text, `${name}: edge body differs from the origin's`);
+      assert.equal(fromEdge.text, withoutEventStreams(fromOrigin.text), `${name}: edge body differs from the origin's`);
       assert.equal(fromEdge.headers.get('etag'), fromOrigin.headers.get('etag'), `${name}: ETag`);
       assertCors(fromEdge.headers);
       const parsed = JSON.parse(fromEdge.text);
@@ -280,7 +292,7 @@ describe('edge against a real origin', () => {
       (base) => postOfrep(base, '', context, { ...staging, 'if-none-match': etag })));
     assert.equal(fromOrigin.status, 200);
     assert.equal(fromEdge.status, 200);
-    assert.equal(fromEdge.text, fromOrigin.text);
+    assert.equal(fromEdge.text, withoutEventStreams(fromOrigin.text));
     assert.notEqual(fromEdge.headers.get('etag'), etag);
     assert.equal(fromEdge.headers.get('etag'), fromOrigin.headers.get('etag'));
     // The preflight allows what the web provider sends, and exposes the ETag.
