@@ -334,3 +334,13 @@ describe("the README's example", () => {
     }
   });
 });
+
+describe('types', () => {
+  test('index.d.ts compiles under tsc --strict with the real SDK', { skip: process.env.TSC ? false : 'TSC not set' }, async () => {
+    const { copyFileSync } = await import('node:fs');
+    copyFileSync(new URL('./types-check.ts', import.meta.url), join(scratch.dir, 'types-check.ts'));
+    await promisify(execFile)(process.env.TSC, [
+      '--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', 'types-check.ts',
+    ], { cwd: scratch.dir }).catch((err) => assert.fail(`${err.stdout}${err.stderr}`));
+  });
+});
