@@ -272,7 +272,7 @@ describe('an origin restart survived', () => {
       const { client, provider } = await connect({ url: origin.url, token, pollIntervalMs: 200, minReconnectDelayMs: 100, maxReconnectDelayMs: 300 });
       const ctx = { targetingKey: 'user-1' };
       assert.equal(await client.getStringValue('survivor', 'x', ctx), 'before');
-      for (let i = 0; i < 50 && !provider.streaming; i++) await sleep(20);
+      for (let i = 0; i < 250 && !provider.streaming; i++) await sleep(20);
       assert.equal(provider.streaming, true, 'the stream opens after the first snapshot');
 
       const stale = nextEvent(client, ProviderEvents.Stale);
@@ -288,7 +288,7 @@ describe('an origin restart survived', () => {
       const ready = nextEvent(client, ProviderEvents.Ready, 15_000);
       await origin.start();
       await ready;
-      for (let i = 0; i < 50 && !provider.streaming; i++) await sleep(50);
+      for (let i = 0; i < 100 && !provider.streaming; i++) await sleep(50);
       assert.equal(provider.streaming, true, 'the stream is open again');
       const changed = nextEvent(client, ProviderEvents.ConfigurationChanged);
       const { answered } = await write(origin.url, flag.id, false);
