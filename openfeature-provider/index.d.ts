@@ -34,7 +34,7 @@ export interface PennonProviderOptions {
   minReconnectDelayMs?: number;
   /** Default 30000. */
   maxReconnectDelayMs?: number;
-  /** `fetch` to use (default the global one, Node 18+). */
+  /** `fetch` to use (default the global one). */
   fetch?: typeof fetch;
   /** Where warnings go (failed loads, an origin without a stream). Default: nowhere. */
   logger?: Pick<Logger, 'warn'>;

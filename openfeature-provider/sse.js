@@ -6,6 +6,7 @@
 
 export class SseParser {
   #buffer = '';
+  #afterCr = false;
   #data = [];
   #type = '';
   #hasData = false;
@@ -16,16 +17,21 @@ export class SseParser {
 
   /** Feeds a chunk of text; returns the events it completed: [{type, data, id}]. */
   push(text) {
+    // A CR ends a line at once; an LF right after it (perhaps in the next chunk) is then skipped.
+    if (this.#afterCr && text.startsWith('\n')) text = text.slice(1);
+    this.#afterCr = false;
     this.#buffer += text;
     const events = [];
     for (;;) {
-      const end = this.#buffer.search(/\r\n|\r|\n/);
+      const end = this.#buffer.search(/[\r\n]/);
       if (end < 0) break;
-      // A lone CR at the very end may be the first half of a CRLF split across chunks.
-      if (this.#buffer[end] === '\r' && end === this.#buffer.length - 1) break;
-      const newline = this.#buffer.startsWith('\r\n', end) ? 2 : 1;
       const line = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + newline);
+      let next = end + 1;
+      if (this.#buffer[end] === '\r') {
+        if (next === this.#buffer.length) this.#afterCr = true;
+        else if (this.#buffer[next] === '\n') next += 1;
+      }
+      this.#buffer = this.#buffer.slice(next);
       const event = this.#line(line);
       if (event) events.push(event);
     }

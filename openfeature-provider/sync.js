@@ -262,7 +262,10 @@ export class Sync {
         this.#startPolling(true);
         return;
       }
-      if (failure instanceof OriginError) this.#report(failure);
+      // Only a refusal says something about us (the token); whether the origin can be reached
+      // at all is for the revalidation below to find out (a stream refused for load, 503, is not
+      // a stale provider while snapshots still come).
+      if (failure instanceof OriginError && failure.refused) this.#report(failure);
       // Revalidate at once (a change may have slipped between the stream's end and its return),
       // then on the interval until the stream is back.
       this.#startPolling(true);

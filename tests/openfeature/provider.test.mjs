@@ -308,6 +308,61 @@ describe('an origin restart survived', () => {
   });
 });
 
+describe('without the stream', () => {
+  test('streams refused by the origin (MAX_STREAMS=0, 503): revalidation with If-None-Match carries changes, no Stale', async () => {
+    const origin = await originProcess({ env: { MAX_STREAMS: '0' } }).start();
+    try {
+      const { flag } = await admin(origin.url, 'POST', '/flags', { key: 'polled', environment: 'prod', enabled: false, rolloutPercentage: 100 }, 201);
+      const { client, provider } = await connect({ url: origin.url, token: EDGE_TOKEN, tokenHeader: 'x-edge-token', pollIntervalMs: 100 });
+      let stale = 0;
+      client.addHandler(ProviderEvents.Stale, () => { stale += 1; });
+      client.addHandler(ProviderEvents.Error, () => { stale += 1; });
+      await sleep(300);
+      assert.equal(provider.streaming, false);
+      const changed = nextEvent(client, ProviderEvents.ConfigurationChanged, 3000);
+      const { answered } = await write(origin.url, flag.id, true);
+      const { at, details } = await changed;
+      assert.deepEqual(details.flagsChanged, ['polled']);
+      assert.equal(await client.getBooleanValue('polled', false, { targetingKey: 'u' }), true);
+      assert.ok(at - answered < 1000, `${at - answered} ms`);
+      assert.equal(stale, 0, 'a refused stream is not a stale provider');
+    } finally {
+      await origin.kill();
+    }
+  });
+  test('stream: false polls on the interval', async () => {
+    const origin = await originProcess().start();
+    try {
+      const { flag } = await admin(origin.url, 'POST', '/flags', { key: 'polled', environment: 'prod', enabled: false, rolloutPercentage: 100 }, 201);
+      const { client, provider } = await connect({ url: origin.url, token: EDGE_TOKEN, tokenHeader: 'x-edge-token', stream: false, pollIntervalMs: 100 });
+      const changed = nextEvent(client, ProviderEvents.ConfigurationChanged, 3000);
+      await write(origin.url, flag.id, true);
+      await changed;
+      assert.equal(provider.streaming, false);
+      assert.equal(await client.getBooleanValue('polled', false, { targetingKey: 'u' }), true);
+    } finally {
+      await origin.kill();
+    }
+  });
+  test('its token revoked: the stream ends, Error naming the revocation, the last snapshot keeps serving', async () => {
+    const origin = await originProcess({ env: { STREAM_HEARTBEAT_SECONDS: '1' } }).start();
+    try {
+      await admin(origin.url, 'POST', '/flags', { key: 'kept', environment: 'prod', enabled: true, rolloutPercentage: 100 }, 201);
+      const { token, secret } = await admin(origin.url, 'POST', '/tokens', { name: 'to revoke', role: 'server', environments: ['prod'] }, 201);
+      const { client, provider } = await connect({ url: origin.url, token: secret, pollIntervalMs: 200 });
+      for (let i = 0; i < 250 && !provider.streaming; i++) await sleep(20);
+      const errored = nextEvent(client, ProviderEvents.Error, 10_000);
+      await admin(origin.url, 'DELETE', `/tokens/${token.id}`, undefined, 204);
+      const { details } = await errored;
+      assert.match(details.message, /401 this token was revoked/);
+      const served = await client.getBooleanDetails('kept', false, { targetingKey: 'u' });
+      assert.deepEqual([served.value, served.reason, served.errorCode], [true, 'SPLIT', undefined]);
+    } finally {
+      await origin.kill();
+    }
+  });
+});
+
 describe("the README's example", () => {
   test('runs as written against the origin and prints what its comments say', async () => {
     const origin = await originProcess().start();
