@@ -40,7 +40,10 @@ const sleep = (ms, signal) =>
 
 const jitter = (ms) => Math.round(ms * (0.8 + Math.random() * 0.4));
 
-/** An AbortSignal that fires on `parent` or after `ms`; `clear()` drops the timer. */
+/**
+ * An AbortSignal that fires on `parent` or after `ms`; `clearTimer()` drops the timeout only,
+ * `clear()` also stops following `parent` (once the request is over).
+ */
 function linked(parent, ms) {
   const controller = new AbortController();
   const abort = () => controller.abort(parent.reason);
@@ -49,6 +52,9 @@ function linked(parent, ms) {
   return {
     controller,
     signal: controller.signal,
+    clearTimer() {
+      clearTimeout(timer);
+    },
     clear() {
       clearTimeout(timer);
       parent.removeEventListener('abort', abort);
@@ -200,6 +206,7 @@ export class Sync {
   }
 
   close() {
+    this.#streamOpen = false;
     this.#closing.abort(new Error('the provider was closed'));
     clearTimeout(this.#pollTimer);
     this.#pollTimer = undefined;
@@ -284,7 +291,7 @@ export class Sync {
       if (this.#revision !== undefined) headers['last-event-id'] = String(this.#revision);
       const res = await this.#fetch(this.#url('/api/stream'), { headers, signal: request.signal });
       if (res.status !== 200) throw await errorOf(res, 'change stream');
-      request.clear(); // the answer came: from now on silence is what the idle timer watches
+      request.clearTimer(); // the answer came: from now on silence is what the idle timer watches
       const resetIdle = () => {
         clearTimeout(idle);
         idle = setTimeout(

@@ -363,6 +363,30 @@ describe('without the stream', () => {
   });
 });
 
+describe('closing', () => {
+  test('OpenFeature.close() ends the open stream: a process with nothing else to do exits', async () => {
+    const origin = await originProcess().start();
+    try {
+      const file = join(scratch.dir, 'close.mjs');
+      writeFileSync(file, [
+        "import { OpenFeature, PennonProvider } from './entry.mjs';",
+        `const provider = new PennonProvider({ url: ${JSON.stringify(origin.url)}, token: ${JSON.stringify(EDGE_TOKEN)}, tokenHeader: 'x-edge-token' });`,
+        'await OpenFeature.setProviderAndWait(provider);',
+        'while (!provider.streaming) await new Promise((r) => setTimeout(r, 10));',
+        'await OpenFeature.close();',
+        "console.log('closed', provider.streaming);",
+        '',
+      ].join('\n'));
+      const started = performance.now();
+      const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: scratch.dir, timeout: 10_000 });
+      assert.equal(stdout.trim(), 'closed false');
+      assert.ok(performance.now() - started < 5000, 'exited at once, not at the idle timeout');
+    } finally {
+      await origin.kill();
+    }
+  });
+});
+
 describe("the README's example", () => {
   test('runs as written against the origin and prints what its comments say', async () => {
     const origin = await originProcess().start();
