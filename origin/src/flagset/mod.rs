@@ -11,7 +11,8 @@
 //! - anything missed: the background revalidation compares revisions with the store.
 //!
 //! Each of those raises the revision this origin knows the environment to be at, and each rise is
-//! announced on a `watch` per environment ([`FlagSets::watch`]), which the change streams follow
+//! announced, once this origin serves it, on a `watch` per environment ([`FlagSets::watch`]), which
+//! the change streams follow
 //! (`crate::stream`): they are fed by exactly what keeps the read path fresh, and nothing on the
 //! evaluation path touches the watch.
 //!
@@ -332,7 +333,12 @@ impl FlagSets {
         let heard = {
             let mut state = slot.write();
             let heard = state.heard(change.revision);
-            slot.announce(&state);
+            // Streams are told once this origin serves the change: a copy held is replaced by
+            // the reload, whose install announces it (a snapshot fetched on an earlier event
+            // would be the old one); with no copy held, the next read loads it, so at once.
+            if state.held_revision().is_none() {
+                slot.announce(&state);
+            }
             heard
         };
         if heard.start_reload {

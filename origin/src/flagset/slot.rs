@@ -148,7 +148,7 @@ impl SlotState {
         self.unreadable.as_ref().map(|(_, rows)| rows)
     }
 
-    fn held_revision(&self) -> Option<u64> {
+    pub fn held_revision(&self) -> Option<u64> {
         self.held.as_ref().map(|set| set.revision)
     }
 }

@@ -289,3 +289,30 @@ async fn the_watch_rises_with_loads_writes_and_changes_heard() {
     // Another environment's watch is its own.
     assert_eq!(*sets.watch(Environment::Dev).borrow(), 0);
 }
+
+/// A change heard while a copy is held is announced once the reload has installed it, not before:
+/// a stream client that fetches the snapshot on the event must get the new one.
+#[tokio::test]
+async fn a_change_heard_is_announced_when_this_origin_serves_it() {
+    let store = Arc::new(FakeStore::default());
+    store.set(3, true);
+    let sets = sets(&store, &Arc::new(MemoryCache::new()));
+    sets.get(Environment::Prod).await.unwrap();
+    let mut watch = sets.watch(Environment::Prod);
+    assert_eq!(*watch.borrow_and_update(), 3);
+    store.set(4, false);
+    store.hold.store(true, Ordering::SeqCst);
+    assert!(sets.on_change(Revision::new(Environment::Prod, 4)));
+    // The reload is held: the copy in hand is still 3, and nothing is announced.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(sets.held_revision(Environment::Prod), Some(3));
+    assert!(!watch.has_changed().unwrap());
+    store.hold.store(false, Ordering::SeqCst);
+    store.gate.notify_waiters();
+    tokio::time::timeout(Duration::from_secs(2), watch.changed())
+        .await
+        .expect("announced once installed")
+        .unwrap();
+    assert_eq!(*watch.borrow_and_update(), 4);
+    assert_eq!(sets.held_revision(Environment::Prod), Some(4));
+}
