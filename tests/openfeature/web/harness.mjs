@@ -49,19 +49,26 @@ export async function webHarness() {
   return {
     version: browser.version(),
     errors,
-    /** A page with a provider on `baseUrl` (options: token, environment) for `context`. */
-    async open(baseUrl, { token, environment, context }) {
+    /**
+     * A page with a provider on `baseUrl` (options: token, environment; pollIntervalMs: poll
+     * instead of following the advertised stream) for `context`.
+     */
+    async open(baseUrl, { token, environment, context, pollIntervalMs }) {
       const page = await browser.newPage();
       const requests = [];
+      const responses = [];
       page.on('pageerror', (err) => errors.push(String(err)));
       page.on('request', (req) => requests.push(req.url()));
+      page.on('response', (res) => responses.push({ url: res.url(), status: res.status() }));
       await page.goto(site.url);
       await page.waitForFunction(() => window.pennonWebReady === true);
-      await page.evaluate((args) => window.pennonWeb.start(args), { baseUrl, token, environment, context });
+      await page.evaluate((args) => window.pennonWeb.start(args), { baseUrl, token, environment, context, pollIntervalMs });
       return {
         page,
         /** Every URL the page requested, in order (the stream's included). */
         requests,
+        /** Every response the page received: { url, status }. */
+        responses,
         setContext: (ctx) => page.evaluate((c) => window.pennonWeb.setContext(c), ctx),
         details: (calls) => page.evaluate((c) => window.pennonWeb.details(c), calls),
         arm: (key, value) => page.evaluate(([k, v]) => window.pennonWeb.arm(k, v), [key, value]),

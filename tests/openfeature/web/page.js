@@ -11,12 +11,14 @@ const now = () => performance.timeOrigin + performance.now();
 
 window.pennonWeb = {
   /** A fresh provider on `baseUrl` for the context; resolves once it is ready. */
-  async start({ baseUrl, token, environment, context }) {
+  async start({ baseUrl, token, environment, context, pollIntervalMs }) {
     const headers = []; // the provider takes [name, value] pairs
     if (token) headers.push(['authorization', `Bearer ${token}`]);
     if (environment) headers.push(['x-pennon-environment', environment]);
     const domain = `web-${++domains}`;
-    const provider = new OFREPWebProvider({ baseUrl, headers, cacheMode: 'disabled', changeDetection: 'sse' });
+    // The origin advertises its stream; the edge has none, and its clients poll (If-None-Match).
+    const detection = pollIntervalMs ? { changeDetection: 'polling', pollInterval: pollIntervalMs } : { changeDetection: 'sse' };
+    const provider = new OFREPWebProvider({ baseUrl, headers, cacheMode: 'disabled', ...detection });
     await OpenFeature.setContext(domain, context);
     await OpenFeature.setProviderAndWait(domain, provider);
     const client = OpenFeature.getClient(domain);

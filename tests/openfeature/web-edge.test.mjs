@@ -1,0 +1,111 @@
+// The OFREP web provider in headless Chromium against the edge worker in workerd (run by
+// scripts/test-edge, which builds the worker): golden vectors through @openfeature/web-sdk's typed
+// get…Details, then a change made through the origin's admin API reaching the page by polling (the
+// edge has no change stream: its clients revalidate the bulk answer with If-None-Match, and an
+// unchanged one is a 304).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEdge } from '../edge/harness.mjs';
+import {
+  admin, contextOf, EDGE_TOKEN, loadVectorIntoOrigin, loadVectors, ms, OPENFEATURE_REASON, originProcess, sleep, stats, typedCall,
+} from './harness.mjs';
+import { webHarness } from './web/harness.mjs';
+
+const EDGE_VECTORS = ['docs-examples.json', 'v2-variants.json'];
+const POLL_MS = 250;
+
+let web;
+before(async () => {
+  web = await webHarness();
+});
+after(async () => {
+  await web?.close();
+});
+
+describe('golden vectors through the web SDK and the OFREP web provider, at the edge', () => {
+  for (const vector of loadVectors().filter((v) => EDGE_VECTORS.includes(v.file))) {
+    test(vector.file, async (t) => {
+      const origin = await originProcess().start();
+      let edge;
+      try {
+        await loadVectorIntoOrigin(origin.url, vector);
+        edge = await startEdge({ originUrl: origin.url, edgeToken: EDGE_TOKEN });
+        const cases = vector.cases.filter((c) => contextOf(c.request.user) !== undefined);
+        const page = await web.open(edge.url, {
+          environment: vector.environment, context: contextOf(cases[0].request.user), pollIntervalMs: 60_000,
+        });
+        try {
+          for (const c of cases) {
+            await t.test(c.name, async () => {
+              await page.setContext(contextOf(c.request.user));
+              const calls = c.response.results.map((r) =>
+                r.reason === 'FLAG_NOT_FOUND' ? ['Boolean', r.flagKey, true] : [typedCall(r.value)[0], r.flagKey, typedCall(r.value)[1]]);
+              const got = await page.details(calls);
+              c.response.results.forEach((expected, i) => {
+                const d = got[i];
+                if (expected.reason === 'FLAG_NOT_FOUND') {
+                  assert.equal(d.errorCode, 'FLAG_NOT_FOUND', expected.flagKey);
+                  return;
+                }
+                assert.equal(d.errorCode, undefined, expected.flagKey);
+                assert.deepEqual(
+                  { value: d.value, variant: d.variant, reason: d.reason, pennonReason: d.flagMetadata.pennonReason },
+                  { value: expected.value, variant: expected.variant, reason: OPENFEATURE_REASON[expected.reason], pennonReason: expected.reason },
+                  expected.flagKey,
+                );
+              });
+            });
+          }
+        } finally {
+          await page.close();
+        }
+      } finally {
+        await edge?.stop();
+        await origin.kill();
+      }
+    });
+  }
+});
+
+describe('a change made through the admin API reaches a page on the edge by polling', () => {
+  test('5 writes, timed from the admin answer to the page serving the value; unchanged polls are 304', async (t) => {
+    const origin = await originProcess().start();
+    let edge;
+    try {
+      const { flag } = await admin(origin.url, 'POST', '/flags', { key: 'web.flag', environment: 'prod', enabled: false, rolloutPercentage: 100 }, 201);
+      edge = await startEdge({ originUrl: origin.url, ttlSeconds: 1, edgeToken: EDGE_TOKEN });
+      const page = await web.open(edge.url, { environment: 'prod', context: { targetingKey: 'user-1' }, pollIntervalMs: POLL_MS });
+      try {
+        const [first] = await page.details([['Boolean', 'web.flag', true]]);
+        assert.equal(first.value, false);
+        // Nothing changes for a while: the polls are answered 304 by the edge.
+        await sleep(POLL_MS * 4);
+        const bulk = (r) => new URL(r.url).pathname === '/ofrep/v1/evaluate/flags';
+        assert.ok(page.responses.filter(bulk).some((r) => r.status === 304), JSON.stringify(page.responses));
+        const latencies = [];
+        for (let i = 1; i <= 5; i++) {
+          const value = i % 2 === 1;
+          await page.arm('web.flag', value);
+          await admin(origin.url, 'PUT', `/flags/${flag.id}`, { enabled: value }, 200);
+          const answered = performance.timeOrigin + performance.now();
+          const seen = await page.waitArmed(10_000);
+          assert.notEqual(seen, null, `write ${i} did not reach the page in 10 s`);
+          latencies.push(Math.max(0, seen - answered));
+        }
+        assert.ok(!page.requests.some((u) => new URL(u).pathname === '/api/stream'), 'no stream at the edge');
+        const s = stats(latencies);
+        const line = `web provider at the edge (Chromium ${web.version}, poll ${POLL_MS} ms, edge TTL 1 s): 5 writes; from the answer: median ${ms(s.median)}, max ${ms(s.max)}`;
+        t.diagnostic(line);
+        console.log(`# latency ${line}`);
+        // The edge's TTL plus one poll, with slack for a loaded machine.
+        assert.ok(s.max <= 1000 + POLL_MS + 2500, `max ${s.max} ms`);
+      } finally {
+        await page.close();
+      }
+    } finally {
+      await edge?.stop();
+      await origin.kill();
+    }
+  });
+  test('no page error', () => assert.deepEqual(web.errors, []));
+});
