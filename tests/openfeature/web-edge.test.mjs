@@ -14,6 +14,20 @@ import { webHarness } from './web/harness.mjs';
 const EDGE_VECTORS = ['docs-examples.json', 'v2-variants.json'];
 const POLL_MS = 250;
 
+/**
+ * `startEdge`, again when workerd could not bind: the harness picks a free port and workerd binds it
+ * a moment later, and Chromium's connections can take it in between ("Address already in use").
+ */
+async function edgeOn(originUrl, ttlSeconds) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEdge({ originUrl, ttlSeconds, edgeToken: EDGE_TOKEN });
+    } catch (err) {
+      if (attempt === 3 || !/Address already in use/.test(String(err?.message ?? err))) throw err;
+    }
+  }
+}
+
 let web;
 before(async () => {
   web = await webHarness();
@@ -29,7 +43,7 @@ describe('golden vectors through the web SDK and the OFREP web provider, at the 
       let edge;
       try {
         await loadVectorIntoOrigin(origin.url, vector);
-        edge = await startEdge({ originUrl: origin.url, edgeToken: EDGE_TOKEN });
+        edge = await edgeOn(origin.url, 1);
         const cases = vector.cases.filter((c) => contextOf(c.request.user) !== undefined);
         const page = await web.open(edge.url, {
           environment: vector.environment, context: contextOf(cases[0].request.user), pollIntervalMs: 60_000,
@@ -73,7 +87,7 @@ describe('a change made through the admin API reaches a page on the edge by poll
     let edge;
     try {
       const { flag } = await admin(origin.url, 'POST', '/flags', { key: 'web.flag', environment: 'prod', enabled: false, rolloutPercentage: 100 }, 201);
-      edge = await startEdge({ originUrl: origin.url, ttlSeconds: 1, edgeToken: EDGE_TOKEN });
+      edge = await edgeOn(origin.url, 1);
       const page = await web.open(edge.url, { environment: 'prod', context: { targetingKey: 'user-1' }, pollIntervalMs: POLL_MS });
       try {
         const [first] = await page.details([['Boolean', 'web.flag', true]]);
