@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEdge } from '../edge/harness.mjs';
 import {
-  admin, contextOf, EDGE_TOKEN, loadVectorIntoOrigin, loadVectors, ms, OPENFEATURE_REASON, originProcess, sleep, stats, typedCall,
+  admin, contextOf, EDGE_TOKEN, loadVectorIntoOrigin, loadVectors, ms, originProcess, sleep, stats,
 } from './harness.mjs';
-import { webHarness } from './web/harness.mjs';
+import { checkVectorCases, webHarness } from './web/harness.mjs';
 
 const EDGE_VECTORS = ['docs-examples.json', 'v2-variants.json'];
 const POLL_MS = 250;
@@ -49,27 +49,7 @@ describe('golden vectors through the web SDK and the OFREP web provider, at the 
           environment: vector.environment, context: contextOf(cases[0].request.user), pollIntervalMs: 60_000,
         });
         try {
-          for (const c of cases) {
-            await t.test(c.name, async () => {
-              await page.setContext(contextOf(c.request.user));
-              const calls = c.response.results.map((r) =>
-                r.reason === 'FLAG_NOT_FOUND' ? ['Boolean', r.flagKey, true] : [typedCall(r.value)[0], r.flagKey, typedCall(r.value)[1]]);
-              const got = await page.details(calls);
-              c.response.results.forEach((expected, i) => {
-                const d = got[i];
-                if (expected.reason === 'FLAG_NOT_FOUND') {
-                  assert.equal(d.errorCode, 'FLAG_NOT_FOUND', expected.flagKey);
-                  return;
-                }
-                assert.equal(d.errorCode, undefined, expected.flagKey);
-                assert.deepEqual(
-                  { value: d.value, variant: d.variant, reason: d.reason, pennonReason: d.flagMetadata.pennonReason },
-                  { value: expected.value, variant: expected.variant, reason: OPENFEATURE_REASON[expected.reason], pennonReason: expected.reason },
-                  expected.flagKey,
-                );
-              });
-            });
-          }
+          await checkVectorCases(t, page, cases);
         } finally {
           await page.close();
         }

@@ -7,9 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  admin, contextOf, createToken, loadVectorIntoOrigin, loadVectors, ms, OPENFEATURE_REASON, originProcess, sleep, stats, typedCall,
+  admin, contextOf, createToken, loadVectorIntoOrigin, loadVectors, ms, originProcess, sleep, stats,
 } from './harness.mjs';
-import { webHarness } from './web/harness.mjs';
+import { checkVectorCases, webHarness } from './web/harness.mjs';
 
 const WEB_VECTORS = ['docs-examples.json', 'v2-variants.json', 'v2-splits.json', 'v2-segments.json', 'flags-filter.json'];
 
@@ -31,27 +31,7 @@ describe('golden vectors through the web SDK and the OFREP web provider', () => 
         const cases = vector.cases.filter((c) => contextOf(c.request.user) !== undefined);
         const page = await web.open(origin.url, { token, context: contextOf(cases[0].request.user) });
         try {
-          for (const c of cases) {
-            await t.test(c.name, async () => {
-              await page.setContext(contextOf(c.request.user));
-              const calls = c.response.results.map((r) =>
-                r.reason === 'FLAG_NOT_FOUND' ? ['Boolean', r.flagKey, true] : [typedCall(r.value)[0], r.flagKey, typedCall(r.value)[1]]);
-              const got = await page.details(calls);
-              c.response.results.forEach((expected, i) => {
-                const d = got[i];
-                if (expected.reason === 'FLAG_NOT_FOUND') {
-                  assert.equal(d.errorCode, 'FLAG_NOT_FOUND', expected.flagKey);
-                  return;
-                }
-                assert.equal(d.errorCode, undefined, expected.flagKey);
-                assert.deepEqual(
-                  { value: d.value, variant: d.variant, reason: d.reason, pennonReason: d.flagMetadata.pennonReason },
-                  { value: expected.value, variant: expected.variant, reason: OPENFEATURE_REASON[expected.reason], pennonReason: expected.reason },
-                  expected.flagKey,
-                );
-              });
-            });
-          }
+          await checkVectorCases(t, page, cases);
         } finally {
           await page.close();
         }

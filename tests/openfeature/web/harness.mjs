@@ -1,9 +1,12 @@
 // Drives @openfeature/web-sdk + @openfeature/ofrep-web-provider in headless Chromium (Debian's
 // /usr/bin/chromium through playwright-core) against any OFREP base URL: the origin here, the
 // edge worker later (`webHarness().open(baseUrl)`, nothing origin-specific in it).
+import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { contextOf, OPENFEATURE_REASON, typedCall } from '../harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
@@ -81,4 +84,32 @@ export async function webHarness() {
       await site.close();
     },
   };
+}
+
+/**
+ * Each golden vector case through the page's SDK, as a subtest of `t`: every result's value,
+ * variant, OpenFeature reason and `pennonReason`, or `FLAG_NOT_FOUND` for a key the set lacks.
+ */
+export async function checkVectorCases(t, page, cases) {
+  for (const c of cases) {
+    await t.test(c.name, async () => {
+      await page.setContext(contextOf(c.request.user));
+      const calls = c.response.results.map((r) =>
+        r.reason === 'FLAG_NOT_FOUND' ? ['Boolean', r.flagKey, true] : [typedCall(r.value)[0], r.flagKey, typedCall(r.value)[1]]);
+      const got = await page.details(calls);
+      c.response.results.forEach((expected, i) => {
+        const d = got[i];
+        if (expected.reason === 'FLAG_NOT_FOUND') {
+          assert.equal(d.errorCode, 'FLAG_NOT_FOUND', expected.flagKey);
+          return;
+        }
+        assert.equal(d.errorCode, undefined, expected.flagKey);
+        assert.deepEqual(
+          { value: d.value, variant: d.variant, reason: d.reason, pennonReason: d.flagMetadata.pennonReason },
+          { value: expected.value, variant: expected.variant, reason: OPENFEATURE_REASON[expected.reason], pennonReason: expected.reason },
+          expected.flagKey,
+        );
+      });
+    });
+  }
 }
