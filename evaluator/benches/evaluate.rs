@@ -4,7 +4,9 @@
 //! types) for one user, and a segment of 10,000 included ids against one of 10.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use evaluator::{evaluate, CompiledFlagSet, EvaluateRequest, Flag, Segment, User};
+use evaluator::{
+    evaluate, CompiledFlagSet, EvaluateRequest, EvaluateResponse, Flag, Segment, User,
+};
 use serde_json::{json, Value};
 
 fn user() -> User {
@@ -269,6 +271,19 @@ fn v2_flag_set(c: &mut Criterion) {
     group.finish();
 }
 
+/// The answer of `POST /api/evaluate` for the v2 set's results, written as the origin and the edge
+/// write it (`EvaluateResponse::to_json`): its cost per request is beside the evaluation's.
+fn write_response(c: &mut Criterion) {
+    let user = v2_user();
+    let set = CompiledFlagSet::with_segments(&mixed_v2_flags(100), &v2_segments()).unwrap();
+    let response = EvaluateResponse {
+        results: set.evaluate_all(&user),
+    };
+    c.bench_function("write_response_v2/flags/100", |b| {
+        b.iter(|| black_box(&response).to_json())
+    });
+}
+
 /// A flag whose one rule is membership of a segment of 10 or of 10,000 included ids, for a user
 /// who is in the list and one who is not: a hash probe either way, so the four cost alike.
 fn segment_include(c: &mut Criterion) {
@@ -307,6 +322,7 @@ criterion_group!(
     parse_request,
     rule_less_flag,
     v2_flag_set,
+    write_response,
     segment_include
 );
 criterion_main!(benches);

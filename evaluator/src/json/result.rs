@@ -26,6 +26,8 @@ pub(crate) struct ResultFragments {
     head: Box<str>,
     /// Per variant: `,"variant":"<name>","value":<value>}`, when short enough to keep.
     tails: Box<[Option<Box<str>>]>,
+    /// The longest of those parts, kept or not: with the head, the most a result takes.
+    longest_tail: usize,
 }
 
 impl ResultFragments {
@@ -33,6 +35,7 @@ impl ResultFragments {
         let mut head = String::from(HEAD_START);
         head.push_str(&quoted(key));
         head.push_str(HEAD_END);
+        let mut longest_tail = 0;
         let tails = variants
             .iter()
             .map(|(_, name, value)| {
@@ -41,12 +44,14 @@ impl ResultFragments {
                 tail.push_str(",\"value\":");
                 tail.push_str(&serde_json::to_string(value).ok()?);
                 tail.push('}');
+                longest_tail = longest_tail.max(tail.len());
                 (tail.len() <= MAX_KEPT_TAIL).then(|| tail.into_boxed_str())
             })
             .collect();
         Self {
             head: head.into_boxed_str(),
             tails,
+            longest_tail,
         }
     }
 
@@ -76,15 +81,19 @@ impl ResultFragments {
         tail.strip_suffix('}')
     }
 
-    /// About how many bytes a result of this flag takes.
+    /// The most bytes a result of this flag takes: the answer's buffer is sized once, never grown
+    /// (growing it copied the results written so far, twice or three times per answer).
     pub(crate) fn size_hint(&self) -> usize {
-        self.head.len() + 48
+        self.head.len() + "false".len() + LONGEST_REASON_PART + self.longest_tail
     }
 }
 
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
 }
+
+/// The length of the longest [`reason_part`].
+const LONGEST_REASON_PART: usize = ",\"reason\":\"PREREQUISITE_FAILED\"".len();
 
 fn reason_part(reason: Reason) -> &'static str {
     match reason {
@@ -103,6 +112,21 @@ mod tests {
     use alloc::string::ToString;
 
     use crate::{CompiledFlagSet, EvaluateResponse, Flag, User};
+
+    #[test]
+    fn no_reason_is_longer_than_the_longest() {
+        use crate::evaluate::Reason;
+        for reason in [
+            Reason::FlagDisabled,
+            Reason::PrerequisiteFailed,
+            Reason::RuleMatch,
+            Reason::Rollout,
+            Reason::NoMatch,
+            Reason::FlagNotFound,
+        ] {
+            assert!(super::reason_part(reason).len() <= super::LONGEST_REASON_PART);
+        }
+    }
 
     /// Keys and names that need escaping, a value of every kind, an object too large to keep, and a
     /// key the set does not have: the fast writer and serde write the same bytes.
