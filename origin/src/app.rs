@@ -14,7 +14,7 @@ use crate::flagset::FlagSets;
 use crate::http::rate_limit::{self, RateLimiters, RouteClass};
 use crate::http::routes::router;
 use crate::http::server;
-use crate::http::state::AppState;
+use crate::http::state::{AppState, Shared};
 use crate::invalidation::{self, Channel, ListenStatus, Receivers, Subscription, Subscriptions};
 use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
 use crate::stream::Streams;
@@ -170,7 +170,7 @@ impl App {
             Arc::clone(&tokens),
             config.revalidate_interval,
         ));
-        let state = AppState {
+        let state = AppState::new(Shared {
             store: store.reads,
             admin,
             cache,
@@ -180,7 +180,7 @@ impl App {
             require_client_token: config.require_client_token,
             rate_limits: Arc::new(RateLimiters::new(config.rate_limits)),
             streams: Arc::new(Streams::new(config.stream, config.http.max_connections)),
-        };
+        });
         let bind_error = |source| StartError::Bind {
             addr: format!("{}:{}", config.host, config.port),
             source,

@@ -6,6 +6,12 @@ use std::process::ExitCode;
 use origin::{shutdown_signal, App, Config};
 use tracing_subscriber::EnvFilter;
 
+/// Every request allocates and frees many small buffers (the body, the parsed user, the results,
+/// the response, hyper's and axum's own) on two or more worker threads: mimalloc's per-thread free
+/// lists take a good part of that cost off glibc's malloc (scripts/load-test, docs/origin.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The arguments, then every variable with its default (`Config::usage`, from the one table of
 /// variables, so it cannot leave one out).
 fn usage() -> String {

@@ -131,7 +131,7 @@ pub(super) const VARIABLES: &[Variable] = &[
 pub(super) const RUST_LOG: Variable = variable(
     "RUST_LOG",
     Some("info"),
-    "what is logged on stderr, e.g. origin=debug,tower_http=debug",
+    "what is logged on stderr, e.g. origin=debug (every request)",
 );
 
 /// The configuration part of `origin --help`: one line per variable.

@@ -11,8 +11,28 @@ use crate::store::FlagStore;
 use crate::stream::Streams;
 use crate::tokens::Tokens;
 
+/// Cloned by every extractor that takes `State`, so it is one `Arc`: a clone is one reference
+/// count to raise, not one per part (the parts' counts would be raised and lowered from both
+/// worker threads on every request, bouncing their cache lines).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Shared {
     /// The store's reads. Writes go through `admin`, which invalidates after each.
     pub store: Arc<dyn FlagStore>,
     pub admin: Admin,

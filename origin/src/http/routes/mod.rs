@@ -15,16 +15,7 @@ mod snapshot;
 pub(crate) mod stream;
 mod tokens;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::header::X_CONTENT_TYPE_OPTIONS;
-use axum::http::{HeaderName, HeaderValue, Request};
 use axum::{middleware, Router};
-use http_contract::MAX_BODY_BYTES;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -36,8 +27,6 @@ use crate::http::state::AppState;
 
 pub use self::flags::new_flag_from_json;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
 /// The whole service as a `Router`, so tests can serve it in-process.
 ///
 /// Every route is registered here through utoipa-axum's `routes!`, which takes the handlers' own
@@ -46,7 +35,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// which would add an undescribed route, is not used (a unit test below reads this file to keep it
 /// so), and the integration tests (`tests/api/openapi.rs`) check the served document against what
 /// the server answers. The document is then built once (`split_for_parts`) and served from memory
-/// by `/openapi.json`. The layers and fallbacks are the plain axum router's, as before.
+/// by `/openapi.json`. The fallbacks are the plain axum router's, as before.
 pub fn router(state: AppState) -> Router {
     let admin = OpenApiRouter::new()
         .routes(routes!(flags::list_flags, flags::create_flag))
@@ -82,55 +71,16 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/admin", admin)
         .split_for_parts();
     document.fill(api);
+    // The request id, the span, `nosniff` and the body limit are added around the router by the
+    // server (`crate::http::frame`), not as layers here: see there why.
     router
         .fallback(|| async { ApiError::NotFound(http_contract::error::NO_SUCH_ENDPOINT.into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
-        // Outermost last: the id is set first, is in the span, and is copied onto the response.
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request
-                .headers()
-                .get(REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = id)
-        }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
-        // Every answer is JSON or nothing: no browser may sniff it into something it would run.
-        .layer(SetResponseHeaderLayer::overriding(
-            X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-}
-
-/// Request ids: random UUIDs (v4), so an id says nothing about how many requests came before it.
-/// The bits come from the thread's CSPRNG (ChaCha, seeded and reseeded from the OS), not a
-/// syscall per request.
-#[derive(Debug, Clone, Copy)]
-struct RequestIds;
-
-impl RequestIds {
-    fn new() -> Self {
-        Self
-    }
-}
-
-impl MakeRequestId for RequestIds {
-    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
-        let bytes: [u8; 16] = rand::random();
-        let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
-        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        let text = id.hyphenated().encode_lower(&mut text);
-        HeaderValue::from_str(text).ok().map(RequestId::new)
-    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     /// The router gets its routes only through `routes!` (each with its `#[utoipa::path]`), never
     /// through a call that takes a bare path and handler. Read from the source because axum cannot
     /// list a router's routes: the integration tests (`tests/api/openapi.rs`) check every path the
@@ -164,23 +114,5 @@ mod tests {
         }
         let code = include_str!("mod.rs");
         assert!(code.contains(".routes(routes!(") && code.contains(".split_for_parts()"));
-    }
-
-    #[test]
-    fn request_ids_are_random_uuids() {
-        let request = Request::new(());
-        let ids: Vec<String> = (0..1000)
-            .map(|_| {
-                let id = RequestIds::new().make_request_id(&request).unwrap();
-                id.header_value().to_str().unwrap().to_owned()
-            })
-            .collect();
-        for id in &ids {
-            let parsed = uuid::Uuid::parse_str(id).unwrap();
-            assert_eq!(parsed.get_version_num(), 4, "{id}");
-            assert_eq!(id, &parsed.hyphenated().to_string());
-        }
-        let distinct: std::collections::HashSet<_> = ids.iter().collect();
-        assert_eq!(distinct.len(), ids.len());
     }
 }

@@ -31,6 +31,7 @@ use tower_service::Service as _;
 use self::body::TimedBody;
 use self::conn_io::{Activity, ConnIo, InFlight};
 use crate::config::HttpLimits;
+use crate::http::frame::Frame as RequestFrame;
 use crate::http::rate_limit::ClientAddr;
 
 pub use self::body::BodyError;
@@ -220,17 +221,25 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         if let Some(peer) = self.peer {
             request.extensions_mut().insert(peer);
         }
+        let frame = RequestFrame::open(&mut request);
         // `Router` is always ready (its `poll_ready` is `Ready(Ok(()))`); cloning it is an `Arc`.
+        let future = {
+            let _entered = frame.span().enter();
+            self.router.clone().call(request)
+        };
         Answer {
-            future: self.router.clone().call(request),
+            future,
+            frame: Some(frame),
             in_flight: Some(in_flight),
         }
     }
 }
 
-/// The router's response future, handing the request's [`InFlight`] on to the response body.
+/// The router's response future, polled in the request's span; the response is finished by its
+/// [`RequestFrame`], and the request's [`InFlight`] handed on to the response body.
 struct Answer {
     future: <Router as tower_service::Service<Request<Body>>>::Future,
+    frame: Option<RequestFrame>,
     in_flight: Option<InFlight>,
 }
 
@@ -239,11 +248,21 @@ impl Future for Answer {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let response = match Pin::new(&mut this.future).poll(cx) {
+        let polled = match &this.frame {
+            Some(frame) => {
+                let _entered = frame.span().enter();
+                Pin::new(&mut this.future).poll(cx)
+            }
+            None => Pin::new(&mut this.future).poll(cx),
+        };
+        let mut response = match polled {
             Poll::Ready(Ok(response)) => response,
             Poll::Ready(Err(never)) => match never {},
             Poll::Pending => return Poll::Pending,
         };
+        if let Some(frame) = this.frame.take() {
+            frame.close(&mut response);
+        }
         let in_flight = this.in_flight.take();
         Poll::Ready(Ok(response.map(|inner| CountedBody {
             inner,
