@@ -159,19 +159,27 @@ pub fn parse_evaluate(body: &[u8]) -> Result<EvaluateRequest, ApiError> {
 
 /// True when a declared `Content-Length` is over `limit` bytes.
 pub fn declared_length_exceeds(content_length: Option<&str>, limit: usize) -> bool {
-    content_length
-        .and_then(|value| value.trim().parse::<u64>().ok())
-        .is_some_and(|length| length > limit as u64)
+    declared_length(content_length).is_some_and(|length| length > limit as u64)
+}
+
+/// True when a `Content-Length` is declared, readable, and at most `limit` bytes.
+pub fn declared_length_within(content_length: Option<&str>, limit: usize) -> bool {
+    declared_length(content_length).is_some_and(|length| length <= limit as u64)
+}
+
+fn declared_length(content_length: Option<&str>) -> Option<u64> {
+    content_length.and_then(|value| value.trim().parse::<u64>().ok())
 }
 
 /// The 200 body of `POST /api/evaluate` for a parsed request and the environment's compiled set.
-pub fn evaluate_body(set: &CompiledFlagSet, request: &EvaluateRequest) -> Result<String, ApiError> {
+/// Bytes as the writer makes them, for the response as they are: not checked again as UTF-8.
+pub fn evaluate_body(set: &CompiledFlagSet, request: &EvaluateRequest) -> Vec<u8> {
     let results = match &request.flags {
         Some(keys) => set.evaluate_keys(&request.user, keys),
         None => set.evaluate_all(&request.user),
     };
     // The origin writes the same bytes with the same writer.
-    String::from_utf8(EvaluateResponse { results }.to_json()).map_err(|_| ApiError::internal())
+    EvaluateResponse { results }.to_json()
 }
 
 /// Why an OFREP request failed: an error of the HTTP API (answered as `GENERAL` with its status
@@ -411,6 +419,11 @@ mod tests {
         assert!(!declared_length_exceeds(Some(" 1048576 "), MAX_BODY_BYTES));
         assert!(!declared_length_exceeds(Some("abc"), MAX_BODY_BYTES));
         assert!(!declared_length_exceeds(None, MAX_BODY_BYTES));
+        assert!(declared_length_within(Some(" 1048576 "), MAX_BODY_BYTES));
+        assert!(declared_length_within(Some("0"), MAX_BODY_BYTES));
+        assert!(!declared_length_within(Some("1048577"), MAX_BODY_BYTES));
+        assert!(!declared_length_within(Some("abc"), MAX_BODY_BYTES));
+        assert!(!declared_length_within(None, MAX_BODY_BYTES));
     }
 
     #[test]
@@ -465,14 +478,14 @@ mod tests {
         let set = CompiledFlagSet::new(&flags).expect("compiles");
         let all = parse_evaluate(br#"{"environment":"prod","user":{"id":"u1"}}"#).expect("valid");
         assert_eq!(
-            evaluate_body(&set, &all).expect("serializes"),
+            String::from_utf8(evaluate_body(&set, &all)).expect("UTF-8"),
             r#"{"results":[{"flagKey":"a","enabled":false,"reason":"FLAG_DISABLED","variant":"off","value":false},{"flagKey":"b","enabled":true,"reason":"ROLLOUT","variant":"on","value":true}]}"#
         );
         let named =
             parse_evaluate(br#"{"environment":"prod","user":{"id":"u1"},"flags":["zz","b"]}"#)
                 .expect("valid");
         assert_eq!(
-            evaluate_body(&set, &named).expect("serializes"),
+            String::from_utf8(evaluate_body(&set, &named)).expect("UTF-8"),
             r#"{"results":[{"flagKey":"b","enabled":true,"reason":"ROLLOUT","variant":"on","value":true},{"flagKey":"zz","enabled":false,"reason":"FLAG_NOT_FOUND","variant":null,"value":null}]}"#
         );
     }

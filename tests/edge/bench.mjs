@@ -10,32 +10,11 @@ import { Miniflare } from 'miniflare';
 import {
   EDGE_TOKEN, admin, originRevision, postEvaluate, replaceFlags, sleep, startEdge, startOrigin, tempDir, waitForEdgeRevision, workerDir,
 } from './harness.mjs';
+import { hundredFlags } from './flag-sets.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WRITES = Number(process.env.BENCH_WRITES ?? 8);
-
-/** 100 flags of every shape: plain rollouts, single conditions, groups, disabled ones. */
-function hundredFlags() {
-  const ops = [
-    { field: 'country', operator: 'in', value: ['DE', 'FR', 'NL', 'US'] },
-    { field: 'email', operator: 'ends_with', value: '@example.com' },
-    { field: 'attributes.plan', operator: 'eq', value: 'pro' },
-    { field: 'attributes.org.tier', operator: 'neq', value: 3 },
-    { field: 'id', operator: 'starts_with', value: 'beta-' },
-  ];
-  return Array.from({ length: 100 }, (_, i) => {
-    const rules = [];
-    if (i % 3 === 1) rules.push(ops[i % ops.length]);
-    if (i % 3 === 2) rules.push({ all: [ops[i % ops.length], ops[(i + 1) % ops.length]] }, ops[(i + 2) % ops.length]);
-    return {
-      key: `bench.flag-${String(i).padStart(3, '0')}`,
-      enabled: i % 10 !== 0,
-      rolloutPercentage: (i * 7) % 101,
-      rules,
-    };
-  });
-}
 
 const USER = {
   id: 'user-4711',

@@ -58,8 +58,11 @@ export async function freePort() {
   return port;
 }
 
-/** Spawns `cmd` in its own process group and resolves once `ready` matches its output. */
-function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
+/**
+ * Spawns `cmd` in its own process group and resolves once `ready` matches its output (at once when
+ * `ready` is null: the caller probes it itself).
+ */
+export function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
   const child = spawn(cmd, args, {
     cwd,
     env: { ...process.env, ...env },
@@ -82,8 +85,10 @@ function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
     const timer = setTimeout(() => {
       reject(new Error(`${name} not ready within ${timeoutMs} ms; output:\n${output}`));
     }, timeoutMs);
+    if (ready === null) { clearTimeout(timer); resolveStart(null); }
     const onData = (chunk) => {
       output += chunk.toString();
+      if (ready === null) return;
       const match = output.match(ready);
       if (match) { clearTimeout(timer); resolveStart(match); }
     };
