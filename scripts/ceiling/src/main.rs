@@ -3,7 +3,7 @@
 //! `axum::serve` on tokio's default runtime, with no middleware. What the origin serves beyond this
 //! is what Pennon itself costs per request.
 //!
-//!   cargo run --release -p origin --example ceiling -- <body file>
+//!   cargo run --release -p ceiling -- <body file>
 //!
 //! Prints `ceiling listening on http://ADDR` on stdout once bound (port from `PORT`, default 0).
 
