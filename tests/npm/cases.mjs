@@ -1,6 +1,7 @@
 // The checks of the npm package, written once and run both by Node (node.test.mjs) and by headless
 // Chromium (browser-page.html, reported back to browser.test.mjs). Each case is {name, run}; `run`
 // throws an Error that says what differed. No Node APIs here: this file is served to the browser.
+import { userPathCases } from './user-cases.mjs';
 
 /** Deep equality of JSON-like values that also insists on plain objects and arrays. */
 export function sameJson(actual, expected, path = '$') {
@@ -440,5 +441,8 @@ export function typedValueCases(api) {
 
 /** Every check, in the order they must run (the bad inputs last, ending with the survival check). */
 export function allCases(api, vectors) {
-  return [...vectorCases(api, vectors.valid), ...typedValueCases(api), ...badInputCases(api, vectors), ...numberCases(api)];
+  return [
+    ...vectorCases(api, vectors.valid), ...typedValueCases(api), ...userPathCases(api), ...badInputCases(api, vectors),
+    ...numberCases(api),
+  ];
 }
