@@ -82,8 +82,22 @@ export class Evaluator {
     // cached once (see evaluateCodes in evaluator-wasm/src/lib.rs). A user the encoding leaves out
     // takes the exact path, for its answer or its error.
     const codes = this.#input.codes(user) ?? inner.evaluateCodes(user);
-    const results = new Array(codes.length);
-    for (let i = 0; i < codes.length; i += 1) results[i] = this.#result(i, codes[i]);
+    const flagKeys = this.#keys;
+    const variants = this.#variants;
+    const count = codes.length;
+    const results = new Array(count);
+    for (let i = 0; i < count; i += 1) {
+      const code = codes[i];
+      const served = variants[i][code >> 4];
+      const value = served[1];
+      results[i] = {
+        flagKey: flagKeys[i],
+        enabled: (code & 8) !== 0,
+        reason: reasons[code & 7],
+        variant: served[0],
+        value: typeof value === 'object' && value !== null ? copyOf(value) : value,
+      };
+    }
     return results;
   }
 

@@ -5,14 +5,20 @@
 //
 // It encodes only what it can encode exactly as JSON.stringify would present it, and only users that
 // are certainly valid: anything else (class instances, toJSON, functions, symbols, BigInt, unknown
-// keys, a missing id, nesting past MAX_DEPTH — cycles included —, a thrown getter, a tape past
-// MAX_SLOTS) makes encodeUser answer undefined, and the caller hands the object to the exact path,
-// whose answers and error messages are the origin's. A getter is then read twice, once here.
+// keys, a missing id, nesting past MAX_DEPTH — cycles included —, a thrown getter, a user past
+// MAX_SLOTS or MAX_UNITS) makes encodeUser answer undefined, and the caller hands the object to the
+// exact path, whose answers and error messages are the origin's. A getter is then read twice, once
+// here.
 
 /** Nesting the exact path reads alike (serde_json's limit is 128); the user object is level 1. */
 const MAX_DEPTH = 64;
-/** Past this many slots (8 bytes each) the exact path is as good, and a sparse array cannot run away. */
-const MAX_SLOTS = 1 << 20;
+/**
+ * Bounds of what this encodes: wasm-input.js keeps a buffer as large as the largest user it wrote
+ * (3 bytes a UTF-16 unit, 8 bytes a slot) for the life of the Evaluator, and a sparse array of 2^31
+ * must not run away. A bigger user costs more than the boundary anyway: the exact path reads it.
+ */
+const MAX_SLOTS = 1 << 14;
+const MAX_UNITS = 1 << 16;
 const ABSENT = -1;
 // A value's first slot is tag + 8 * n (n: a string's UTF-16 length, or a list's or a map's count).
 const NULL = 0;
@@ -166,7 +172,9 @@ export function encodeUser(user) {
   slots = 0;
   try {
     encodeFields(user);
-    return strings.join('');
+    const text = strings.join('');
+    if (text.length > MAX_UNITS) throw GIVE_UP;
+    return text;
   } catch {
     // GIVE_UP, or whatever a getter or a proxy threw: the exact path reads it again and reports.
     slots = 0;

@@ -330,7 +330,7 @@ mod tests {
         let mut tape = vec![1.0, ABSENT, ABSENT, map_head(1), 1.0];
         let list = (LIST + 8) as f64;
         tape.extend(std::iter::repeat_n(list, MAX_DEPTH + 10));
-        tape.push((LIST + 8 * (1 << 50)) as f64);
+        tape.push(LIST as f64 + 8.0 * 2f64.powi(50));
         assert_eq!(user("ua", &tape), None);
         // Just inside the bound it reads.
         let mut tape = vec![1.0, ABSENT, ABSENT, map_head(1), 1.0];

@@ -111,6 +111,8 @@ function users() {
     ['a function, a symbol and a symbol key in attributes', { id: 'user-1', attributes: { plan: 'pro', f() {}, s: Symbol('s'), [Symbol('k')]: 1 } }],
     ['a key __proto__ (own property)', { id: 'user-1', attributes: { o: protoKey } }],
     ['a huge string', { id: 'user-1', attributes: { big } }],
+    ['a string of 60,000 units, with an emoji', { id: 'user-1', attributes: { s: `${'x'.repeat(60_000)}\u{1f600}`, big: 'x' } }],
+    ['strings of 70,000 units in all', { id: 'user-1', email: 'y'.repeat(35_000), attributes: { big: 'x'.repeat(35_000) } }],
     ['a huge array', { id: 'user-1', attributes: { list: Array.from({ length: 100_000 }, (_, i) => i) } }],
     ['a class instance as the user', new Person('user-1')],
     ['a class instance in attributes', { id: 'user-1', attributes: { o: new Person('v') } }],
