@@ -46,10 +46,13 @@ export class WasmInput {
     if (this.#tape.length !== this.#tapeSlots) this.#views();
   }
 
-  /** Writes `user`; answers [bytes, slots], or undefined when the exact path must read it. */
+  /**
+   * Writes `user`; answers the bytes of text written (the tape is `encodedSlots()` long), or -1 when
+   * the exact path must read it.
+   */
   #write(user) {
     const text = encodeUser(user);
-    if (text === undefined) return undefined;
+    if (text === undefined) return -1;
     const slots = encodedSlots();
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     if (text.length * 3 > this.#textBytes || slots > this.#tapeSlots) {
@@ -62,7 +65,7 @@ export class WasmInput {
     const source = encodedTape();
     const tape = this.#tape;
     for (let i = 0; i < slots; i += 1) tape[i] = source[i];
-    return [written, slots];
+    return written;
   }
 
   /**
@@ -70,8 +73,8 @@ export class WasmInput {
    * wasm), or undefined when the exact path must read the user.
    */
   codes(user) {
-    const written = this.#write(user);
-    if (written === undefined || !this.#inner.evaluateCodesInput(written[0], written[1])) return undefined;
+    const bytes = this.#write(user);
+    if (bytes < 0 || !this.#inner.evaluateCodesInput(bytes, encodedSlots())) return undefined;
     // The evaluation allocates in wasm, which may have grown the memory.
     this.#refresh();
     return this.#codes;
@@ -79,9 +82,9 @@ export class WasmInput {
 
   /** The code of the flag at `index` for `user`, or undefined when the exact path must read the user. */
   flagCode(index, user) {
-    const written = this.#write(user);
-    if (written === undefined) return undefined;
-    const code = this.#inner.evaluateFlagInput(index, written[0], written[1]);
+    const bytes = this.#write(user);
+    if (bytes < 0) return undefined;
+    const code = this.#inner.evaluateFlagInput(index, bytes, encodedSlots());
     return code < 0 ? undefined : code;
   }
 }

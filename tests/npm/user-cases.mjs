@@ -255,6 +255,28 @@ export function userPathCases(api) {
     }
   });
 
+  add('answers stay right while wasm memory grows and the input buffer moves', () => {
+    const evaluator = new api.Evaluator(FLAGS);
+    const others = [];
+    try {
+      const small = { id: 'user-1', email: 'a@example.com', attributes: { plan: 'pro', n: 0 } };
+      const expected = evaluator.evaluate(small, KEYS);
+      sameJson(evaluator.evaluate(small), expected, 'before');
+      // Big sets elsewhere grow the module's memory, which detaches every view of it.
+      const many = Array.from({ length: 2000 }, (_, i) => ({ key: `k${i}`, enabled: true, rules: [{ field: 'id', operator: 'in', value: Array.from({ length: 50 }, (__, j) => `u${i}-${j}`) }] }));
+      for (let i = 0; i < 5; i += 1) others.push(new api.Evaluator(many));
+      sameJson(evaluator.evaluate(small), expected, 'after the memory grew');
+      sameJson(evaluator.evaluateFlag('f06', small), expected[6], 'evaluateFlag after the memory grew');
+      // A user ten thousand times larger makes the input buffer grow (and move).
+      const large = { ...small, attributes: { ...small.attributes, s: '\u00e9'.repeat(50_000), list: Array.from({ length: 10_000 }, (_, i) => i) } };
+      sameJson(evaluator.evaluate(large), evaluator.evaluate(large, KEYS), 'a large user');
+      sameJson(evaluator.evaluate(small), expected, 'after the buffer moved');
+    } finally {
+      evaluator.free();
+      for (const other of others) other.free();
+    }
+  });
+
   add('answers depend on the user (the flags are not vacuous)', () => {
     const evaluator = new api.Evaluator(FLAGS);
     try {
