@@ -3,7 +3,7 @@
 //! name; a `VariantId` is a byte, so it fits). The JavaScript side decodes with the names from `reasonNames()` and the
 //! variants from `variantTable()`, so this table is the only place the encoding is written down.
 
-use evaluator::Reason;
+use evaluator::{FlagResult, Reason};
 
 /// Every reason, at the index its code uses.
 pub(crate) const REASONS: [Reason; 6] = [
@@ -17,6 +17,12 @@ pub(crate) const REASONS: [Reason; 6] = [
 
 const ENABLED: u16 = 8;
 const VARIANT_SHIFT: u32 = 4;
+
+/// The code of `result`.
+pub(crate) fn of(result: &FlagResult<'_>) -> u16 {
+    let variant = result.variant_id().map_or(0, |id| id.index());
+    encode(result.enabled, result.reason, variant)
+}
 
 /// The code of one result; `variant` is the served variant's index.
 pub(crate) fn encode(enabled: bool, reason: Reason, variant: usize) -> u16 {

@@ -11,10 +11,13 @@
 )]
 
 mod code;
+mod encoded_user;
 mod input;
+mod input_buffer;
 mod output;
 
 use evaluator::{CompiledFlagSet, Environment, FlagResult, Variants};
+use input_buffer::InputBuffer;
 use wasm_bindgen::prelude::*;
 
 /// Evaluates one flag for one user on its own: `{flagKey, enabled, reason, variant, value}`. Alone, a
@@ -53,6 +56,12 @@ pub fn reason_names() -> Vec<String> {
         .collect()
 }
 
+/// The module's memory, where `npm/wasm-input.js` writes an encoded user and reads the codes.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 /// A flag set and its segments compiled once and kept in wasm memory, so that evaluating a user is
 /// one call.
 #[wasm_bindgen]
@@ -63,6 +72,11 @@ pub struct Evaluator {
     variants: Vec<Variants>,
     environment: Option<Environment>,
     revision: Option<u64>,
+    /// Where JavaScript writes an encoded user (see `input_buffer.rs`).
+    input: InputBuffer,
+    /// The codes of the last `evaluateCodesInput`, one a flag in the order of `keys()`; never
+    /// reallocated, so JavaScript keeps a view of it.
+    codes: Vec<u16>,
 }
 
 #[wasm_bindgen]
@@ -82,10 +96,12 @@ impl Evaluator {
             }
         }
         Ok(Evaluator {
+            codes: vec![0; set.len()],
             set,
             variants,
             environment: source.environment,
             revision: source.revision,
+            input: InputBuffer::default(),
         })
     }
 
@@ -102,19 +118,55 @@ impl Evaluator {
     /// Every flag for `user` as one code a flag (see `code.rs`), in the order of [`Evaluator::keys`]:
     /// the hot path of `evaluate(user)`, where the JavaScript side builds the result objects itself
     /// from the keys and `variantTable()` it cached once (see `npm/core.js`), so a result costs no
-    /// boundary crossing and no JSON.
+    /// boundary crossing and no JSON. This one reads the user the exact way, for what
+    /// `evaluateCodesInput` leaves to it.
     #[wasm_bindgen(js_name = evaluateCodes)]
     pub fn evaluate_codes(&self, user: &JsValue) -> Result<Vec<u16>, JsError> {
         let user = input::user(user)?;
-        Ok(self
-            .set
-            .evaluate_all(&user)
-            .iter()
-            .map(|result| {
-                let variant = result.variant_id().map_or(0, |id| id.index());
-                code::encode(result.enabled, result.reason, variant)
-            })
-            .collect())
+        Ok(self.set.evaluate_all(&user).iter().map(code::of).collect())
+    }
+
+    /// `evaluateCodes` for the user `npm/wasm-input.js` wrote into the input buffer (`bytes` of text,
+    /// `slots` of tape), the codes left in the buffer at the last address of `inputRegions()`; false, with the codes
+    /// untouched, when the encoding is not one `encoded_user.rs` reads, and the caller must take
+    /// `evaluateCodes` with the object.
+    #[wasm_bindgen(js_name = evaluateCodesInput)]
+    pub fn evaluate_codes_input(&mut self, bytes: usize, slots: usize) -> bool {
+        let Some(user) = self.input.user(bytes, slots) else {
+            return false;
+        };
+        let results = self.set.evaluate_all(&user);
+        for (code, result) in self.codes.iter_mut().zip(&results) {
+            *code = code::of(result);
+        }
+        true
+    }
+
+    /// The code of the flag at `index` (in the order of `keys()`) for the user in the input buffer,
+    /// or -1 when the exact path must read the user (or there is no such flag).
+    #[wasm_bindgen(js_name = evaluateFlagInput)]
+    pub fn evaluate_flag_input(&self, index: usize, bytes: usize, slots: usize) -> i32 {
+        let result = self.input.user(bytes, slots).and_then(|user| {
+            let key = self.set.keys().nth(index)?;
+            self.set
+                .evaluate_flag(key, &user)
+                .map(|result| code::of(&result))
+        });
+        result.map_or(-1, i32::from)
+    }
+
+    /// Room in the input buffer for `bytes` of text and `slots` of tape; its addresses may move.
+    #[wasm_bindgen(js_name = reserveInput)]
+    pub fn reserve_input(&mut self, bytes: usize, slots: usize) {
+        self.input.reserve(bytes, slots);
+    }
+
+    /// `[text address, text bytes, tape address, tape slots, codes address]` in wasm memory.
+    #[wasm_bindgen(js_name = inputRegions)]
+    pub fn input_regions(&self) -> Vec<usize> {
+        let (text, text_len) = self.input.text_region();
+        let (tape, tape_len) = self.input.tape_region();
+        vec![text, text_len, tape, tape_len, self.codes.as_ptr() as usize]
     }
 
     /// The keys of the set, sorted: the order of `evaluateCodes`.

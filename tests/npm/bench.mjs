@@ -1,9 +1,13 @@
 // Evaluations per second from Node through the built package (dist/npm): `Evaluator.evaluate(user)`
-// over 100 flags for one user, the same flags and user as the native criterion bench
-// `evaluate_all/flags/100` (evaluator/benches/evaluate.rs), so the ratio is the cost of the boundary.
+// over the 100 flags and the user of the native criterion benches `evaluate_all/flags/100` (v1) and
+// `evaluate_all_v2/flags/100` (v2) — the same sets, from bench-sets.mjs — so the ratio to the native
+// figure is the cost of the package around the evaluation.
 //
-//   node tests/npm/bench.mjs [runs=7] [seconds per run=1]     (PENNON_NPM_DIR: another build's directory)
+//   node tests/npm/bench.mjs [runs=7] [seconds per run=1]
+//   PENNON_NPM_DIR=<another build's directory>   measure that build instead of dist/npm
+//   PENNON_NATIVE_V1_US=<µs> PENNON_NATIVE_V2_US=<µs>   the criterion medians, to print the ratios
 import { pathToFileURL } from 'node:url';
+import { SETS, median } from './bench-sets.mjs';
 
 const packageDir = process.env.PENNON_NPM_DIR
   ? pathToFileURL(`${process.env.PENNON_NPM_DIR}/`)
@@ -12,33 +16,7 @@ const { Evaluator } = await import(new URL('node.js', packageDir).href);
 
 const runs = Number(process.argv[2] ?? 7);
 const seconds = Number(process.argv[3] ?? 1);
-
-const user = {
-  id: 'user-8f14e45f-ceea-467e-a9b6',
-  email: 'jane@example.com',
-  country: 'DE',
-  attributes: { plan: 'pro', age: 34, beta: true, org: { tier: 'gold', seats: 40 } },
-};
-
-// evaluator/benches/evaluate.rs: missing_rule, flag_with_rules, mixed_flags.
-function missingRule(i) {
-  switch (i % 5) {
-    case 0: return { field: 'country', operator: 'in', value: ['US', 'CA', 'MX', 'BR', 'AR', 'CL'] };
-    case 1: return { field: 'email', operator: 'ends_with', value: '@pennon.dev' };
-    case 2: return { field: 'attributes.org.tier', operator: 'eq', value: 'platinum' };
-    case 3: return { all: [{ field: 'attributes.plan', operator: 'eq', value: 'pro' },
-                           { field: 'attributes.age', operator: 'in', value: [18, 19, 20, 21] }] };
-    default: return { field: 'id', operator: 'starts_with', value: 'internal-' };
-  }
-}
-function mixedFlags(n) {
-  return Array.from({ length: n }, (_, i) => ({
-    key: `team-${i % 7}.feature_${String(i).padStart(4, '0')}`,
-    enabled: i % 10 !== 0,
-    rolloutPercentage: 50,
-    rules: Array.from({ length: i % 3 === 0 ? 0 : 1 + (i % 5) }, (_, r) => missingRule(r)),
-  }));
-}
+const native = { v1: Number(process.env.PENNON_NATIVE_V1_US), v2: Number(process.env.PENNON_NATIVE_V2_US) };
 
 /**
  * Calls per second, by the wall clock and by the process's CPU time: on a machine shared with other
@@ -62,21 +40,27 @@ function measure(fn) {
     wall.push(calls / (Number(now - start) / 1e9));
     cpu.push(calls / ((used.user + used.system) / 1e6));
   }
-  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { median: median(wall), min: wall[0], max: wall[wall.length - 1], cpu: median(cpu) };
+  return { median: median(wall), min: Math.min(...wall), max: Math.max(...wall), cpu: median(cpu) };
 }
 
-const evaluator = new Evaluator(mixedFlags(100));
-if (evaluator.evaluate(user).length !== 100) throw new Error('expected 100 results');
-for (let i = 0; i < 20_000; i += 1) evaluator.evaluate(user); // warm-up
-
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-const report = (name, r, perCall = 1) =>
-  console.log(`${name}: median ${fmt(r.median)} calls/s (min ${fmt(r.min)}, max ${fmt(r.max)}), ` +
-    `${(1e6 / r.median).toFixed(2)} µs/call` + (perCall > 1 ? `, ${fmt(r.median * perCall)} flag evaluations/s` : '') +
-    `; per CPU second: ${fmt(r.cpu)} calls`);
+function report(name, r, nativeUs) {
+  const us = 1e6 / r.median;
+  const cpuUs = 1e6 / r.cpu;
+  let line = `${name}: median ${fmt(r.median)} calls/s (min ${fmt(r.min)}, max ${fmt(r.max)}), ${us.toFixed(2)} µs/call; ` +
+    `per CPU second: ${fmt(r.cpu)} calls, ${cpuUs.toFixed(2)} µs/call`;
+  if (nativeUs > 0) line += `; native ${nativeUs} µs: ${(us / nativeUs).toFixed(2)}× (CPU time ${(cpuUs / nativeUs).toFixed(2)}×)`;
+  console.log(line);
+}
 
-console.log(`node ${process.version}, ${runs} runs of ${seconds} s`);
-report('Evaluator.evaluate(user), 100 flags', measure(() => evaluator.evaluate(user)), 100);
-report('Evaluator.evaluateFlag(key, user)', measure(() => evaluator.evaluateFlag('team-3.feature_0042', user)));
-evaluator.free();
+console.log(`node ${process.version}, ${runs} runs of ${seconds} s, ${packageDir.pathname}`);
+for (const set of SETS) {
+  const evaluator = new Evaluator(set.source());
+  if (evaluator.evaluate(set.user).length !== 100) throw new Error(`${set.name}: expected 100 results`);
+  for (let i = 0; i < 20_000; i += 1) evaluator.evaluate(set.user); // warm-up
+  report(`${set.name} Evaluator.evaluate(user), 100 flags (${set.native})`, measure(() => evaluator.evaluate(set.user)), native[set.name]);
+  if (set.name === 'v1') {
+    report('v1 Evaluator.evaluateFlag(key, user)', measure(() => evaluator.evaluateFlag('team-0.feature_0042', set.user)));
+  }
+  evaluator.free();
+}

@@ -17,7 +17,9 @@ before(async () => {
   const vectors = JSON.stringify(loadVectors());
   server = await serve(async (path) => {
     if (path === '/') return { body: await readFile(new URL('browser-page.html', here)), type: 'text/html; charset=utf-8' };
-    if (path === '/cases.mjs') return { body: await readFile(new URL('cases.mjs', here)), type: 'text/javascript' };
+    if (path === '/cases.mjs' || path === '/user-cases.mjs') {
+      return { body: await readFile(new URL(path.slice(1), here)), type: 'text/javascript' };
+    }
     if (path === '/vectors.json') return { body: vectors, type: 'application/json' };
     if (path.startsWith('/pkg/')) return fileIn(scratch.packageDir, path.slice('/pkg/'.length));
     throw Object.assign(new Error('not found'), { code: 'ENOENT' });

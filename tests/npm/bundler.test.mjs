@@ -54,7 +54,7 @@ before(async () => {
   mkdirSync(join(app, 'src'), { recursive: true });
   writeFileSync(join(app, 'index.html'), INDEX_HTML);
   writeFileSync(join(app, 'src', 'main.js'), MAIN_JS);
-  copyFileSync(new URL('cases.mjs', import.meta.url), join(app, 'src', 'cases.mjs'));
+  for (const file of ['cases.mjs', 'user-cases.mjs']) copyFileSync(new URL(file, import.meta.url), join(app, 'src', file));
   writeFileSync(join(app, 'src', 'vectors.json'), JSON.stringify(loadVectors()));
   writeFileSync(
     join(app, 'vite.config.mjs'),

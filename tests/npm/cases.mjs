@@ -1,6 +1,7 @@
 // The checks of the npm package, written once and run both by Node (node.test.mjs) and by headless
 // Chromium (browser-page.html, reported back to browser.test.mjs). Each case is {name, run}; `run`
 // throws an Error that says what differed. No Node APIs here: this file is served to the browser.
+import { userPathCases } from './user-cases.mjs';
 
 /** Deep equality of JSON-like values that also insists on plain objects and arrays. */
 export function sameJson(actual, expected, path = '$') {
@@ -417,6 +418,28 @@ export function typedValueCases(api) {
     sameJson([number.variant, number.value], ['big', 2 ** 60]);
     evaluator.free();
   });
+  add('object values with __proto__ keys, nested objects and arrays: own properties, fresh every time', () => {
+    const flag = JSON.parse(`{"key": "deep", "enabled": true, "type": "object", "offVariant": "v", "fallthrough": "v",
+      "variants": {"v": {"__proto__": {"x": 1}, "list": [{"__proto__": 2}, [3, {"y": null}]], "n": {"m": {"k": "v"}}}}}`);
+    const expected = JSON.parse('{"__proto__": {"x": 1}, "list": [{"__proto__": 2}, [3, {"y": null}]], "n": {"m": {"k": "v"}}}');
+    const evaluator = new api.Evaluator([flag]);
+    const values = [
+      evaluator.evaluate(user)[0].value, evaluator.evaluate(user)[0].value, evaluator.evaluateFlag('deep', user).value,
+      evaluator.evaluate(user, ['deep'])[0].value,
+    ];
+    for (const value of values) {
+      sameJson(value, expected);
+      sameJson(Object.keys(value), ['__proto__', 'list', 'n']);
+      sameJson(Object.keys(value.list[0]), ['__proto__']);
+      if (Object.getPrototypeOf(value) !== Object.prototype) throw new Error('the prototype was set');
+    }
+    values[0].__proto__.x = 9;
+    values[0].list[1][1].y = 9;
+    values[0].n.m.k = 'changed';
+    for (const value of values.slice(1)) sameJson(value, expected);
+    sameJson(evaluator.evaluate(user)[0].value, expected);
+    evaluator.free();
+  });
   add('a snapshot {flags, segments} without environment and revision', () => {
     const evaluator = new api.Evaluator({
       flags: [{ key: 'beta.only', enabled: true, rules: [{ segment: 'beta' }] }],
@@ -440,5 +463,8 @@ export function typedValueCases(api) {
 
 /** Every check, in the order they must run (the bad inputs last, ending with the survival check). */
 export function allCases(api, vectors) {
-  return [...vectorCases(api, vectors.valid), ...typedValueCases(api), ...badInputCases(api, vectors), ...numberCases(api)];
+  return [
+    ...vectorCases(api, vectors.valid), ...typedValueCases(api), ...userPathCases(api), ...badInputCases(api, vectors),
+    ...numberCases(api),
+  ];
 }
