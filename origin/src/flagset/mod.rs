@@ -38,7 +38,7 @@ pub use self::slot::UnreadableRows;
 use self::slot::{CachedSet, LoadStart, SlotState};
 use crate::cache::{CacheError, FlagCache};
 use crate::change::Change;
-use crate::metrics::{EvaluationTotals, SeriesKey, ShardedCounters};
+use crate::metrics::{EvaluationTotals, PropagationLag, SeriesKey, ShardedCounters};
 use crate::revision::Revision;
 use crate::store::{ReadStore, StoreError, StoredSnapshot};
 
@@ -118,6 +118,7 @@ struct ReadPathCounts {
     store_loads: [AtomicU64; 3],
     store_failures: [AtomicU64; 3],
     evaluations: [Arc<EvaluationTotals>; 3],
+    propagation: PropagationLag,
 }
 
 /// One environment's read-path counts, as scraped.
@@ -162,6 +163,7 @@ impl FlagSets {
                 store_loads: Default::default(),
                 store_failures: Default::default(),
                 evaluations: Default::default(),
+                propagation: PropagationLag::default(),
             },
         }
     }
@@ -177,6 +179,11 @@ impl FlagSets {
             store_loads: counts.store_loads[i].load(Ordering::Relaxed),
             store_load_failures: counts.store_failures[i].load(Ordering::Relaxed),
         }
+    }
+
+    /// The lag from other origins' commits to this origin serving them.
+    pub fn propagation_lag(&self) -> &PropagationLag {
+        &self.read_path.propagation
     }
 
     /// The environment's evaluations since start by flag, variant and reason: the held set's
@@ -234,12 +241,14 @@ impl FlagSets {
         }
         if let Some(set) = self.read_cache(environment, &start).await {
             if slot.install(&set) {
+                self.read_path.propagation.served(environment, set.revision);
                 return Ok(set);
             }
         }
         match self.read_store(environment).await {
             Ok(set) => {
                 if slot.install(&set) {
+                    self.read_path.propagation.served(environment, set.revision);
                     self.fill_cache(environment, &set).await;
                 }
                 Ok(set)
@@ -406,6 +415,16 @@ impl FlagSets {
     /// when the copy held is older, reloads it in the background; requests keep the copy in hand
     /// meanwhile. Returns whether this was news (newer than anything known here).
     pub fn on_change(self: &Arc<Self>, change: Revision) -> bool {
+        self.on_change_committed(change, None)
+    }
+
+    /// [`Self::on_change`] for a change message that says when its write committed: the time is
+    /// kept until the reload it starts is served, for the propagation lag.
+    pub fn on_change_committed(
+        self: &Arc<Self>,
+        change: Revision,
+        committed_at: Option<std::time::SystemTime>,
+    ) -> bool {
         let environment = change.environment;
         let slot = self.slot(environment);
         let heard = {
@@ -420,6 +439,11 @@ impl FlagSets {
             heard
         };
         if heard.start_reload {
+            if let Some(committed_at) = committed_at {
+                self.read_path
+                    .propagation
+                    .heard(environment, change.revision, committed_at);
+            }
             let sets = Arc::clone(self);
             tokio::spawn(async move { sets.reload_in_background(environment).await });
         }

@@ -53,7 +53,8 @@ impl Receivers {
         self.messages.received(channel);
         match Change::from_json(payload) {
             Some(Change::Environment(change)) => {
-                self.flags.on_change(change);
+                self.flags
+                    .on_change_committed(change, crate::change::committed_at(payload));
             }
             Some(Change::Tokens(revision)) => {
                 let tokens = Arc::clone(&self.tokens);

@@ -13,6 +13,7 @@
 
 mod evaluations;
 mod http;
+mod propagation;
 mod shards;
 
 use std::fmt::Write as _;
@@ -29,6 +30,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 pub use self::evaluations::{EvaluationCounts, EvaluationTotals, SeriesKey};
 pub use self::http::{HttpMetrics, Series, UNMATCHED};
+pub use self::propagation::{LagSeries, PropagationLag};
 pub use self::shards::ShardedCounters;
 use crate::cache::RedisCache;
 use crate::flagset::FlagSets;
@@ -294,6 +296,26 @@ impl Collector for OriginCollector {
                 )
             }),
         )?;
+        let lags = sources.flags.propagation_lag().series();
+        if !lags.is_empty() {
+            let mut family = encoder.encode_descriptor(
+                "change_propagation_seconds",
+                "From a write's commit on any origin (its clock) to this origin serving it, for changes heard in a change message while holding the environment",
+                None,
+                MetricType::Histogram,
+            )?;
+            for series in lags {
+                let labels: Labels<1> = [("environment", series.environment.as_str())];
+                family
+                    .encode_family(&labels)?
+                    .encode_histogram::<NoLabelSet>(
+                        series.sum_seconds,
+                        series.count,
+                        &series.buckets,
+                        None,
+                    )?;
+            }
+        }
         single_gauge(
             &mut encoder,
             "change_streams_open",

@@ -9,7 +9,7 @@ use openmetrics_parser::{
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::{spawn_app, Backend, TestApp, EDGE_TOKEN};
+use crate::helpers::{spawn_app, Backend, SiblingCache, TestApp, EDGE_TOKEN};
 
 backend_tests!(
     metrics_need_a_role_for_every_environment,
@@ -334,15 +334,12 @@ async fn every_documented_family_is_served(backend: Backend) {
     let documented = documented_metrics();
     assert!(documented.len() >= 14, "{documented:?}");
     for name in &documented {
-        let only_with = match name.as_str() {
-            "pennon_redis_circuit_open" => Some(Backend::PostgresRedis),
-            "pennon_change_messages_received_total" => Some(Backend::Postgres),
-            _ => None,
-        };
-        let expected = match only_with {
-            None => true,
-            Some(Backend::PostgresRedis) => backend == Backend::PostgresRedis,
-            Some(_) => backend != Backend::Sqlite,
+        let expected = match name.as_str() {
+            "pennon_redis_circuit_open" => backend == Backend::PostgresRedis,
+            "pennon_change_messages_received_total" => backend != Backend::Sqlite,
+            // Only once another origin's change arrived: `a_change_from_another_origin_is_timed`.
+            "pennon_change_propagation_seconds" => false,
+            _ => true,
         };
         assert_eq!(served.contains(name), expected, "{name} served: {served:?}");
     }
@@ -352,4 +349,77 @@ async fn every_documented_family_is_served(backend: Backend) {
             "{name} is not in docs/metrics.md"
         );
     }
+}
+
+mod propagation {
+    use super::*;
+
+    #[tokio::test]
+    async fn postgres() {
+        a_change_from_another_origin_is_timed(Backend::Postgres).await
+    }
+
+    #[tokio::test]
+    async fn postgres_redis() {
+        a_change_from_another_origin_is_timed(Backend::PostgresRedis).await
+    }
+}
+
+/// A write on one origin reaches another by `NOTIFY` (and Redis): the other counts the message
+/// and times the commit-to-served lag. (SQLite has no channel between origins.)
+async fn a_change_from_another_origin_is_timed(backend: Backend) {
+    use std::time::{Duration, Instant};
+
+    let app = spawn_app(backend).await;
+    let flag = app
+        .create_flag(
+            json!({"key": "k", "environment": "prod", "enabled": false, "rolloutPercentage": 100}),
+        )
+        .await;
+    let other = app.sibling(SiblingCache::Fresh, None).await;
+    assert!(!other.decide("prod", "u", "k").await.0);
+    let reply = app
+        .put(&format!(
+            "/api/admin/flags/{}",
+            flag["id"].as_str().unwrap()
+        ))
+        .admin()
+        .json(&json!({"enabled": true}))
+        .send()
+        .await;
+    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let observed = loop {
+        let read = scrape(&other).await;
+        let lag = find(
+            &read,
+            "pennon_change_propagation_seconds",
+            &[("environment", "prod")],
+        );
+        if let Some(Metric::Histogram(histogram)) = lag {
+            break (histogram.clone(), read);
+        }
+        assert!(Instant::now() < deadline, "no propagation observed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let (histogram, read) = observed;
+    assert_eq!(histogram.count, Some(1), "{histogram:?}");
+    let sum = histogram.sum.expect("a sum").as_f64();
+    assert!((0.0..5.0).contains(&sum), "{sum}");
+    assert!(other.decide("prod", "u", "k").await.0);
+    assert!(
+        value(
+            &read,
+            "pennon_change_messages_received_total",
+            &[("channel", "postgres")]
+        ) >= 1.0
+    );
+    // The writer's own write is not a propagation it waits for.
+    let own = find(
+        &scrape(&app).await,
+        "pennon_change_propagation_seconds",
+        &[("environment", "prod")],
+    )
+    .is_some();
+    assert!(!own);
 }

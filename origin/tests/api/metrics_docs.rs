@@ -65,6 +65,7 @@ fn the_dashboard_is_grafana_json_over_documented_metrics() {
         "pennon_flagset_in_process_hits_total",
         "pennon_redis_circuit_open",
         "pennon_change_messages_received_total",
+        "pennon_change_propagation_seconds",
     ] {
         assert!(used.contains(name), "no panel shows {name}");
     }
@@ -91,6 +92,7 @@ fn the_alert_rules_are_prometheus_rules_over_documented_metrics() {
         "PennonHighErrorRate",
         "PennonSlowEvaluations",
         "PennonRedisBreakerOpen",
+        "PennonSlowPropagation",
     ] {
         assert!(alerts.contains(alert), "{alert} missing");
     }
