@@ -26,7 +26,7 @@ use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric as _, NoLabelS
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
-use prometheus_client::registry::{Registry, Unit};
+use prometheus_client::registry::Registry;
 
 pub use self::evaluations::{EvaluationCounts, EvaluationTotals, SeriesKey};
 pub use self::http::{HttpMetrics, Series, UNMATCHED};
@@ -109,7 +109,6 @@ fn counter(
     encoder: &mut DescriptorEncoder,
     name: &str,
     help: &str,
-    unit: Option<&Unit>,
     series: impl IntoIterator<Item = (Vec<(&'static str, String)>, u64)>,
 ) -> Result<(), std::fmt::Error> {
     let mut series = series.into_iter().peekable();
@@ -117,7 +116,7 @@ fn counter(
     if series.peek().is_none() {
         return Ok(());
     }
-    let mut family = encoder.encode_descriptor(name, help, unit, MetricType::Counter)?;
+    let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
     for (labels, value) in series {
         ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
     }
@@ -181,7 +180,6 @@ impl Collector for OriginCollector {
             &mut encoder,
             "http_requests",
             "HTTP requests answered, by route template, method and status",
-            None,
             sources.http.requests().into_iter().map(|series| {
                 let mut status = String::with_capacity(3);
                 let _ = write!(status, "{}", series.status);
@@ -236,7 +234,6 @@ impl Collector for OriginCollector {
             &mut encoder,
             "evaluations",
             "Flags decided, by environment, flag, variant and reason (only those decided at least once)",
-            None,
             evaluations,
         )?;
 
@@ -245,35 +242,30 @@ impl Collector for OriginCollector {
             &mut encoder,
             "flagset_in_process_hits",
             "Requests answered from the in-process flag set",
-            None,
             per_environment(|e| flags.read_path_totals(e).in_process_hits),
         )?;
         counter(
             &mut encoder,
             "flagset_shared_cache_hits",
             "Flag set loads answered by the shared cache (Redis or memory)",
-            None,
             per_environment(|e| flags.read_path_totals(e).shared_cache_hits),
         )?;
         counter(
             &mut encoder,
             "flagset_shared_cache_misses",
             "Flag set loads the shared cache had nothing for",
-            None,
             per_environment(|e| flags.read_path_totals(e).shared_cache_misses),
         )?;
         counter(
             &mut encoder,
             "flagset_store_loads",
             "Flag sets read from the store",
-            None,
             per_environment(|e| flags.read_path_totals(e).store_loads),
         )?;
         counter(
             &mut encoder,
             "flagset_store_load_errors",
             "Flag set reads from the store that failed",
-            None,
             per_environment(|e| flags.read_path_totals(e).store_load_failures),
         )?;
         if let Some(redis) = &sources.redis {
@@ -288,7 +280,6 @@ impl Collector for OriginCollector {
             &mut encoder,
             "change_messages_received",
             "Change messages received, per channel this origin listens on",
-            None,
             sources.channels.iter().map(|&channel| {
                 (
                     vec![("channel", channel.as_str().to_owned())],
