@@ -16,6 +16,7 @@ use crate::http::routes::router;
 use crate::http::server;
 use crate::http::state::{AppState, Shared};
 use crate::invalidation::{self, Channel, ListenStatus, Receivers, Subscription, Subscriptions};
+use crate::metrics::{ChangeMessages, HttpMetrics, Metrics, Sources};
 use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
 use crate::stream::Streams;
 use crate::tokens::Tokens;
@@ -126,10 +127,20 @@ impl App {
         }
         // The tasks that keep the in-process sets fresh; they end with the runtime. On PostgreSQL
         // the store's NOTIFY is listened to even with Redis: either channel alone carries a write.
+        let messages = Arc::new(ChangeMessages::default());
         let receivers = Receivers {
             flags: Arc::clone(&flags),
             tokens: Arc::clone(&tokens),
+            messages: Arc::clone(&messages),
         };
+        let mut channels = Vec::new();
+        if redis.is_some() {
+            channels.push(Channel::Redis);
+        }
+        if postgres.is_some() {
+            channels.push(Channel::Postgres);
+        }
+        let redis_for_metrics = redis.clone();
         let redis_listener = redis.map(|redis| {
             let status = Arc::new(Subscription::new(Channel::Redis));
             tokio::spawn(invalidation::subscribe_redis(
@@ -170,6 +181,17 @@ impl App {
             Arc::clone(&tokens),
             config.revalidate_interval,
         ));
+        let streams = Arc::new(Streams::new(config.stream, config.http.max_connections));
+        let http_metrics = Arc::new(HttpMetrics::default());
+        let metrics = Arc::new(Metrics::new(Sources {
+            http: Arc::clone(&http_metrics),
+            flags: Arc::clone(&flags),
+            store: Arc::clone(&store.reads),
+            redis: redis_for_metrics,
+            streams: Arc::clone(&streams),
+            changes: messages,
+            channels,
+        }));
         let state = AppState::new(Shared {
             store: store.reads,
             admin,
@@ -179,7 +201,9 @@ impl App {
             tokens,
             require_client_token: config.require_client_token,
             rate_limits: Arc::new(RateLimiters::new(config.rate_limits)),
-            streams: Arc::new(Streams::new(config.stream, config.http.max_connections)),
+            streams,
+            metrics,
+            http_metrics,
         });
         let bind_error = |source| StartError::Bind {
             addr: format!("{}:{}", config.host, config.port),
@@ -229,8 +253,17 @@ impl App {
             shutdown.await;
             streams.close_all();
         };
+        let http_metrics = Arc::clone(&self.state.http_metrics);
         let router = router(self.state);
-        server::serve(self.listener, router, self.http, client_addresses, shutdown).await;
+        server::serve(
+            self.listener,
+            router,
+            self.http,
+            client_addresses,
+            http_metrics,
+            shutdown,
+        )
+        .await;
         Ok(())
     }
 }

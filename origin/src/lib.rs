@@ -16,6 +16,7 @@ mod demo;
 pub mod flagset;
 mod http;
 pub mod invalidation;
+pub mod metrics;
 pub mod revision;
 pub mod store;
 pub mod stream;

@@ -76,7 +76,7 @@ impl<'s, 'u> UserContext<'s, 'u> {
         let flag = self.set.flags.get(index as usize)?;
         let answers = self.set.answers.get(index as usize)?;
         let (variant, reason) = self.decide(index);
-        Some(flag.result(answers, variant, reason))
+        Some(flag.result(index, answers, variant, reason))
     }
 
     /// Flag number `index` for this user, decided once when the set has prerequisites.
@@ -241,6 +241,7 @@ impl CompiledFlag {
     #[inline]
     pub(super) fn result<'s>(
         &'s self,
+        index: u32,
         answers: &'s Answers,
         variant: VariantId,
         reason: Reason,
@@ -252,6 +253,7 @@ impl CompiledFlag {
         };
         FlagResult::compiled(
             &self.key,
+            index,
             enabled,
             reason,
             (&answers.variants, variant),

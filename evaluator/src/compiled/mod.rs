@@ -80,6 +80,8 @@ pub struct FlagResult<'a> {
     pub reason: Reason,
     /// The flag's variants and the one served; `None` for [`Reason::FlagNotFound`].
     served: Option<(&'a Variants, VariantId)>,
+    /// The flag's number in its compiled set; `None` outside a compiled set.
+    index: Option<u32>,
     /// The compiled flag's fixed parts of its results, for [`crate::EvaluateResponse::to_json`];
     /// `None` outside a compiled set.
     #[cfg(feature = "result-json")]
@@ -105,6 +107,7 @@ impl<'a> FlagResult<'a> {
             enabled: false,
             reason: Reason::FlagNotFound,
             served: None,
+            index: None,
             #[cfg(feature = "result-json")]
             prepared: None,
         }
@@ -117,6 +120,7 @@ impl<'a> FlagResult<'a> {
             enabled: evaluation.enabled,
             reason: evaluation.reason,
             served: Some((flag.variants(), evaluation.variant)),
+            index: None,
             #[cfg(feature = "result-json")]
             prepared: None,
         }
@@ -124,6 +128,7 @@ impl<'a> FlagResult<'a> {
 
     pub(crate) fn compiled(
         flag_key: &'a str,
+        index: u32,
         enabled: bool,
         reason: Reason,
         served: (&'a Variants, VariantId),
@@ -134,6 +139,7 @@ impl<'a> FlagResult<'a> {
             enabled,
             reason,
             served: Some(served),
+            index: Some(index),
             #[cfg(feature = "result-json")]
             prepared: Some(prepared),
         }
@@ -152,6 +158,13 @@ impl<'a> FlagResult<'a> {
     /// The number of the variant served among its flag's variants (sorted by name).
     pub fn variant_id(&self) -> Option<VariantId> {
         self.served.map(|(_, id)| id)
+    }
+
+    /// The flag's number in the compiled set that decided it ([`CompiledFlagSet::flag_at`]), so
+    /// that counts kept per flag are indexed, not looked up by key; `None` for a key the set does
+    /// not have and outside a compiled set.
+    pub fn flag_index(&self) -> Option<usize> {
+        self.index.map(|index| index as usize)
     }
 }
 
@@ -253,6 +266,13 @@ impl CompiledFlagSet {
         self.find(key).is_some()
     }
 
+    /// Flag number `index` (the set's flags are numbered in key order): its key and variants.
+    pub fn flag_at(&self, index: usize) -> Option<(&str, &Variants)> {
+        let flag = self.flags.get(index)?;
+        let answers = self.answers.get(index)?;
+        Some((flag.key.as_str(), &answers.variants))
+    }
+
     /// The keys, sorted.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.flags.iter().map(|flag| flag.key.as_str())
@@ -290,7 +310,7 @@ impl CompiledFlagSet {
         let flag = self.flags.get(index as usize)?;
         match flag.decide_alone(user) {
             Some((variant, reason)) => {
-                Some(flag.result(self.answers.get(index as usize)?, variant, reason))
+                Some(flag.result(index, self.answers.get(index as usize)?, variant, reason))
             }
             None => UserContext::new(self, user).result(index),
         }

@@ -34,6 +34,9 @@ pub enum Action {
     WriteDefinitions,
     /// Tokens listed, created and revoked.
     ManageTokens,
+    /// `GET /metrics`: counts of every environment, flag keys and variant names included, which
+    /// every role but `client` (that may sit in a browser) can read elsewhere already.
+    ReadMetrics,
 }
 
 impl Role {
@@ -68,10 +71,13 @@ impl Role {
             Role::Admin => true,
             Role::Editor => matches!(
                 action,
-                Evaluate | ReadSnapshot | ReadDefinitions | WriteDefinitions
+                Evaluate | ReadSnapshot | ReadDefinitions | WriteDefinitions | ReadMetrics
             ),
-            Role::Viewer => matches!(action, Evaluate | ReadSnapshot | ReadDefinitions),
-            Role::Server => matches!(action, Evaluate | ReadSnapshot),
+            Role::Viewer => matches!(
+                action,
+                Evaluate | ReadSnapshot | ReadDefinitions | ReadMetrics
+            ),
+            Role::Server => matches!(action, Evaluate | ReadSnapshot | ReadMetrics),
             Role::Client => matches!(action, Evaluate),
         }
     }
@@ -86,6 +92,7 @@ impl Action {
             Action::ReadDefinitions => "read flags, segments and the audit log",
             Action::WriteDefinitions => "write flags and segments",
             Action::ManageTokens => "manage tokens",
+            Action::ReadMetrics => "read metrics",
         }
     }
 
@@ -109,11 +116,11 @@ mod tests {
     fn the_role_table() {
         use Action::*;
         let table = [
-            (Role::Admin, [true, true, true, true, true]),
-            (Role::Editor, [true, true, true, true, false]),
-            (Role::Viewer, [true, true, true, false, false]),
-            (Role::Server, [true, true, false, false, false]),
-            (Role::Client, [true, false, false, false, false]),
+            (Role::Admin, [true, true, true, true, true, true]),
+            (Role::Editor, [true, true, true, true, false, true]),
+            (Role::Viewer, [true, true, true, false, false, true]),
+            (Role::Server, [true, true, false, false, false, true]),
+            (Role::Client, [true, false, false, false, false, false]),
         ];
         let actions = [
             Evaluate,
@@ -121,6 +128,7 @@ mod tests {
             ReadDefinitions,
             WriteDefinitions,
             ManageTokens,
+            ReadMetrics,
         ];
         for (role, allowed) in table {
             for (action, allowed) in actions.into_iter().zip(allowed) {

@@ -2,9 +2,12 @@
 //! snapshot JSON it came from. Built from the store's snapshot or from the shared cache's JSON;
 //! no I/O here.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use evaluator::{CompiledFlagSet, Environment, Flag, Segment, Snapshot};
 
+use crate::metrics::{EvaluationCounts, EvaluationTotals};
 use crate::store::{FlagSnapshot, StoreError};
 
 /// One environment's flag set, ready to serve.
@@ -14,6 +17,20 @@ pub struct LoadedFlagSet {
     /// The snapshot JSON, served as it is by the snapshot endpoint and stored in the shared cache.
     pub snapshot_json: Bytes,
     pub compiled: CompiledFlagSet,
+    /// What this set decided, by flag, variant and reason (`GET /metrics`).
+    pub counts: EvaluationCounts,
+    /// Where the counts go when the set is dropped (its environment's totals); none in tests
+    /// that build a set alone.
+    totals: Option<Arc<EvaluationTotals>>,
+}
+
+/// A set replaced by a reload hands what it counted to the totals that outlive it.
+impl Drop for LoadedFlagSet {
+    fn drop(&mut self) {
+        if let Some(totals) = &self.totals {
+            self.counts.drain_into(&self.compiled, totals);
+        }
+    }
 }
 
 /// Why a shared cache entry is not used (the caller logs it and reads the store).
@@ -37,8 +54,23 @@ impl LoadedFlagSet {
         Ok(Self {
             revision,
             snapshot_json: json,
+            counts: EvaluationCounts::new(&compiled),
             compiled,
+            totals: None,
         })
+    }
+
+    /// Counts this set's evaluations into `totals` (its environment's) once scraped or dropped.
+    pub fn counting_into(mut self, totals: Arc<EvaluationTotals>) -> Self {
+        self.totals = Some(totals);
+        self
+    }
+
+    /// Moves what was counted so far into the totals, for a scrape.
+    pub fn drain_counts(&self) {
+        if let Some(totals) = &self.totals {
+            self.counts.drain_into(&self.compiled, totals);
+        }
     }
 
     /// A shared cache entry's snapshot, whose JSON is `json`.

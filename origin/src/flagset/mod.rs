@@ -38,6 +38,7 @@ pub use self::slot::UnreadableRows;
 use self::slot::{CachedSet, LoadStart, SlotState};
 use crate::cache::{CacheError, FlagCache};
 use crate::change::Change;
+use crate::metrics::{EvaluationTotals, PropagationLag, SeriesKey, ShardedCounters};
 use crate::revision::Revision;
 use crate::store::{ReadStore, StoreError, StoredSnapshot};
 
@@ -104,6 +105,30 @@ pub struct FlagSets {
     ttl: Duration,
     slots: [Slot; 3],
     loads: AtomicU64,
+    read_path: ReadPathCounts,
+}
+
+/// The read path's counts per environment (`GET /metrics`).
+#[derive(Debug)]
+struct ReadPathCounts {
+    /// Answered from the in-process copy: once per request, so sharded by thread.
+    held: ShardedCounters,
+    cache_hits: [AtomicU64; 3],
+    cache_misses: [AtomicU64; 3],
+    store_loads: [AtomicU64; 3],
+    store_failures: [AtomicU64; 3],
+    evaluations: [Arc<EvaluationTotals>; 3],
+    propagation: PropagationLag,
+}
+
+/// One environment's read-path counts, as scraped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadPathTotals {
+    pub in_process_hits: u64,
+    pub shared_cache_hits: u64,
+    pub shared_cache_misses: u64,
+    pub store_loads: u64,
+    pub store_load_failures: u64,
 }
 
 /// A failure on a Redis already known to be down was logged when the circuit opened: debug only.
@@ -131,7 +156,44 @@ impl FlagSets {
             ttl,
             slots: Default::default(),
             loads: AtomicU64::new(0),
+            read_path: ReadPathCounts {
+                held: ShardedCounters::new(3),
+                cache_hits: Default::default(),
+                cache_misses: Default::default(),
+                store_loads: Default::default(),
+                store_failures: Default::default(),
+                evaluations: Default::default(),
+                propagation: PropagationLag::default(),
+            },
         }
+    }
+
+    /// The environment's read-path counts since start.
+    pub fn read_path_totals(&self, environment: Environment) -> ReadPathTotals {
+        let i = index(environment);
+        let counts = &self.read_path;
+        ReadPathTotals {
+            in_process_hits: counts.held.get(i),
+            shared_cache_hits: counts.cache_hits[i].load(Ordering::Relaxed),
+            shared_cache_misses: counts.cache_misses[i].load(Ordering::Relaxed),
+            store_loads: counts.store_loads[i].load(Ordering::Relaxed),
+            store_load_failures: counts.store_failures[i].load(Ordering::Relaxed),
+        }
+    }
+
+    /// The lag from other origins' commits to this origin serving them.
+    pub fn propagation_lag(&self) -> &PropagationLag {
+        &self.read_path.propagation
+    }
+
+    /// The environment's evaluations since start by flag, variant and reason: the held set's
+    /// counts are moved into the totals first.
+    pub fn evaluation_totals(&self, environment: Environment) -> Vec<(SeriesKey, u64)> {
+        let held = self.slot(environment).read().held().cloned();
+        if let Some(set) = held {
+            set.drain_counts();
+        }
+        self.read_path.evaluations[index(environment)].snapshot()
     }
 
     /// How many times a flag set was read from the store (for tests and diagnostics).
@@ -160,7 +222,10 @@ impl FlagSets {
     pub async fn get(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
         let held = self.slot(environment).read().held().cloned();
         match held {
-            Some(set) => Ok(set),
+            Some(set) => {
+                self.read_path.held.add(index(environment), 1);
+                Ok(set)
+            }
             None => self.load(environment).await,
         }
     }
@@ -176,12 +241,14 @@ impl FlagSets {
         }
         if let Some(set) = self.read_cache(environment, &start).await {
             if slot.install(&set) {
+                self.read_path.propagation.served(environment, set.revision);
                 return Ok(set);
             }
         }
         match self.read_store(environment).await {
             Ok(set) => {
                 if slot.install(&set) {
+                    self.read_path.propagation.served(environment, set.revision);
                     self.fill_cache(environment, &set).await;
                 }
                 Ok(set)
@@ -204,9 +271,16 @@ impl FlagSets {
         environment: Environment,
         start: &LoadStart,
     ) -> Option<Arc<LoadedFlagSet>> {
+        let i = index(environment);
         let json = match self.cache.get(environment).await {
-            Ok(Some(json)) => json,
-            Ok(None) => return None,
+            Ok(Some(json)) => {
+                self.read_path.cache_hits[i].fetch_add(1, Ordering::Relaxed);
+                json
+            }
+            Ok(None) => {
+                self.read_path.cache_misses[i].fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
             Err(err) => {
                 tracing::debug!(%err, "cache unavailable; reading the store");
                 return None;
@@ -227,7 +301,9 @@ impl FlagSets {
             CachedSet::Held(set) => Some(set),
             CachedSet::Stale => None,
             CachedSet::Newer => match LoadedFlagSet::from_cached(&snapshot, Bytes::from(json)) {
-                Ok(set) => Some(Arc::new(set)),
+                Ok(set) => Some(Arc::new(
+                    set.counting_into(Arc::clone(&self.read_path.evaluations[i])),
+                )),
                 Err(err) => {
                     tracing::warn!(%err, "cached flag set does not compile; reading the store");
                     None
@@ -237,12 +313,23 @@ impl FlagSets {
     }
 
     async fn read_store(&self, environment: Environment) -> Result<Arc<LoadedFlagSet>, StoreError> {
+        let i = index(environment);
         self.loads.fetch_add(1, Ordering::Relaxed);
-        let stored = self.store.load_snapshot(environment).await?;
+        self.read_path.store_loads[i].fetch_add(1, Ordering::Relaxed);
+        let stored = match self.store.load_snapshot(environment).await {
+            Ok(stored) => stored,
+            Err(err) => {
+                self.read_path.store_failures[i].fetch_add(1, Ordering::Relaxed);
+                return Err(err);
+            }
+        };
         self.slot(environment)
             .write()
             .record_unreadable(stored.snapshot.revision, unreadable_rows(&stored));
-        Ok(Arc::new(LoadedFlagSet::from_store(&stored.snapshot)?))
+        let set = LoadedFlagSet::from_store(&stored.snapshot)?;
+        Ok(Arc::new(
+            set.counting_into(Arc::clone(&self.read_path.evaluations[i])),
+        ))
     }
 
     /// Puts a set just installed from the store into the shared cache, which refuses it if told of
@@ -328,6 +415,16 @@ impl FlagSets {
     /// when the copy held is older, reloads it in the background; requests keep the copy in hand
     /// meanwhile. Returns whether this was news (newer than anything known here).
     pub fn on_change(self: &Arc<Self>, change: Revision) -> bool {
+        self.on_change_committed(change, None)
+    }
+
+    /// [`Self::on_change`] for a change message that says when its write committed: the time is
+    /// kept until the reload it starts is served, for the propagation lag.
+    pub fn on_change_committed(
+        self: &Arc<Self>,
+        change: Revision,
+        committed_at: Option<std::time::SystemTime>,
+    ) -> bool {
         let environment = change.environment;
         let slot = self.slot(environment);
         let heard = {
@@ -342,6 +439,11 @@ impl FlagSets {
             heard
         };
         if heard.start_reload {
+            if let Some(committed_at) = committed_at {
+                self.read_path
+                    .propagation
+                    .heard(environment, change.revision, committed_at);
+            }
             let sets = Arc::clone(self);
             tokio::spawn(async move { sets.reload_in_background(environment).await });
         }

@@ -17,6 +17,8 @@ use axum::http::{HeaderName, HeaderValue, Request, Response};
 use http_contract::MAX_BODY_BYTES;
 use tracing::Span;
 
+use crate::metrics::{HttpMetrics, Series};
+
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// One request between its arrival and its response.
@@ -25,11 +27,13 @@ pub struct Frame {
     id: HeaderValue,
     span: Span,
     started: Instant,
+    /// Where the request is counted (`GET /metrics`); found here, where the path is at hand.
+    series: Series,
 }
 
 impl Frame {
     /// Gives `request` its id (when it came without one) and the body limit, and opens its span.
-    pub fn open(request: &mut Request<Body>) -> Self {
+    pub fn open(request: &mut Request<Body>, metrics: &HttpMetrics) -> Self {
         let id = match request.headers().get(REQUEST_ID) {
             Some(given) => given.clone(),
             None => {
@@ -46,10 +50,12 @@ impl Frame {
             request_id = id.to_str().unwrap_or(""),
         );
         tracing::debug!(parent: &span, "started processing request");
+        let series = metrics.series(request.method(), request.uri().path());
         Self {
             id,
             span,
             started: Instant::now(),
+            series,
         }
     }
 
@@ -58,10 +64,15 @@ impl Frame {
         &self.span
     }
 
-    /// Puts the id and `nosniff` on the response (an id the handler set stays), and logs it: a
-    /// server error (5xx) at `error`, anything else at `debug`.
-    pub fn close<B>(self, response: &mut Response<B>) {
-        let Self { id, span, started } = self;
+    /// Puts the id and `nosniff` on the response (an id the handler set stays), counts it, and
+    /// logs it: a server error (5xx) at `error`, anything else at `debug`.
+    pub fn close<B>(self, response: &mut Response<B>, metrics: &HttpMetrics) {
+        let Self {
+            id,
+            span,
+            started,
+            series,
+        } = self;
         let headers = response.headers_mut();
         if !headers.contains_key(REQUEST_ID) {
             headers.insert(REQUEST_ID, id);
@@ -69,7 +80,9 @@ impl Frame {
         // Every answer is JSON or nothing: no browser may sniff it into something it would run.
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         let status = response.status();
-        let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+        let elapsed = started.elapsed();
+        metrics.record(series, status, elapsed);
+        let latency_ms = elapsed.as_secs_f64() * 1e3;
         if status.is_server_error() {
             tracing::error!(parent: &span, status = status.as_u16(), latency_ms, "response failed");
         } else {
@@ -110,21 +123,22 @@ mod tests {
 
     #[test]
     fn a_given_id_is_kept_and_a_missing_one_made() {
+        let metrics = HttpMetrics::default();
         let mut given = Request::builder()
             .header(REQUEST_ID, "trace-me-42")
             .body(Body::empty())
             .unwrap();
-        let frame = Frame::open(&mut given);
+        let frame = Frame::open(&mut given, &metrics);
         let mut response = Response::new(());
-        frame.close(&mut response);
+        frame.close(&mut response, &metrics);
         assert_eq!(response.headers()[REQUEST_ID], "trace-me-42");
         assert_eq!(response.headers()[X_CONTENT_TYPE_OPTIONS], "nosniff");
 
         let mut fresh = Request::new(Body::empty());
-        let frame = Frame::open(&mut fresh);
+        let frame = Frame::open(&mut fresh, &metrics);
         let made = fresh.headers()[REQUEST_ID].clone();
         let mut response = Response::new(());
-        frame.close(&mut response);
+        frame.close(&mut response, &metrics);
         assert_eq!(response.headers()[REQUEST_ID], made);
     }
 }

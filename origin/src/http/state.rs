@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::metrics::{HttpMetrics, Metrics};
+
 use crate::admin::Admin;
 use crate::cache::FlagCache;
 use crate::flagset::FlagSets;
@@ -47,4 +49,7 @@ pub struct Shared {
     pub rate_limits: Arc<RateLimiters>,
     /// The open change streams and their cap (`GET /api/stream`).
     pub streams: Arc<Streams>,
+    /// `GET /metrics`; its request counts are also kept by the server, which counts every request.
+    pub metrics: Arc<Metrics>,
+    pub http_metrics: Arc<HttpMetrics>,
 }

@@ -32,6 +32,7 @@ use crate::cache::RedisCache;
 use crate::change::Change;
 use crate::config::Secret;
 use crate::flagset::FlagSets;
+use crate::metrics::ChangeMessages;
 use crate::store::NOTIFY_CHANNEL;
 use crate::tokens::Tokens;
 
@@ -43,13 +44,17 @@ const RETRY_MAX: Duration = Duration::from_secs(2);
 pub struct Receivers {
     pub flags: Arc<FlagSets>,
     pub tokens: Arc<Tokens>,
+    /// Counted per channel for `GET /metrics`.
+    pub messages: Arc<ChangeMessages>,
 }
 
 impl Receivers {
-    fn on_message(&self, payload: &[u8]) {
+    fn on_message(&self, channel: Channel, payload: &[u8]) {
+        self.messages.received(channel);
         match Change::from_json(payload) {
             Some(Change::Environment(change)) => {
-                self.flags.on_change(change);
+                self.flags
+                    .on_change_committed(change, crate::change::committed_at(payload));
             }
             Some(Change::Tokens(revision)) => {
                 let tokens = Arc::clone(&self.tokens);
@@ -86,7 +91,7 @@ pub async fn subscribe_redis(receivers: Receivers, redis: RedisCache, status: Ar
                 receivers.resync(true).await;
                 let mut messages = pubsub.into_on_message();
                 while let Some(message) = messages.next().await {
-                    receivers.on_message(message.get_payload_bytes());
+                    receivers.on_message(Channel::Redis, message.get_payload_bytes());
                 }
                 status.set_listening(false);
                 tracing::warn!("redis subscription lost; reconnecting");
@@ -140,7 +145,9 @@ pub async fn subscribe_postgres(receivers: Receivers, url: Secret, status: Arc<S
         loop {
             // `try_recv` answers `None` when the connection was lost: messages may be gone with it.
             match listener.try_recv().await {
-                Ok(Some(notification)) => receivers.on_message(notification.payload().as_bytes()),
+                Ok(Some(notification)) => {
+                    receivers.on_message(Channel::Postgres, notification.payload().as_bytes())
+                }
                 Ok(None) => break,
                 Err(err) => {
                     tracing::debug!(%err, "postgres listener failed");

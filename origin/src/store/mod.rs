@@ -103,11 +103,31 @@ pub trait ReadStore: Send + Sync + std::fmt::Debug {
     async fn load_snapshot(&self, environment: Environment) -> Result<StoredSnapshot, StoreError>;
 }
 
+/// One connection pool's connections, open and idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub name: &'static str,
+    pub size: u32,
+    pub idle: usize,
+}
+
+impl PoolUsage {
+    pub fn of<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> Self {
+        Self {
+            name,
+            size: pool.size(),
+            idle: pool.num_idle(),
+        }
+    }
+}
+
 /// What the admin API needs from storage, on top of what the read path reads.
 #[async_trait]
 pub trait FlagStore: ReadStore {
     /// `"postgres"` or `"sqlite"`, as `/health` reports it.
     fn kind(&self) -> &'static str;
+    /// Each connection pool's connections, for `GET /metrics`.
+    fn pool_usage(&self) -> Vec<PoolUsage>;
     async fn ping(&self) -> Result<(), StoreError>;
     async fn list_flags(&self, filter: &FlagFilter) -> Result<FlagList, StoreError>;
     /// `Unreadable` when the row exists but cannot be read (so does `update_flag`).

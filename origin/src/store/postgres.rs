@@ -17,6 +17,13 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// Reads and writes share one pool.
+    fn pools(&self) -> Vec<super::PoolUsage> {
+        vec![super::PoolUsage::of("main", &self.read)]
+    }
+}
+
+impl PostgresStore {
     /// Connects and runs the embedded migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()

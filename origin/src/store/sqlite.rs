@@ -23,6 +23,15 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    fn pools(&self) -> Vec<super::PoolUsage> {
+        vec![
+            super::PoolUsage::of("read", &self.read),
+            super::PoolUsage::of("write", &self.write),
+        ]
+    }
+}
+
+impl SqliteStore {
     /// Opens (creating if missing) the database at `url` and runs the embedded migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?

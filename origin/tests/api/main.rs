@@ -19,6 +19,8 @@ mod flags;
 mod health;
 mod if_match;
 mod kill_switch;
+mod metrics;
+mod metrics_docs;
 mod migration;
 mod numbers;
 mod ofrep;

@@ -251,6 +251,20 @@ impl Contract {
                 return Err(format!("{what}: documented header {name} is missing"));
             }
         }
+        // A text answer (`/metrics`): its content type must be the one documented, as a string.
+        if let Some(content_type) = reply.header("content-type") {
+            let documented = &response["content"][content_type];
+            if content_type != "application/json" && documented.is_object() {
+                if documented["schema"]["type"] != "string" || reply.text.is_empty() {
+                    return Err(format!(
+                        "{what}: {content_type} is documented as {documented}"
+                    ));
+                }
+                self.seen
+                    .insert((method.to_owned(), template.to_owned(), status));
+                return Ok(());
+            }
+        }
         match response["content"]["application/json"]["schema"].clone() {
             Value::Null => {
                 if !reply.text.is_empty() {
@@ -897,6 +911,18 @@ async fn every_answer_matches_the_document() {
     })
     .await
     .error(401);
+
+    // The metrics, read with the admin token; without one, 401.
+    let metrics = "/metrics";
+    let reply = c.send(&app, get.clone(), metrics, metrics, admin).await;
+    assert!(
+        reply.text.contains("pennon_http_requests_total"),
+        "{}",
+        reply.text
+    );
+    c.send(&app, get.clone(), metrics, metrics, |x| x)
+        .await
+        .error(401);
 
     c.assert_every_operation_seen();
 }

@@ -71,6 +71,7 @@ OFREP's shape (`{key?, errorCode, errorDetails}`) instead of `{\"error\"}`.";
         (name = "tokens", description = "Admin: scoped tokens (docs/access.md)"),
         (name = "edge", description = "What the edge workers sync from"),
         (name = "meta", description = "Health and this document"),
+        (name = "operations", description = "What an operator scrapes (docs/metrics.md)"),
     )
 )]
 struct Base;

@@ -7,6 +7,7 @@ mod evaluate;
 mod flags;
 mod health;
 mod kill_switch;
+mod metrics;
 mod ofrep;
 mod query;
 mod scope;
@@ -67,9 +68,14 @@ pub fn router(state: AppState) -> Router {
         .routes(cors::public(routes!(stream::stream_changes)))
         .routes(routes!(snapshot::get_snapshot))
         .routes(cors::public(routes!(health::check_health)))
+        .routes(routes!(metrics::get_metrics))
         .routes(document.routes())
         .nest("/api/admin", admin)
         .split_for_parts();
+    // The request counts are labelled with these same templates, so the two cannot drift.
+    state
+        .http_metrics
+        .set_routes(api.paths.paths.keys().map(String::as_str));
     document.fill(api);
     // The request id, the span, `nosniff` and the body limit are added around the router by the
     // server (`crate::http::frame`), not as layers here: see there why.

@@ -218,6 +218,7 @@ async fn flag(
         .compiled
         .evaluate_flag(key, &user)
         .ok_or_else(|| OfrepError::flag_not_found(key, caller.environment))?;
+    set.counts.record_one(&result);
     let json = ofrep::flag_body(&result, caller.environment);
     Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
 }
@@ -298,6 +299,7 @@ async fn bulk(
         return Ok((StatusCode::NOT_MODIFIED, [(ETAG, etag_header)]).into_response());
     }
     let results = set.compiled.evaluate_all(&user);
+    set.counts.record(&results);
     let json = ofrep::bulk_body(&results, caller.environment, Some(&streams));
     Ok((
         [

@@ -33,6 +33,7 @@ use self::conn_io::{Activity, ConnIo, InFlight};
 use crate::config::HttpLimits;
 use crate::http::frame::Frame as RequestFrame;
 use crate::http::rate_limit::ClientAddr;
+use crate::metrics::HttpMetrics;
 
 pub use self::body::BodyError;
 use self::hyper_errors::MAX_HEAD_BYTES;
@@ -47,6 +48,7 @@ pub async fn serve(
     router: Router,
     limits: HttpLimits,
     client_addresses: bool,
+    metrics: Arc<HttpMetrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -92,6 +94,7 @@ pub async fn serve(
             stream,
             peer,
             router.clone(),
+            Arc::clone(&metrics),
             limits,
             stopping.clone(),
             permit,
@@ -124,6 +127,7 @@ async fn connection(
     stream: TcpStream,
     peer: Option<ClientAddr>,
     router: Router,
+    metrics: Arc<HttpMetrics>,
     limits: HttpLimits,
     mut stopping: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
@@ -143,6 +147,7 @@ async fn connection(
     );
     let service = ConnService {
         router,
+        metrics: Arc::new(ConnMetrics(metrics)),
         peer,
         activity,
         body_timeout: limits.body_timeout,
@@ -204,6 +209,7 @@ async fn linger(mut stream: TcpStream) {
 #[derive(Clone, Debug)]
 struct ConnService {
     router: Router,
+    metrics: Arc<ConnMetrics>,
     peer: Option<ClientAddr>,
     activity: Arc<Activity>,
     body_timeout: Duration,
@@ -221,7 +227,7 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         if let Some(peer) = self.peer {
             request.extensions_mut().insert(peer);
         }
-        let frame = RequestFrame::open(&mut request);
+        let frame = RequestFrame::open(&mut request, &self.metrics.0);
         // `Router` is always ready (its `poll_ready` is `Ready(Ok(()))`); cloning it is an `Arc`.
         let future = {
             let _entered = frame.span().enter();
@@ -229,16 +235,25 @@ impl hyper::service::Service<Request<Incoming>> for ConnService {
         };
         Answer {
             future,
+            metrics: Arc::clone(&self.metrics),
             frame: Some(frame),
             in_flight: Some(in_flight),
         }
     }
 }
 
+/// The origin's request counts, held once per connection: each request's future holds a clone
+/// for its response, and a count shared with this connection only (whose requests come one after
+/// another) is not a cache line every thread writes on every request, as the origin-wide `Arc`
+/// would be.
+#[derive(Debug)]
+struct ConnMetrics(Arc<HttpMetrics>);
+
 /// The router's response future, polled in the request's span; the response is finished by its
 /// [`RequestFrame`], and the request's [`InFlight`] handed on to the response body.
 struct Answer {
     future: <Router as tower_service::Service<Request<Body>>>::Future,
+    metrics: Arc<ConnMetrics>,
     frame: Option<RequestFrame>,
     in_flight: Option<InFlight>,
 }
@@ -261,7 +276,7 @@ impl Future for Answer {
             Poll::Pending => return Poll::Pending,
         };
         if let Some(frame) = this.frame.take() {
-            frame.close(&mut response);
+            frame.close(&mut response, &this.metrics.0);
         }
         let in_flight = this.in_flight.take();
         Poll::Ready(Ok(response.map(|inner| CountedBody {

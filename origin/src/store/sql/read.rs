@@ -147,6 +147,10 @@ macro_rules! impl_flag_store {
                     $kind
                 }
 
+                fn pool_usage(&self) -> Vec<$crate::store::PoolUsage> {
+                    self.pools()
+                }
+
                 async fn ping(&self) -> Result<(), StoreError> {
                     sqlx::query(&self.queries.ping).execute(&self.read).await?;
                     Ok(())

@@ -86,7 +86,7 @@ macro_rules! impl_flag_writer {
                         .map_err(|e| StoreError::Corrupt(format!("revision: {e}")))?;
                     let revision = $crate::revision::Revision::new(environment, revision);
                     if let Some(notify) = self.dialect.notify {
-                        let payload = revision.to_json();
+                        let payload = $crate::change::Change::Environment(revision).to_json();
                         sqlx::query(notify).bind(payload).execute(&mut **tx).await?;
                     }
                     Ok(revision)
