@@ -58,24 +58,29 @@ impl EvaluationCounts {
     /// Counts the results of one request.
     #[inline]
     pub fn record(&self, results: &[FlagResult<'_>]) {
+        let shard = self.counters.shard();
         for result in results {
-            self.record_one(result);
+            if let Some(slot) = self.slot(result) {
+                shard.add(slot, 1);
+            }
         }
     }
 
     #[inline]
     pub fn record_one(&self, result: &FlagResult<'_>) {
-        let (Some(flag), Some(variant), Some(reason)) = (
-            result.flag_index(),
-            result.variant_id(),
-            reason_index(result.reason),
-        ) else {
-            return;
-        };
-        if let Some(&first) = self.first.get(flag) {
-            let slot = first as usize + variant.index() * REASONS.len() + reason;
+        if let Some(slot) = self.slot(result) {
             self.counters.add(slot, 1);
         }
+    }
+
+    /// The counter of `result`'s (flag, variant, reason); `None` for a flag not found.
+    #[inline]
+    fn slot(&self, result: &FlagResult<'_>) -> Option<usize> {
+        let flag = result.flag_index()?;
+        let variant = result.variant_id()?;
+        let reason = reason_index(result.reason)?;
+        let first = *self.first.get(flag)?;
+        Some(first as usize + variant.index() * REASONS.len() + reason)
     }
 
     /// Moves what was counted into `totals`, named by `compiled` (the set these counts are of).

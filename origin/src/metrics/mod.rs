@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 use evaluator::Environment;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric as _, NoLabelSet};
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeMetric as _, MetricEncoder, NoLabelSet,
+};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
@@ -111,16 +113,9 @@ fn counter(
     help: &str,
     series: impl IntoIterator<Item = (Vec<(&'static str, String)>, u64)>,
 ) -> Result<(), std::fmt::Error> {
-    let mut series = series.into_iter().peekable();
-    // A family with no series yet is left out: it says nothing, and some parsers refuse one.
-    if series.peek().is_none() {
-        return Ok(());
-    }
-    let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-    for (labels, value) in series {
-        ConstCounter::new(value).encode(family.encode_family(&labels)?)?;
-    }
-    Ok(())
+    family(encoder, name, help, MetricType::Counter, series, |value, metric| {
+        ConstCounter::new(value).encode(metric)
+    })
 }
 
 fn gauge(
@@ -129,13 +124,28 @@ fn gauge(
     help: &str,
     series: impl IntoIterator<Item = (Vec<(&'static str, String)>, i64)>,
 ) -> Result<(), std::fmt::Error> {
+    family(encoder, name, help, MetricType::Gauge, series, |value, metric| {
+        ConstGauge::new(value).encode(metric)
+    })
+}
+
+/// A family of `kind` with one series per item, each value written by `encode`.
+fn family<V>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    kind: MetricType,
+    series: impl IntoIterator<Item = (Vec<(&'static str, String)>, V)>,
+    encode: impl Fn(V, MetricEncoder<'_>) -> Result<(), std::fmt::Error>,
+) -> Result<(), std::fmt::Error> {
     let mut series = series.into_iter().peekable();
+    // A family with no series yet is left out: it says nothing, and some parsers refuse one.
     if series.peek().is_none() {
         return Ok(());
     }
-    let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+    let mut family = encoder.encode_descriptor(name, help, None, kind)?;
     for (labels, value) in series {
-        ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
+        encode(value, family.encode_family(&labels)?)?;
     }
     Ok(())
 }
