@@ -113,9 +113,14 @@ fn counter(
     help: &str,
     series: impl IntoIterator<Item = (Vec<(&'static str, String)>, u64)>,
 ) -> Result<(), std::fmt::Error> {
-    family(encoder, name, help, MetricType::Counter, series, |value, metric| {
-        ConstCounter::new(value).encode(metric)
-    })
+    family(
+        encoder,
+        name,
+        help,
+        MetricType::Counter,
+        series,
+        |value, metric| ConstCounter::new(value).encode(metric),
+    )
 }
 
 fn gauge(
@@ -124,9 +129,14 @@ fn gauge(
     help: &str,
     series: impl IntoIterator<Item = (Vec<(&'static str, String)>, i64)>,
 ) -> Result<(), std::fmt::Error> {
-    family(encoder, name, help, MetricType::Gauge, series, |value, metric| {
-        ConstGauge::new(value).encode(metric)
-    })
+    family(
+        encoder,
+        name,
+        help,
+        MetricType::Gauge,
+        series,
+        |value, metric| ConstGauge::new(value).encode(metric),
+    )
 }
 
 /// A family of `kind` with one series per item, each value written by `encode`.
