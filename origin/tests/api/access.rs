@@ -18,21 +18,6 @@ backend_tests!(
     scoped_readers_see_only_their_environments,
 );
 
-/// Creates a token with the bootstrap admin token; returns (record, secret).
-async fn create_token(app: &TestApp, body: Value) -> (Value, String) {
-    let reply = app
-        .post("/api/admin/tokens")
-        .admin()
-        .json(&body)
-        .send()
-        .await;
-    assert_eq!(reply.status.as_u16(), 201, "{body}: {}", reply.text);
-    assert_eq!(reply.header("cache-control"), Some("no-store"));
-    let created = reply.json();
-    let secret = created["secret"].as_str().expect("secret").to_owned();
-    (created["token"].clone(), secret)
-}
-
 fn bearer(secret: &str) -> String {
     format!("Bearer {secret}")
 }
@@ -119,11 +104,9 @@ async fn every_role_on_every_endpoint_class_in_and_out_of_its_environments(backe
         } else {
             json!(["dev", "staging"])
         };
-        let (_, secret) = create_token(
-            &app,
-            json!({"name": format!("{role} token"), "role": role, "environments": environments}),
-        )
-        .await;
+        let body =
+            json!({"name": format!("{role} token"), "role": role, "environments": environments});
+        let (_, secret) = app.create_token(body).await;
         for (environment, flag) in [("dev", &dev_flag), ("prod", &prod_flag)] {
             let inside = role == "admin" || environment == "dev";
             let got = statuses(&app, Some(&secret), environment, &id(flag)).await;
@@ -151,7 +134,9 @@ async fn every_role_on_every_endpoint_class_in_and_out_of_its_environments(backe
         statuses(&app, Some("not-even-a-pennon-token"), "dev", &id(&dev_flag)).await,
         [401; 5]
     );
-    let (record, secret) = create_token(&app, json!({"name": "to revoke", "role": "admin"})).await;
+    let (record, secret) = app
+        .create_token(json!({"name": "to revoke", "role": "admin"}))
+        .await;
     let path = format!("/api/admin/tokens/{}", record["id"].as_str().expect("id"));
     assert_eq!(app.delete(&path).admin().send().await.status.as_u16(), 204);
     assert_eq!(
@@ -165,11 +150,9 @@ async fn every_role_on_every_endpoint_class_in_and_out_of_its_environments(backe
         .await;
     assert_eq!(reply.error(401), "this token was revoked");
     // A 403 names what the token lacks.
-    let (_, viewer) = create_token(
-        &app,
-        json!({"name": "v", "role": "viewer", "environments": ["dev"]}),
-    )
-    .await;
+    let (_, viewer) = app
+        .create_token(json!({"name": "v", "role": "viewer", "environments": ["dev"]}))
+        .await;
     let reply = app
         .post("/api/admin/flags")
         .header("authorization", &bearer(&viewer))
@@ -216,11 +199,11 @@ async fn every_role_on_every_endpoint_class_in_and_out_of_its_environments(backe
 
 async fn a_token_is_created_once_listed_without_its_secret_and_revoked(backend: Backend) {
     let app = spawn_app_with(backend, Options::default()).await;
-    let (record, secret) = create_token(
-        &app,
-        json!({"name": "ci deploys", "role": "editor", "environments": ["staging", "dev"]}),
-    )
-    .await;
+    let (record, secret) = app
+        .create_token(
+            json!({"name": "ci deploys", "role": "editor", "environments": ["staging", "dev"]}),
+        )
+        .await;
     assert!(
         secret.starts_with("pennon_") && secret.len() == 7 + 64,
         "{secret}"
@@ -254,7 +237,9 @@ async fn a_token_is_created_once_listed_without_its_secret_and_revoked(backend: 
         ["32"]
     );
     // A token made by a token names it.
-    let (_, admin2) = create_token(&app, json!({"name": "second admin", "role": "admin"})).await;
+    let (_, admin2) = app
+        .create_token(json!({"name": "second admin", "role": "admin"}))
+        .await;
     let reply = app
         .post("/api/admin/tokens")
         .header("authorization", &bearer(&admin2))
@@ -320,11 +305,11 @@ async fn a_token_is_created_once_listed_without_its_secret_and_revoked(backend: 
 
 async fn the_audit_actor_is_the_token_whatever_x_actor_claims(backend: Backend) {
     let app = spawn_app_with(backend, Options::default()).await;
-    let (record, secret) = create_token(
-        &app,
-        json!({"name": "mallory's editor", "role": "editor", "environments": ["prod"]}),
-    )
-    .await;
+    let (record, secret) = app
+        .create_token(
+            json!({"name": "mallory's editor", "role": "editor", "environments": ["prod"]}),
+        )
+        .await;
     let reply = app
         .post("/api/admin/flags")
         .header("authorization", &bearer(&secret))
@@ -348,11 +333,9 @@ async fn scoped_readers_see_only_their_environments(backend: Backend) {
         app.create_segment(json!({"key": "s", "environment": environment}))
             .await;
     }
-    let (_, viewer) = create_token(
-        &app,
-        json!({"name": "v", "role": "viewer", "environments": ["dev", "prod"]}),
-    )
-    .await;
+    let (_, viewer) = app
+        .create_token(json!({"name": "v", "role": "viewer", "environments": ["dev", "prod"]}))
+        .await;
     let get = |path: String| {
         let viewer = viewer.clone();
         let app = &app;
@@ -412,11 +395,9 @@ async fn client_tokens_gate_evaluation_only_when_required() {
     assert_eq!(reply.error(401), "missing token");
     // The CORS headers are on the refusal too: a browser can read why.
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
-    let (_, client) = create_token(
-        &gated,
-        json!({"name": "web", "role": "client", "environments": ["prod"]}),
-    )
-    .await;
+    let (_, client) = gated
+        .create_token(json!({"name": "web", "role": "client", "environments": ["prod"]}))
+        .await;
     let reply = gated
         .post("/api/evaluate")
         .header("authorization", &bearer(&client))
@@ -478,11 +459,9 @@ async fn bursts_past_a_rate_limit_get_429_with_retry_after_and_recover() {
     assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     // Admin writes count per token (the token created here is the admin token's first write);
     // reads do not count.
-    let (_, other) = create_token(
-        &app,
-        json!({"name": "other", "role": "editor", "environments": ["dev"]}),
-    )
-    .await;
+    let (_, other) = app
+        .create_token(json!({"name": "other", "role": "editor", "environments": ["dev"]}))
+        .await;
     app.create_flag(json!({"key": "k1", "environment": "dev"}))
         .await;
     let reply = app

@@ -381,6 +381,40 @@ impl TestApp {
         self.call(Method::DELETE, path)
     }
 
+    /// Updates a flag through the admin API (`PUT`, with the admin token) and returns it; panics
+    /// unless 200.
+    pub async fn update_flag(&self, id: &str, body: Value) -> Value {
+        let reply = self
+            .put(&format!("/api/admin/flags/{id}"))
+            .admin()
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "update {body}: {}",
+            reply.text
+        );
+        reply.json()["flag"].clone()
+    }
+
+    /// Creates a token with the bootstrap admin token; returns (record, secret). Panics unless 201
+    /// with `Cache-Control: no-store`.
+    pub async fn create_token(&self, body: Value) -> (Value, String) {
+        let reply = self
+            .post("/api/admin/tokens")
+            .admin()
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(reply.status.as_u16(), 201, "{body}: {}", reply.text);
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        let created = reply.json();
+        let secret = created["secret"].as_str().expect("secret").to_owned();
+        (created["token"].clone(), secret)
+    }
+
     /// Creates a flag through the admin API and returns it; panics unless 201.
     pub async fn create_flag(&self, body: Value) -> Value {
         let reply = self

@@ -83,14 +83,7 @@ fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
 async fn create_token(app: &TestApp, role: &str, environments: &[&str]) -> String {
     let body =
         json!({"name": format!("{role} metrics"), "role": role, "environments": environments});
-    let reply = app
-        .post("/api/admin/tokens")
-        .admin()
-        .json(&body)
-        .send()
-        .await;
-    assert_eq!(reply.status.as_u16(), 201, "{}", reply.text);
-    reply.json()["secret"].as_str().expect("secret").to_owned()
+    app.create_token(body).await.1
 }
 
 async fn metrics_need_a_role_for_every_environment(backend: Backend) {
@@ -272,16 +265,8 @@ async fn evaluation_counts_outlive_a_reload(backend: Backend) {
         .await;
     evaluate(&app, "u1").await;
     evaluate(&app, "u2").await;
-    let reply = app
-        .put(&format!(
-            "/api/admin/flags/{}",
-            flag["id"].as_str().unwrap()
-        ))
-        .admin()
-        .json(&json!({"enabled": true}))
-        .send()
+    app.update_flag(flag["id"].as_str().unwrap(), json!({"enabled": true}))
         .await;
-    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     evaluate(&app, "u3").await;
     let scrape = scrape(&app).await;
     let series = |variant: &str, reason: &str| {
@@ -378,16 +363,8 @@ async fn a_change_from_another_origin_is_timed(backend: Backend) {
         .await;
     let other = app.sibling(SiblingCache::Fresh, None).await;
     assert!(!other.decide("prod", "u", "k").await.0);
-    let reply = app
-        .put(&format!(
-            "/api/admin/flags/{}",
-            flag["id"].as_str().unwrap()
-        ))
-        .admin()
-        .json(&json!({"enabled": true}))
-        .send()
+    app.update_flag(flag["id"].as_str().unwrap(), json!({"enabled": true}))
         .await;
-    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     let deadline = Instant::now() + Duration::from_secs(5);
     let observed = loop {
         let read = scrape(&other).await;

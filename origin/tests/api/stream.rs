@@ -216,16 +216,8 @@ async fn events_on_connect_and_after_writes(backend: Backend) {
         .create_flag(json!({"key": "b", "environment": "prod"}))
         .await;
     assert_eq!(sse.event(SECOND).await.0, revision(&app, "prod").await);
-    let reply = app
-        .put(&format!(
-            "/api/admin/flags/{}",
-            flag["id"].as_str().unwrap()
-        ))
-        .admin()
-        .json(&json!({"enabled": true}))
-        .send()
+    app.update_flag(flag["id"].as_str().unwrap(), json!({"enabled": true}))
         .await;
-    assert_eq!(reply.status.as_u16(), 200, "{}", reply.text);
     assert_eq!(sse.event(SECOND).await.0, revision(&app, "prod").await);
     let segment = app
         .create_segment(json!({"key": "beta", "environment": "prod"}))
