@@ -34,5 +34,6 @@ mod server;
 mod snapshot;
 mod stream;
 mod strict_bodies;
+mod traces;
 mod unreadable;
 mod vectors;
