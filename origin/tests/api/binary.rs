@@ -261,6 +261,8 @@ fn help_lists_every_variable() {
         "IDLE_TIMEOUT_SECONDS",
         "MAX_CONNECTIONS",
         "RUST_LOG",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_SERVICE_NAME",
     ] {
         assert!(
             stdout
