@@ -11,8 +11,10 @@
 //! only). The SDK's batch processor exports from a thread of its own, over OTLP/HTTP protobuf, and
 //! reads the standard variables (`OTEL_BSP_*`, `OTEL_TRACES_SAMPLER`, `OTEL_SPAN_*_LIMIT`,
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `…_TIMEOUT`,
-//! `OTEL_RESOURCE_ATTRIBUTES`); [`Exporter::shutdown`]
-//! exports what is left.
+//! `OTEL_RESOURCE_ATTRIBUTES`); [`Exporter::shutdown`] exports what is left.
+//!
+//! The switch ([`is_on`]) is process-wide because the subscriber it describes is: `tracing` has
+//! one global dispatcher, installed once by the binary.
 
 pub mod flags;
 
