@@ -34,6 +34,7 @@ mod server;
 mod snapshot;
 mod stream;
 mod strict_bodies;
+mod traces;
 mod unreadable;
 mod usage;
 mod vectors;
