@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use crate::admin::Admin;
 use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
 use crate::config::{Config, DatabaseUrl, HttpLimits, Secret};
+use crate::contexts::ContextSample;
 use crate::demo;
 use crate::flagset::FlagSets;
 use crate::http::rate_limit::{self, RateLimiters, RouteClass};
@@ -214,6 +215,7 @@ impl App {
             http_metrics,
             counting: config.metrics,
             usage,
+            contexts: ContextSample::new(config.context_sample_size),
         });
         let bind_error = |source| StartError::Bind {
             addr: format!("{}:{}", config.host, config.port),

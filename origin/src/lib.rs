@@ -12,6 +12,7 @@ mod app;
 pub mod cache;
 pub mod change;
 mod config;
+pub mod contexts;
 mod demo;
 pub mod flagset;
 mod http;

@@ -52,6 +52,9 @@ pub struct Config {
     pub metrics: bool,
     /// `USAGE_FLUSH_SECONDS`: how often the flag usage gathered is written to the store.
     pub usage_flush_interval: Duration,
+    /// `CONTEXT_SAMPLE_SIZE`: recent evaluation contexts held per environment for the console's
+    /// impact preview (`crate::contexts`); 0 holds none.
+    pub context_sample_size: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +152,18 @@ impl Config {
             },
             None => Duration::from_secs(10),
         };
+        let context_sample_size = match get("CONTEXT_SAMPLE_SIZE") {
+            Some(s) => match s.trim().parse::<usize>() {
+                Ok(n) if n <= crate::contexts::MAX_SIZE => n,
+                _ => {
+                    return Err(ConfigError::new(
+                        "CONTEXT_SAMPLE_SIZE",
+                        "must be a whole number from 0 (off) to 100000",
+                    ))
+                }
+            },
+            None => 0,
+        };
         let seed_demo = matches!(
             get("SEED_DEMO").as_deref().map(str::trim),
             Some("1" | "true" | "yes")
@@ -170,6 +185,7 @@ impl Config {
             stream,
             metrics,
             usage_flush_interval,
+            context_sample_size,
         })
     }
 }
@@ -206,6 +222,7 @@ mod tests {
         assert_eq!(c.http.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.http.max_connections, 1024);
         assert!(c.metrics);
+        assert_eq!(c.context_sample_size, 0);
         assert_eq!(c.usage_flush_interval, Duration::from_secs(10));
     }
 

@@ -131,6 +131,11 @@ pub(super) const VARIABLES: &[Variable] = &[
         "off: count nothing (GET /metrics answers 404; flag usage holds only the edge's reports)",
     ),
     variable(
+        "CONTEXT_SAMPLE_SIZE",
+        Some("0"),
+        "recent evaluation contexts (personal data) held in memory per environment for the console's impact preview; 0: none",
+    ),
+    variable(
         "USAGE_FLUSH_SECONDS",
         Some("10"),
         "seconds between the batches that write flag usage to the store (1 to 3600)",

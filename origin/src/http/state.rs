@@ -6,6 +6,7 @@ use crate::metrics::{HttpMetrics, Metrics};
 
 use crate::admin::Admin;
 use crate::cache::FlagCache;
+use crate::contexts::ContextSample;
 use crate::flagset::FlagSets;
 use crate::http::rate_limit::RateLimiters;
 use crate::invalidation::Subscriptions;
@@ -57,4 +58,6 @@ pub struct Shared {
     pub counting: bool,
     /// Flag usage: gathered here, written in batches, read by the admin API.
     pub usage: Arc<Usage>,
+    /// `CONTEXT_SAMPLE_SIZE` above 0: recent evaluation contexts, for the console.
+    pub contexts: Option<ContextSample>,
 }

@@ -88,6 +88,8 @@ pub struct Options {
     pub stream: StreamLimits,
     /// `METRICS`: counting requests and evaluations.
     pub metrics: bool,
+    /// `CONTEXT_SAMPLE_SIZE`.
+    pub context_sample_size: usize,
 }
 
 impl Default for Options {
@@ -100,6 +102,7 @@ impl Default for Options {
             rate_limits: RateLimits::default(),
             stream: StreamLimits::default(),
             metrics: true,
+            context_sample_size: 0,
         }
     }
 }
@@ -162,6 +165,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         metrics: options.metrics,
         // Tests write usage when they choose (`state.usage.flush()`), never on a timer's whim.
         usage_flush_interval: Duration::from_secs(3600),
+        context_sample_size: options.context_sample_size,
     };
     start(config, redis_prefix, cleanup, &format!("{backend:?}")).await
 }

@@ -13,6 +13,7 @@ mod binary;
 mod cache;
 mod cluster;
 mod content_type;
+mod contexts;
 mod cors;
 mod evaluate;
 mod flags;

@@ -923,6 +923,21 @@ async fn every_answer_matches_the_document() {
     .await
     .error(401);
 
+    // The context sample: off here (404, documented).
+    let contexts = "/api/admin/contexts";
+    c.send(
+        &app,
+        get.clone(),
+        contexts,
+        "/api/admin/contexts?environment=prod",
+        admin,
+    )
+    .await
+    .error(404);
+    c.send(&app, get.clone(), contexts, contexts, admin)
+        .await
+        .error(400);
+
     // Usage reports, with the edge token.
     let usage = "/api/usage";
     let now_ms = std::time::SystemTime::now()

@@ -413,6 +413,26 @@ pub struct FlagList {
     pub usage: BTreeMap<String, FlagUsage>,
 }
 
+/// `GET /api/admin/contexts`: recent evaluation contexts, the most recently seen first.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContextList {
+    pub environment: Environment,
+    /// Slots per environment (`CONTEXT_SAMPLE_SIZE`).
+    pub size: u64,
+    pub contexts: Vec<SampledContext>,
+}
+
+/// One context of the sample.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SampledContext {
+    /// As `POST /api/evaluate` takes it.
+    pub user: User,
+    #[schema(format = DateTime)]
+    pub seen_at: String,
+}
+
 /// `POST /api/usage`: what an edge worker counted since its last report, for one environment.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

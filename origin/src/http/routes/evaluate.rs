@@ -71,6 +71,9 @@ async fn evaluate(
         caller.require_in(Action::Evaluate, request.environment)?;
     }
     let set = state.flags.get(request.environment).await?;
+    if let Some(sample) = &state.contexts {
+        sample.offer(request.environment, &request.user);
+    }
     let results = match &request.flags {
         Some(keys) => set.compiled.evaluate_keys(&request.user, keys),
         None => set.compiled.evaluate_all(&request.user),

@@ -216,6 +216,9 @@ async fn flag(
         .get(caller.environment)
         .await
         .map_err(ApiError::from)?;
+    if let Some(sample) = &state.contexts {
+        sample.offer(caller.environment, &user);
+    }
     let Some(result) = set.compiled.evaluate_flag(key, &user) else {
         if traces::is_on() {
             traces::flags::record_not_found(&Span::current(), caller.environment, key);
@@ -292,6 +295,9 @@ async fn bulk(
         .get(caller.environment)
         .await
         .map_err(ApiError::from)?;
+    if let Some(sample) = &state.contexts {
+        sample.offer(caller.environment, &user);
+    }
     let (streams, window) = event_streams(state, caller.environment, caller.token.as_deref());
     let mut etag = ofrep::bulk_etag(caller.environment, set.revision, &body);
     if let Some(window) = window {
