@@ -18,12 +18,14 @@ mod http;
 pub mod invalidation;
 pub mod metrics;
 pub mod revision;
+pub mod signing;
 pub mod store;
 pub mod stream;
 pub mod tokens;
 
 pub use app::{shutdown_signal, App, StartError};
 pub use config::{
-    Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret, StreamLimits,
+    Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret, Signing, SigningSeed,
+    StreamLimits,
 };
 pub use http::state::AppState;

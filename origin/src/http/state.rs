@@ -9,6 +9,7 @@ use crate::cache::FlagCache;
 use crate::flagset::FlagSets;
 use crate::http::rate_limit::RateLimiters;
 use crate::invalidation::Subscriptions;
+use crate::signing::SnapshotSigner;
 use crate::store::FlagStore;
 use crate::stream::Streams;
 use crate::tokens::Tokens;
@@ -52,4 +53,6 @@ pub struct Shared {
     /// `GET /metrics`; its request counts are also kept by the server, which counts every request.
     pub metrics: Arc<Metrics>,
     pub http_metrics: Arc<HttpMetrics>,
+    /// `SNAPSHOT_SIGNING_KEY`: signs every snapshot answer; `None`: they go unsigned.
+    pub signer: Option<Arc<SnapshotSigner>>,
 }

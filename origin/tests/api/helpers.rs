@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use origin::{App, AppState, Config, DatabaseUrl, HttpLimits, RateLimits, Secret, StreamLimits};
+use origin::{
+    App, AppState, Config, DatabaseUrl, HttpLimits, RateLimits, Secret, Signing, StreamLimits,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -86,6 +88,8 @@ pub struct Options {
     pub require_client_token: bool,
     pub rate_limits: RateLimits,
     pub stream: StreamLimits,
+    /// `SNAPSHOT_SIGNING_KEY` and its TTL; `None`: snapshots unsigned.
+    pub signing: Option<Signing>,
 }
 
 impl Default for Options {
@@ -97,6 +101,7 @@ impl Default for Options {
             require_client_token: false,
             rate_limits: RateLimits::default(),
             stream: StreamLimits::default(),
+            signing: None,
         }
     }
 }
@@ -156,6 +161,7 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         require_client_token: options.require_client_token,
         rate_limits: options.rate_limits,
         stream: options.stream,
+        signing: options.signing,
     };
     start(config, redis_prefix, cleanup, &format!("{backend:?}")).await
 }

@@ -31,6 +31,7 @@ mod random_doubles;
 mod references;
 mod segments;
 mod server;
+mod signing;
 mod snapshot;
 mod stream;
 mod strict_bodies;
