@@ -21,6 +21,7 @@ use crate::signing::SnapshotSigner;
 use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
 use crate::stream::Streams;
 use crate::tokens::Tokens;
+use crate::usage::Usage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -184,6 +185,12 @@ impl App {
         ));
         let streams = Arc::new(Streams::new(config.stream, config.http.max_connections));
         let http_metrics = Arc::new(HttpMetrics::default());
+        let usage = Arc::new(Usage::new(
+            Arc::clone(&store.usage),
+            Arc::clone(&flags),
+            config.metrics,
+        ));
+        tokio::spawn(Arc::clone(&usage).flush_periodically(config.usage_flush_interval));
         let metrics = Arc::new(Metrics::new(Sources {
             http: Arc::clone(&http_metrics),
             flags: Arc::clone(&flags),
@@ -192,6 +199,7 @@ impl App {
             streams: Arc::clone(&streams),
             changes: messages,
             channels,
+            usage: Arc::clone(&usage),
         }));
         let signer = config.signing.as_ref().map(|signing| {
             let signer = SnapshotSigner::new(signing);
@@ -214,6 +222,8 @@ impl App {
             metrics,
             http_metrics,
             signer,
+            counting: config.metrics,
+            usage,
         });
         let bind_error = |source| StartError::Bind {
             addr: format!("{}:{}", config.host, config.port),
@@ -264,6 +274,7 @@ impl App {
             streams.close_all();
         };
         let http_metrics = Arc::clone(&self.state.http_metrics);
+        let usage = Arc::clone(&self.state.usage);
         let router = router(self.state);
         server::serve(
             self.listener,
@@ -274,6 +285,10 @@ impl App {
             shutdown,
         )
         .await;
+        // What was counted since the last batch would be lost with the process.
+        if let Err(err) = usage.flush().await {
+            tracing::warn!(%err, "flag usage of the last seconds not written");
+        }
         Ok(())
     }
 }

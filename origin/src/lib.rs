@@ -22,6 +22,8 @@ pub mod signing;
 pub mod store;
 pub mod stream;
 pub mod tokens;
+pub mod traces;
+pub mod usage;
 
 pub use app::{shutdown_signal, App, StartError};
 pub use config::{

@@ -135,18 +135,41 @@ pub(super) const VARIABLES: &[Variable] = &[
         Some("15"),
         "seconds between the heartbeat comments of an idle change stream",
     ),
+    variable(
+        "METRICS",
+        Some("on"),
+        "off: count nothing (GET /metrics answers 404; flag usage holds only the edge's reports)",
+    ),
+    variable(
+        "USAGE_FLUSH_SECONDS",
+        Some("10"),
+        "seconds between the batches that write flag usage to the store (1 to 3600)",
+    ),
 ];
 
-/// Read by the binary (the log filter of `tracing`), not by `Config`.
-pub(super) const RUST_LOG: Variable = variable(
-    "RUST_LOG",
-    Some("info"),
-    "what is logged on stderr, e.g. origin=debug (every request)",
-);
+/// Read by the binary, not by `Config`: the log filter of `tracing`, and the switch and name of
+/// the OTLP traces (`crate::traces`; the exporter reads the other `OTEL_*` variables itself).
+pub(super) const BINARY: &[Variable] = &[
+    variable(
+        "RUST_LOG",
+        Some("info"),
+        "what is logged on stderr, e.g. origin=debug (every request)",
+    ),
+    variable(
+        crate::traces::ENDPOINT,
+        None,
+        "e.g. http://127.0.0.1:4318: export traces over OTLP/HTTP there; unset: no traces",
+    ),
+    variable(
+        crate::traces::SERVICE_NAME,
+        Some(crate::traces::DEFAULT_SERVICE_NAME),
+        "the service.name of the traces",
+    ),
+];
 
 /// The configuration part of `origin --help`: one line per variable.
 pub(super) fn usage() -> String {
-    let rows = || VARIABLES.iter().chain([&RUST_LOG]);
+    let rows = || VARIABLES.iter().chain(BINARY);
     let width = rows().map(|v| v.name.len()).max().unwrap_or(0);
     let mut text = String::from(
         "configuration: environment variables, or a .env file in the working directory or a \
@@ -219,7 +242,7 @@ mod tests {
     #[test]
     fn the_usage_lists_every_variable_with_its_default() {
         let usage = usage();
-        for v in VARIABLES.iter().chain([&RUST_LOG]) {
+        for v in VARIABLES.iter().chain(BINARY) {
             let line = usage
                 .lines()
                 .find(|line| line.trim_start().starts_with(&format!("{} ", v.name)))
@@ -233,7 +256,7 @@ mod tests {
     #[test]
     fn the_docs_list_every_variable() {
         let docs = include_str!("../../../docs/origin.md");
-        for v in VARIABLES.iter().chain([&RUST_LOG]) {
+        for v in VARIABLES.iter().chain(BINARY) {
             assert!(
                 docs.contains(&format!("`{}`", v.name)),
                 "docs/origin.md: {}",
@@ -251,7 +274,7 @@ mod tests {
             .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
             .map(|line| line.split_once('=').unwrap_or((line, "")))
             .collect();
-        for v in VARIABLES.iter().chain([&RUST_LOG]) {
+        for v in VARIABLES.iter().chain(BINARY) {
             assert!(
                 example.iter().any(|(name, _)| *name == v.name),
                 "origin/.env.example: {}",

@@ -13,6 +13,7 @@ use crate::signing::SnapshotSigner;
 use crate::store::FlagStore;
 use crate::stream::Streams;
 use crate::tokens::Tokens;
+use crate::usage::Usage;
 
 /// Cloned by every extractor that takes `State`, so it is one `Arc`: a clone is one reference
 /// count to raise, not one per part (the parts' counts would be raised and lowered from both
@@ -55,4 +56,8 @@ pub struct Shared {
     pub http_metrics: Arc<HttpMetrics>,
     /// `SNAPSHOT_SIGNING_KEY`: signs every snapshot answer; `None`: they go unsigned.
     pub signer: Option<Arc<SnapshotSigner>>,
+    /// `METRICS`: requests and evaluations are counted (for `/metrics` and flag usage).
+    pub counting: bool,
+    /// Flag usage: gathered here, written in batches, read by the admin API.
+    pub usage: Arc<Usage>,
 }

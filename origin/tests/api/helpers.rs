@@ -90,6 +90,8 @@ pub struct Options {
     pub stream: StreamLimits,
     /// `SNAPSHOT_SIGNING_KEY` and its TTL; `None`: snapshots unsigned.
     pub signing: Option<Signing>,
+    /// `METRICS`: counting requests and evaluations.
+    pub metrics: bool,
 }
 
 impl Default for Options {
@@ -102,6 +104,7 @@ impl Default for Options {
             rate_limits: RateLimits::default(),
             stream: StreamLimits::default(),
             signing: None,
+            metrics: true,
         }
     }
 }
@@ -162,6 +165,9 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         rate_limits: options.rate_limits,
         stream: options.stream,
         signing: options.signing,
+        metrics: options.metrics,
+        // Tests write usage when they choose (`state.usage.flush()`), never on a timer's whim.
+        usage_flush_interval: Duration::from_secs(3600),
     };
     start(config, redis_prefix, cleanup, &format!("{backend:?}")).await
 }

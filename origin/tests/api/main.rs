@@ -35,5 +35,7 @@ mod signing;
 mod snapshot;
 mod stream;
 mod strict_bodies;
+mod traces;
 mod unreadable;
+mod usage;
 mod vectors;
