@@ -573,4 +573,60 @@ mod tests {
         assert_eq!(base64url_decode("Zm9v!", &mut out), None);
         assert_eq!(base64url_decode("Zm9vYmFy", &mut out), None, "too long");
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any text is read or refused, never a panic; what is read writes back to a header
+            /// that reads the same.
+            #[test]
+            fn any_header_is_read_or_refused(text in ".{0,300}") {
+                if let Ok(parsed) = Signature::parse(&text) {
+                    let written = parsed.to_string();
+                    prop_assert_eq!(Signature::parse(&written), Ok(parsed));
+                }
+            }
+
+            /// Every header written reads back field for field.
+            #[test]
+            fn written_headers_read_back(
+                key in "[0-9a-f]{16}",
+                env in "[a-z0-9_-]{1,32}",
+                version: u64,
+                issued: u64,
+                ttl: u64,
+                sig in proptest::array::uniform32(any::<u8>()),
+            ) {
+                let mut signature = [0u8; 64];
+                signature[..32].copy_from_slice(&sig);
+                signature[32..].copy_from_slice(&sig);
+                let s = Signature {
+                    key_id: &key,
+                    environment: &env,
+                    version,
+                    issued_ms: issued,
+                    expires_ms: issued.saturating_add(ttl),
+                    signature,
+                };
+                let text = s.to_string();
+                prop_assert_eq!(Signature::parse(&text), Ok(s.clone()));
+                let p = s.preamble();
+                prop_assert!(p.as_bytes().ends_with(b"\n"));
+                prop_assert_eq!(p.as_bytes().iter().filter(|b| **b == b'\n').count(), 5);
+            }
+
+            /// base64url round-trips any bytes; decoding any text never panics.
+            #[test]
+            fn base64url_round_trips(bytes in proptest::collection::vec(any::<u8>(), 0..100), text in ".{0,200}") {
+                let encoded = Base64Url(&bytes).to_string();
+                let mut out = [0u8; 100];
+                let n = base64url_decode(&encoded, &mut out);
+                prop_assert_eq!(n, Some(bytes.len()));
+                prop_assert_eq!(&out[..bytes.len()], &bytes[..]);
+                let _ = base64url_decode(&text, &mut out);
+            }
+        }
+    }
 }
