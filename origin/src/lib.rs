@@ -19,6 +19,7 @@ mod http;
 pub mod invalidation;
 pub mod metrics;
 pub mod revision;
+pub mod signing;
 pub mod store;
 pub mod stream;
 pub mod tokens;
@@ -27,6 +28,7 @@ pub mod usage;
 
 pub use app::{shutdown_signal, App, StartError};
 pub use config::{
-    Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret, StreamLimits,
+    Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret, Signing, SigningSeed,
+    StreamLimits,
 };
 pub use http::state::AppState;

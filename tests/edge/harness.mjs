@@ -127,7 +127,7 @@ export async function startOrigin(env = {}) {
  * The built worker under `wrangler dev` with its own config in a temp dir (no [build]: the tests
  * build once), EDGE_TOKEN through .dev.vars as a local secret. Every start is a fresh isolate.
  */
-export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TOKEN }) {
+export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TOKEN, vars = {} }) {
   const dir = tempDir('pennon-edge-wrangler-');
   const port = await freePort();
   writeFileSync(join(dir, 'wrangler.toml'), [
@@ -137,6 +137,7 @@ export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TO
     '[vars]',
     `ORIGIN_URL = ${JSON.stringify(originUrl)}`,
     `SNAPSHOT_TTL_SECONDS = "${ttlSeconds}"`,
+    ...Object.entries(vars).map(([name, value]) => `${name} = ${JSON.stringify(value)}`),
     '',
   ].join('\n'));
   writeFileSync(join(dir, '.dev.vars'), `EDGE_TOKEN=${edgeToken}\n`);

@@ -10,6 +10,7 @@ mod database;
 mod http;
 mod limits;
 mod secret;
+mod signing;
 mod stream;
 mod token;
 mod variables;
@@ -20,6 +21,7 @@ pub use self::database::DatabaseUrl;
 pub use self::http::HttpLimits;
 pub use self::limits::{Rate, RateLimits};
 pub use self::secret::Secret;
+pub use self::signing::{Signing, SigningSeed};
 pub use self::stream::StreamLimits;
 
 #[derive(Clone, Debug)]
@@ -47,6 +49,8 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// The change stream's cap and heartbeat (`crate::stream`).
     pub stream: StreamLimits,
+    /// `SNAPSHOT_SIGNING_KEY`: signs every snapshot (`crate::signing`); `None`: unsigned.
+    pub signing: Option<Signing>,
     /// `METRICS`: whether this origin counts its requests and evaluations (`GET /metrics` and flag
     /// usage); off, `/metrics` answers 404 and usage holds only what edge workers report.
     pub metrics: bool,
@@ -139,6 +143,7 @@ impl Config {
         let require_client_token = limits::read_switch(get, "REQUIRE_CLIENT_TOKEN")?;
         let rate_limits = RateLimits::read(get)?;
         let stream = StreamLimits::read(get)?;
+        let signing = signing::read(get)?;
         let metrics = limits::read_switch_or(get, "METRICS", true)?;
         let usage_flush_interval = match get("USAGE_FLUSH_SECONDS") {
             Some(s) => match s.trim().parse::<u64>() {
@@ -183,6 +188,7 @@ impl Config {
             require_client_token,
             rate_limits,
             stream,
+            signing,
             metrics,
             usage_flush_interval,
             context_sample_size,
@@ -266,11 +272,15 @@ mod tests {
         let c = config(&[
             ("ADMIN_TOKEN", "hunter2"),
             ("DATABASE_URL", "postgres://u:pw@h/db"),
+            (
+                "SNAPSHOT_SIGNING_KEY",
+                "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+            ),
         ])
         .unwrap();
         let shown = format!("{c:?}");
         assert!(
-            !shown.contains("hunter2") && !shown.contains("pw@h"),
+            !shown.contains("hunter2") && !shown.contains("pw@h") && !shown.contains("9d61"),
             "{shown}"
         );
     }

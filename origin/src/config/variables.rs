@@ -66,6 +66,16 @@ pub(super) const VARIABLES: &[Variable] = &[
         "a bootstrap server token for every environment (the edge worker's)",
     ),
     variable(
+        "SNAPSHOT_SIGNING_KEY",
+        None,
+        "Ed25519 seed (64 hex digits or base64) that signs snapshots; unset: unsigned",
+    ),
+    variable(
+        "SNAPSHOT_SIGNATURE_TTL_SECONDS",
+        Some("86400"),
+        "seconds a snapshot's signature stays installable after signing",
+    ),
+    variable(
         "REQUIRE_CLIENT_TOKEN",
         Some("off"),
         "on: POST /api/evaluate needs a token (client or higher) for its environment",

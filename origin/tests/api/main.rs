@@ -32,6 +32,7 @@ mod random_doubles;
 mod references;
 mod segments;
 mod server;
+mod signing;
 mod snapshot;
 mod stream;
 mod strict_bodies;

@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .routes(cors::public(routes!(ofrep::evaluate_flags)))
         .routes(cors::public(routes!(stream::stream_changes)))
         .routes(routes!(snapshot::get_snapshot))
+        .routes(cors::public(routes!(snapshot::get_signing_keys)))
         .routes(routes!(usage::report_usage))
         .routes(cors::public(routes!(health::check_health)))
         .routes(routes!(metrics::get_metrics))
