@@ -246,34 +246,20 @@ async fn list_filters_by_environment_and_key(backend: Backend) {
         app.create_flag(json!({"key": key, "environment": env}))
             .await;
     }
-    let list = |query: &'static str| {
-        let app = &app;
-        async move {
-            let reply = app
-                .get(&format!("/api/admin/flags{query}"))
-                .admin()
-                .send()
-                .await;
-            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-            reply.json()["flags"]
-                .as_array()
-                .expect("flags")
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}/{}",
-                        f["key"].as_str().unwrap(),
-                        f["environment"].as_str().unwrap()
-                    )
-                })
-                .collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(list("").await, ["a/dev", "a/prod", "b/prod", "c/staging"]);
-    assert_eq!(list("?environment=prod").await, ["a/prod", "b/prod"]);
-    assert_eq!(list("?key=a").await, ["a/dev", "a/prod"]);
-    assert_eq!(list("?environment=dev&key=a").await, ["a/dev"]);
-    assert!(list("?environment=staging&key=a").await.is_empty());
+    assert_eq!(
+        app.listed_flags("").await,
+        ["a/dev", "a/prod", "b/prod", "c/staging"]
+    );
+    assert_eq!(
+        app.listed_flags("?environment=prod").await,
+        ["a/prod", "b/prod"]
+    );
+    assert_eq!(app.listed_flags("?key=a").await, ["a/dev", "a/prod"]);
+    assert_eq!(app.listed_flags("?environment=dev&key=a").await, ["a/dev"]);
+    assert!(app
+        .listed_flags("?environment=staging&key=a")
+        .await
+        .is_empty());
     let reply = app
         .get("/api/admin/flags?environment=qa")
         .admin()

@@ -415,6 +415,29 @@ impl TestApp {
         reply.json()["flag"].clone()
     }
 
+    /// `GET /api/admin/flags<query>` with the admin token: each flag listed as `key/environment`,
+    /// in the answer's order; panics unless 200.
+    pub async fn listed_flags(&self, query: &str) -> Vec<String> {
+        let reply = self
+            .get(&format!("/api/admin/flags{query}"))
+            .admin()
+            .send()
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.text);
+        reply.json()["flags"]
+            .as_array()
+            .expect("flags")
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}/{}",
+                    f["key"].as_str().expect("key"),
+                    f["environment"].as_str().expect("environment")
+                )
+            })
+            .collect()
+    }
+
     /// Creates a token with the bootstrap admin token; returns (record, secret). Panics unless 201
     /// with `Cache-Control: no-store`.
     pub async fn create_token(&self, body: Value) -> (Value, String) {

@@ -175,41 +175,22 @@ async fn the_stale_filter_lists_flags_not_evaluated_since(backend: Backend) {
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text);
     evaluate_users(&app, "prod", "old", &["u1"]).await;
     flush(&app).await;
-    let keys = |query: &str| {
-        let app = &app;
-        let query = query.to_owned();
-        async move {
-            let reply = app
-                .get(&format!("/api/admin/flags{query}"))
-                .admin()
-                .send()
-                .await;
-            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.text);
-            let body = reply.json();
-            body["flags"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}/{}",
-                        f["environment"].as_str().unwrap(),
-                        f["key"].as_str().unwrap()
-                    )
-                })
-                .collect::<Vec<_>>()
-        }
-    };
     assert_eq!(
-        keys("?environment=dev&stale=7d").await,
-        ["dev/never", "dev/old"]
+        app.listed_flags("?environment=dev&stale=7d").await,
+        ["never/dev", "old/dev"]
     );
-    assert_eq!(keys("?environment=dev&stale=9d").await, ["dev/never"]);
-    assert_eq!(keys("?stale=7d").await, ["dev/never", "dev/old"]);
-    assert_eq!(keys("?key=old&stale=1d").await, ["dev/old"]);
     assert_eq!(
-        keys("?environment=dev").await,
-        ["dev/fresh", "dev/never", "dev/old"]
+        app.listed_flags("?environment=dev&stale=9d").await,
+        ["never/dev"]
+    );
+    assert_eq!(
+        app.listed_flags("?stale=7d").await,
+        ["never/dev", "old/dev"]
+    );
+    assert_eq!(app.listed_flags("?key=old&stale=1d").await, ["old/dev"]);
+    assert_eq!(
+        app.listed_flags("?environment=dev").await,
+        ["fresh/dev", "never/dev", "old/dev"]
     );
     // Counts older than the window are not in `last24h`; the last evaluation is kept.
     let usage = usage_of(&app, &old).await;
