@@ -72,6 +72,7 @@ OFREP's shape (`{key?, errorCode, errorDetails}`) instead of `{\"error\"}`.";
         (name = "edge", description = "What the edge workers sync from"),
         (name = "meta", description = "Health and this document"),
         (name = "operations", description = "What an operator scrapes (docs/metrics.md)"),
+        (name = "console", description = "The web console's page and files (docs/console.md)"),
     )
 )]
 struct Base;
