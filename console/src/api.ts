@@ -1,5 +1,5 @@
 // The admin API (docs/api.md), as the console calls it: same origin, the token as a Bearer header.
-import type { Environment } from '@pennon/evaluator';
+import type { Environment, SnapshotData } from '@pennon/evaluator';
 
 export type { Environment };
 export type Role = 'admin' | 'editor' | 'viewer' | 'server' | 'client';
@@ -164,10 +164,7 @@ export class Api {
   }
 
   snapshot(environment: Environment) {
-    return this.call<{ flags: JsonObject[]; segments: JsonObject[] }>(
-      'GET',
-      `/api/flags/snapshot?environment=${environment}`,
-    );
+    return this.call<SnapshotData>('GET', `/api/flags/snapshot?environment=${environment}`);
   }
 }
 

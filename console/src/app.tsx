@@ -1,6 +1,6 @@
 // The shell: sign-in, who is signed in, the navigation, and the view the hash names.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { Api, ApiError, canRead, canWrite, type Identity } from './api';
+import { Api, ApiError, canRead, canWrite, type Environment, type Identity } from './api';
 import { ErrorText } from './components';
 import { href, useRoute } from './router';
 import { forgetToken, storedToken, storeToken } from './session';
@@ -60,9 +60,11 @@ export function App() {
 function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const { who } = session;
   const route = useRoute();
-  const first = who.environments[0] ?? 'dev';
+  const first: Environment = who.environments[0] ?? 'dev';
   const [section = 'flags', arg, extra] = route.parts;
-  const environment = section === 'flags' && arg && who.environments.includes(arg as never) ? (arg as typeof first) : first;
+  /** The environment a path names, when the token acts in it; else its first one. */
+  const environmentOf = (name: string | undefined): Environment => who.environments.find((e) => e === name) ?? first;
+  const environment = environmentOf(section === 'flags' ? arg : undefined);
 
   useEffect(() => {
     document.getElementById('page-title')?.focus();
@@ -84,8 +86,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
   } else if (section === 'audit') {
     view = <AuditView session={session} flagId={route.query.get('flag') ?? ''} />;
   } else if (section === 'segments') {
-    const env = arg && who.environments.includes(arg as never) ? (arg as typeof first) : first;
-    view = <SegmentList session={session} environment={env} />;
+    view = <SegmentList session={session} environment={environmentOf(arg)} />;
   } else {
     view = <FlagList session={session} environment={environment} />;
   }

@@ -28,12 +28,13 @@ export function diffJson(before: Json | undefined, after: Json | undefined, cont
       out.push({ kind: 'same', text: a[i]! });
       i++;
       j++;
-    } else if (j < b.length && (i === a.length || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-      out.push({ kind: 'added', text: b[j]! });
-      j++;
-    } else {
+    } else if (i < a.length && (j === b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      // What was removed is listed before what replaced it.
       out.push({ kind: 'removed', text: a[i]! });
       i++;
+    } else {
+      out.push({ kind: 'added', text: b[j]! });
+      j++;
     }
   }
   // Fold the unchanged lines further than `context` from any change.

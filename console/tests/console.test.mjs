@@ -55,9 +55,9 @@ async function newPage(viewport = { width: 1280, height: 860 }) {
   return { context, page };
 }
 
-async function shot(page, name) {
+async function shot(page, name, { fullPage = true } = {}) {
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
 async function signIn(page, token) {
@@ -202,6 +202,7 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
       assert.match(diff, /^- {3}"description": "",$/m);
       assert.match(diff, /^\+ {3}"description": "changed elsewhere",$/m);
       assert.match(diff, /^\+ {3}"version": 3,$/m);
+      assert.ok(diff.indexOf('-   "description"') < diff.indexOf('+   "description"'), 'what was removed comes first');
       assert.equal((await flagByKey('dev')).description, 'changed elsewhere', 'the page wrote nothing');
       await shot(page, 'conflict');
       await page.getByRole('button', { name: /Discard my edit/ }).click();
@@ -268,7 +269,7 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
       assert.match(kill, /^- {3}"enabled": true,$/m);
       assert.match(kill, /^\+ {3}"enabled": false,$/m);
       assert.match(await entries.nth(1).innerText(), /by alice \(api\)/);
-      await shot(page, 'audit');
+      await shot(page, 'audit', { fullPage: false });
     });
 
     await t.test('the page made no request to another host, no error and no CSP violation', async () => {

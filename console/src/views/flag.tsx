@@ -163,11 +163,14 @@ function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSa
       setConflict(null);
       setSaved(`Saved: version ${body.flag.version}.`);
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+      if (!(err instanceof ApiError)) {
+        setLocal(`not sent: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
       if (err.status === 409) {
         // Another version may have been written since the page was opened: show what changed.
-        const current = (await session.api.getFlag(base.id)).flag;
-        if (current.version !== base.version) {
+        const current = await session.api.getFlag(base.id).then((body) => body.flag, () => null);
+        if (current && current.version !== base.version) {
           const entries = await session.api.audit({ entityId: base.id, limit: 1 }).catch(() => null);
           setConflict({ current, actor: entries?.entries[0]?.actor ?? null });
           return;

@@ -65,7 +65,7 @@ export function KillSwitch({ session, initialKey }: { session: Session; initialK
           <ul id="kill-confirm-text">
             {found.map((f) => (
               <li key={f.id}>
-                <strong>{f.environment}</strong>: now {f.enabled ? 'on' : 'already off'} (version {f.version})
+                <strong>{f.environment}</strong>: {f.enabled ? 'on now' : 'already off'} (version {f.version})
               </li>
             ))}
           </ul>

@@ -81,7 +81,10 @@ export function NewFlag({ session, environment }: { session: Session; environmen
       const body = await session.api.createFlag({ key, environment: env, ...definition });
       go(href('flag', body.flag.id));
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+      if (!(err instanceof ApiError)) {
+        setLocal(`not sent: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
       setError(err);
     } finally {
       setBusy(false);

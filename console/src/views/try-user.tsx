@@ -1,6 +1,7 @@
 // "Try a user": the saved flag decided for a pasted user, in the page, by @pennon/evaluator (the
 // same code the origin and the edge run), over the environment's snapshot so that prerequisites
 // and segments count. The package (and its wasm) is loaded on first use.
+import type { User } from '@pennon/evaluator';
 import { useState } from 'preact/hooks';
 import { ApiError, type Flag } from '../api';
 import type { Session } from '../app';
@@ -23,9 +24,10 @@ export function TryUser({ session, flag }: { session: Session; flag: Flag }) {
     e.preventDefault();
     setError(null);
     setOutcome(null);
-    let user: unknown;
+    let user: User;
     try {
-      user = JSON.parse(text);
+      // The evaluator checks every field of the user and names the one it refuses.
+      user = JSON.parse(text) as User;
     } catch (err) {
       setError(`user: not JSON: ${err instanceof Error ? err.message : String(err)}`);
       return;
@@ -36,9 +38,9 @@ export function TryUser({ session, flag }: { session: Session; flag: Flag }) {
         import('@pennon/evaluator'),
         session.api.snapshot(flag.environment),
       ]);
-      const evaluator = new Evaluator(snapshot as never);
+      const evaluator = new Evaluator(snapshot);
       try {
-        const result = evaluator.evaluateFlag(flag.key, user as never);
+        const result = evaluator.evaluateFlag(flag.key, user);
         setOutcome({ variant: result.variant, reason: result.reason, value: result.value, revision: evaluator.revision });
       } finally {
         evaluator.free();
