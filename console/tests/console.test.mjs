@@ -1,11 +1,12 @@
 // The console in headless Chromium (Debian's /usr/bin/chromium through playwright-core) against a
 // real origin on SQLite, through the screens a person uses: sign in, create a string flag with
-// three variants and a split, a bad edit answered by the server's 400 next to the field, a good
-// edit, a user tried in the page (compared with the origin's answer), an If-Match conflict from a
-// parallel API write, the list with usage, the kill switch, the audit diff, a viewer and an
-// editor of one environment. Every request the page makes must go to the origin, and the page
-// must raise no error and no Content-Security-Policy violation. Screenshots of the main screens
-// go to docs/console/ (or $CONSOLE_SCREENSHOTS).
+// three variants and a split (and an object flag), the server's 400 shown next to the field it
+// names, a good edit, a user tried in the page (compared with the origin's answer), an If-Match
+// conflict from a parallel API write, the list with usage, the kill switch, the audit diff, a
+// phone-sized screen, a viewer and an editor of one environment, the sign-in and the kill switch's
+// confirmation from the keyboard. Every request the page makes must go to the origin, and the
+// page must raise no error and no Content-Security-Policy violation. Screenshots of the main
+// screens go to docs/console/ (or $CONSOLE_SCREENSHOTS).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -60,10 +61,12 @@ async function shot(page, name, { fullPage = true } = {}) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
+/** Signs in from the keyboard: the token field, then Enter. */
 async function signIn(page, token) {
   await page.goto(origin.url);
-  await page.getByLabel('Token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Token').focus();
+  await page.keyboard.type(token);
+  await page.keyboard.press('Enter');
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
@@ -135,6 +138,12 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
 
     await t.test('creates a string flag with three variants and a split', async () => {
       await page.getByRole('link', { name: 'New flag' }).click();
+      // The server's 400 on the key is shown under the key.
+      await page.getByLabel('Key').fill('no spaces allowed');
+      await page.getByRole('button', { name: 'Create flag' }).click();
+      await page.locator('#key-error').waitFor();
+      assert.match(await page.locator('#key-error').innerText(), /^key: /);
+      assert.equal(await page.locator('#new-definition-error').count(), 0);
       await page.getByLabel('Key').fill(KEY);
       await page.getByLabel('Template').selectOption('string');
       await shot(page, 'new-flag');
@@ -147,6 +156,21 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
         flag.fallthrough.split.map((s) => s.weight),
         [34000, 33000, 33000],
       );
+    });
+
+    await t.test('creates an object flag from its template in another environment', async () => {
+      await page.goto(`${origin.url}#/flags/staging/new`);
+      await page.getByLabel('Key').fill('layout.cards');
+      assert.equal(await page.getByLabel('Environment').inputValue(), 'staging');
+      await page.getByLabel('Template').selectOption('object');
+      await page.getByRole('button', { name: 'Create flag' }).click();
+      await page.getByRole('heading', { name: 'layout.cards', level: 1 }).waitFor();
+      const res = await origin.call('GET', '/api/admin/flags?environment=staging&key=layout.cards');
+      const [flag] = res.body.flags;
+      assert.equal(flag.type, 'object');
+      assert.deepEqual(flag.variants.rich, { columns: 3, images: true });
+      await page.goto(`${origin.url}#/flag/${(await flagByKey('dev')).id}`);
+      await page.getByRole('heading', { name: KEY, level: 1 }).waitFor();
     });
 
     await t.test("a bad edit shows the server's 400 next to the definition", async () => {
@@ -306,7 +330,9 @@ test('on a phone, the list and the kill switch fit the screen', async () => {
     assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `the confirmation is off screen: ${JSON.stringify(box)}`);
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth), false);
     await shot(page, 'phone-kill-switch');
-    await confirm.click();
+    // From the keyboard: the confirmation has the focus, Enter presses it.
+    assert.ok(await confirm.evaluate((el) => el === document.activeElement), 'the confirmation has the focus');
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Turned off' }).waitFor();
     assert.equal((await flagByKey('dev')).enabled, false);
     await noViolations(page);

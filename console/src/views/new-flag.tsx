@@ -100,7 +100,10 @@ export function NewFlag({ session, environment }: { session: Session; environmen
         <input
           id="new-key"
           value={key}
-          onInput={(e) => setKey(e.currentTarget.value)}
+          onInput={(e) => {
+            setKey(e.currentTarget.value);
+            if (error?.topField === 'key') setError(null);
+          }}
           autoComplete="off"
           aria-describedby={at('key') ? 'key-error' : undefined}
           required
