@@ -178,7 +178,7 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
       const definition = JSON.parse(await editor.inputValue());
       definition.rules = [{ field: 'country', operator: 'like', value: 'DE', serve: 'blue' }];
       await editor.fill(JSON.stringify(definition, null, 2));
-      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
       const error = page.locator('#definition-error');
       await error.waitFor();
       assert.match(await error.innerText(), /^rules\[0\]\.operator: unknown operator "like"/);
@@ -188,7 +188,7 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
       definition.rules = [{ field: 'country', operator: 'eq', value: 'DE', serve: 'blue' }];
       await editor.fill(JSON.stringify(definition, null, 2));
       await page.getByLabel(/^Enabled/).check();
-      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByText('Saved: version 2.').waitFor();
       const flag = await flagByKey('dev');
       assert.equal(flag.version, 2);
@@ -218,7 +218,7 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
       });
       assert.equal(write.status, 200, write.text);
       await page.getByLabel('Description').fill('my description');
-      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
       const conflict = page.getByRole('alert').filter({ hasText: 'since you opened it' });
       await conflict.waitFor();
       assert.match(await conflict.innerText(), /Changed by alice \(api\) since you opened it/);
@@ -229,8 +229,26 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
       assert.ok(diff.indexOf('-   "description"') < diff.indexOf('+   "description"'), 'what was removed comes first');
       assert.equal((await flagByKey('dev')).description, 'changed elsewhere', 'the page wrote nothing');
       await shot(page, 'conflict');
-      await page.getByRole('button', { name: /Discard my edit/ }).click();
+      assert.ok(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled(), 'no save while the conflict is open');
+      // Keeping the edit saves it over the stored version, with that version's If-Match.
+      await page.getByRole('button', { name: 'Keep my edit (save it over version 3)' }).click();
+      assert.equal(await page.getByLabel('Description').inputValue(), 'my description');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved: version 4.').waitFor();
+      assert.equal((await flagByKey('dev')).description, 'my description');
+      // A second parallel write, and this time the edit is discarded.
+      const again = await origin.call('PUT', `/api/admin/flags/${flag.id}`, {
+        token: alice,
+        body: { description: 'changed elsewhere' },
+        ifMatch: 4,
+      });
+      assert.equal(again.status, 200, again.text);
+      await page.getByLabel('Description').fill('mine again');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByRole('alert').filter({ hasText: 'since you opened it' }).waitFor();
+      await page.getByRole('button', { name: 'Discard my edit, load version 5' }).click();
       assert.equal(await page.getByLabel('Description').inputValue(), 'changed elsewhere');
+      assert.equal((await flagByKey('dev')).version, 5);
     });
 
     await t.test('the list is searchable and shows state, type, last change and usage', async () => {
@@ -288,11 +306,15 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
       const entries = page.locator('ol.audit article');
       await entries.first().waitFor();
       const actions = await page.locator('ol.audit .action').allInnerTexts();
-      assert.deepEqual(actions, ['KILL_SWITCH', 'UPDATE_FLAG', 'UPDATE_FLAG', 'CREATE_FLAG']);
+      assert.deepEqual(actions, ['KILL_SWITCH', 'UPDATE_FLAG', 'UPDATE_FLAG', 'UPDATE_FLAG', 'UPDATE_FLAG', 'CREATE_FLAG']);
       const kill = await page.getByLabel('Before and after of KILL_SWITCH').innerText();
       assert.match(kill, /^- {3}"enabled": true,$/m);
       assert.match(kill, /^\+ {3}"enabled": false,$/m);
       assert.match(await entries.nth(1).innerText(), /by alice \(api\)/);
+      assert.match(await entries.nth(2).innerText(), /by admin/);
+      const mine = await page.getByLabel('Before and after of UPDATE_FLAG').nth(1).innerText();
+      assert.match(mine, /^- {3}"description": "changed elsewhere",$/m);
+      assert.match(mine, /^\+ {3}"description": "my description",$/m);
       await shot(page, 'audit', { fullPage: false });
     });
 
@@ -359,7 +381,7 @@ test('a viewer sees no edit control; an editor of dev edits only dev', async (t)
       assert.equal(await page.getByRole('link', { name: /Kill switch/ }).count(), 0);
       await page.getByRole('link', { name: KEY }).click();
       await page.getByRole('heading', { name: 'Definition' }).waitFor();
-      for (const control of [page.getByRole('button', { name: 'Save' }), page.getByLabel('Description'), page.getByRole('link', { name: /Kill switch/ })]) {
+      for (const control of [page.getByRole('button', { name: 'Save', exact: true }), page.getByLabel('Description'), page.getByRole('link', { name: /Kill switch/ })]) {
         assert.equal(await control.count(), 0);
       }
       // The read paths work; a hand-typed write route shows the list instead.
@@ -368,6 +390,18 @@ test('a viewer sees no edit control; an editor of dev edits only dev', async (t)
       await page.goto(`${origin.url}#/flags/dev/new`);
       await page.getByRole('heading', { name: 'Flags in dev' }).waitFor();
       assert.equal(await page.getByRole('button', { name: /Create/ }).count(), 0);
+      // Segments: a read-only list.
+      const segment = await origin.call('POST', '/api/admin/segments', {
+        body: { key: 'beta-customers', environment: 'dev', description: 'Early access', include: ['u-1', 'u-2'], rules: [{ field: 'country', operator: 'eq', value: 'DE' }] },
+      });
+      assert.equal(segment.status, 201, segment.text);
+      await page.getByRole('link', { name: 'Segments' }).click();
+      await page.getByRole('heading', { name: 'Segments in dev' }).waitFor();
+      const row = page.getByRole('row').filter({ hasText: 'beta-customers' });
+      assert.deepEqual(await row.getByRole('cell').allInnerTexts(), ['2', '1', await row.getByRole('cell').nth(2).innerText()]);
+      assert.match(await row.innerText(), /Early access/);
+      await page.goto(`${origin.url}#/flags/dev`);
+      await page.getByRole('heading', { name: 'Flags in dev' }).waitFor();
       await shot(page, 'viewer');
       await noViolations(page);
     } finally {
@@ -383,10 +417,10 @@ test('a viewer sees no edit control; an editor of dev edits only dev', async (t)
       assert.deepEqual(tabs, ['dev']);
       await page.getByRole('link', { name: 'New flag' }).waitFor();
       await page.goto(`${origin.url}#/flag/${dev.id}`);
-      await page.getByRole('button', { name: 'Save' }).waitFor();
+      await page.getByRole('button', { name: 'Save', exact: true }).waitFor();
       await page.goto(`${origin.url}#/flag/${prod.id}`);
       await page.getByRole('alert').filter({ hasText: 'cannot act in the environment prod' }).waitFor();
-      assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0);
+      assert.equal(await page.getByRole('button', { name: 'Save', exact: true }).count(), 0);
     } finally {
       await context.close();
     }
