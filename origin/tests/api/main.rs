@@ -12,6 +12,7 @@ mod audit;
 mod binary;
 mod cache;
 mod cluster;
+mod console;
 mod content_type;
 mod contexts;
 mod cors;

@@ -859,6 +859,18 @@ async fn every_answer_matches_the_document() {
     })
     .await
     .error(403);
+    // Who a token is: any valid token may ask; none is 401.
+    let whoami = "/api/admin/whoami";
+    let reply = c
+        .send(&app, get.clone(), whoami, whoami, |x| {
+            x.header("authorization", &format!("Bearer {viewer}"))
+        })
+        .await;
+    assert_eq!(reply.json()["token"]["role"], "viewer");
+    c.send(&app, get.clone(), whoami, whoami, admin).await;
+    c.send(&app, get.clone(), whoami, whoami, |x| x)
+        .await
+        .error(401);
     c.send(&app, get.clone(), token, &token_path, admin).await;
     c.send(
         &app,
@@ -992,6 +1004,25 @@ async fn every_answer_matches_the_document() {
     c.send(&app, get.clone(), metrics, metrics, |x| x)
         .await
         .error(401);
+
+    // The console: its page, each kind of file the page names, and a file it does not have.
+    let page = c.send(&app, get.clone(), "/", "/", |x| x).await;
+    assert_eq!(page.status.as_u16(), 200);
+    let asset = "/assets/{file}";
+    let mut kinds = BTreeSet::new();
+    for name in page.text.split('"').filter(|s| s.starts_with("/assets/")) {
+        let reply = c.send(&app, get.clone(), asset, name, |x| x).await;
+        assert_eq!(reply.status.as_u16(), 200, "{name}");
+        kinds.insert(reply.header("content-type").unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        kinds.len(),
+        3,
+        "the page names a script, a style sheet and an icon: {kinds:?}"
+    );
+    c.send(&app, get.clone(), asset, "/assets/nope.js", |x| x)
+        .await
+        .error(404);
 
     c.assert_every_operation_seen();
 }

@@ -73,6 +73,7 @@ OFREP's shape (`{key?, errorCode, errorDetails}`) instead of `{\"error\"}`.";
         (name = "console", description = "Admin: what the web console reads beyond flags and segments"),
         (name = "meta", description = "Health and this document"),
         (name = "operations", description = "What an operator scrapes (docs/metrics.md)"),
+        (name = "console", description = "The web console's page and files (docs/console.md)"),
     )
 )]
 struct Base;

@@ -613,6 +613,26 @@ pub struct Token {
     pub revoked_at: Option<String>,
 }
 
+/// `{"token": {id, name, role, environments}}`: the token presented (`GET /api/admin/whoami`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Whoami {
+    pub token: TokenIdentity,
+}
+
+/// Who a token is, as the origin verified it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenIdentity {
+    /// The stored token's id (a UUID), or `ADMIN_TOKEN` / `EDGE_TOKEN` for the bootstrap tokens.
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// Where it acts, in the order dev, staging, prod.
+    #[schema(min_items = 1, max_items = 3)]
+    pub environments: Vec<Environment>,
+}
+
 /// `POST /api/admin/tokens`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -17,6 +17,7 @@ mod snapshot;
 pub(crate) mod stream;
 mod tokens;
 mod usage;
+mod whoami;
 
 use axum::{middleware, Router};
 
@@ -24,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::http::auth;
+use crate::http::console;
 use crate::http::error::ApiError;
 use crate::http::openapi;
 use crate::http::state::AppState;
@@ -58,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(contexts::list_contexts))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::get_token, tokens::revoke_token))
+        .routes(routes!(whoami::whoami))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -75,6 +78,9 @@ pub fn router(state: AppState) -> Router {
         .routes(cors::public(routes!(health::check_health)))
         .routes(routes!(metrics::get_metrics))
         .routes(document.routes())
+        // The web console: its page at `/` and its hashed files; described like every route.
+        .routes(routes!(console::get_console))
+        .routes(routes!(console::get_console_asset))
         .nest("/api/admin", admin)
         .split_for_parts();
     // The request counts are labelled with these same templates, so the two cannot drift. With

@@ -1,0 +1,135 @@
+// The shell: sign-in, who is signed in, the navigation, and the view the hash names.
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Api, ApiError, canRead, canWrite, type Environment, type Identity } from './api';
+import { ErrorText } from './components';
+import { href, useRoute } from './router';
+import { forgetToken, storedToken, storeToken } from './session';
+import { AuditView } from './views/audit';
+import { FlagView } from './views/flag';
+import { FlagList } from './views/flags';
+import { KillSwitch } from './views/kill';
+import { NewFlag } from './views/new-flag';
+import { SegmentList } from './views/segments';
+import { SignIn } from './views/signin';
+
+export interface Session {
+  api: Api;
+  who: Identity;
+}
+
+export function App() {
+  const [token, setToken] = useState(storedToken);
+  const [who, setWho] = useState<Identity | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const api = useMemo(() => (token ? new Api(token) : null), [token]);
+
+  useEffect(() => {
+    if (!api) return;
+    let live = true;
+    api.whoami().then(
+      (body) => live && setWho(body.token),
+      (err: unknown) => {
+        if (!live) return;
+        forgetToken();
+        setToken(null);
+        setError(err instanceof ApiError ? err.message : String(err));
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [api]);
+
+  const signIn = (value: string) => {
+    setError(null);
+    storeToken(value);
+    setToken(value);
+  };
+  const signOut = () => {
+    forgetToken();
+    setToken(null);
+    setWho(null);
+    location.hash = '#/';
+  };
+
+  if (!api) return <SignIn onSignIn={signIn} error={error} />;
+  if (!who) return <p aria-live="polite">Signing in…</p>;
+  return <Shell session={{ api, who }} onSignOut={signOut} />;
+}
+
+function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const { who } = session;
+  const route = useRoute();
+  const first: Environment = who.environments[0] ?? 'dev';
+  const [section = 'flags', arg, extra] = route.parts;
+  /** The environment a path names, when the token acts in it; else its first one. */
+  const environmentOf = (name: string | undefined): Environment => who.environments.find((e) => e === name) ?? first;
+  const environment = environmentOf(section === 'flags' ? arg : undefined);
+
+  useEffect(() => {
+    document.getElementById('page-title')?.focus();
+  }, [route.parts.join('/')]);
+
+  let view;
+  if (!canRead(who)) {
+    view = (
+      <ErrorText
+        message={`This token (role ${who.role}) cannot read flags; sign in with a viewer, editor or admin token.`}
+      />
+    );
+  } else if (section === 'flag' && arg) {
+    view = <FlagView session={session} id={arg} />;
+  } else if (section === 'flags' && extra === 'new' && canWrite(who, environment)) {
+    view = <NewFlag session={session} environment={environment} />;
+  } else if (section === 'kill' && canWrite(who)) {
+    view = <KillSwitch session={session} initialKey={route.query.get('key') ?? ''} />;
+  } else if (section === 'audit') {
+    view = <AuditView session={session} flagId={route.query.get('flag') ?? ''} />;
+  } else if (section === 'segments') {
+    view = <SegmentList session={session} environment={environmentOf(arg)} />;
+  } else {
+    view = <FlagList session={session} environment={environment} />;
+  }
+
+  return (
+    <>
+      <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>
+        Skip to content
+      </a>
+      <header class="top">
+        <a class="brand" href={href('flags', first)}>
+          Pennon
+        </a>
+        {canRead(who) ? (
+          <nav aria-label="Sections">
+            <a href={href('flags', environment)} aria-current={section === 'flags' || section === 'flag' ? 'page' : undefined}>
+              Flags
+            </a>
+            <a href={href('segments', environment)} aria-current={section === 'segments' ? 'page' : undefined}>
+              Segments
+            </a>
+            <a href={href('audit')} aria-current={section === 'audit' ? 'page' : undefined}>
+              Audit log
+            </a>
+            {canWrite(who) ? (
+              <a class="danger-link" href={href('kill')} aria-current={section === 'kill' ? 'page' : undefined}>
+                Kill switch
+              </a>
+            ) : null}
+          </nav>
+        ) : null}
+        <div class="who" aria-label="Signed in as">
+          <span>
+            {who.name} · <strong data-role={who.role}>{who.role}</strong> · {who.environments.join(', ')}
+          </span>
+          <button type="button" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {view}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,33 @@
+import { useState } from 'preact/hooks';
+import { ErrorText } from '../components';
+
+export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void; error: string | null }) {
+  const [value, setValue] = useState('');
+  return (
+    <main class="signin">
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (value.trim() !== '') onSignIn(value.trim());
+        }}
+      >
+        <h1>Pennon</h1>
+        <p>Sign in with a token (admin, editor or viewer). It is kept for this tab only.</p>
+        <label for="token">Token</label>
+        <input
+          id="token"
+          type="password"
+          autoComplete="off"
+          value={value}
+          onInput={(e) => setValue(e.currentTarget.value)}
+          aria-describedby={error ? 'signin-error' : undefined}
+          required
+        />
+        <ErrorText id="signin-error" message={error} />
+        <button type="submit" class="primary">
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}
