@@ -33,6 +33,8 @@ pub struct Served {
     pub revision: u64,
     /// The origin could not confirm this snapshot on the last attempt.
     pub stale: bool,
+    /// The clock when it was handed out (ms since the Unix epoch), for usage counting.
+    pub now_ms: u64,
 }
 
 fn now_ms() -> u64 {
@@ -54,11 +56,13 @@ pub async fn snapshot_for(environment: Environment, config: &Config) -> Option<S
         }
         Plan::Wait { ticket } => wait_until_settled(environment, ticket).await,
     }
+    let now_ms = now_ms();
     CACHE.with_borrow(|cache| {
         cache.get(environment).map(|cached| Served {
             set: Rc::clone(&cached.value),
             revision: cached.revision,
             stale: cached.stale,
+            now_ms,
         })
     })
 }
