@@ -180,7 +180,7 @@ describe('usage reports against a real origin', () => {
     origin = await startOrigin();
     for (const flag of FLAGS) {
       const created = await admin(origin.url, 'POST', '/flags', { ...flag, environment: 'prod' }, 201);
-      ids.set(flag.key, created.id);
+      ids.set(flag.key, created.flag.id);
     }
     edge = await startEdge({ originUrl: origin.url, ttlSeconds: 1, vars: { USAGE_REPORT_SECONDS: REPORT_SECONDS } });
   });
@@ -193,8 +193,8 @@ describe('usage reports against a real origin', () => {
   async function originUsage() {
     const sums = new Map();
     for (const [key, id] of ids) {
-      const flag = await admin(origin.url, 'GET', `/flags/${id}`, undefined, 200);
-      for (const [variant, count] of Object.entries(flag.usage?.last24h ?? {})) {
+      const { usage } = await admin(origin.url, 'GET', `/flags/${id}`, undefined, 200);
+      for (const [variant, count] of Object.entries(usage?.last24h ?? {})) {
         if (count > 0) sums.set(`${key}/${variant}`, count);
       }
     }
@@ -208,9 +208,9 @@ describe('usage reports against a real origin', () => {
     await until("the origin's usage", async () => arrived(await originUsage()));
     await sleep(REPORT_SECONDS * 1000 + 500);
     assert.deepEqual(sorted(await originUsage()), sorted(expected));
-    const layout = await admin(origin.url, 'GET', `/flags/${ids.get('usage.layout')}`, undefined, 200);
-    const last = Date.parse(layout.usage.lastEvaluatedAt);
-    assert.ok(last >= start - 1000 && last <= Date.now(), layout.usage.lastEvaluatedAt);
+    const { usage } = await admin(origin.url, 'GET', `/flags/${ids.get('usage.layout')}`, undefined, 200);
+    const last = Date.parse(usage.lastEvaluatedAt);
+    assert.ok(last >= start - 1000 && last <= Date.now(), usage.lastEvaluatedAt);
   });
 
   test('with the origin unreachable, evaluations are served and the edge stays healthy', async () => {
