@@ -20,6 +20,7 @@ use crate::metrics::{ChangeMessages, HttpMetrics, Metrics, Sources};
 use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
 use crate::stream::Streams;
 use crate::tokens::Tokens;
+use crate::usage::Usage;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -183,6 +184,12 @@ impl App {
         ));
         let streams = Arc::new(Streams::new(config.stream, config.http.max_connections));
         let http_metrics = Arc::new(HttpMetrics::default());
+        let usage = Arc::new(Usage::new(
+            Arc::clone(&store.usage),
+            Arc::clone(&flags),
+            config.metrics,
+        ));
+        tokio::spawn(Arc::clone(&usage).flush_periodically(config.usage_flush_interval));
         let metrics = Arc::new(Metrics::new(Sources {
             http: Arc::clone(&http_metrics),
             flags: Arc::clone(&flags),
@@ -191,6 +198,7 @@ impl App {
             streams: Arc::clone(&streams),
             changes: messages,
             channels,
+            usage: Arc::clone(&usage),
         }));
         let state = AppState::new(Shared {
             store: store.reads,
@@ -204,6 +212,8 @@ impl App {
             streams,
             metrics,
             http_metrics,
+            counting: config.metrics,
+            usage,
         });
         let bind_error = |source| StartError::Bind {
             addr: format!("{}:{}", config.host, config.port),
@@ -254,6 +264,7 @@ impl App {
             streams.close_all();
         };
         let http_metrics = Arc::clone(&self.state.http_metrics);
+        let usage = Arc::clone(&self.state.usage);
         let router = router(self.state);
         server::serve(
             self.listener,
@@ -264,6 +275,10 @@ impl App {
             shutdown,
         )
         .await;
+        // What was counted since the last batch would be lost with the process.
+        if let Err(err) = usage.flush().await {
+            tracing::warn!(%err, "flag usage of the last seconds not written");
+        }
         Ok(())
     }
 }

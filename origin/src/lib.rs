@@ -21,6 +21,7 @@ pub mod revision;
 pub mod store;
 pub mod stream;
 pub mod tokens;
+pub mod usage;
 
 pub use app::{shutdown_signal, App, StartError};
 pub use config::{

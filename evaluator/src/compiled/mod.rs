@@ -273,6 +273,12 @@ impl CompiledFlagSet {
         Some((flag.key.as_str(), &answers.variants))
     }
 
+    /// The variants of the flag with this key.
+    pub fn variants_of(&self, key: &str) -> Option<&Variants> {
+        let index = usize::try_from(self.find(key)?).ok()?;
+        self.flag_at(index).map(|(_, variants)| variants)
+    }
+
     /// The keys, sorted.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.flags.iter().map(|flag| flag.key.as_str())

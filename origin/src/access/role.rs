@@ -37,6 +37,8 @@ pub enum Action {
     /// `GET /metrics`: counts of every environment, flag keys and variant names included, which
     /// every role but `client` (that may sit in a browser) can read elsewhere already.
     ReadMetrics,
+    /// `POST /api/usage`: evaluation counts made elsewhere (the edge worker's).
+    ReportUsage,
 }
 
 impl Role {
@@ -77,7 +79,7 @@ impl Role {
                 action,
                 Evaluate | ReadSnapshot | ReadDefinitions | ReadMetrics
             ),
-            Role::Server => matches!(action, Evaluate | ReadSnapshot | ReadMetrics),
+            Role::Server => matches!(action, Evaluate | ReadSnapshot | ReadMetrics | ReportUsage),
             Role::Client => matches!(action, Evaluate),
         }
     }
@@ -93,6 +95,7 @@ impl Action {
             Action::WriteDefinitions => "write flags and segments",
             Action::ManageTokens => "manage tokens",
             Action::ReadMetrics => "read metrics",
+            Action::ReportUsage => "report flag usage",
         }
     }
 
@@ -116,11 +119,14 @@ mod tests {
     fn the_role_table() {
         use Action::*;
         let table = [
-            (Role::Admin, [true, true, true, true, true, true]),
-            (Role::Editor, [true, true, true, true, false, true]),
-            (Role::Viewer, [true, true, true, false, false, true]),
-            (Role::Server, [true, true, false, false, false, true]),
-            (Role::Client, [true, false, false, false, false, false]),
+            (Role::Admin, [true, true, true, true, true, true, true]),
+            (Role::Editor, [true, true, true, true, false, true, false]),
+            (Role::Viewer, [true, true, true, false, false, true, false]),
+            (Role::Server, [true, true, false, false, false, true, true]),
+            (
+                Role::Client,
+                [true, false, false, false, false, false, false],
+            ),
         ];
         let actions = [
             Evaluate,
@@ -129,6 +135,7 @@ mod tests {
             WriteDefinitions,
             ManageTokens,
             ReadMetrics,
+            ReportUsage,
         ];
         for (role, allowed) in table {
             for (action, allowed) in actions.into_iter().zip(allowed) {

@@ -58,8 +58,17 @@ pub(super) fn read_switch(
     get: impl Fn(&str) -> Option<String>,
     variable: &'static str,
 ) -> Result<bool, ConfigError> {
+    read_switch_or(get, variable, false)
+}
+
+/// A switch that is `default` when unset.
+pub(super) fn read_switch_or(
+    get: impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
     match get(variable).as_deref().map(str::trim) {
-        None => Ok(false),
+        None => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some("0" | "false" | "no" | "off") => Ok(false),
         Some(_) => Err(ConfigError::new(
@@ -93,6 +102,8 @@ mod tests {
         assert!(read_switch(get("yes"), "X").unwrap());
         assert!(!read_switch(get("off"), "X").unwrap());
         assert!(!read_switch(|_: &str| None, "X").unwrap());
+        assert!(read_switch_or(|_: &str| None, "X", true).unwrap());
+        assert!(!read_switch_or(get("off"), "X", true).unwrap());
         assert!(read_switch(get("enabled"), "X").is_err());
     }
 }

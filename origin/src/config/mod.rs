@@ -47,6 +47,11 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// The change stream's cap and heartbeat (`crate::stream`).
     pub stream: StreamLimits,
+    /// `METRICS`: whether this origin counts its requests and evaluations (`GET /metrics` and flag
+    /// usage); off, `/metrics` answers 404 and usage holds only what edge workers report.
+    pub metrics: bool,
+    /// `USAGE_FLUSH_SECONDS`: how often the flag usage gathered is written to the store.
+    pub usage_flush_interval: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +136,19 @@ impl Config {
         let require_client_token = limits::read_switch(get, "REQUIRE_CLIENT_TOKEN")?;
         let rate_limits = RateLimits::read(get)?;
         let stream = StreamLimits::read(get)?;
+        let metrics = limits::read_switch_or(get, "METRICS", true)?;
+        let usage_flush_interval = match get("USAGE_FLUSH_SECONDS") {
+            Some(s) => match s.trim().parse::<u64>() {
+                Ok(n) if (1..=3600).contains(&n) => Duration::from_secs(n),
+                _ => {
+                    return Err(ConfigError::new(
+                        "USAGE_FLUSH_SECONDS",
+                        "must be a whole number of seconds from 1 to 3600",
+                    ))
+                }
+            },
+            None => Duration::from_secs(10),
+        };
         let seed_demo = matches!(
             get("SEED_DEMO").as_deref().map(str::trim),
             Some("1" | "true" | "yes")
@@ -150,6 +168,8 @@ impl Config {
             require_client_token,
             rate_limits,
             stream,
+            metrics,
+            usage_flush_interval,
         })
     }
 }
@@ -185,6 +205,8 @@ mod tests {
         assert_eq!(c.http.body_timeout, Duration::from_secs(30));
         assert_eq!(c.http.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.http.max_connections, 1024);
+        assert!(c.metrics);
+        assert_eq!(c.usage_flush_interval, Duration::from_secs(10));
     }
 
     #[test]

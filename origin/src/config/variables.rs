@@ -125,6 +125,16 @@ pub(super) const VARIABLES: &[Variable] = &[
         Some("15"),
         "seconds between the heartbeat comments of an idle change stream",
     ),
+    variable(
+        "METRICS",
+        Some("on"),
+        "off: count nothing (GET /metrics answers 404; flag usage holds only the edge's reports)",
+    ),
+    variable(
+        "USAGE_FLUSH_SECONDS",
+        Some("10"),
+        "seconds between the batches that write flag usage to the store (1 to 3600)",
+    ),
 ];
 
 /// Read by the binary (the log filter of `tracing`), not by `Config`.

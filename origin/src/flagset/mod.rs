@@ -25,6 +25,7 @@ mod slot;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -189,11 +190,24 @@ impl FlagSets {
     /// The environment's evaluations since start by flag, variant and reason: the held set's
     /// counts are moved into the totals first.
     pub fn evaluation_totals(&self, environment: Environment) -> Vec<(SeriesKey, u64)> {
+        self.drain_held_counts(environment);
+        self.read_path.evaluations[index(environment)].snapshot()
+    }
+
+    /// The environment's evaluations by (flag, variant) since the last call (flag usage).
+    pub fn take_unreported_evaluations(
+        &self,
+        environment: Environment,
+    ) -> BTreeMap<(String, String), u64> {
+        self.drain_held_counts(environment);
+        self.read_path.evaluations[index(environment)].take_unreported()
+    }
+
+    fn drain_held_counts(&self, environment: Environment) {
         let held = self.slot(environment).read().held().cloned();
         if let Some(set) = held {
             set.drain_counts();
         }
-        self.read_path.evaluations[index(environment)].snapshot()
     }
 
     /// How many times a flag set was read from the store (for tests and diagnostics).

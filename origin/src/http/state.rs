@@ -12,6 +12,7 @@ use crate::invalidation::Subscriptions;
 use crate::store::FlagStore;
 use crate::stream::Streams;
 use crate::tokens::Tokens;
+use crate::usage::Usage;
 
 /// Cloned by every extractor that takes `State`, so it is one `Arc`: a clone is one reference
 /// count to raise, not one per part (the parts' counts would be raised and lowered from both
@@ -52,4 +53,8 @@ pub struct Shared {
     /// `GET /metrics`; its request counts are also kept by the server, which counts every request.
     pub metrics: Arc<Metrics>,
     pub http_metrics: Arc<HttpMetrics>,
+    /// `METRICS`: requests and evaluations are counted (for `/metrics` and flag usage).
+    pub counting: bool,
+    /// Flag usage: gathered here, written in batches, read by the admin API.
+    pub usage: Arc<Usage>,
 }

@@ -3,8 +3,9 @@
 //! A set counts into [`EvaluationCounts`]: one counter per (flag, variant, reason) of that set,
 //! indexed by the flag's number and the variant's number, so counting a result is an index and an
 //! add to the calling thread's shard (no key is hashed, no lock taken, no line shared). What a set
-//! counted moves into its environment's [`EvaluationTotals`] when scraped and when the set is
-//! dropped after a reload, so a total never goes down and nothing counted is lost.
+//! counted moves into its environment's [`EvaluationTotals`] when scraped, when flag usage is
+//! gathered and when the set is dropped after a reload, so a total never goes down and nothing
+//! counted is lost.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
@@ -95,11 +96,14 @@ impl EvaluationCounts {
                 continue;
             };
             for (variant, name, _) in variants.iter() {
+                let mut of_variant = 0;
                 for (r, reason) in REASONS.iter().enumerate() {
                     let slot = first as usize + variant.index() * REASONS.len() + r;
                     let count = counts.get(slot).copied().unwrap_or(0);
                     if count > 0 {
+                        of_variant += count;
                         *totals
+                            .series
                             .entry(SeriesKey {
                                 flag: key.to_owned(),
                                 variant: name.as_str().to_owned(),
@@ -107,6 +111,12 @@ impl EvaluationCounts {
                             })
                             .or_insert(0) += count;
                     }
+                }
+                if of_variant > 0 {
+                    *totals
+                        .unreported
+                        .entry((key.to_owned(), name.as_str().to_owned()))
+                        .or_insert(0) += of_variant;
                 }
             }
         }
@@ -123,20 +133,36 @@ pub struct SeriesKey {
 }
 
 /// An environment's evaluations since start, over every set it held: only the series counted at
-/// least once exist.
+/// least once exist. Beside them, what flag usage has not taken yet ([`Self::take_unreported`]).
 #[derive(Debug, Default)]
 pub struct EvaluationTotals {
-    series: Mutex<BTreeMap<SeriesKey, u64>>,
+    inner: Mutex<Totals>,
+}
+
+#[derive(Debug, Default)]
+struct Totals {
+    series: BTreeMap<SeriesKey, u64>,
+    /// Evaluations by (flag, variant) since flag usage last took them.
+    unreported: BTreeMap<(String, String), u64>,
 }
 
 impl EvaluationTotals {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<SeriesKey, u64>> {
-        self.series.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Totals> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Every series and its count.
     pub fn snapshot(&self) -> Vec<(SeriesKey, u64)> {
-        self.lock().iter().map(|(k, v)| (k.clone(), *v)).collect()
+        self.lock()
+            .series
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    /// The evaluations by (flag, variant) moved here since the last call, and none of them again.
+    pub fn take_unreported(&self) -> BTreeMap<(String, String), u64> {
+        std::mem::take(&mut self.lock().unreported)
     }
 }
 
@@ -182,5 +208,22 @@ mod tests {
                 ("b".into(), "on".into(), on_reason.as_str(), 4),
             ]
         );
+        let unreported: Vec<_> = totals.take_unreported().into_iter().collect();
+        assert_eq!(
+            unreported,
+            vec![
+                (("a".into(), "off".into()), 3),
+                (("b".into(), "on".into()), 4)
+            ]
+        );
+        assert!(totals.take_unreported().is_empty(), "taken once");
+        counts.record(&compiled.evaluate_all(&User::new("u5")));
+        counts.drain_into(&compiled, &totals);
+        assert_eq!(
+            totals.take_unreported().len(),
+            2,
+            "counted again after a take"
+        );
+        assert_eq!(totals.snapshot()[0].1, 4, "the totals keep growing");
     }
 }

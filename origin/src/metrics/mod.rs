@@ -39,6 +39,7 @@ use crate::flagset::FlagSets;
 use crate::invalidation::Channel;
 use crate::store::FlagStore;
 use crate::stream::Streams;
+use crate::usage::Usage;
 
 /// The content type of what [`Metrics::render`] writes.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -78,6 +79,7 @@ pub struct Sources {
     pub changes: Arc<ChangeMessages>,
     /// The channels this origin listens on.
     pub channels: Vec<Channel>,
+    pub usage: Arc<Usage>,
 }
 
 /// One origin's registry.
@@ -158,6 +160,21 @@ fn family<V>(
         encode(value, family.encode_family(&labels)?)?;
     }
     Ok(())
+}
+
+/// A counter of one series without labels (as [`single_gauge`]).
+fn single_counter(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: u64,
+) -> Result<(), std::fmt::Error> {
+    ConstCounter::new(value).encode(encoder.encode_descriptor(
+        name,
+        help,
+        None,
+        MetricType::Counter,
+    )?)
 }
 
 /// A gauge of one series without labels (written without `{}`, which some parsers refuse).
@@ -332,6 +349,28 @@ impl Collector for OriginCollector {
             "change_streams_open",
             "Change streams (GET /api/stream) open now",
             i64::try_from(sources.streams.open()).unwrap_or(i64::MAX),
+        )?;
+        let usage = sources.usage.totals();
+        counter(
+            &mut encoder,
+            "usage_batches",
+            "Flag usage batches this origin wrote to the store, by result (a failed batch is kept for the next)",
+            [
+                (vec![("result", "written".to_owned())], usage.batches_written),
+                (vec![("result", "failed".to_owned())], usage.batches_failed),
+            ],
+        )?;
+        single_gauge(
+            &mut encoder,
+            "usage_pending_series",
+            "Flag usage series (flag, variant, hour) held for the next batch",
+            i64::try_from(usage.pending_series).unwrap_or(i64::MAX),
+        )?;
+        single_counter(
+            &mut encoder,
+            "usage_lost_evaluations",
+            "Evaluations left out of flag usage because too much was held for a store that did not take it",
+            usage.lost_evaluations,
         )?;
         let pools = sources.store.pool_usage();
         gauge(

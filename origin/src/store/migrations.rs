@@ -31,6 +31,11 @@ pub const POSTGRES: &[Source] = &[
         "tokens and audit actor",
         include_str!("../../../migrations/postgres/0004_tokens_and_audit_actor.sql"),
     ),
+    (
+        5,
+        "flag usage",
+        include_str!("../../../migrations/postgres/0005_flag_usage.sql"),
+    ),
 ];
 
 /// SQLite needed no 0002 (its JSON was always the text written), so it goes from 1 to 3: the
@@ -50,6 +55,11 @@ pub const SQLITE: &[Source] = &[
         4,
         "tokens and audit actor",
         include_str!("../../../migrations/sqlite/0004_tokens_and_audit_actor.sql"),
+    ),
+    (
+        5,
+        "flag usage",
+        include_str!("../../../migrations/sqlite/0005_flag_usage.sql"),
     ),
 ];
 

@@ -14,6 +14,7 @@ mod segment;
 mod sql;
 mod sqlite;
 mod token;
+mod usage;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ pub use self::flag::{StoredFlag, Version};
 use crate::access::Actor;
 use crate::revision::Revision;
 
+pub(crate) use self::model::timestamp;
 pub use self::model::{
     AuditAction, AuditEntry, AuditPage, AuditQuery, Audited, FlagFilter, FlagPatch, FlagSnapshot,
     NewFlag, NewSegment, SegmentFilter, SegmentPatch, StoredSnapshot, Written,
@@ -37,6 +39,9 @@ pub use self::sqlite::SqliteStore;
 pub use self::token::{
     CreatedBy, NewToken, StoredToken, TokenRecord, TokenStore, TokenTable, TokenWriter,
     TokenWritten,
+};
+pub use self::usage::{
+    HourlyCount, LastEvaluated, StoredUsage, UsageBatch, UsageQuery, UsageStore, UsageTable,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -219,12 +224,17 @@ pub struct StoreHandles {
     pub tokens: Arc<dyn TokenStore>,
     /// The admin service's token writes.
     pub token_writes: Arc<dyn TokenWriter>,
+    /// Flag usage, written in batches and read by the admin API.
+    pub usage: Arc<dyn UsageStore>,
 }
 
 impl StoreHandles {
-    pub fn new<S: FlagStore + FlagWriter + TokenStore + TokenWriter + 'static>(store: S) -> Self {
+    pub fn new<S: FlagStore + FlagWriter + TokenStore + TokenWriter + UsageStore + 'static>(
+        store: S,
+    ) -> Self {
         let store = Arc::new(store);
         Self {
+            usage: Arc::clone(&store) as Arc<dyn UsageStore>,
             reads: Arc::clone(&store) as Arc<dyn FlagStore>,
             writes: Arc::clone(&store) as Arc<dyn FlagWriter>,
             tokens: Arc::clone(&store) as Arc<dyn TokenStore>,

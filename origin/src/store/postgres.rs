@@ -5,7 +5,10 @@ use std::time::Duration;
 use sqlx::postgres::{PgPool, PgPoolOptions, Postgres};
 
 use super::migrations;
-use super::sql::{impl_flag_store, impl_flag_writer, impl_token_store, Dialect, Queries, POSTGRES};
+use super::sql::{
+    impl_flag_store, impl_flag_writer, impl_token_store, impl_usage_store, Dialect, Queries,
+    POSTGRES,
+};
 use super::StoreError;
 
 #[derive(Debug, Clone)]
@@ -47,3 +50,4 @@ impl PostgresStore {
 impl_flag_store!(PostgresStore, Postgres, "postgres");
 impl_flag_writer!(PostgresStore, Postgres);
 impl_token_store!(PostgresStore, Postgres);
+impl_usage_store!(PostgresStore, Postgres);

@@ -9,7 +9,9 @@ use sqlx::sqlite::{
 };
 
 use super::migrations;
-use super::sql::{impl_flag_store, impl_flag_writer, impl_token_store, Dialect, Queries, SQLITE};
+use super::sql::{
+    impl_flag_store, impl_flag_writer, impl_token_store, impl_usage_store, Dialect, Queries, SQLITE,
+};
 use super::StoreError;
 
 #[derive(Debug, Clone)]
@@ -70,3 +72,4 @@ impl SqliteStore {
 impl_flag_store!(SqliteStore, Sqlite, "sqlite");
 impl_flag_writer!(SqliteStore, Sqlite);
 impl_token_store!(SqliteStore, Sqlite);
+impl_usage_store!(SqliteStore, Sqlite);

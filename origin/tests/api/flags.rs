@@ -300,7 +300,12 @@ async fn get_finds_by_id_and_404s_otherwise(backend: Backend) {
         .admin()
         .send()
         .await;
-    assert_eq!(reply.json(), json!({"flag": flag}));
+    // With its usage (none yet): `tests/api/usage.rs` reads it as it grows.
+    let body = reply.json();
+    assert_eq!(body["flag"], flag);
+    assert_eq!(body["usage"]["last24h"], json!({}));
+    assert_eq!(body["usage"]["lastEvaluatedAt"], Value::Null);
+    assert_eq!(body.as_object().unwrap().len(), 2, "{body}");
     let unknown = uuid::Uuid::new_v4();
     for path in [
         format!("/api/admin/flags/{unknown}"),

@@ -86,6 +86,8 @@ pub struct Options {
     pub require_client_token: bool,
     pub rate_limits: RateLimits,
     pub stream: StreamLimits,
+    /// `METRICS`: counting requests and evaluations.
+    pub metrics: bool,
 }
 
 impl Default for Options {
@@ -97,6 +99,7 @@ impl Default for Options {
             require_client_token: false,
             rate_limits: RateLimits::default(),
             stream: StreamLimits::default(),
+            metrics: true,
         }
     }
 }
@@ -156,6 +159,9 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         require_client_token: options.require_client_token,
         rate_limits: options.rate_limits,
         stream: options.stream,
+        metrics: options.metrics,
+        // Tests write usage when they choose (`state.usage.flush()`), never on a timer's whim.
+        usage_flush_interval: Duration::from_secs(3600),
     };
     start(config, redis_prefix, cleanup, &format!("{backend:?}")).await
 }

@@ -35,4 +35,5 @@ mod snapshot;
 mod stream;
 mod strict_bodies;
 mod unreadable;
+mod usage;
 mod vectors;

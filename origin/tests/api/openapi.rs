@@ -552,6 +552,17 @@ async fn every_answer_matches_the_document() {
     )
     .await
     .error(400);
+    c.send(
+        &app,
+        get.clone(),
+        flags,
+        "/api/admin/flags?include=usage&stale=1d",
+        admin,
+    )
+    .await;
+    c.send(&app, get.clone(), flags, "/api/admin/flags?stale=1w", admin)
+        .await
+        .error(400);
     c.send(&app, get.clone(), flags, flags, |x| x)
         .await
         .error(401);
@@ -911,6 +922,36 @@ async fn every_answer_matches_the_document() {
     })
     .await
     .error(401);
+
+    // Usage reports, with the edge token.
+    let usage = "/api/usage";
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let report = json!({"environment": "prod", "counts": [
+        {"flag": "theme", "variant": "dark", "count": 3, "lastEvaluatedAt": now_ms}]});
+    let reply = c
+        .send(&app, post.clone(), usage, usage, |x| {
+            x.header("x-edge-token", EDGE_TOKEN).json(&report)
+        })
+        .await;
+    assert_eq!(reply.status.as_u16(), 202, "{}", reply.text);
+    c.send(&app, post.clone(), usage, usage, |x| {
+        x.header("x-edge-token", EDGE_TOKEN)
+            .json(&json!({"environment": "prod"}))
+    })
+    .await
+    .error(400);
+    c.send(&app, post.clone(), usage, usage, |x| x.json(&report))
+        .await
+        .error(401);
+    c.send(&app, post.clone(), usage, usage, |x| {
+        x.header("x-edge-token", EDGE_TOKEN)
+            .typed(Some("text/plain"), "{}")
+    })
+    .await
+    .error(415);
 
     // The metrics, read with the admin token; without one, 401.
     let metrics = "/metrics";

@@ -142,7 +142,7 @@ async fn long_client_text_is_cut_in_every_message(backend: Backend) {
     let cases = [
         (
             get(format!("/api/admin/flags?{long}=1"), false).await,
-            format!("{z}: unknown field `{z}`, expected `environment` or `key`"),
+            format!("{z}: unknown field `{z}`, expected one of `environment`, `key`, `stale`, `include`"),
         ),
         (
             get(format!("/api/admin/flags?environment={long}"), false).await,

@@ -375,21 +375,78 @@ pub struct UnreadableRow {
     pub key: String,
 }
 
-/// `{"flag": Flag}`.
+/// `{"flag": Flag}`; `GET /api/admin/flags/{id}` adds the flag's `usage`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlagBody {
     pub flag: Flag,
+    #[schema(required = false)]
+    pub usage: FlagUsage,
+}
+
+/// How much a flag is evaluated, by every origin and edge worker, as of the last usage batches
+/// (written every `USAGE_FLUSH_SECONDS`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FlagUsage {
+    /// Evaluations per variant name since `windowStart`; a variant not evaluated there is absent.
+    pub last24h: BTreeMap<String, u64>,
+    /// The start of the first hour counted: the window is the current hour and the 23 before it.
+    #[schema(format = DateTime)]
+    pub window_start: String,
+    /// The last evaluation anywhere; `null` when never evaluated since usage was kept.
+    #[schema(format = DateTime)]
+    pub last_evaluated_at: Option<String>,
 }
 
 /// `{"flags": [Flag]}`, sorted by key then environment (the kill switch: by environment), and
-/// `unreadable` only when stored rows cannot be read (they are left out of `flags`).
+/// `unreadable` only when stored rows cannot be read (they are left out of `flags`). The list of
+/// `GET /api/admin/flags?include=usage` (or `?stale=`) adds `usage`: each listed flag's usage by
+/// its id.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlagList {
     pub flags: Vec<Flag>,
     #[schema(required = false)]
     pub unreadable: Vec<UnreadableRow>,
+    #[schema(required = false)]
+    pub usage: BTreeMap<String, FlagUsage>,
+}
+
+/// `POST /api/usage`: what an edge worker counted since its last report, for one environment.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsageReport {
+    pub environment: Environment,
+    /// At most 10,000 entries.
+    #[schema(max_items = 10000)]
+    pub counts: Vec<UsageEntry>,
+}
+
+/// Evaluations of one variant of one flag.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UsageEntry {
+    pub flag: String,
+    pub variant: String,
+    #[schema(minimum = 1, maximum = 9007199254740991_u64)]
+    pub count: u64,
+    /// The last of them, in milliseconds since the Unix epoch (at most 5 minutes ahead of the
+    /// origin's clock; a later time is refused, one ahead by less is taken as now).
+    #[schema(maximum = 9007199254740991_u64)]
+    pub last_evaluated_at: u64,
+}
+
+/// What `POST /api/usage` did with the entries.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UsageAccepted {
+    /// Added to the next usage batch.
+    pub accepted: u64,
+    /// Naming a flag or variant the environment does not have.
+    pub ignored: u64,
+    /// Not added: the origin holds too much usage that the store has not taken yet.
+    pub dropped: u64,
 }
 
 /// `POST /api/admin/kill-switch`.

@@ -73,7 +73,9 @@ async fn evaluate(
         Some(keys) => set.compiled.evaluate_keys(&request.user, keys),
         None => set.compiled.evaluate_all(&request.user),
     };
-    set.counts.record(&results);
+    if state.counting {
+        set.counts.record(&results);
+    }
     let json = EvaluateResponse { results }.to_json();
     Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
 }

@@ -7,6 +7,8 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use evaluator::{Environment, Flag, FlagKey, ValidationError};
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -22,6 +24,7 @@ use crate::http::openapi::responses::{AdminErrors, BodyErrors};
 use crate::http::openapi::schemas;
 use crate::http::state::AppState;
 use crate::store::{FlagFilter, FlagList, FlagPatch, NewFlag, StoredFlag, UnreadableFlag};
+use crate::usage::{FlagUsage, StaleFor};
 
 /// The writable fields of a flag, in the contract's order.
 const UPDATE_FIELDS: &[&str] = &[
@@ -76,18 +79,31 @@ fn patch_from_json(body: &Map<String, Value>) -> Result<FlagPatch, ApiError> {
     })
 }
 
+/// `{"flag": …}`, and its `usage` when read (`GET`), not when written.
 #[derive(Debug, Serialize)]
 pub struct FlagBody {
     pub flag: StoredFlag,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<FlagUsage>,
+}
+
+impl FlagBody {
+    pub fn written(flag: StoredFlag) -> Self {
+        Self { flag, usage: None }
+    }
 }
 
 /// `{"flags": [...]}`, and `"unreadable": [{id, environment, key}]` only when some stored rows
-/// cannot be read (they are left out of `flags`).
+/// cannot be read (they are left out of `flags`). Asked for (`?include=usage`, or with `?stale=`),
+/// the list adds each flag's `usage` by its id: beside the flags, so the flag documents stay what
+/// every other answer holds, and only when asked, so the list answers as before otherwise.
 #[derive(Debug, Serialize)]
 pub struct FlagsBody {
     pub flags: Vec<StoredFlag>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreadable: Vec<UnreadableFlag>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub usage: BTreeMap<Uuid, FlagUsage>,
 }
 
 impl From<FlagList> for FlagsBody {
@@ -95,13 +111,14 @@ impl From<FlagList> for FlagsBody {
         Self {
             flags: list.flags,
             unreadable: list.unreadable,
+            usage: BTreeMap::new(),
         }
     }
 }
 
 /// The filters of the list. Unknown parameters are refused: a misspelt filter (`?enviroment=prod`)
 /// must not list every flag.
-const LIST_PARAMS: &[&str] = &["environment", "key"];
+const LIST_PARAMS: &[&str] = &["environment", "key", "stale", "include"];
 
 /// Ids are UUIDs; anything else cannot name a flag, so it is answered like an unknown id (404).
 fn flag_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -154,7 +171,7 @@ pub async fn create_flag(
     let new = new_flag_from_json(&json_object(&body?)?)?;
     caller.require_in(Action::WriteDefinitions, new.environment)?;
     let flag = state.admin.create_flag(new, &actor).await?;
-    Ok((StatusCode::CREATED, Json(FlagBody { flag })).into_response())
+    Ok((StatusCode::CREATED, Json(FlagBody::written(flag))).into_response())
 }
 
 #[utoipa::path(
@@ -164,7 +181,7 @@ pub async fn create_flag(
     operation_id = "listFlags",
     summary = "List flags",
     security(("bearer" = []), ("adminTokenHeader" = []), ("edgeTokenHeader" = [])),
-    params(("environment" = Option<schemas::Environment>, Query, description = "Only flags of this environment (empty: no filter)"), ("key" = Option<String>, Query, description = "Only flags with this key (empty: no filter)")),
+    params(("environment" = Option<schemas::Environment>, Query, description = "Only flags of this environment (empty: no filter)"), ("key" = Option<String>, Query, description = "Only flags with this key (empty: no filter)"), ("stale" = Option<String>, Query, description = "Only flags not evaluated for this long, or never: a whole number and a unit, `s`, `m`, `h` or `d` (`7d`), at most `3650d` (empty: no filter); the answer includes `usage`"), ("include" = Option<String>, Query, description = "`usage`: add each listed flag's usage, by id, in `usage`")),
     responses(
         (status = 200, description = "Sorted by key, then environment", body = schemas::FlagList),
         (status = 400, description = "An unknown or repeated query parameter, or a bad filter value", body = schemas::ErrorBody),
@@ -181,6 +198,20 @@ pub async fn list_flags(
         environment: params.parsed("environment", Environment::parse)?,
         key: params.parsed("key", FlagKey::parse)?,
     };
+    let stale = params
+        .get("stale")
+        .map(StaleFor::parse)
+        .transpose()
+        .map_err(ApiError::BadRequest)?;
+    let with_usage = match params.get("include") {
+        None => stale.is_some(),
+        Some("usage") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "include: {other:?} is not something the list can include (usage)"
+            )))
+        }
+    };
     let shown = scope::listed(&caller, filter.environment)?;
     let mut list = state.store.list_flags(&filter).await?;
     if let Some(shown) = shown {
@@ -191,7 +222,24 @@ pub async fn list_flags(
                 .contains_all(scope::stored_environment(&row.environment))
         });
     }
-    Ok(Json(FlagsBody::from(list)))
+    if !with_usage {
+        return Ok(Json(FlagsBody::from(list)));
+    }
+    let usage = state
+        .usage
+        .read(filter.environment, filter.key.as_ref().map(FlagKey::as_str))
+        .await?;
+    if let Some(stale) = stale {
+        list.flags
+            .retain(|flag| usage.is_stale(flag.environment, flag.flag.key.as_str(), stale));
+    }
+    let mut body = FlagsBody::from(list);
+    body.usage = body
+        .flags
+        .iter()
+        .map(|flag| (flag.id, usage.of(flag.environment, flag.flag.key.as_str())))
+        .collect();
+    Ok(Json(body))
 }
 
 #[utoipa::path(
@@ -216,7 +264,15 @@ pub async fn get_flag(
     let id = flag_id(&id)?;
     check_flag(&state, &caller, Action::ReadDefinitions, id).await?;
     let flag = state.store.get_flag(id).await?;
-    Ok(Json(FlagBody { flag }))
+    let usage = state
+        .usage
+        .read(Some(flag.environment), Some(flag.flag.key.as_str()))
+        .await?
+        .of(flag.environment, flag.flag.key.as_str());
+    Ok(Json(FlagBody {
+        flag,
+        usage: Some(usage),
+    }))
 }
 
 #[utoipa::path(
@@ -252,7 +308,7 @@ pub async fn update_flag(
     let patch = patch_from_json(&json_object(&body?)?)?;
     check_flag(&state, &caller, Action::WriteDefinitions, id).await?;
     let flag = state.admin.update_flag(id, patch, expected, &actor).await?;
-    Ok(Json(FlagBody { flag }))
+    Ok(Json(FlagBody::written(flag)))
 }
 
 #[utoipa::path(

@@ -28,6 +28,7 @@ use crate::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
          content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
         (status = 401, description = "Missing, unknown or revoked token (or no token configured)", body = schemas::ErrorBody),
         (status = 403, description = "A valid token without the role or without every environment", body = schemas::ErrorBody),
+        (status = 404, description = "The origin counts nothing (`METRICS=off`)", body = schemas::ErrorBody),
         (status = 500, description = "An internal error", body = schemas::ErrorBody),
     )
 )]
@@ -35,6 +36,11 @@ pub async fn get_metrics(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if !state.counting {
+        return Err(ApiError::NotFound(
+            "metrics are off on this origin (METRICS=off)".into(),
+        ));
+    }
     let caller = verify(&state, &headers)?;
     caller.require_all(Action::ReadMetrics, EnvironmentSet::ALL)?;
     let text = state

@@ -15,6 +15,7 @@ mod segments;
 mod snapshot;
 pub(crate) mod stream;
 mod tokens;
+mod usage;
 
 use axum::{middleware, Router};
 
@@ -67,15 +68,19 @@ pub fn router(state: AppState) -> Router {
         .routes(cors::public(routes!(ofrep::evaluate_flags)))
         .routes(cors::public(routes!(stream::stream_changes)))
         .routes(routes!(snapshot::get_snapshot))
+        .routes(routes!(usage::report_usage))
         .routes(cors::public(routes!(health::check_health)))
         .routes(routes!(metrics::get_metrics))
         .routes(document.routes())
         .nest("/api/admin", admin)
         .split_for_parts();
-    // The request counts are labelled with these same templates, so the two cannot drift.
-    state
-        .http_metrics
-        .set_routes(api.paths.paths.keys().map(String::as_str));
+    // The request counts are labelled with these same templates, so the two cannot drift. With
+    // `METRICS=off` the table is never made, and nothing is counted.
+    if state.counting {
+        state
+            .http_metrics
+            .set_routes(api.paths.paths.keys().map(String::as_str));
+    }
     document.fill(api);
     // The request id, the span, `nosniff` and the body limit are added around the router by the
     // server (`crate::http::frame`), not as layers here: see there why.

@@ -218,7 +218,9 @@ async fn flag(
         .compiled
         .evaluate_flag(key, &user)
         .ok_or_else(|| OfrepError::flag_not_found(key, caller.environment))?;
-    set.counts.record_one(&result);
+    if state.counting {
+        set.counts.record_one(&result);
+    }
     let json = ofrep::flag_body(&result, caller.environment);
     Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
 }
@@ -299,7 +301,9 @@ async fn bulk(
         return Ok((StatusCode::NOT_MODIFIED, [(ETAG, etag_header)]).into_response());
     }
     let results = set.compiled.evaluate_all(&user);
-    set.counts.record(&results);
+    if state.counting {
+        set.counts.record(&results);
+    }
     let json = ofrep::bulk_body(&results, caller.environment, Some(&streams));
     Ok((
         [

@@ -1,6 +1,7 @@
 //! What differs between PostgreSQL and SQLite, and the query templates written once for both.
 
 use super::token::TokenQueries;
+use super::usage::UsageQueries;
 
 /// The dialect-specific fragments spliced into the query templates.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +24,8 @@ pub struct Dialect {
     /// Run inside every write transaction with `{"environment","revision"}` as `$1`: PostgreSQL
     /// delivers a `NOTIFY` to every listening origin exactly when (and only if) the write commits.
     pub notify: Option<&'static str>,
+    /// The larger of two values (SQLite's two-argument `MAX` is PostgreSQL's `GREATEST`).
+    pub greatest: &'static str,
 }
 
 pub const POSTGRES: Dialect = Dialect {
@@ -37,6 +40,7 @@ pub const POSTGRES: Dialect = Dialect {
     bytewise: " COLLATE \"C\"",
     snapshot_isolation: Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
     notify: Some("SELECT pg_notify('pennon_flags', $1)"),
+    greatest: "GREATEST",
 };
 
 /// The PostgreSQL channel every write notifies (see [`Dialect::notify`]).
@@ -54,6 +58,7 @@ pub const SQLITE: Dialect = Dialect {
     bytewise: "",
     snapshot_isolation: None,
     notify: None,
+    greatest: "MAX",
 };
 
 #[derive(Debug, Clone)]
@@ -90,6 +95,7 @@ pub struct Queries {
     pub delete_segment: String,
     pub delete_unreadable_segment: String,
     pub tokens: TokenQueries,
+    pub usage: UsageQueries,
 }
 
 impl Queries {
@@ -221,6 +227,7 @@ impl Queries {
             ),
             delete_unreadable_segment: format!("DELETE FROM segments WHERE id = $1{}", d.uuid),
             tokens: TokenQueries::new(d),
+            usage: UsageQueries::new(d),
         }
     }
 }

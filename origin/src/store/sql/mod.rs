@@ -10,9 +10,11 @@
 mod dialect;
 mod read;
 mod token;
+pub(crate) mod usage;
 mod write;
 
 pub use self::dialect::{Dialect, Queries, NOTIFY_CHANNEL, POSTGRES, SQLITE};
 pub(crate) use self::read::impl_flag_store;
 pub(crate) use self::token::impl_token_store;
+pub(crate) use self::usage::impl_usage_store;
 pub(crate) use self::write::{compare_and_set, impl_flag_writer};
