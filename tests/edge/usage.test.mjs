@@ -177,7 +177,9 @@ describe('usage reports against a real origin', () => {
   const ids = new Map();
 
   before(async () => {
-    origin = await startOrigin();
+    // The origin writes the usage it gathers (the edge's reports too) to its store every
+    // USAGE_FLUSH_SECONDS; the admin API reads it from there.
+    origin = await startOrigin({ USAGE_FLUSH_SECONDS: '1' });
     for (const flag of FLAGS) {
       const created = await admin(origin.url, 'POST', '/flags', { ...flag, environment: 'prod' }, 201);
       ids.set(flag.key, created.flag.id);
@@ -205,7 +207,7 @@ describe('usage reports against a real origin', () => {
     const start = Date.now();
     const expected = await evaluateKnownMix(edge.url);
     const arrived = (sums) => sums.size === expected.size && [...expected].every(([key, n]) => sums.get(key) >= n);
-    await until("the origin's usage", async () => arrived(await originUsage()));
+    await until("the origin's usage", async () => arrived(await originUsage()), 20_000);
     await sleep(REPORT_SECONDS * 1000 + 500);
     assert.deepEqual(sorted(await originUsage()), sorted(expected));
     const { usage } = await admin(origin.url, 'GET', `/flags/${ids.get('usage.layout')}`, undefined, 200);
