@@ -52,14 +52,7 @@ async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response, 
                 .ok_or_else(ApiError::snapshot_unavailable)?;
             let environment = request.environment;
             let body = api::evaluate_body(&served.set, &request, |results| {
-                report::count(
-                    ctx,
-                    &config,
-                    environment,
-                    &served.set,
-                    results,
-                    served.now_ms,
-                )
+                report::count(ctx, &config, environment, &served, results)
             });
             let revision = served.revision.to_string();
             let freshness = if served.stale { "stale" } else { "fresh" };
@@ -126,14 +119,7 @@ async fn ofrep(
         (header::SNAPSHOT, freshness),
     ];
     let count = |results: &[evaluator::FlagResult<'_>]| {
-        report::count(
-            ctx,
-            &config,
-            environment,
-            &served.set,
-            results,
-            served.now_ms,
-        )
+        report::count(ctx, &config, environment, &served, results)
     };
     let response = match key {
         Some(key) => {

@@ -5,10 +5,9 @@
 //! counts are lost, never an evaluation, and nothing is retried or kept.
 
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::time::Duration;
 
-use evaluator::{CompiledFlagSet, Environment, FlagResult};
+use evaluator::{Environment, FlagResult};
 use futures_util::future::{select, Either};
 use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen::JsValue;
@@ -18,6 +17,7 @@ use worker::{
 };
 
 use crate::config::{Config, FETCH_TIMEOUT_MS};
+use crate::sync::Served;
 use crate::usage::{Batch, Poll, UsageBook, DEFAULT_REPORT_SECONDS};
 
 thread_local! {
@@ -25,23 +25,22 @@ thread_local! {
     static USAGE: RefCell<UsageBook> = RefCell::new(UsageBook::new(DEFAULT_REPORT_SECONDS * 1000));
 }
 
-/// Counts one request's results (served by `set` for `environment` at `now_ms`) and starts, off
-/// the request's path, whatever is due: a report, or a wake-up that sends one later.
+/// Counts one request's results (from `served`, for `environment`) and starts, off the request's
+/// path, whatever is due: a report, or a wake-up that sends one later.
 pub fn count(
     ctx: &Context,
     config: &Config,
     environment: Environment,
-    set: &Rc<CompiledFlagSet>,
+    served: &Served,
     results: &[FlagResult<'_>],
-    now_ms: u64,
 ) {
     if config.usage_report_ms == 0 {
         return;
     }
     let poll = USAGE.with_borrow_mut(|book| {
         book.set_interval_ms(config.usage_report_ms);
-        book.record(environment, set, results, now_ms);
-        book.poll(now_ms)
+        book.record(environment, &served.set, results, served.now_ms);
+        book.poll(served.now_ms)
     });
     match poll {
         Poll::Idle => {}
