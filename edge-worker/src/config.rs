@@ -4,6 +4,8 @@
 use core::fmt;
 use evaluator::Environment;
 
+use crate::signing::PublicKeys;
+
 /// `SNAPSHOT_TTL_SECONDS` when the var is not set.
 pub const DEFAULT_TTL_SECONDS: u64 = 10;
 /// How long a request may wait for the origin before the last snapshot is served instead.
@@ -20,6 +22,9 @@ pub struct Config {
     pub usage_report_ms: u64,
     /// None: the origin will answer 401, which is logged; nothing else to do without a token.
     pub edge_token: Option<EdgeToken>,
+    /// `SNAPSHOT_PUBLIC_KEYS`: when set, a snapshot installs only with a valid signature by one of
+    /// them (`crate::signing`); None: snapshots are not verified.
+    pub public_keys: Option<PublicKeys>,
 }
 
 /// A deployment mistake, reported once in the log with the variable's name.
@@ -50,11 +55,16 @@ impl Config {
             .map(|raw| EdgeToken::parse(&raw))
             .transpose()?
             .flatten();
+        let public_keys = match lookup("SNAPSHOT_PUBLIC_KEYS") {
+            Some(raw) => PublicKeys::parse(&raw).map_err(ConfigError)?,
+            None => None,
+        };
         Ok(Config {
             origin,
             ttl_ms,
             usage_report_ms,
             edge_token,
+            public_keys,
         })
     }
 }
@@ -159,6 +169,7 @@ mod tests {
         assert_eq!(cfg.usage_report_ms, 10_000);
         assert!(cfg.edge_token.is_none());
         assert_eq!(cfg.origin.usage_url(), "http://127.0.0.1:3000/api/usage");
+        assert!(cfg.public_keys.is_none());
         assert_eq!(
             cfg.origin.snapshot_url(Environment::Staging),
             "http://127.0.0.1:3000/api/flags/snapshot?environment=staging"
@@ -179,6 +190,22 @@ mod tests {
         let token = cfg.edge_token.expect("set");
         assert_eq!(token.expose(), "s3cret");
         assert!(!format!("{token:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn public_keys_are_read_when_set() {
+        let key = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+        let cfg = config(&[
+            ("ORIGIN_URL", "http://x"),
+            ("SNAPSHOT_PUBLIC_KEYS", &format!("{key}, {key}")),
+        ])
+        .expect("valid");
+        assert_eq!(
+            cfg.public_keys.expect("set").ids(),
+            ["21fe31dfa154a261", "21fe31dfa154a261"]
+        );
+        let blank = config(&[("ORIGIN_URL", "http://x"), ("SNAPSHOT_PUBLIC_KEYS", " ")]);
+        assert!(blank.expect("valid").public_keys.is_none());
     }
 
     #[test]
@@ -207,9 +234,15 @@ mod tests {
                 ("USAGE_REPORT_SECONDS", "86401"),
             ],
             vec![("ORIGIN_URL", "http://x"), ("USAGE_REPORT_SECONDS", "")],
+            vec![("ORIGIN_URL", "http://x"), ("SNAPSHOT_PUBLIC_KEYS", "abc")],
         ] {
             let err = config(&vars).expect_err("refused").to_string();
-            let named = ["ORIGIN_URL", "SNAPSHOT_TTL_SECONDS", "USAGE_REPORT_SECONDS"];
+            let named = [
+                "ORIGIN_URL",
+                "SNAPSHOT_TTL_SECONDS",
+                "USAGE_REPORT_SECONDS",
+                "SNAPSHOT_PUBLIC_KEYS",
+            ];
             assert!(named.iter().any(|name| err.contains(name)), "{err}");
         }
     }

@@ -1,5 +1,6 @@
 //! Keeps the isolate's snapshots in step with the origin: drives the `cache` state machine with the
-//! Workers runtime's clock, `fetch`, timers and `AbortController`.
+//! Workers runtime's clock, `fetch`, timers and `AbortController`; with `SNAPSHOT_PUBLIC_KEYS` set,
+//! verifies each new snapshot's signature (`signing`) before it is installed.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,6 +15,7 @@ use worker::{
 
 use crate::cache::{Outcome, Plan, SnapshotCache};
 use crate::config::{Config, DEFAULT_TTL_SECONDS, FETCH_TIMEOUT_MS};
+use crate::signing::{self, SignatureLog};
 
 /// How often a request waiting for another request's fetch looks at the cache again.
 const WAIT_TICK_MS: u64 = 5;
@@ -25,6 +27,8 @@ thread_local! {
     // One isolate runs one thread: the cache lives as long as the isolate does.
     static CACHE: RefCell<SnapshotCache<CompiledFlagSet>> =
         RefCell::new(SnapshotCache::new(DEFAULT_TTL_SECONDS * 1000, IN_FLIGHT_LIMIT_MS));
+    // What the signatures of the snapshots fetched said, for `/health`.
+    static SIGNATURES: RefCell<SignatureLog> = RefCell::new(SignatureLog::default());
 }
 
 /// The compiled set a request is answered from.
@@ -136,7 +140,22 @@ async fn fetch_and_compile(
         304 if etag.is_some() => Ok(Outcome::NotModified),
         200 => {
             let body = response.bytes().await.map_err(js)?;
+            let verified = match &config.public_keys {
+                Some(keys) => {
+                    let header = response
+                        .headers()
+                        .get(http_contract::signature::HEADER)
+                        .map_err(js)?;
+                    Some(verify(keys, header.as_deref(), &body, environment)?)
+                }
+                None => None,
+            };
             let compiled = crate::snapshot::compile(&body, environment)?;
+            if let Some(verified) = verified {
+                signing::check_revision(&verified, compiled.revision)
+                    .map_err(|reason| refuse(environment, reason))?;
+                SIGNATURES.with_borrow_mut(|log| log.verified(environment, verified));
+            }
             let etag = response
                 .headers()
                 .get("etag")
@@ -156,8 +175,28 @@ fn js(err: worker::Error) -> String {
     err.to_string()
 }
 
+/// The signature check of a `200`, against the version this isolate holds and its clock. A refusal
+/// keeps the snapshot held (the fetch fails), and is logged and shown in `/health`.
+fn verify(
+    keys: &signing::PublicKeys,
+    header: Option<&str>,
+    body: &[u8],
+    environment: Environment,
+) -> Result<signing::Verified, String> {
+    let held = CACHE.with_borrow(|cache| cache.get(environment).map(|cached| cached.revision));
+    signing::verify(keys, header, body, environment, held, now_ms())
+        .map_err(|reason| refuse(environment, reason))
+}
+
+/// Records a refusal for `/health` and returns the text for the log.
+fn refuse(environment: Environment, reason: String) -> String {
+    SIGNATURES.with_borrow_mut(|log| log.refused(environment, reason.clone(), now_ms()));
+    format!("snapshot refused: {reason}")
+}
+
 /// `GET /health`: what this isolate holds, per environment.
 pub fn health_body() -> String {
     let now = now_ms();
-    CACHE.with_borrow(|cache| crate::api::health_body(cache, now))
+    let body = CACHE.with_borrow(|cache| crate::api::health_body(cache, now));
+    SIGNATURES.with_borrow(|log| log.add_to_health(body, now))
 }

@@ -5,4 +5,4 @@ import init from './wasm/pennon_evaluator.js';
 
 await init({ module_or_path: new URL('./wasm/pennon_evaluator_bg.wasm', import.meta.url) });
 
-export { evaluate, evaluateAll, Evaluator } from './core.js';
+export { evaluate, evaluateAll, Evaluator, SignatureError } from './core.js';

@@ -2,6 +2,9 @@
 // It sits on the wasm-bindgen glue in ./wasm/ once that glue has been initialised by the entry point.
 import * as glue from './wasm/pennon_evaluator.js';
 import { WasmInput } from './wasm-input.js';
+import { verifySnapshot } from './signature.js';
+
+export { SignatureError } from './signature.js';
 
 const FREED_MESSAGE = 'Evaluator has been freed: create a new Evaluator to evaluate again';
 
@@ -82,6 +85,16 @@ export class Evaluator {
     reasons ??= glue.reasonNames();
     memory ??= glue.wasmMemory();
     this.#input = new WasmInput(this.#inner, memory, this.#keys.length);
+  }
+
+  /**
+   * A snapshot's body (the bytes or text of `GET /api/flags/snapshot`) verified against its
+   * `Pennon-Signature` header with one of `options.publicKeys`, then compiled: resolves to the
+   * Evaluator, or rejects with a SignatureError whose `reason` says why (docs/signing.md).
+   */
+  static async verified(body, signatureHeader, options) {
+    const { snapshot } = await verifySnapshot(body, signatureHeader, options);
+    return new Evaluator(snapshot);
   }
 
   /** Every flag for `user` (or only `keys`, unknown ones as FLAG_NOT_FOUND), sorted by flagKey. */

@@ -346,8 +346,62 @@ export function evaluate<F extends Flag>(flag: F, user: User): FlagResult<ValueO
  */
 export function evaluateAll(flags: readonly Flag[], user: User): FlagResult<ValueOf<Flag>>[];
 
+/** Why {@link Evaluator.verified} refused a snapshot (docs/signing.md lists the messages). */
+export type SignatureRefusal =
+  | 'unsigned'
+  | 'malformed'
+  | 'unknown-key'
+  | 'bad-signature'
+  | 'other-environment'
+  | 'lower-version'
+  | 'expired'
+  | 'version-mismatch';
+
+/** The Error that {@link Evaluator.verified} rejects with when it refuses a snapshot. */
+export class SignatureError extends Error {
+  readonly name: 'SignatureError';
+  /** Why: a bad signature, an unknown key, a lower version, an expired signature, … */
+  readonly reason: SignatureRefusal;
+}
+
+/** An Ed25519 public key as a JSON Web Key (what `GET /api/flags/signing-keys` lists). */
+export interface Ed25519Jwk {
+  kty?: 'OKP';
+  crv?: 'Ed25519';
+  kid?: string;
+  /** The 32-byte public key, base64url. */
+  x: string;
+}
+
+/** How {@link Evaluator.verified} decides. */
+export interface VerifyOptions {
+  /**
+   * The accepted public keys: 32 bytes each in base64url (or base64), as a list or one
+   * comma-separated string, JWKs, or a JWK set `{keys}`. Two during a key rotation.
+   */
+  publicKeys: string | readonly (string | Ed25519Jwk)[] | { keys: readonly Ed25519Jwk[] };
+  /** The environment expected; another one is refused ('other-environment'). */
+  environment?: Environment;
+  /** The version already held: a lower one is refused ('lower-version'), an equal one accepted. */
+  minVersion?: number;
+  /** The clock for the expiry: a Date or milliseconds since the epoch; default now. */
+  now?: Date | number;
+}
+
 /** A flag set and its segments compiled once in wasm memory; evaluating a user is then one call. */
 export class Evaluator {
+  /**
+   * Verifies a snapshot's body (the exact bytes of `GET /api/flags/snapshot`'s answer, or its
+   * text) against its `Pennon-Signature` header with Web Crypto's Ed25519, then compiles it.
+   * Rejects with a {@link SignatureError} naming the reason (a bad signature, an unknown key, a
+   * lower version, an expired signature, another environment), or a TypeError for unusable
+   * options.
+   */
+  static verified(
+    body: string | ArrayBuffer | ArrayBufferView,
+    signatureHeader: string | null | undefined,
+    options: VerifyOptions,
+  ): Promise<Evaluator>;
   /**
    * Compiles a list of flags or a snapshot `{flags, segments?}`, typed (`Flag`, `Snapshot`) or as
    * JSON data (a JSON import: `FlagData`, `SnapshotData`). Throws an Error naming the field on bad

@@ -11,6 +11,8 @@
 //! - [`header`]: Pennon's own header names (the edge's token, the edge's snapshot headers).
 //!
 //! - [`conditional`]: whether an `If-None-Match` holds an ETag.
+//! - [`signature`]: the `Pennon-Signature` header of signed snapshots, the bytes it signs, and the
+//!   checks besides the signature (environment, version, expiry).
 //!
 //! OFREP's bodies (answers and errors) are the evaluator's (`evaluator::ofrep`), like the evaluate
 //! API's; its paths and headers are here.
@@ -35,6 +37,7 @@ pub mod content_type;
 pub mod cors;
 pub mod error;
 pub mod header;
+pub mod signature;
 
 /// The largest request body either server reads; a larger one is 413 [`error::BODY_TOO_LARGE`].
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use crate::admin::Admin;
 use crate::cache::{CacheError, FlagCache, MemoryCache, RedisCache};
 use crate::config::{Config, DatabaseUrl, HttpLimits, Secret};
+use crate::contexts::ContextSample;
 use crate::demo;
 use crate::flagset::FlagSets;
 use crate::http::rate_limit::{self, RateLimiters, RouteClass};
@@ -17,6 +18,7 @@ use crate::http::server;
 use crate::http::state::{AppState, Shared};
 use crate::invalidation::{self, Channel, ListenStatus, Receivers, Subscription, Subscriptions};
 use crate::metrics::{ChangeMessages, HttpMetrics, Metrics, Sources};
+use crate::signing::SnapshotSigner;
 use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
 use crate::stream::Streams;
 use crate::tokens::Tokens;
@@ -200,6 +202,14 @@ impl App {
             channels,
             usage: Arc::clone(&usage),
         }));
+        let signer = config.signing.as_ref().map(|signing| {
+            let signer = SnapshotSigner::new(signing);
+            tracing::info!(
+                key_id = %signer.public_key().kid,
+                "snapshots are signed (GET /api/flags/signing-keys publishes the public key)"
+            );
+            Arc::new(signer)
+        });
         let state = AppState::new(Shared {
             store: store.reads,
             admin,
@@ -212,8 +222,10 @@ impl App {
             streams,
             metrics,
             http_metrics,
+            signer,
             counting: config.metrics,
             usage,
+            contexts: ContextSample::new(config.context_sample_size),
         });
         let bind_error = |source| StartError::Bind {
             addr: format!("{}:{}", config.host, config.port),

@@ -12,19 +12,23 @@ mod app;
 pub mod cache;
 pub mod change;
 mod config;
+pub mod contexts;
 mod demo;
 pub mod flagset;
 mod http;
 pub mod invalidation;
 pub mod metrics;
 pub mod revision;
+pub mod signing;
 pub mod store;
 pub mod stream;
 pub mod tokens;
+pub mod traces;
 pub mod usage;
 
 pub use app::{shutdown_signal, App, StartError};
 pub use config::{
-    Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret, StreamLimits,
+    Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret, Signing, SigningSeed,
+    StreamLimits,
 };
 pub use http::state::AppState;

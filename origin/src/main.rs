@@ -3,6 +3,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use origin::traces::{self, Exporter};
 use origin::{shutdown_signal, App, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -30,13 +31,19 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    // Spans go to an OTLP collector only when OTEL_EXPORTER_OTLP_ENDPOINT is set (docs/metrics.md).
+    let exporter = match Exporter::from_lookup(|name| std::env::var(name).ok()) {
+        Ok(exporter) => exporter,
+        Err(err) => {
+            eprintln!("origin: configuration: {err}");
+            return ExitCode::from(2);
+        }
+    };
     // Logs go to stderr: stdout carries only the "listening" line that scripts wait for.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    traces::install_subscriber(
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        exporter.as_ref(),
+    );
 
     let mut config = match Config::from_env() {
         Ok(config) => config,
@@ -79,7 +86,12 @@ async fn main() -> ExitCode {
     // Scripts read this line through a pipe, where stdout is block-buffered.
     let _ = std::io::stdout().flush();
 
-    match app.run_until(shutdown_signal()).await {
+    let served = app.run_until(shutdown_signal()).await;
+    if let Some(exporter) = exporter {
+        // The last batch, exported from a thread that may block (its HTTP client does).
+        let _ = tokio::task::spawn_blocking(move || exporter.shutdown()).await;
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("origin: server error: {err}");

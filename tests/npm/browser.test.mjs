@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileIn, reportChecks, serve, startBrowser } from './chromium.mjs';
 import { installPackage, loadVectors } from './scratch.mjs';
+import { signatureFixtures } from './signature-fixtures.mjs';
 
 const here = new URL('.', import.meta.url);
 const scratch = installPackage();
@@ -15,12 +16,14 @@ let report;
 
 before(async () => {
   const vectors = JSON.stringify(loadVectors());
+  const signatures = JSON.stringify(signatureFixtures());
   server = await serve(async (path) => {
     if (path === '/') return { body: await readFile(new URL('browser-page.html', here)), type: 'text/html; charset=utf-8' };
-    if (path === '/cases.mjs' || path === '/user-cases.mjs') {
+    if (path === '/cases.mjs' || path === '/user-cases.mjs' || path === '/signature-cases.mjs') {
       return { body: await readFile(new URL(path.slice(1), here)), type: 'text/javascript' };
     }
     if (path === '/vectors.json') return { body: vectors, type: 'application/json' };
+    if (path === '/signatures.json') return { body: signatures, type: 'application/json' };
     if (path.startsWith('/pkg/')) return fileIn(scratch.packageDir, path.slice('/pkg/'.length));
     throw Object.assign(new Error('not found'), { code: 'ENOENT' });
   });

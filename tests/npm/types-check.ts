@@ -1,9 +1,9 @@
 // Compiled with `tsc --strict --noEmit` inside the scratch project by types.test.mjs: the package's
 // hand-written types must accept correct code and refuse wrong code (each @ts-expect-error must fire,
 // which also proves no input or output is typed `any`).
-import { Evaluator, evaluate, evaluateAll } from '@pennon/evaluator';
+import { Evaluator, SignatureError, evaluate, evaluateAll } from '@pennon/evaluator';
 import type {
-  BooleanFlag, Condition, EvaluationResult, Flag, FlagResult, JsonObject, JsonValue, NumberFlag,
+  SignatureRefusal, VerifyOptions, BooleanFlag, Condition, EvaluationResult, Flag, FlagResult, JsonObject, JsonValue, NumberFlag,
   ObjectFlag, Reason, Result, Rule, Segment, Serve, Snapshot, StringFlag, User,
 } from '@pennon/evaluator';
 // The README's bundler example: a JSON import, whose strings are typed `string`, not the unions.
@@ -151,7 +151,31 @@ const badReason: Reason = 'MAYBE';
 // @ts-expect-error JSON values are not functions
 const notJson: JsonValue = () => 1;
 
+// Signed snapshots: an async constructor, its options and its error.
+async function verifiedSize(body: Uint8Array, header: string | null): Promise<number> {
+  const options: VerifyOptions = { publicKeys: ['11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo'], environment: 'prod', minVersion: 3, now: new Date() };
+  try {
+    const verified: Evaluator = await Evaluator.verified(body, header, options);
+    return verified.size;
+  } catch (err) {
+    if (err instanceof SignatureError) {
+      const why: SignatureRefusal = err.reason;
+      return why.length;
+    }
+    throw err;
+  }
+}
+// @ts-expect-error publicKeys is required
+const noKeys: VerifyOptions = { environment: 'prod' };
+// @ts-expect-error an environment is one of three
+const badEnvironment: VerifyOptions = { publicKeys: 'k', environment: 'qa' };
+// @ts-expect-error verified is async: not an Evaluator
+const notAwaited: Evaluator = Evaluator.verified('{}', null, { publicKeys: 'k' });
+// @ts-expect-error reasons are a closed set
+const badRefusal: SignatureRefusal = 'forged';
+
 export {
+  verifiedSize, noKeys, badEnvironment, notAwaited, badRefusal,
   enabled, size, fromJson, layout, amount, config, on, chosen, anyValue, legacy, serve, conditions,
   numberInString, numberInStringFlag, stringInNumber, arrayInObject, noFallthrough, noServe, unknownVariant, both,
   badBooleanVariants, badType, badSplit, badBucket, badSegmentCondition, nestedSegment, badLt, badExists,

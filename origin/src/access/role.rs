@@ -39,6 +39,9 @@ pub enum Action {
     ReadMetrics,
     /// `POST /api/usage`: evaluation counts made elsewhere (the edge worker's).
     ReportUsage,
+    /// `GET /api/admin/contexts`: the sample of recent evaluation contexts, personal data, for
+    /// the console's impact preview of a change (so the roles that change flags).
+    ReadContexts,
 }
 
 impl Role {
@@ -73,7 +76,12 @@ impl Role {
             Role::Admin => true,
             Role::Editor => matches!(
                 action,
-                Evaluate | ReadSnapshot | ReadDefinitions | WriteDefinitions | ReadMetrics
+                Evaluate
+                    | ReadSnapshot
+                    | ReadDefinitions
+                    | WriteDefinitions
+                    | ReadMetrics
+                    | ReadContexts
             ),
             Role::Viewer => matches!(
                 action,
@@ -96,6 +104,7 @@ impl Action {
             Action::ManageTokens => "manage tokens",
             Action::ReadMetrics => "read metrics",
             Action::ReportUsage => "report flag usage",
+            Action::ReadContexts => "read the sample of evaluation contexts",
         }
     }
 
@@ -119,13 +128,25 @@ mod tests {
     fn the_role_table() {
         use Action::*;
         let table = [
-            (Role::Admin, [true, true, true, true, true, true, true]),
-            (Role::Editor, [true, true, true, true, false, true, false]),
-            (Role::Viewer, [true, true, true, false, false, true, false]),
-            (Role::Server, [true, true, false, false, false, true, true]),
+            (
+                Role::Admin,
+                [true, true, true, true, true, true, true, true],
+            ),
+            (
+                Role::Editor,
+                [true, true, true, true, false, true, false, true],
+            ),
+            (
+                Role::Viewer,
+                [true, true, true, false, false, true, false, false],
+            ),
+            (
+                Role::Server,
+                [true, true, false, false, false, true, true, false],
+            ),
             (
                 Role::Client,
-                [true, false, false, false, false, false, false],
+                [true, false, false, false, false, false, false, false],
             ),
         ];
         let actions = [
@@ -136,6 +157,7 @@ mod tests {
             ManageTokens,
             ReadMetrics,
             ReportUsage,
+            ReadContexts,
         ];
         for (role, allowed) in table {
             for (action, allowed) in actions.into_iter().zip(allowed) {

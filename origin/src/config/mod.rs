@@ -10,6 +10,7 @@ mod database;
 mod http;
 mod limits;
 mod secret;
+mod signing;
 mod stream;
 mod token;
 mod variables;
@@ -20,6 +21,7 @@ pub use self::database::DatabaseUrl;
 pub use self::http::HttpLimits;
 pub use self::limits::{Rate, RateLimits};
 pub use self::secret::Secret;
+pub use self::signing::{Signing, SigningSeed};
 pub use self::stream::StreamLimits;
 
 #[derive(Clone, Debug)]
@@ -47,11 +49,16 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// The change stream's cap and heartbeat (`crate::stream`).
     pub stream: StreamLimits,
+    /// `SNAPSHOT_SIGNING_KEY`: signs every snapshot (`crate::signing`); `None`: unsigned.
+    pub signing: Option<Signing>,
     /// `METRICS`: whether this origin counts its requests and evaluations (`GET /metrics` and flag
     /// usage); off, `/metrics` answers 404 and usage holds only what edge workers report.
     pub metrics: bool,
     /// `USAGE_FLUSH_SECONDS`: how often the flag usage gathered is written to the store.
     pub usage_flush_interval: Duration,
+    /// `CONTEXT_SAMPLE_SIZE`: recent evaluation contexts held per environment for the console's
+    /// impact preview (`crate::contexts`); 0 holds none.
+    pub context_sample_size: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +143,7 @@ impl Config {
         let require_client_token = limits::read_switch(get, "REQUIRE_CLIENT_TOKEN")?;
         let rate_limits = RateLimits::read(get)?;
         let stream = StreamLimits::read(get)?;
+        let signing = signing::read(get)?;
         let metrics = limits::read_switch_or(get, "METRICS", true)?;
         let usage_flush_interval = match get("USAGE_FLUSH_SECONDS") {
             Some(s) => match s.trim().parse::<u64>() {
@@ -148,6 +156,18 @@ impl Config {
                 }
             },
             None => Duration::from_secs(10),
+        };
+        let context_sample_size = match get("CONTEXT_SAMPLE_SIZE") {
+            Some(s) => match s.trim().parse::<usize>() {
+                Ok(n) if n <= crate::contexts::MAX_SIZE => n,
+                _ => {
+                    return Err(ConfigError::new(
+                        "CONTEXT_SAMPLE_SIZE",
+                        "must be a whole number from 0 (off) to 100000",
+                    ))
+                }
+            },
+            None => 0,
         };
         let seed_demo = matches!(
             get("SEED_DEMO").as_deref().map(str::trim),
@@ -168,8 +188,10 @@ impl Config {
             require_client_token,
             rate_limits,
             stream,
+            signing,
             metrics,
             usage_flush_interval,
+            context_sample_size,
         })
     }
 }
@@ -206,6 +228,7 @@ mod tests {
         assert_eq!(c.http.idle_timeout, Duration::from_secs(60));
         assert_eq!(c.http.max_connections, 1024);
         assert!(c.metrics);
+        assert_eq!(c.context_sample_size, 0);
         assert_eq!(c.usage_flush_interval, Duration::from_secs(10));
     }
 
@@ -249,11 +272,15 @@ mod tests {
         let c = config(&[
             ("ADMIN_TOKEN", "hunter2"),
             ("DATABASE_URL", "postgres://u:pw@h/db"),
+            (
+                "SNAPSHOT_SIGNING_KEY",
+                "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+            ),
         ])
         .unwrap();
         let shown = format!("{c:?}");
         assert!(
-            !shown.contains("hunter2") && !shown.contains("pw@h"),
+            !shown.contains("hunter2") && !shown.contains("pw@h") && !shown.contains("9d61"),
             "{shown}"
         );
     }

@@ -66,6 +66,16 @@ pub(super) const VARIABLES: &[Variable] = &[
         "a bootstrap server token for every environment (the edge worker's)",
     ),
     variable(
+        "SNAPSHOT_SIGNING_KEY",
+        None,
+        "Ed25519 seed (64 hex digits or base64) that signs snapshots; unset: unsigned",
+    ),
+    variable(
+        "SNAPSHOT_SIGNATURE_TTL_SECONDS",
+        Some("86400"),
+        "seconds a snapshot's signature stays installable after signing",
+    ),
+    variable(
         "REQUIRE_CLIENT_TOKEN",
         Some("off"),
         "on: POST /api/evaluate needs a token (client or higher) for its environment",
@@ -131,22 +141,40 @@ pub(super) const VARIABLES: &[Variable] = &[
         "off: count nothing (GET /metrics answers 404; flag usage holds only the edge's reports)",
     ),
     variable(
+        "CONTEXT_SAMPLE_SIZE",
+        Some("0"),
+        "recent evaluation contexts (personal data) held in memory per environment for the console's impact preview; 0: none",
+    ),
+    variable(
         "USAGE_FLUSH_SECONDS",
         Some("10"),
         "seconds between the batches that write flag usage to the store (1 to 3600)",
     ),
 ];
 
-/// Read by the binary (the log filter of `tracing`), not by `Config`.
-pub(super) const RUST_LOG: Variable = variable(
-    "RUST_LOG",
-    Some("info"),
-    "what is logged on stderr, e.g. origin=debug (every request)",
-);
+/// Read by the binary, not by `Config`: the log filter of `tracing`, and the switch and name of
+/// the OTLP traces (`crate::traces`; the exporter reads the other `OTEL_*` variables itself).
+pub(super) const BINARY: &[Variable] = &[
+    variable(
+        "RUST_LOG",
+        Some("info"),
+        "what is logged on stderr, e.g. origin=debug (every request)",
+    ),
+    variable(
+        crate::traces::ENDPOINT,
+        None,
+        "e.g. http://127.0.0.1:4318: export traces over OTLP/HTTP there; unset: no traces",
+    ),
+    variable(
+        crate::traces::SERVICE_NAME,
+        Some(crate::traces::DEFAULT_SERVICE_NAME),
+        "the service.name of the traces",
+    ),
+];
 
 /// The configuration part of `origin --help`: one line per variable.
 pub(super) fn usage() -> String {
-    let rows = || VARIABLES.iter().chain([&RUST_LOG]);
+    let rows = || VARIABLES.iter().chain(BINARY);
     let width = rows().map(|v| v.name.len()).max().unwrap_or(0);
     let mut text = String::from(
         "configuration: environment variables, or a .env file in the working directory or a \
@@ -219,7 +247,7 @@ mod tests {
     #[test]
     fn the_usage_lists_every_variable_with_its_default() {
         let usage = usage();
-        for v in VARIABLES.iter().chain([&RUST_LOG]) {
+        for v in VARIABLES.iter().chain(BINARY) {
             let line = usage
                 .lines()
                 .find(|line| line.trim_start().starts_with(&format!("{} ", v.name)))
@@ -233,7 +261,7 @@ mod tests {
     #[test]
     fn the_docs_list_every_variable() {
         let docs = include_str!("../../../docs/origin.md");
-        for v in VARIABLES.iter().chain([&RUST_LOG]) {
+        for v in VARIABLES.iter().chain(BINARY) {
             assert!(
                 docs.contains(&format!("`{}`", v.name)),
                 "docs/origin.md: {}",
@@ -251,7 +279,7 @@ mod tests {
             .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
             .map(|line| line.split_once('=').unwrap_or((line, "")))
             .collect();
-        for v in VARIABLES.iter().chain([&RUST_LOG]) {
+        for v in VARIABLES.iter().chain(BINARY) {
             assert!(
                 example.iter().any(|(name, _)| *name == v.name),
                 "origin/.env.example: {}",

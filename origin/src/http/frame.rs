@@ -1,7 +1,8 @@
 //! What every request and its response pass through, around the router: the request id (a given
 //! `x-request-id` is kept, else a random one is made; either is copied onto the response), the
-//! request's span and its log lines, `X-Content-Type-Options: nosniff` on every answer, and the
-//! body limit the extractors apply.
+//! request's span and its log lines (and, when traces are exported, the response's status on the
+//! span), `X-Content-Type-Options: nosniff` on every answer, and the body limit the extractors
+//! apply.
 //!
 //! Opened and closed by the server's per-request service and future (`server::ConnService`,
 //! `server::Answer`) rather than added as tower layers with `Router::layer`: axum wraps every route
@@ -83,6 +84,9 @@ impl Frame {
         let elapsed = started.elapsed();
         metrics.record(series, status, elapsed);
         let latency_ms = elapsed.as_secs_f64() * 1e3;
+        if crate::traces::is_on() {
+            crate::traces::record_response(&span, status);
+        }
         if status.is_server_error() {
             tracing::error!(parent: &span, status = status.as_u16(), latency_ms, "response failed");
         } else {

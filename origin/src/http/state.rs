@@ -6,9 +6,11 @@ use crate::metrics::{HttpMetrics, Metrics};
 
 use crate::admin::Admin;
 use crate::cache::FlagCache;
+use crate::contexts::ContextSample;
 use crate::flagset::FlagSets;
 use crate::http::rate_limit::RateLimiters;
 use crate::invalidation::Subscriptions;
+use crate::signing::SnapshotSigner;
 use crate::store::FlagStore;
 use crate::stream::Streams;
 use crate::tokens::Tokens;
@@ -53,8 +55,12 @@ pub struct Shared {
     /// `GET /metrics`; its request counts are also kept by the server, which counts every request.
     pub metrics: Arc<Metrics>,
     pub http_metrics: Arc<HttpMetrics>,
+    /// `SNAPSHOT_SIGNING_KEY`: signs every snapshot answer; `None`: they go unsigned.
+    pub signer: Option<Arc<SnapshotSigner>>,
     /// `METRICS`: requests and evaluations are counted (for `/metrics` and flag usage).
     pub counting: bool,
     /// Flag usage: gathered here, written in batches, read by the admin API.
     pub usage: Arc<Usage>,
+    /// `CONTEXT_SAMPLE_SIZE` above 0: recent evaluation contexts, for the console.
+    pub contexts: Option<ContextSample>,
 }

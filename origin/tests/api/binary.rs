@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     stderr: std::thread::JoinHandle<String>,
     stdout_rest: std::thread::JoinHandle<String>,
 }
 
-fn start(db: &std::path::Path, extra_env: &[(&str, &str)], args: &[&str]) -> Running {
+pub(crate) fn start(db: &std::path::Path, extra_env: &[(&str, &str)], args: &[&str]) -> Running {
     let mut command = Command::new(env!("CARGO_BIN_EXE_origin"));
     command
         .args(args)
@@ -63,7 +63,7 @@ fn start(db: &std::path::Path, extra_env: &[(&str, &str)], args: &[&str]) -> Run
 
 impl Running {
     /// SIGTERM, then the exit status and what was printed after the first line.
-    fn terminate(self) -> (std::process::ExitStatus, String, String) {
+    pub(crate) fn terminate(self) -> (std::process::ExitStatus, String, String) {
         self.sigterm();
         self.wait()
     }
@@ -102,7 +102,7 @@ async fn json_of(response: reqwest::Response) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 
-fn temp_db() -> std::path::PathBuf {
+pub(crate) fn temp_db() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("pennon-bin-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join("pennon.db")
@@ -261,6 +261,8 @@ fn help_lists_every_variable() {
         "IDLE_TIMEOUT_SECONDS",
         "MAX_CONNECTIONS",
         "RUST_LOG",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_SERVICE_NAME",
     ] {
         assert!(
             stdout

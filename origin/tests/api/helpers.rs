@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use origin::{App, AppState, Config, DatabaseUrl, HttpLimits, RateLimits, Secret, StreamLimits};
+use origin::{
+    App, AppState, Config, DatabaseUrl, HttpLimits, RateLimits, Secret, Signing, StreamLimits,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::Connection as _;
@@ -86,8 +88,12 @@ pub struct Options {
     pub require_client_token: bool,
     pub rate_limits: RateLimits,
     pub stream: StreamLimits,
+    /// `SNAPSHOT_SIGNING_KEY` and its TTL; `None`: snapshots unsigned.
+    pub signing: Option<Signing>,
     /// `METRICS`: counting requests and evaluations.
     pub metrics: bool,
+    /// `CONTEXT_SAMPLE_SIZE`.
+    pub context_sample_size: usize,
 }
 
 impl Default for Options {
@@ -99,7 +105,9 @@ impl Default for Options {
             require_client_token: false,
             rate_limits: RateLimits::default(),
             stream: StreamLimits::default(),
+            signing: None,
             metrics: true,
+            context_sample_size: 0,
         }
     }
 }
@@ -159,9 +167,11 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         require_client_token: options.require_client_token,
         rate_limits: options.rate_limits,
         stream: options.stream,
+        signing: options.signing,
         metrics: options.metrics,
         // Tests write usage when they choose (`state.usage.flush()`), never on a timer's whim.
         usage_flush_interval: Duration::from_secs(3600),
+        context_sample_size: options.context_sample_size,
     };
     start(config, redis_prefix, cleanup, &format!("{backend:?}")).await
 }

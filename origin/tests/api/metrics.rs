@@ -9,9 +9,10 @@ use openmetrics_parser::{
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::{spawn_app, Backend, SiblingCache, TestApp, EDGE_TOKEN};
+use crate::helpers::{spawn_app, Backend, SiblingCache, TestApp, ADMIN_TOKEN, EDGE_TOKEN};
 
 backend_tests!(
+    metrics_are_gzipped_when_asked_for,
     metrics_need_a_role_for_every_environment,
     requests_and_evaluations_are_counted,
     evaluation_counts_outlive_a_reload,
@@ -399,4 +400,30 @@ async fn a_change_from_another_origin_is_timed(backend: Backend) {
     )
     .is_some();
     assert!(!own);
+}
+
+async fn metrics_are_gzipped_when_asked_for(backend: Backend) {
+    use std::io::Read as _;
+    let app = spawn_app(backend).await;
+    // The raw bytes (the helpers' replies are text).
+    let reply = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .header("x-admin-token", ADMIN_TOKEN)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("request reaches the origin");
+    assert_eq!(reply.status().as_u16(), 200);
+    assert_eq!(reply.headers()["content-encoding"], "gzip");
+    assert_eq!(reply.headers()["vary"], "accept-encoding");
+    let gzipped = reply.bytes().await.expect("body");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(gzipped.as_ref())
+        .read_to_string(&mut text)
+        .expect("gzip");
+    parse_openmetrics(&text).unwrap_or_else(|err| panic!("not OpenMetrics ({err:?}):\n{text}"));
+    let plain = app.get("/metrics").admin().send().await;
+    assert_eq!(plain.header("content-encoding"), None);
+    assert!(plain.text.starts_with("# HELP"), "{}", plain.text);
 }

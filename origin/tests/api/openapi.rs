@@ -15,7 +15,9 @@ use jsonschema::{Draft, Registry, Validator};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Backend, Reply, TestApp, ADMIN_TOKEN, EDGE_TOKEN};
+use crate::helpers::{
+    spawn_app, spawn_app_with, Backend, Options, Reply, TestApp, ADMIN_TOKEN, EDGE_TOKEN,
+};
 
 const OAS_SCHEMA: &str = include_str!("../openapi/oas-3.1-schema.json");
 const OAS_DIALECT: &str = include_str!("../openapi/oas-3.1-dialect-base.json");
@@ -388,7 +390,15 @@ fn admin(call: crate::helpers::Call) -> crate::helpers::Call {
 /// A run over every route and its main statuses, each answer checked against the document.
 #[tokio::test]
 async fn every_answer_matches_the_document() {
-    let app = spawn_app(Backend::Sqlite).await;
+    // Signing on: the snapshot's answers carry their documented `Pennon-Signature`.
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            signing: Some(crate::signing::signing()),
+            ..Options::default()
+        },
+    )
+    .await;
     let mut c = Contract::new(document(&app).await);
     let (get, post, put, delete) = (Method::GET, Method::POST, Method::PUT, Method::DELETE);
     let nobody = uuid::Uuid::new_v4().to_string();
@@ -403,6 +413,7 @@ async fn every_answer_matches_the_document() {
         "/ofrep/v1/evaluate/flags",
         "/ofrep/v1/evaluate/flags/{key}",
         "/api/stream",
+        "/api/flags/signing-keys",
     ] {
         c.send(&app, Method::OPTIONS, public, public, |x| x).await;
     }
@@ -739,7 +750,9 @@ async fn every_answer_matches_the_document() {
     c.check_stream(&app, stream, "/api/stream?environment=dev")
         .await;
 
-    // The snapshot.
+    // The snapshot, and the key that verifies its signature.
+    let keys = "/api/flags/signing-keys";
+    c.send(&app, get.clone(), keys, keys, |x| x).await;
     let snapshot = "/api/flags/snapshot";
     let reply = c
         .send(
@@ -922,6 +935,21 @@ async fn every_answer_matches_the_document() {
     })
     .await
     .error(401);
+
+    // The context sample: off here (404, documented).
+    let contexts = "/api/admin/contexts";
+    c.send(
+        &app,
+        get.clone(),
+        contexts,
+        "/api/admin/contexts?environment=prod",
+        admin,
+    )
+    .await
+    .error(404);
+    c.send(&app, get.clone(), contexts, contexts, admin)
+        .await
+        .error(400);
 
     // Usage reports, with the edge token.
     let usage = "/api/usage";

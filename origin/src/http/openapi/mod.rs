@@ -69,7 +69,8 @@ OFREP's shape (`{key?, errorCode, errorDetails}`) instead of `{\"error\"}`.";
         (name = "segments", description = "Admin: segments"),
         (name = "audit", description = "Admin: the audit log"),
         (name = "tokens", description = "Admin: scoped tokens (docs/access.md)"),
-        (name = "edge", description = "What the edge workers sync from"),
+        (name = "edge", description = "What the edge workers sync from, and report their evaluation counts to"),
+        (name = "console", description = "Admin: what the web console reads beyond flags and segments"),
         (name = "meta", description = "Health and this document"),
         (name = "operations", description = "What an operator scrapes (docs/metrics.md)"),
     )

@@ -413,6 +413,26 @@ pub struct FlagList {
     pub usage: BTreeMap<String, FlagUsage>,
 }
 
+/// `GET /api/admin/contexts`: recent evaluation contexts, the most recently seen first.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContextList {
+    pub environment: Environment,
+    /// Slots per environment (`CONTEXT_SAMPLE_SIZE`).
+    pub size: u64,
+    pub contexts: Vec<SampledContext>,
+}
+
+/// One context of the sample.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SampledContext {
+    /// As `POST /api/evaluate` takes it.
+    pub user: User,
+    #[schema(format = DateTime)]
+    pub seen_at: String,
+}
+
 /// `POST /api/usage`: what an edge worker counted since its last report, for one environment.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -761,6 +781,42 @@ pub struct Snapshot {
     pub revision: u64,
     pub flags: Vec<Flag>,
     pub segments: Vec<Segment>,
+}
+
+/// The public keys that verify snapshot signatures: a JSON Web Key Set.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
+    "kid": "21fe31dfa154a261", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}))]
+pub struct SigningKeys {
+    /// Empty when the origin does not sign; one key otherwise.
+    pub keys: Vec<SigningKey>,
+}
+
+/// An Ed25519 public key as a JSON Web Key (RFC 8037).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKey {
+    /// `OKP`
+    #[schema(pattern = "^OKP$")]
+    pub kty: String,
+    /// `Ed25519`
+    #[schema(pattern = "^Ed25519$")]
+    pub crv: String,
+    /// `EdDSA`
+    #[schema(pattern = "^EdDSA$")]
+    pub alg: String,
+    /// `sig`
+    #[serde(rename = "use")]
+    #[schema(pattern = "^sig$")]
+    pub use_: String,
+    /// The key id a `Pennon-Signature` header names: the first 8 bytes of SHA-256 over the raw
+    /// public key, in lowercase hex.
+    #[schema(pattern = "^[0-9a-f]{16}$")]
+    pub kid: String,
+    /// The 32-byte public key, base64url without padding.
+    #[schema(pattern = "^[A-Za-z0-9_-]{43}$")]
+    pub x: String,
 }
 
 /// `ok`, `degraded` or `unavailable`.

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use evaluator::{EvaluateRequest, EvaluateResponse};
+use tracing::Span;
 
 use super::content_type::JsonContentType;
 use super::cors;
@@ -15,6 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::openapi::responses::BodyErrors;
 use crate::http::openapi::schemas;
 use crate::http::state::AppState;
+use crate::traces;
 
 /// Parses with the evaluator's own request parser (the edge worker uses the same one, so both give
 /// byte-identical 400 messages) and answers the compiled set's results, written by
@@ -69,12 +71,18 @@ async fn evaluate(
         caller.require_in(Action::Evaluate, request.environment)?;
     }
     let set = state.flags.get(request.environment).await?;
+    if let Some(sample) = &state.contexts {
+        sample.offer(request.environment, &request.user);
+    }
     let results = match &request.flags {
         Some(keys) => set.compiled.evaluate_keys(&request.user, keys),
         None => set.compiled.evaluate_all(&request.user),
     };
     if state.counting {
         set.counts.record(&results);
+    }
+    if traces::is_on() {
+        traces::flags::record_flags(&Span::current(), request.environment, &results);
     }
     let json = EvaluateResponse { results }.to_json();
     Ok(([(CONTENT_TYPE, "application/json")], json).into_response())

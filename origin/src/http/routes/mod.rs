@@ -2,6 +2,7 @@
 
 mod audit;
 mod content_type;
+mod contexts;
 pub(super) mod cors;
 mod evaluate;
 mod flags;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(kill_switch::kill_flag))
         .routes(routes!(audit::list_audit_entries))
+        .routes(routes!(contexts::list_contexts))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::get_token, tokens::revoke_token))
         .route_layer(middleware::from_fn_with_state(
@@ -68,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .routes(cors::public(routes!(ofrep::evaluate_flags)))
         .routes(cors::public(routes!(stream::stream_changes)))
         .routes(routes!(snapshot::get_snapshot))
+        .routes(cors::public(routes!(snapshot::get_signing_keys)))
         .routes(routes!(usage::report_usage))
         .routes(cors::public(routes!(health::check_health)))
         .routes(routes!(metrics::get_metrics))

@@ -22,6 +22,7 @@ use evaluator::ofrep::{self, OfrepError};
 use evaluator::Environment;
 use http_contract::conditional::none_match_holds;
 use http_contract::path::OFREP_FLAG_PREFIX;
+use tracing::Span;
 
 use super::content_type::JsonContentType;
 use super::cors;
@@ -31,6 +32,7 @@ use crate::http::error::ApiError;
 use crate::http::openapi::schemas;
 use crate::http::rate_limit::{ClientAddr, RateKey, RouteClass};
 use crate::http::state::AppState;
+use crate::traces;
 
 /// Who calls an OFREP route and the environment it evaluates in; built before the body is read.
 #[derive(Debug)]
@@ -214,12 +216,20 @@ async fn flag(
         .get(caller.environment)
         .await
         .map_err(ApiError::from)?;
-    let result = set
-        .compiled
-        .evaluate_flag(key, &user)
-        .ok_or_else(|| OfrepError::flag_not_found(key, caller.environment))?;
+    if let Some(sample) = &state.contexts {
+        sample.offer(caller.environment, &user);
+    }
+    let Some(result) = set.compiled.evaluate_flag(key, &user) else {
+        if traces::is_on() {
+            traces::flags::record_not_found(&Span::current(), caller.environment, key);
+        }
+        return Err(OfrepError::flag_not_found(key, caller.environment).into());
+    };
     if state.counting {
         set.counts.record_one(&result);
+    }
+    if traces::is_on() {
+        traces::flags::record_flag(&Span::current(), caller.environment, &result);
     }
     let json = ofrep::flag_body(&result, caller.environment);
     Ok(([(CONTENT_TYPE, "application/json")], json).into_response())
@@ -285,6 +295,9 @@ async fn bulk(
         .get(caller.environment)
         .await
         .map_err(ApiError::from)?;
+    if let Some(sample) = &state.contexts {
+        sample.offer(caller.environment, &user);
+    }
     let (streams, window) = event_streams(state, caller.environment, caller.token.as_deref());
     let mut etag = ofrep::bulk_etag(caller.environment, set.revision, &body);
     if let Some(window) = window {
@@ -303,6 +316,9 @@ async fn bulk(
     let results = set.compiled.evaluate_all(&user);
     if state.counting {
         set.counts.record(&results);
+    }
+    if traces::is_on() {
+        traces::flags::record_flags(&Span::current(), caller.environment, &results);
     }
     let json = ofrep::bulk_body(&results, caller.environment, Some(&streams));
     Ok((
