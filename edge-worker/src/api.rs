@@ -5,7 +5,7 @@
 //! shared contract's (`http_contract`), not written here.
 
 use evaluator::ofrep::{self, OfrepError};
-use evaluator::{CompiledFlagSet, Environment, EvaluateRequest, EvaluateResponse};
+use evaluator::{CompiledFlagSet, Environment, EvaluateRequest, EvaluateResponse, FlagResult};
 use http_contract::{conditional, content_type, error, path, MAX_BODY_BYTES};
 use serde::Serialize;
 
@@ -171,13 +171,19 @@ fn declared_length(content_length: Option<&str>) -> Option<u64> {
     content_length.and_then(|value| value.trim().parse::<u64>().ok())
 }
 
-/// The 200 body of `POST /api/evaluate` for a parsed request and the environment's compiled set.
-/// Bytes as the writer makes them, for the response as they are: not checked again as UTF-8.
-pub fn evaluate_body(set: &CompiledFlagSet, request: &EvaluateRequest) -> Vec<u8> {
+/// The 200 body of `POST /api/evaluate` for a parsed request and the environment's compiled set;
+/// `count` sees the results first (usage counting). Bytes as the writer makes them, for the
+/// response as they are: not checked again as UTF-8.
+pub fn evaluate_body(
+    set: &CompiledFlagSet,
+    request: &EvaluateRequest,
+    count: impl FnOnce(&[FlagResult<'_>]),
+) -> Vec<u8> {
     let results = match &request.flags {
         Some(keys) => set.evaluate_keys(&request.user, keys),
         None => set.evaluate_all(&request.user),
     };
+    count(&results);
     // The origin writes the same bytes with the same writer.
     EvaluateResponse { results }.to_json()
 }
@@ -239,16 +245,18 @@ pub fn parse_ofrep(body: &[u8]) -> Result<evaluator::User, OfrepFailure> {
     Ok(ofrep::read_context(body)?)
 }
 
-/// The 200 body of `POST /ofrep/v1/evaluate/flags/{key}`, or its 404.
+/// The 200 body of `POST /ofrep/v1/evaluate/flags/{key}`, or its 404; `count` sees the result.
 pub fn ofrep_flag_body(
     set: &CompiledFlagSet,
     environment: Environment,
     key: &str,
     user: &evaluator::User,
+    count: impl FnOnce(&[FlagResult<'_>]),
 ) -> Result<Vec<u8>, OfrepFailure> {
     let result = set
         .evaluate_flag(key, user)
         .ok_or_else(|| OfrepError::flag_not_found(key, environment))?;
+    count(core::slice::from_ref(&result));
     Ok(ofrep::flag_body(&result, environment))
 }
 
@@ -261,7 +269,8 @@ pub enum BulkAnswer {
 
 /// `POST /ofrep/v1/evaluate/flags` from a snapshot at `revision` (the ETag of the origin for the
 /// same environment, revision and body). No `eventStreams`: the edge has no change stream; its
-/// clients poll with `If-None-Match`.
+/// clients poll with `If-None-Match`. `count` sees the results (a 304 evaluates nothing and counts
+/// nothing, as on the origin).
 pub fn ofrep_bulk(
     set: &CompiledFlagSet,
     environment: Environment,
@@ -269,12 +278,14 @@ pub fn ofrep_bulk(
     request_body: &[u8],
     user: &evaluator::User,
     if_none_match: Option<&str>,
+    count: impl FnOnce(&[FlagResult<'_>]),
 ) -> BulkAnswer {
     let etag = ofrep::bulk_etag(environment, revision, request_body);
     if if_none_match.is_some_and(|value| conditional::none_match_holds(value, &etag)) {
         return BulkAnswer::NotModified { etag };
     }
     let results = set.evaluate_all(user);
+    count(&results);
     BulkAnswer::Flags {
         etag,
         body: ofrep::bulk_body(&results, environment, None),
@@ -478,14 +489,14 @@ mod tests {
         let set = CompiledFlagSet::new(&flags).expect("compiles");
         let all = parse_evaluate(br#"{"environment":"prod","user":{"id":"u1"}}"#).expect("valid");
         assert_eq!(
-            String::from_utf8(evaluate_body(&set, &all)).expect("UTF-8"),
+            String::from_utf8(evaluate_body(&set, &all, |_| {})).expect("UTF-8"),
             r#"{"results":[{"flagKey":"a","enabled":false,"reason":"FLAG_DISABLED","variant":"off","value":false},{"flagKey":"b","enabled":true,"reason":"ROLLOUT","variant":"on","value":true}]}"#
         );
         let named =
             parse_evaluate(br#"{"environment":"prod","user":{"id":"u1"},"flags":["zz","b"]}"#)
                 .expect("valid");
         assert_eq!(
-            String::from_utf8(evaluate_body(&set, &named)).expect("UTF-8"),
+            String::from_utf8(evaluate_body(&set, &named, |_| {})).expect("UTF-8"),
             r#"{"results":[{"flagKey":"b","enabled":true,"reason":"ROLLOUT","variant":"on","value":true},{"flagKey":"zz","enabled":false,"reason":"FLAG_NOT_FOUND","variant":null,"value":null}]}"#
         );
     }
@@ -501,24 +512,32 @@ mod tests {
         let body = br#"{"context":{"targetingKey":"u1"}}"#;
         let user = parse_ofrep(body).expect("valid");
         assert_eq!(
-            String::from_utf8(ofrep_flag_body(&set, Environment::Dev, "b", &user).unwrap())
+            String::from_utf8(ofrep_flag_body(&set, Environment::Dev, "b", &user, |_| {}).unwrap())
                 .unwrap(),
             r#"{"key":"b","variant":"on","value":true,"reason":"SPLIT","metadata":{"pennonReason":"ROLLOUT"}}"#
         );
-        let missing = ofrep_flag_body(&set, Environment::Dev, "zz", &user).unwrap_err();
+        let missing = ofrep_flag_body(&set, Environment::Dev, "zz", &user, |_| {}).unwrap_err();
         assert_eq!(
             missing.answer(Some("zz")),
             (404, br#"{"key":"zz","errorCode":"FLAG_NOT_FOUND","errorDetails":"no flag \"zz\" in dev"}"#.to_vec())
         );
         let BulkAnswer::Flags { etag, body: answer } =
-            ofrep_bulk(&set, Environment::Dev, 3, body, &user, None)
+            ofrep_bulk(&set, Environment::Dev, 3, body, &user, None, |_| {})
         else {
             panic!("a 304 without If-None-Match");
         };
         assert_eq!(etag, ofrep::bulk_etag(Environment::Dev, 3, body));
         assert!(answer.starts_with(br#"{"flags":[{"key":"b""#));
         assert_eq!(
-            ofrep_bulk(&set, Environment::Dev, 3, body, &user, Some(&etag)),
+            ofrep_bulk(
+                &set,
+                Environment::Dev,
+                3,
+                body,
+                &user,
+                Some(&etag),
+                |_| panic!("a 304 counts nothing")
+            ),
             BulkAnswer::NotModified { etag: etag.clone() }
         );
         let bad = parse_ofrep(b"{").unwrap_err();

@@ -10,11 +10,16 @@ use crate::signing::PublicKeys;
 pub const DEFAULT_TTL_SECONDS: u64 = 10;
 /// How long a request may wait for the origin before the last snapshot is served instead.
 pub const FETCH_TIMEOUT_MS: u64 = 2_000;
+/// The origin's endpoint for evaluation counts (`POST`, the edge token as for the snapshot).
+pub const USAGE_PATH: &str = "/api/usage";
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub origin: OriginUrl,
     pub ttl_ms: u64,
+    /// `USAGE_REPORT_SECONDS` in ms: how often evaluation counts go to the origin; 0 = never
+    /// (nothing is counted).
+    pub usage_report_ms: u64,
     /// None: the origin will answer 401, which is logged; nothing else to do without a token.
     pub edge_token: Option<EdgeToken>,
     /// `SNAPSHOT_PUBLIC_KEYS`: when set, a snapshot installs only with a valid signature by one of
@@ -40,7 +45,11 @@ impl Config {
             .and_then(|raw| OriginUrl::parse(&raw))?;
         let ttl_ms = match lookup("SNAPSHOT_TTL_SECONDS") {
             None => DEFAULT_TTL_SECONDS * 1000,
-            Some(raw) => parse_ttl_seconds(&raw)? * 1000,
+            Some(raw) => parse_seconds("SNAPSHOT_TTL_SECONDS", &raw)? * 1000,
+        };
+        let usage_report_ms = match lookup("USAGE_REPORT_SECONDS") {
+            None => crate::usage::DEFAULT_REPORT_SECONDS * 1000,
+            Some(raw) => parse_seconds("USAGE_REPORT_SECONDS", &raw)? * 1000,
         };
         let edge_token = lookup("EDGE_TOKEN")
             .map(|raw| EdgeToken::parse(&raw))
@@ -53,20 +62,21 @@ impl Config {
         Ok(Config {
             origin,
             ttl_ms,
+            usage_report_ms,
             edge_token,
             public_keys,
         })
     }
 }
 
-fn parse_ttl_seconds(raw: &str) -> Result<u64, ConfigError> {
+fn parse_seconds(name: &str, raw: &str) -> Result<u64, ConfigError> {
     raw.trim()
         .parse::<u64>()
         .ok()
         .filter(|seconds| *seconds <= 86_400)
         .ok_or_else(|| {
             ConfigError(format!(
-                "SNAPSHOT_TTL_SECONDS must be a whole number of seconds from 0 to 86400, not {raw:?}"
+                "{name} must be a whole number of seconds from 0 to 86400, not {raw:?}"
             ))
         })
 }
@@ -89,6 +99,11 @@ impl OriginUrl {
                 "ORIGIN_URL must be an http(s) URL such as https://flags.example.com, not {raw:?}"
             ))),
         }
+    }
+
+    /// `POST` evaluation counts here.
+    pub fn usage_url(&self) -> String {
+        format!("{}{}", self.0, USAGE_PATH)
     }
 
     pub fn snapshot_url(&self, environment: Environment) -> String {
@@ -151,7 +166,9 @@ mod tests {
     fn defaults_and_trailing_slash() {
         let cfg = config(&[("ORIGIN_URL", "http://127.0.0.1:3000/")]).expect("valid");
         assert_eq!(cfg.ttl_ms, 10_000);
+        assert_eq!(cfg.usage_report_ms, 10_000);
         assert!(cfg.edge_token.is_none());
+        assert_eq!(cfg.origin.usage_url(), "http://127.0.0.1:3000/api/usage");
         assert!(cfg.public_keys.is_none());
         assert_eq!(
             cfg.origin.snapshot_url(Environment::Staging),
@@ -164,10 +181,12 @@ mod tests {
         let cfg = config(&[
             ("ORIGIN_URL", "https://flags.example.com"),
             ("SNAPSHOT_TTL_SECONDS", "1"),
+            ("USAGE_REPORT_SECONDS", "0"),
             ("EDGE_TOKEN", "s3cret"),
         ])
         .expect("valid");
         assert_eq!(cfg.ttl_ms, 1_000);
+        assert_eq!(cfg.usage_report_ms, 0);
         let token = cfg.edge_token.expect("set");
         assert_eq!(token.expose(), "s3cret");
         assert!(!format!("{token:?}").contains("s3cret"));
@@ -210,15 +229,21 @@ mod tests {
             vec![("ORIGIN_URL", "http://")],
             vec![("ORIGIN_URL", "http://x"), ("SNAPSHOT_TTL_SECONDS", "-1")],
             vec![("ORIGIN_URL", "http://x"), ("SNAPSHOT_TTL_SECONDS", "ten")],
+            vec![
+                ("ORIGIN_URL", "http://x"),
+                ("USAGE_REPORT_SECONDS", "86401"),
+            ],
+            vec![("ORIGIN_URL", "http://x"), ("USAGE_REPORT_SECONDS", "")],
             vec![("ORIGIN_URL", "http://x"), ("SNAPSHOT_PUBLIC_KEYS", "abc")],
         ] {
-            let err = config(&vars).expect_err("refused");
-            assert!(
-                err.to_string().contains("ORIGIN_URL")
-                    || err.to_string().contains("SNAPSHOT_TTL_SECONDS")
-                    || err.to_string().contains("SNAPSHOT_PUBLIC_KEYS"),
-                "{err}"
-            );
+            let err = config(&vars).expect_err("refused").to_string();
+            let named = [
+                "ORIGIN_URL",
+                "SNAPSHOT_TTL_SECONDS",
+                "USAGE_REPORT_SECONDS",
+                "SNAPSHOT_PUBLIC_KEYS",
+            ];
+            assert!(named.iter().any(|name| err.contains(name)), "{err}");
         }
     }
 }

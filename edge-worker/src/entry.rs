@@ -8,17 +8,17 @@ use http_contract::{cors, header, MAX_BODY_BYTES};
 
 use crate::api::{self, ApiError, BulkAnswer, OfrepFailure, Route};
 use crate::config::Config;
-use crate::sync;
+use crate::{report, sync};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    match handle(req, &env).await {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    match handle(req, &env, &ctx).await {
         Ok(response) => Ok(response),
         Err(err) => respond(err.status(), err.body().into_bytes(), &[]),
     }
 }
 
-async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
     let method = req.method();
     match api::route(method.as_ref(), &req.path()) {
         Route::Preflight => preflight(),
@@ -33,13 +33,13 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             respond(err.status(), err.body().into_bytes(), &[("allow", allow)]).map_err(internal)
         }
         Route::OfrepFlag { key } => {
-            let answer = ofrep(&mut req, env, Some(&key)).await;
+            let answer = ofrep(&mut req, env, ctx, Some(&key)).await;
             answer.or_else(|failure| {
                 let (status, body) = failure.answer(Some(&key));
                 respond(status, body, &[]).map_err(internal)
             })
         }
-        Route::OfrepFlags => ofrep(&mut req, env, None).await.or_else(|failure| {
+        Route::OfrepFlags => ofrep(&mut req, env, ctx, None).await.or_else(|failure| {
             let (status, body) = failure.answer(None);
             respond(status, body, &[]).map_err(internal)
         }),
@@ -50,7 +50,10 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             let served = sync::snapshot_for(request.environment, &config)
                 .await
                 .ok_or_else(ApiError::snapshot_unavailable)?;
-            let body = api::evaluate_body(&served.set, &request);
+            let environment = request.environment;
+            let body = api::evaluate_body(&served.set, &request, |results| {
+                report::count(ctx, &config, environment, &served, results)
+            });
             let revision = served.revision.to_string();
             let freshness = if served.stale { "stale" } else { "fresh" };
             respond(
@@ -95,7 +98,12 @@ async fn read_json_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 /// The two OFREP routes (`key` for the single one), in the origin's order: the environment
 /// header, the content type, the body, the context, the snapshot. No token is read: the edge is
 /// public, as its `/api/evaluate` is.
-async fn ofrep(req: &mut Request, env: &Env, key: Option<&str>) -> Result<Response, OfrepFailure> {
+async fn ofrep(
+    req: &mut Request,
+    env: &Env,
+    ctx: &Context,
+    key: Option<&str>,
+) -> Result<Response, OfrepFailure> {
     let named = req.headers().get(header::ENVIRONMENT).map_err(internal)?;
     let environment = api::ofrep_environment(named.as_deref())?;
     let body = read_json_body(req).await?;
@@ -110,9 +118,12 @@ async fn ofrep(req: &mut Request, env: &Env, key: Option<&str>) -> Result<Respon
         (header::REVISION, revision.as_str()),
         (header::SNAPSHOT, freshness),
     ];
+    let count = |results: &[evaluator::FlagResult<'_>]| {
+        report::count(ctx, &config, environment, &served, results)
+    };
     let response = match key {
         Some(key) => {
-            let json = api::ofrep_flag_body(&served.set, environment, key, &user)?;
+            let json = api::ofrep_flag_body(&served.set, environment, key, &user, count)?;
             respond(200, json, &snapshot)
         }
         None => {
@@ -124,6 +135,7 @@ async fn ofrep(req: &mut Request, env: &Env, key: Option<&str>) -> Result<Respon
                 &body,
                 &user,
                 if_none_match.as_deref(),
+                count,
             ) {
                 BulkAnswer::NotModified { etag } => not_modified(&etag, &snapshot),
                 BulkAnswer::Flags { etag, body } => {

@@ -37,6 +37,8 @@ pub struct Served {
     pub revision: u64,
     /// The origin could not confirm this snapshot on the last attempt.
     pub stale: bool,
+    /// The clock when it was handed out (ms since the Unix epoch), for usage counting.
+    pub now_ms: u64,
 }
 
 fn now_ms() -> u64 {
@@ -46,23 +48,31 @@ fn now_ms() -> u64 {
 /// The snapshot for `environment`, fetched or revalidated first when the TTL has run out.
 /// None: this isolate never got one and the origin cannot be reached now.
 pub async fn snapshot_for(environment: Environment, config: &Config) -> Option<Served> {
+    let planned_at = now_ms();
     let plan = CACHE.with_borrow_mut(|cache| {
         cache.set_ttl_ms(config.ttl_ms);
-        cache.plan(environment, now_ms())
+        cache.plan(environment, planned_at)
     });
-    match plan {
-        Plan::Serve => {}
+    // workerd's clock moves only across I/O: a request served from memory reads it once.
+    let now_ms = match plan {
+        Plan::Serve => planned_at,
         Plan::Lead { ticket, etag } => {
             let outcome = fetch_snapshot(environment, config, etag.as_deref()).await;
-            CACHE.with_borrow_mut(|cache| cache.finish(environment, ticket, outcome, now_ms()));
+            let now = now_ms();
+            CACHE.with_borrow_mut(|cache| cache.finish(environment, ticket, outcome, now));
+            now
         }
-        Plan::Wait { ticket } => wait_until_settled(environment, ticket).await,
-    }
+        Plan::Wait { ticket } => {
+            wait_until_settled(environment, ticket).await;
+            now_ms()
+        }
+    };
     CACHE.with_borrow(|cache| {
         cache.get(environment).map(|cached| Served {
             set: Rc::clone(&cached.value),
             revision: cached.revision,
             stale: cached.stale,
+            now_ms,
         })
     })
 }

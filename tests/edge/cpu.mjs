@@ -305,6 +305,12 @@ async function snapshotServer(body) {
       res.writeHead(401).end();
       return;
     }
+    if (req.method === 'POST') {
+      // The edge's evaluation counts (USAGE_REPORT_SECONDS): taken, not part of the figures.
+      req.resume();
+      req.on('end', () => res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":0,"ignored":0}'));
+      return;
+    }
     if (state.mode === 'same' && req.headers['if-none-match'] === `"${state.revision}"`) {
       state.notModified++;
       res.writeHead(304, { etag: `"${state.revision}"` }).end();

@@ -125,7 +125,8 @@ export async function startOrigin(env = {}) {
 
 /**
  * The built worker under `wrangler dev` with its own config in a temp dir (no [build]: the tests
- * build once), EDGE_TOKEN through .dev.vars as a local secret. Every start is a fresh isolate.
+ * build once), EDGE_TOKEN through .dev.vars as a local secret, more vars in `vars` (such as
+ * USAGE_REPORT_SECONDS). Every start is a fresh isolate.
  */
 export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TOKEN, vars = {} }) {
   const dir = tempDir('pennon-edge-wrangler-');
@@ -137,7 +138,7 @@ export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TO
     '[vars]',
     `ORIGIN_URL = ${JSON.stringify(originUrl)}`,
     `SNAPSHOT_TTL_SECONDS = "${ttlSeconds}"`,
-    ...Object.entries(vars).map(([name, value]) => `${name} = ${JSON.stringify(value)}`),
+    ...Object.entries(vars).map(([name, value]) => `${name} = ${JSON.stringify(String(value))}`),
     '',
   ].join('\n'));
   writeFileSync(join(dir, '.dev.vars'), `EDGE_TOKEN=${edgeToken}\n`);
@@ -316,11 +317,26 @@ export function loadInvalidRequests() {
 /**
  * A scripted origin for the cache's timing: serves one snapshot per environment with an ETag,
  * answers 304 to a matching If-None-Match, and records every request. `delayMs` and `status` can be
- * changed between requests.
+ * changed between requests. `POST /api/usage` (the edge's evaluation counts) is recorded apart, in
+ * `usage` ({ headers, body, at, status }), and answered with `usageStatus` after `usageDelayMs`.
  */
 export async function startFakeOrigin(snapshot) {
-  const state = { snapshot, delayMs: 0, status: null, requests: [] };
+  const state = {
+    snapshot, delayMs: 0, status: null, requests: [], usage: [], usageStatus: 202, usageDelayMs: 0,
+  };
   const server = createServer(async (req, res) => {
+    if (req.method === 'POST' && req.url === '/api/usage') {
+      const chunks = [];
+      for await (const chunk of req) chunks.push(chunk);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const status = state.usageStatus;
+      state.usage.push({ headers: req.headers, text, at: performance.now(), status });
+      if (state.usageDelayMs) await sleep(state.usageDelayMs);
+      const counts = JSON.parse(text).counts ?? [];
+      res.writeHead(status, { 'content-type': 'application/json' })
+        .end(status === 202 ? JSON.stringify({ accepted: counts.length, ignored: 0 }) : '{"error":"scripted"}');
+      return;
+    }
     state.requests.push({ url: req.url, headers: req.headers, at: performance.now() });
     if (state.delayMs) await sleep(state.delayMs);
     if (req.headers['x-edge-token'] !== EDGE_TOKEN) {
