@@ -81,7 +81,9 @@ export function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
     clearTimeout(timer);
     liveGroups.delete(child.pid);
   };
-  const started = new Promise((resolveStart, reject) => {
+  // A process that never got ready is stopped before the error is passed on: the caller holds no
+  // handle to stop it, and its open pipes would keep the test file from ever finishing.
+  const starting = new Promise((resolveStart, reject) => {
     const timer = setTimeout(() => {
       reject(new Error(`${name} not ready within ${timeoutMs} ms; output:\n${output}`));
     }, timeoutMs);
@@ -98,6 +100,10 @@ export function startProcess(name, cmd, args, { env, cwd, ready, timeoutMs }) {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${code}) before it was ready; output:\n${output}`));
     });
+  });
+  const started = starting.catch(async (err) => {
+    await stop();
+    throw err;
   });
   return { child, started, stop, output: () => output };
 }
