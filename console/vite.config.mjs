@@ -19,6 +19,9 @@ export default defineConfig({
       '@pennon/evaluator': resolve(evaluator, 'browser.js'),
     },
   },
+  // The impact preview's worker (src/preview/worker.ts) imports the evaluator, whose entry awaits
+  // its wasm at the top level: an ES module worker, not the default classic script.
+  worker: { format: 'es' },
   build: {
     target: 'es2022',
     outDir: 'dist',

@@ -1,5 +1,5 @@
 // The admin API (docs/api.md), as the console calls it: same origin, the token as a Bearer header.
-import type { Environment, SnapshotData } from '@pennon/evaluator';
+import type { Environment, SnapshotData, User } from '@pennon/evaluator';
 
 export type { Environment };
 export type Role = 'admin' | 'editor' | 'viewer' | 'server' | 'client';
@@ -161,6 +161,14 @@ export class Api {
 
   listSegments(environment: Environment) {
     return this.call<{ segments: Segment[] }>('GET', `/api/admin/segments?environment=${environment}`);
+  }
+
+  /** The origin's recent evaluation contexts (404 when it keeps none; editors and admins only). */
+  contexts(environment: Environment) {
+    return this.call<{ environment: Environment; size: number; contexts: { user: User; seenAt: string }[] }>(
+      'GET',
+      `/api/admin/contexts?environment=${environment}`,
+    );
   }
 
   snapshot(environment: Environment) {

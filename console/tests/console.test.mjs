@@ -9,10 +9,10 @@
 // screens go to docs/console/ (or $CONSOLE_SCREENSHOTS).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { pageTools } from './browser.mjs';
 import { startOrigin } from './origin.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -33,47 +33,7 @@ async function evaluate(user, flags) {
   evaluations++;
   return res.body.results;
 }
-/** Everything a page reported that must not happen: other hosts, errors, CSP violations. */
-const problems = [];
-
-async function newPage(viewport = { width: 1280, height: 860 }) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const host = new URL(origin.url).host;
-  page.on('request', (req) => {
-    const url = new URL(req.url());
-    if (url.protocol !== 'data:' && url.host !== host) problems.push(`request to another host: ${req.url()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !/status of (400|401|403|404|409)/.test(msg.text())) problems.push(`console error: ${msg.text()}`);
-  });
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      (window.__cspViolations ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
-  return { context, page };
-}
-
-async function shot(page, name, { fullPage = true } = {}) {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
-}
-
-/** Signs in from the keyboard: the token field, then Enter. */
-async function signIn(page, token) {
-  await page.goto(origin.url);
-  await page.getByLabel('Token').focus();
-  await page.keyboard.type(token);
-  await page.keyboard.press('Enter');
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
-}
-
-async function noViolations(page) {
-  const violations = await page.evaluate(() => window.__cspViolations ?? []);
-  assert.deepEqual(violations, [], 'Content-Security-Policy violations');
-}
+const { problems, newPage, shot, signIn, noViolations } = pageTools(() => ({ browser, origin, shots: SHOTS }));
 
 async function token(name, role, environments) {
   const res = await origin.call('POST', '/api/admin/tokens', { body: { name, role, environments } });

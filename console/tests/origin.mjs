@@ -16,7 +16,8 @@ async function freePort() {
   return port;
 }
 
-export async function startOrigin(binary) {
+/** `env`: more variables for the origin, e.g. `{CONTEXT_SAMPLE_SIZE: '1000'}`. */
+export async function startOrigin(binary, env = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'pennon-console-'));
   const port = await freePort();
   const child = spawn(binary, [], {
@@ -29,6 +30,7 @@ export async function startOrigin(binary) {
       DATABASE_URL: `sqlite://${join(dir, 'pennon.db')}`,
       USAGE_FLUSH_SECONDS: '1',
       RUST_LOG: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

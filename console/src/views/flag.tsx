@@ -7,6 +7,7 @@ import { Diff, ErrorText, Loading, Page } from '../components';
 import { count, when } from '../format';
 import { href } from '../router';
 import { total } from './flags';
+import { Preview } from './preview';
 import { TryUser } from './try-user';
 
 export function FlagView({ session, id }: { session: Session; id: string }) {
@@ -186,7 +187,9 @@ function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSa
   const general = error && !['description', 'enabled', 'key', 'environment'].includes(error.topField ?? '') ? error : null;
   const opened = { description: base.description, enabled: base.enabled, ...definitionOf(base), version: base.version, updatedAt: base.updatedAt };
 
+  const current = readDefinition(text, ['description', 'enabled']);
   return (
+    <>
     <form class="editor" onSubmit={save} aria-labelledby="edit-title">
       <h2 id="edit-title">Edit</h2>
       <label for="flag-description">Description</label>
@@ -267,5 +270,7 @@ function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSa
         </span>
       </div>
     </form>
+    <Preview session={session} flag={base} edit={{ description, enabled, definition: current }} />
+    </>
   );
 }

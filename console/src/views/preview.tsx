@@ -1,0 +1,292 @@
+// The impact preview: while a flag is edited, the saved and the edited flag are decided side by
+// side for a sample of users, in a worker (preview/worker.ts) with @pennon/evaluator over the
+// environment's whole snapshot (prerequisites and segments count), and the page shows how many
+// users change variant, from what to what, with examples. The users are the origin's recent
+// evaluation contexts (`GET /api/admin/contexts`, when it keeps them) or pasted/uploaded by the
+// person. Recomputed 250 ms after the edit stops changing; a stale answer is dropped.
+import type { FlagData, User } from '@pennon/evaluator';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, type Flag, type JsonObject } from '../api';
+import type { Session } from '../app';
+import { ErrorText } from '../components';
+import { count, when } from '../format';
+import { headline, type Impact } from '../preview/impact';
+import type { Reply, Request } from '../preview/protocol';
+import { parseUsers } from '../preview/users';
+
+/** What the editor holds now: the definition parsed, or why it does not parse. */
+export interface Edit {
+  description: string;
+  enabled: boolean;
+  definition: JsonObject | string;
+}
+
+type Source = 'origin' | 'paste';
+
+interface Sample {
+  users: User[];
+  /** Where they come from, as the page says it. */
+  label: string;
+}
+
+const DEBOUNCE_MS = 250;
+
+export function Preview({ session, flag, edit }: { session: Session; flag: Flag; edit: Edit }) {
+  const [source, setSource] = useState<Source>('origin');
+  const [sample, setSample] = useState<Sample | null>(null);
+  const [sampleError, setSampleError] = useState<string | null>(null);
+  const [noSample, setNoSample] = useState(false);
+  const [pasted, setPasted] = useState('');
+  const [loading, setLoading] = useState(false);
+  /** The seq of the worker's last 'load' that answered; runs wait for it. */
+  const [ready, setReady] = useState<number | null>(null);
+  const [impact, setImpact] = useState<Impact | null>(null);
+  const [runError, setRunError] = useState<string | null>(null);
+  const [running, setRunning] = useState(false);
+  const worker = useRef<Worker | null>(null);
+  const seq = useRef(0);
+  const latestRun = useRef(0);
+
+  useEffect(() => () => worker.current?.terminate(), []);
+
+  const post = (request: Request) => {
+    if (!worker.current) {
+      const w = new Worker(new URL('../preview/worker.ts', import.meta.url), { type: 'module', name: 'impact-preview' });
+      w.onmessage = (e: MessageEvent<Reply>) => {
+        const reply = e.data;
+        if (reply.kind === 'loaded') {
+          setReady(reply.seq);
+          return;
+        }
+        if (reply.seq !== latestRun.current) return; // a newer load or run is on its way
+        setRunning(false);
+        if (reply.kind === 'impact') {
+          setImpact(reply.impact);
+          setRunError(null);
+        } else {
+          setImpact(null);
+          setRunError(reply.message);
+        }
+      };
+      w.onerror = (e) => {
+        setRunning(false);
+        setRunError(`the preview's worker failed: ${e.message}`);
+      };
+      worker.current = w;
+    }
+    worker.current.postMessage(request);
+  };
+
+  /** Sends the users and a fresh snapshot (the saved flags) to the worker. */
+  const load = async (users: User[], label: string) => {
+    setLoading(true);
+    try {
+      const snapshot = await session.api.snapshot(flag.environment);
+      const n = ++seq.current;
+      latestRun.current = n;
+      setReady(null);
+      setImpact(null);
+      setRunError(null);
+      setSample({ users, label });
+      post({ kind: 'load', seq: n, snapshot, key: flag.key, users });
+    } catch (err) {
+      setSampleError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  const loadOrigin = async () => {
+    setSampleError(null);
+    setNoSample(false);
+    setLoading(true);
+    try {
+      const body = await session.api.contexts(flag.environment);
+      if (body.contexts.length === 0) {
+        setLoading(false);
+        setSampleError(`The origin keeps a sample (up to ${count(body.size)} users) but has seen no evaluation in ${flag.environment} yet.`);
+        return;
+      }
+      const newest = body.contexts[0]?.seenAt;
+      await load(
+        body.contexts.map((c) => c.user),
+        `${count(body.contexts.length)} users the origin saw evaluated in ${flag.environment} (latest ${when(newest)})`,
+      );
+    } catch (err) {
+      setLoading(false);
+      if (err instanceof ApiError && err.status === 404) setNoSample(true);
+      else setSampleError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  const usePasted = async (text: string, what: string) => {
+    setSampleError(null);
+    const parsed = parseUsers(text);
+    if ('error' in parsed) {
+      setSampleError(`${what}: ${parsed.error}`);
+      return;
+    }
+    await load(parsed.users, `${count(parsed.users.length)} users ${what === 'file' ? 'from the file' : 'pasted'}`);
+  };
+
+  const upload = async (input: HTMLInputElement) => {
+    const file = input.files?.[0];
+    if (!file) return;
+    await usePasted(await file.text(), 'file');
+  };
+
+  // After a save the saved flag is another one: reload the snapshot for the same users.
+  const version = useRef(flag.version);
+  useEffect(() => {
+    if (version.current === flag.version) return;
+    version.current = flag.version;
+    if (sample) void load(sample.users, sample.label);
+  }, [flag.version]);
+
+  // The edited flag, and a run 250 ms after it stops changing.
+  const edited = typeof edit.definition === 'string'
+    ? null
+    : { id: flag.id, key: flag.key, environment: flag.environment, description: edit.description, enabled: edit.enabled, ...edit.definition };
+  const editedText = edited ? JSON.stringify(edited) : null;
+  useEffect(() => {
+    if (ready === null || editedText === null) return;
+    setRunning(true);
+    const timer = setTimeout(() => {
+      const n = ++seq.current;
+      latestRun.current = n;
+      post({ kind: 'run', seq: n, edited: JSON.parse(editedText) as FlagData });
+    }, DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [ready, editedText]);
+
+  const variants = Object.keys(flag.variants ?? { on: true, off: false });
+  return (
+    <section class="preview" aria-labelledby="preview-title">
+      <h2 id="preview-title">Impact preview</h2>
+      <p class="muted">
+        Who this edit would serve another variant, before you save it: the saved and the edited flag decided in this page
+        for a sample of users, with the rest of {flag.environment}'s flags and segments. Nothing about the users is sent.
+      </p>
+      <fieldset class="sources">
+        <legend>Users</legend>
+        <label class="block">
+          <input type="radio" name="preview-source" value="origin" checked={source === 'origin'} onChange={() => setSource('origin')} /> The origin's
+          sample of recent users in {flag.environment}
+        </label>
+        <label class="block">
+          <input type="radio" name="preview-source" value="paste" checked={source === 'paste'} onChange={() => setSource('paste')} /> Users I paste or
+          upload
+        </label>
+      </fieldset>
+      {source === 'origin' ? (
+        <div class="actions">
+          <button type="button" onClick={() => void loadOrigin()} disabled={loading}>
+            {sample ? 'Reload' : 'Load'} the origin's sample
+          </button>
+        </div>
+      ) : (
+        <div>
+          <label for="preview-users">Users (a JSON array as POST /api/evaluate takes them, or one JSON user per line)</label>
+          <textarea
+            id="preview-users"
+            rows={4}
+            spellcheck={false}
+            placeholder={'{"id": "user-1", "country": "DE"}\n{"id": "user-2", "attributes": {"plan": "pro"}}'}
+            value={pasted}
+            onInput={(e) => setPasted(e.currentTarget.value)}
+          />
+          <div class="actions">
+            <button type="button" onClick={() => void usePasted(pasted, 'pasted users')} disabled={loading}>
+              Preview with these users
+            </button>
+            <label class="file">
+              Or upload a file (.json, .jsonl)
+              <input type="file" accept=".json,.jsonl,.ndjson,.txt,application/json" onChange={(e) => void upload(e.currentTarget)} />
+            </label>
+          </div>
+        </div>
+      )}
+      {noSample ? (
+        <p class="notice" role="alert">
+          This origin keeps no sample of contexts. Start it with <code>CONTEXT_SAMPLE_SIZE=10000</code> to keep the
+          latest users evaluated per environment in its memory (personal data: see the origin's documentation, "The
+          context sample"), or paste users instead.
+        </p>
+      ) : null}
+      <ErrorText id="preview-sample-error" message={sampleError} />
+      {sample ? <p class="muted">{sample.label}.</p> : null}
+      <div aria-live="polite" class="impact">
+        {sample && edited === null ? (
+          <p class="error">No preview: the definition is not valid ({edit.definition}).</p>
+        ) : runError ? (
+          <p class="error" role="alert">
+            No preview: the evaluator refuses the edited flag: {runError}
+          </p>
+        ) : impact ? (
+          <ImpactView impact={impact} variants={variants} stale={running} />
+        ) : sample ? (
+          <p class="muted">Deciding…</p>
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+function ImpactView({ impact, variants, stale }: { impact: Impact; variants: string[]; stale: boolean }) {
+  for (const v of [...Object.keys(impact.before), ...Object.keys(impact.after)]) if (!variants.includes(v)) variants.push(v);
+  return (
+    <div class={stale ? 'stale' : undefined}>
+      <p class="impact-summary" role="status">
+        <strong>{headline(impact, count)}</strong>
+      </p>
+      {impact.transitions.length > 0 ? (
+        <table class="cards transitions" aria-label="Users who change variant">
+          <thead>
+            <tr>
+              <th scope="col">From</th>
+              <th scope="col">To</th>
+              <th scope="col">Users</th>
+              <th scope="col">For example</th>
+            </tr>
+          </thead>
+          <tbody>
+            {impact.transitions.map((t) => (
+              <tr key={`${t.from}→${t.to}`}>
+                <td data-label="From">{t.from}</td>
+                <td data-label="To">{t.to}</td>
+                <td data-label="Users">{count(t.count)}</td>
+                <td data-label="For example">{t.examples.join(', ')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <table class="cards variants" aria-label="Users per variant">
+        <thead>
+          <tr>
+            <th scope="col">Variant</th>
+            <th scope="col">Saved</th>
+            <th scope="col">Edited</th>
+          </tr>
+        </thead>
+        <tbody>
+          {variants.map((v) => (
+            <tr key={v}>
+              <th scope="row">{v}</th>
+              <td data-label="Saved">{count(impact.before[v] ?? 0)}</td>
+              <td data-label="Edited">{count(impact.after[v] ?? 0)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {impact.refused > 0 ? (
+        <p class="error">
+          {count(impact.refused)} users could not be decided and are left out; the first: {impact.firstRefusal}
+        </p>
+      ) : null}
+      <p class="muted timing" data-ms={impact.ms.toFixed(1)}>
+        Decided in {impact.ms < 10 ? impact.ms.toFixed(1) : Math.round(impact.ms)} ms, off the page's main thread.
+      </p>
+    </div>
+  );
+}

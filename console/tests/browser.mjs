@@ -1,0 +1,54 @@
+// What the console's browser tests share: a page that records everything that must not happen
+// (a request to another host, a page error, a console error other than an API status), the
+// sign-in from the keyboard, screenshots, and the check for Content-Security-Policy violations.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** `get()` answers `{browser, origin, shots}` once the test file's `before` has made them. */
+export function pageTools(get) {
+  /** Everything a page reported that must not happen: other hosts, errors, CSP violations. */
+  const problems = [];
+
+  async function newPage(viewport = { width: 1280, height: 860 }, target = get().origin) {
+    const context = await get().browser.newContext({ viewport });
+    const page = await context.newPage();
+    const host = new URL(target.url).host;
+    page.on('request', (req) => {
+      const url = new URL(req.url());
+      if (url.protocol !== 'data:' && url.host !== host) problems.push(`request to another host: ${req.url()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/status of (400|401|403|404|409)/.test(msg.text())) problems.push(`console error: ${msg.text()}`);
+    });
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        (window.__cspViolations ??= []).push(`${e.violatedDirective} ${e.blockedURI}`);
+      });
+    });
+    return { context, page };
+  }
+
+  async function shot(page, name, { fullPage = true } = {}) {
+    const { shots } = get();
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
+  }
+
+  /** Signs in from the keyboard: the token field, then Enter. */
+  async function signIn(page, token, target = get().origin) {
+    await page.goto(target.url);
+    await page.getByLabel('Token').focus();
+    await page.keyboard.type(token);
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+
+  async function noViolations(page) {
+    const violations = await page.evaluate(() => window.__cspViolations ?? []);
+    assert.deepEqual(violations, [], 'Content-Security-Policy violations');
+  }
+
+  return { problems, newPage, shot, signIn, noViolations };
+}
