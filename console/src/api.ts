@@ -59,6 +59,7 @@ export interface Segment {
   rules: Json[];
   environment: Environment;
   version: number;
+  createdAt: string;
   updatedAt: string;
 }
 
@@ -161,6 +162,22 @@ export class Api {
 
   listSegments(environment: Environment) {
     return this.call<{ segments: Segment[] }>('GET', `/api/admin/segments?environment=${environment}`);
+  }
+
+  getSegment(id: string) {
+    return this.call<{ segment: Segment }>('GET', `/api/admin/segments/${encodeURIComponent(id)}`);
+  }
+
+  createSegment(body: JsonObject) {
+    return this.call<{ segment: Segment }>('POST', '/api/admin/segments', body);
+  }
+
+  updateSegment(id: string, body: JsonObject, version: number) {
+    return this.call<{ segment: Segment }>('PUT', `/api/admin/segments/${encodeURIComponent(id)}`, body, version);
+  }
+
+  deleteSegment(id: string, version: number) {
+    return this.call<null>('DELETE', `/api/admin/segments/${encodeURIComponent(id)}`, undefined, version);
   }
 
   /** The origin's recent evaluation contexts (404 when it keeps none; editors and admins only). */

@@ -9,7 +9,7 @@ import { FlagView } from './views/flag';
 import { FlagList } from './views/flags';
 import { KillSwitch } from './views/kill';
 import { NewFlag } from './views/new-flag';
-import { SegmentList } from './views/segments';
+import { NewSegment, SegmentList, SegmentView } from './views/segments';
 import { SignIn } from './views/signin';
 
 export interface Session {
@@ -85,6 +85,10 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
     view = <KillSwitch session={session} initialKey={route.query.get('key') ?? ''} />;
   } else if (section === 'audit') {
     view = <AuditView session={session} flagId={route.query.get('flag') ?? ''} />;
+  } else if (section === 'segment' && arg) {
+    view = <SegmentView session={session} id={arg} />;
+  } else if (section === 'segments' && extra === 'new' && canWrite(who, environmentOf(arg))) {
+    view = <NewSegment session={session} environment={environmentOf(arg)} />;
   } else if (section === 'segments') {
     view = <SegmentList session={session} environment={environmentOf(arg)} />;
   } else {
@@ -105,7 +109,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
             <a href={href('flags', environment)} aria-current={section === 'flags' || section === 'flag' ? 'page' : undefined}>
               Flags
             </a>
-            <a href={href('segments', environment)} aria-current={section === 'segments' ? 'page' : undefined}>
+            <a href={href('segments', environment)} aria-current={section === 'segments' || section === 'segment' ? 'page' : undefined}>
               Segments
             </a>
             <a href={href('audit')} aria-current={section === 'audit' ? 'page' : undefined}>

@@ -48,3 +48,44 @@ export function Page({ title, children, actions }: { title: string; children: Co
     </section>
   );
 }
+
+/**
+ * A write refused because another version was stored since the page opened (If-Match): who wrote
+ * it, the diff of the version opened and the version stored, and the two ways on. The edit is kept
+ * until one of them is chosen. Used by the flag and the segment pages.
+ */
+export function ConflictNotice({
+  opened,
+  stored,
+  openedVersion,
+  storedVersion,
+  actor,
+  onDiscard,
+  onKeep,
+}: {
+  opened: Json;
+  stored: Json;
+  openedVersion: number;
+  storedVersion: number;
+  actor: string | null;
+  onDiscard: () => void;
+  onKeep: () => void;
+}) {
+  return (
+    <div class="conflict" role="alert">
+      <h3>Changed{actor ? ` by ${actor}` : ''} since you opened it</h3>
+      <p>
+        You opened version {openedVersion}; version {storedVersion} is stored now. What changed:
+      </p>
+      <Diff label="Changes since you opened it" before={opened} after={stored} />
+      <div class="actions">
+        <button type="button" onClick={onDiscard}>
+          Discard my edit, load version {storedVersion}
+        </button>
+        <button type="button" onClick={onKeep}>
+          Keep my edit (save it over version {storedVersion})
+        </button>
+      </div>
+    </div>
+  );
+}

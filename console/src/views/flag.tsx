@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, canWrite, definitionOf, WRITABLE, type Flag, type Json, type JsonObject, type Usage } from '../api';
 import type { Session } from '../app';
-import { Diff, ErrorText, Loading, Page } from '../components';
+import { ConflictNotice, ErrorText, Loading, Page } from '../components';
 import { count, when } from '../format';
 import { href } from '../router';
 import { total } from './flags';
@@ -219,47 +219,29 @@ function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSa
       />
       <ErrorText id="definition-error" message={local ?? general?.message} />
       {conflict ? (
-        <div class="conflict" role="alert">
-          <h3>
-            Changed{conflict.actor ? ` by ${conflict.actor}` : ''} since you opened it
-          </h3>
-          <p>
-            You opened version {base.version}; version {conflict.current.version} is stored now. What changed:
-          </p>
-          <Diff
-            label="Changes since you opened it"
-            before={opened}
-            after={{
-              description: conflict.current.description,
-              enabled: conflict.current.enabled,
-              ...definitionOf(conflict.current),
-              version: conflict.current.version,
-              updatedAt: conflict.current.updatedAt,
-            }}
-          />
-          <div class="actions">
-            <button
-              type="button"
-              onClick={() => {
-                load(conflict.current);
-                onSaved(conflict.current);
-                setConflict(null);
-              }}
-            >
-              Discard my edit, load version {conflict.current.version}
-            </button>
-            <button
-              type="button"
-              onClick={() => {
-                setBase(conflict.current);
-                onSaved(conflict.current);
-                setConflict(null);
-              }}
-            >
-              Keep my edit (save it over version {conflict.current.version})
-            </button>
-          </div>
-        </div>
+        <ConflictNotice
+          opened={opened}
+          stored={{
+            description: conflict.current.description,
+            enabled: conflict.current.enabled,
+            ...definitionOf(conflict.current),
+            version: conflict.current.version,
+            updatedAt: conflict.current.updatedAt,
+          }}
+          openedVersion={base.version}
+          storedVersion={conflict.current.version}
+          actor={conflict.actor}
+          onDiscard={() => {
+            load(conflict.current);
+            onSaved(conflict.current);
+            setConflict(null);
+          }}
+          onKeep={() => {
+            setBase(conflict.current);
+            onSaved(conflict.current);
+            setConflict(null);
+          }}
+        />
       ) : null}
       <div class="actions">
         <button type="submit" class="primary" disabled={busy || conflict !== null}>

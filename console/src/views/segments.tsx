@@ -1,27 +1,76 @@
-// The segments of one environment, read-only in this version of the console.
-import { useEffect, useState } from 'preact/hooks';
-import { ApiError, type Environment, type Segment } from '../api';
+// The segments of one environment, with the flags that name each; one segment (read, edit its
+// description, rules and include list, delete); a new segment.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, canWrite, type Environment, type Flag, type Json, type JsonObject, type Segment } from '../api';
 import type { Session } from '../app';
-import { ErrorText, Loading, Page } from '../components';
+import { ConflictNotice, ErrorText, Loading, Page } from '../components';
 import { count, when } from '../format';
-import { href } from '../router';
+import { go, href } from '../router';
+import { flagsUsing, ids, includeChange, parseIds } from '../segments';
+
+function message(err: unknown): string {
+  return err instanceof ApiError ? err.message : String(err);
+}
+
+/** The flags of an environment (for "used by"), or the message that they could not be read. */
+function useFlags(session: Session, environment: Environment | null): { flags: Flag[] | null; error: string | null; reload: () => void } {
+  const [flags, setFlags] = useState<Flag[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (!environment) return;
+    let live = true;
+    session.api.listFlags({ environment }).then(
+      (body) => live && setFlags(body.flags),
+      (err: unknown) => live && setError(`Which flags use it is unknown: ${message(err)}`),
+    );
+    return () => {
+      live = false;
+    };
+  }, [session.api, environment, tick]);
+  return { flags, error, reload: () => setTick((t) => t + 1) };
+}
+
+function FlagLinks({ flags }: { flags: Flag[] }) {
+  if (flags.length === 0) return <span class="muted">no flag</span>;
+  return (
+    <span class="flag-links">
+      {flags.map((f, k) => (
+        <span key={f.id}>
+          {k ? ', ' : ''}
+          <a href={href('flag', f.id)}>{f.key}</a>
+        </span>
+      ))}
+    </span>
+  );
+}
 
 export function SegmentList({ session, environment }: { session: Session; environment: Environment }) {
   const [segments, setSegments] = useState<Segment[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const used = useFlags(session, environment);
   useEffect(() => {
     let live = true;
     setSegments(null);
     session.api.listSegments(environment).then(
       (body) => live && setSegments(body.segments),
-      (err: unknown) => live && setError(err instanceof ApiError ? err.message : String(err)),
+      (err: unknown) => live && setError(message(err)),
     );
     return () => {
       live = false;
     };
   }, [session.api, environment]);
   return (
-    <Page title={`Segments in ${environment}`}>
+    <Page
+      title={`Segments in ${environment}`}
+      actions={
+        canWrite(session.who, environment) ? (
+          <a class="button primary" href={href('segments', environment, 'new')}>
+            New segment
+          </a>
+        ) : null
+      }
+    >
       <nav class="tabs" aria-label="Environments">
         {session.who.environments.map((env) => (
           <a key={env} href={href('segments', env)} aria-current={env === environment ? 'page' : undefined}>
@@ -30,32 +79,455 @@ export function SegmentList({ session, environment }: { session: Session; enviro
         ))}
       </nav>
       <ErrorText message={error} />
+      <ErrorText message={used.error} />
       {segments === null && !error ? <Loading what="segments" /> : null}
       {segments ? (
-        <table class="cards">
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Included ids</th>
-              <th scope="col">Rules</th>
-              <th scope="col">Last change</th>
-            </tr>
-          </thead>
-          <tbody>
-            {segments.map((s) => (
-              <tr key={s.id}>
-                <th scope="row" data-label="Key">
-                  {s.key}
-                  {s.description ? <span class="muted block">{s.description}</span> : null}
-                </th>
-                <td data-label="Included ids">{count(s.include.length)}</td>
-                <td data-label="Rules">{count(s.rules.length)}</td>
-                <td data-label="Last change">{when(s.updatedAt)}</td>
+        segments.length === 0 ? (
+          <p class="muted">No segments in {environment}.</p>
+        ) : (
+          <table class="cards">
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Included ids</th>
+                <th scope="col">Rules</th>
+                <th scope="col">Used by</th>
+                <th scope="col">Last change</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {segments.map((s) => (
+                <tr key={s.id}>
+                  <th scope="row" data-label="Key">
+                    <a href={href('segment', s.id)}>{s.key}</a>
+                    {s.description ? <span class="muted block">{s.description}</span> : null}
+                  </th>
+                  <td data-label="Included ids">{count(s.include.length)}</td>
+                  <td data-label="Rules">{count(s.rules.length)}</td>
+                  <td data-label="Used by">{used.flags ? <FlagLinks flags={flagsUsing(used.flags, s.key)} /> : '…'}</td>
+                  <td data-label="Last change">{when(s.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
       ) : null}
+    </Page>
+  );
+}
+
+/** The include list editor: a textarea of ids, one per line or comma-separated, and what it holds. */
+function IncludeField({
+  id,
+  text,
+  onText,
+  saved,
+  error,
+}: {
+  id: string;
+  text: string;
+  onText: (text: string) => void;
+  saved: readonly string[] | null;
+  error: string | null;
+}) {
+  const pasted = parseIds(text);
+  const dropped = [
+    pasted.duplicates ? `${count(pasted.duplicates)} duplicate${pasted.duplicates === 1 ? '' : 's'}` : '',
+    pasted.blanks ? `${count(pasted.blanks)} blank${pasted.blanks === 1 ? '' : 's'}` : '',
+  ].filter((s) => s !== '');
+  const change = saved ? includeChange(saved, pasted.ids) : null;
+  return (
+    <>
+      <label for={id}>Included ids (one per line or comma-separated; paste a list)</label>
+      <textarea
+        id={id}
+        rows={Math.min(16, Math.max(4, text.split('\n').length + 1))}
+        spellcheck={false}
+        value={text}
+        onInput={(e) => onText(e.currentTarget.value)}
+        aria-describedby={`${id}-count ${id}-error`}
+        aria-invalid={error !== null}
+      />
+      <p id={`${id}-count`} class="muted" aria-live="polite">
+        <span class="include-count">{ids(pasted.ids.length)}</span>
+        {dropped.length ? ` (${dropped.join(' and ')} dropped)` : ''}
+        {change ? (
+          <>
+            {' · '}
+            <span class="include-change">
+              {change.added.length === 0 && change.removed.length === 0
+                ? 'no change to the saved list'
+                : `saving adds ${ids(change.added.length)} and removes ${ids(change.removed.length)}`}
+            </span>
+          </>
+        ) : null}
+      </p>
+      <ErrorText id={`${id}-error`} message={error} />
+    </>
+  );
+}
+
+/** Reads the rules editor's text: a JSON array, or a message. */
+function readRules(text: string): Json[] | string {
+  try {
+    const parsed = JSON.parse(text) as Json;
+    return Array.isArray(parsed) ? parsed : 'rules: must be a JSON array';
+  } catch (err) {
+    return `rules: not JSON: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+const pretty = (value: Json) => JSON.stringify(value, null, 2);
+
+/** What the conflict diff compares: the fields a person edits, and the version. */
+function shown(s: Segment): JsonObject {
+  return { description: s.description, include: s.include, rules: s.rules, version: s.version, updatedAt: s.updatedAt };
+}
+
+export function SegmentView({ session, id }: { session: Session; id: string }) {
+  const [segment, setSegment] = useState<Segment | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    setSegment(null);
+    setError(null);
+    session.api.getSegment(id).then(
+      (body) => live && setSegment(body.segment),
+      (err: unknown) => live && setError(message(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [session.api, id]);
+  const used = useFlags(session, segment?.environment ?? null);
+
+  if (error) return <Page title="Segment"><ErrorText message={error} /></Page>;
+  if (!segment) return <Loading what="the segment" />;
+  const writable = canWrite(session.who, segment.environment);
+  const users = used.flags ? flagsUsing(used.flags, segment.key) : null;
+  return (
+    <Page title={segment.key}>
+      <dl class="facts">
+        <dt>Environment</dt>
+        <dd>
+          <a href={href('segments', segment.environment)}>{segment.environment}</a>
+        </dd>
+        <dt>Included ids</dt>
+        <dd>{count(segment.include.length)}</dd>
+        <dt>Rules</dt>
+        <dd>{count(segment.rules.length)}</dd>
+        <dt>Version</dt>
+        <dd>{segment.version}</dd>
+        <dt>Last change</dt>
+        <dd>{when(segment.updatedAt)}</dd>
+      </dl>
+      <section aria-labelledby="used-title">
+        <h2 id="used-title">Used by</h2>
+        <ErrorText message={used.error} />
+        {users ? (
+          <div class="used-by">
+            {users.length === 0 ? <p>No flag in {segment.environment} names it.</p> : <>Flags that name it: <FlagLinks flags={users} /></>}
+          </div>
+        ) : used.error ? null : (
+          <Loading what="the flags" />
+        )}
+      </section>
+      {writable ? (
+        <>
+          <SegmentEditor session={session} segment={segment} onSaved={setSegment} />
+          <DeleteSegment session={session} segment={segment} flags={used.flags} onFlagsChanged={used.reload} />
+        </>
+      ) : (
+        <section aria-labelledby="definition-title">
+          <h2 id="definition-title">Definition</h2>
+          <pre class="json">{pretty({ description: segment.description, include: segment.include, rules: segment.rules })}</pre>
+        </section>
+      )}
+    </Page>
+  );
+}
+
+function SegmentEditor({ session, segment, onSaved }: { session: Session; segment: Segment; onSaved: (s: Segment) => void }) {
+  const [base, setBase] = useState(segment);
+  const [description, setDescription] = useState(segment.description);
+  const [includeText, setIncludeText] = useState(segment.include.join('\n'));
+  const [rulesText, setRulesText] = useState(pretty(segment.rules));
+  const [error, setError] = useState<ApiError | null>(null);
+  const [local, setLocal] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<{ current: Segment; actor: string | null } | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = (s: Segment) => {
+    setBase(s);
+    setDescription(s.description);
+    setIncludeText(s.include.join('\n'));
+    setRulesText(pretty(s.rules));
+  };
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    setSaved(null);
+    const rules = readRules(rulesText);
+    if (typeof rules === 'string') {
+      setLocal(rules);
+      return;
+    }
+    setLocal(null);
+    const include = parseIds(includeText).ids;
+    const change = includeChange(base.include, include);
+    setBusy(true);
+    try {
+      const body = await session.api.updateSegment(base.id, { description, include, rules }, base.version);
+      load(body.segment);
+      onSaved(body.segment);
+      setConflict(null);
+      setSaved(`Saved: version ${body.segment.version} (${ids(change.added.length)} added, ${ids(change.removed.length)} removed).`);
+    } catch (err) {
+      if (!(err instanceof ApiError)) {
+        setLocal(`not sent: ${message(err)}`);
+        return;
+      }
+      if (err.status === 409) {
+        const current = await session.api.getSegment(base.id).then((b) => b.segment, () => null);
+        if (current && current.version !== base.version) {
+          const entries = await session.api.audit({ entityId: base.id, limit: 1 }).catch(() => null);
+          setConflict({ current, actor: entries?.entries[0]?.actor ?? null });
+          return;
+        }
+      }
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const at = (field: string) => (error && error.topField === field ? error.message : null);
+  const general = error && !['description', 'include'].includes(error.topField ?? '') ? error.message : null;
+  return (
+    <form class="editor" onSubmit={save} aria-labelledby="edit-title">
+      <h2 id="edit-title">Edit</h2>
+      <label for="segment-description">Description</label>
+      <input
+        id="segment-description"
+        value={description}
+        onInput={(e) => setDescription(e.currentTarget.value)}
+        aria-describedby={at('description') ? 'segment-description-error' : undefined}
+      />
+      <ErrorText id="segment-description-error" message={at('description')} />
+      <IncludeField id="segment-include" text={includeText} onText={setIncludeText} saved={base.include} error={at('include')} />
+      <label for="segment-rules">Rules (JSON: an array of conditions or {'{"all": [...]}'} groups; any one matching makes a user a member)</label>
+      <textarea
+        id="segment-rules"
+        rows={Math.min(24, rulesText.split('\n').length + 2)}
+        spellcheck={false}
+        value={rulesText}
+        onInput={(e) => setRulesText(e.currentTarget.value)}
+        aria-describedby="segment-rules-error"
+        aria-invalid={local !== null || general !== null}
+      />
+      <ErrorText id="segment-rules-error" message={local ?? general} />
+      {conflict ? (
+        <ConflictNotice
+          opened={shown(base)}
+          stored={shown(conflict.current)}
+          openedVersion={base.version}
+          storedVersion={conflict.current.version}
+          actor={conflict.actor}
+          onDiscard={() => {
+            load(conflict.current);
+            onSaved(conflict.current);
+            setConflict(null);
+          }}
+          onKeep={() => {
+            setBase(conflict.current);
+            onSaved(conflict.current);
+            setConflict(null);
+          }}
+        />
+      ) : null}
+      <div class="actions">
+        <button type="submit" class="primary" disabled={busy || conflict !== null}>
+          Save
+        </button>
+        <span aria-live="polite" class="muted">
+          {saved}
+        </span>
+      </div>
+    </form>
+  );
+}
+
+/** `segment "beta" is used by flags: a, b` → `["a", "b"]`; null for any other message. */
+function usedBy(text: string): string[] | null {
+  const match = /is used by flags: (.+)$/.exec(text);
+  return match ? match[1]!.split(', ').map((k) => k.trim()) : null;
+}
+
+function DeleteSegment({
+  session,
+  segment,
+  flags,
+  onFlagsChanged,
+}: {
+  session: Session;
+  segment: Segment;
+  flags: Flag[] | null;
+  onFlagsChanged: () => void;
+}) {
+  const [asking, setAsking] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const confirm = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (asking) confirm.current?.focus();
+  }, [asking]);
+
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await session.api.deleteSegment(segment.id, segment.version);
+      go(href('segments', segment.environment));
+    } catch (err) {
+      setError(message(err));
+      setAsking(false);
+      onFlagsChanged();
+    } finally {
+      setBusy(false);
+    }
+  };
+  const named = error ? usedBy(error) : null;
+  return (
+    <section aria-labelledby="delete-title" class="delete">
+      <h2 id="delete-title">Delete</h2>
+      {named ? (
+        <div class="conflict" role="alert">
+          <h3>Not deleted: flags name it</h3>
+          <p>{error}</p>
+          <div>
+            Remove the segment from their rules first:{' '}
+            {named.map((key, k) => {
+              const flag = flags?.find((f) => f.key === key);
+              return (
+                <span key={key}>
+                  {k ? ', ' : ''}
+                  {flag ? <a href={href('flag', flag.id)}>{key}</a> : key}
+                </span>
+              );
+            })}
+          </div>
+        </div>
+      ) : (
+        <ErrorText message={error} />
+      )}
+      {asking ? (
+        <div class="confirm" role="alertdialog" aria-labelledby="delete-confirm-title">
+          <h3 id="delete-confirm-title">
+            Delete segment {segment.key} in {segment.environment}?
+          </h3>
+          <p>Its ids and rules are gone for good; the audit log keeps what it was.</p>
+          <div class="actions">
+            <button type="button" class="danger" ref={confirm} disabled={busy} onClick={remove}>
+              Delete {segment.key}
+            </button>
+            <button type="button" onClick={() => setAsking(false)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      ) : (
+        <button type="button" class="danger" onClick={() => setAsking(true)}>
+          Delete segment…
+        </button>
+      )}
+    </section>
+  );
+}
+
+export function NewSegment({ session, environment }: { session: Session; environment: Environment }) {
+  const writable = session.who.environments;
+  const [key, setKey] = useState('');
+  const [env, setEnv] = useState<Environment>(environment);
+  const [description, setDescription] = useState('');
+  const [includeText, setIncludeText] = useState('');
+  const [rulesText, setRulesText] = useState('[]');
+  const [error, setError] = useState<ApiError | null>(null);
+  const [local, setLocal] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    const rules = readRules(rulesText);
+    if (typeof rules === 'string') {
+      setLocal(rules);
+      return;
+    }
+    setLocal(null);
+    setBusy(true);
+    try {
+      const body = await session.api.createSegment({ key, environment: env, description, include: parseIds(includeText).ids, rules });
+      go(href('segment', body.segment.id));
+    } catch (err) {
+      if (!(err instanceof ApiError)) {
+        setLocal(`not sent: ${message(err)}`);
+        return;
+      }
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const at = (field: string) => (error && error.topField === field ? error.message : null);
+  const general = error && !['key', 'environment', 'description', 'include'].includes(error.topField ?? '') ? error.message : null;
+  return (
+    <Page title="New segment">
+      <form class="editor" onSubmit={create}>
+        <label for="new-segment-key">Key</label>
+        <input
+          id="new-segment-key"
+          value={key}
+          onInput={(e) => setKey(e.currentTarget.value)}
+          autoComplete="off"
+          aria-describedby={at('key') ? 'new-segment-key-error' : undefined}
+          required
+        />
+        <ErrorText id="new-segment-key-error" message={at('key')} />
+        <label for="new-segment-environment">Environment</label>
+        <select id="new-segment-environment" value={env} onChange={(e) => setEnv(e.currentTarget.value as Environment)}>
+          {writable.map((e) => (
+            <option key={e} value={e}>
+              {e}
+            </option>
+          ))}
+        </select>
+        <ErrorText message={at('environment')} />
+        <label for="new-segment-description">Description</label>
+        <input id="new-segment-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        <ErrorText message={at('description')} />
+        <IncludeField id="new-segment-include" text={includeText} onText={setIncludeText} saved={null} error={at('include')} />
+        <label for="new-segment-rules">Rules (JSON array)</label>
+        <textarea
+          id="new-segment-rules"
+          rows={Math.min(24, rulesText.split('\n').length + 2)}
+          spellcheck={false}
+          value={rulesText}
+          onInput={(e) => setRulesText(e.currentTarget.value)}
+          aria-describedby="new-segment-rules-error"
+          aria-invalid={local !== null || general !== null}
+        />
+        <ErrorText id="new-segment-rules-error" message={local ?? general} />
+        <div class="actions">
+          <button type="submit" class="primary" disabled={busy}>
+            Create segment
+          </button>
+          <a class="button" href={href('segments', env)}>
+            Cancel
+          </a>
+        </div>
+      </form>
     </Page>
   );
 }

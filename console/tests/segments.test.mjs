@@ -1,0 +1,282 @@
+// The segment screens in headless Chromium against a real origin (SQLite): a segment created, ids
+// pasted with duplicates and blanks (the API then holds exactly the distinct ids), the server's
+// 400 next to the rules, "used by" naming the flag whose rules name the segment (in a group), a
+// delete refused with the 409 naming that flag (linked), an unused segment deleted, an If-Match
+// conflict from a parallel API write, a viewer with no edit control, an editor of dev, and the
+// list on a phone-sized screen. No request to another host, no page error, no CSP violation.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { pageTools } from './browser.mjs';
+import { ADMIN_TOKEN, startOrigin } from './origin.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const BINARY = resolve(process.env.ORIGIN_BIN ?? join(ROOT, 'target', 'debug', 'origin'));
+const SHOTS = process.env.CONSOLE_SCREENSHOTS ?? join(ROOT, 'docs', 'console');
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+
+let origin;
+let browser;
+const { problems, newPage, shot, signIn, noViolations } = pageTools(() => ({ browser, origin, shots: SHOTS }));
+
+async function token(name, role, environments) {
+  const res = await origin.call('POST', '/api/admin/tokens', { body: { name, role, environments } });
+  assert.equal(res.status, 201, res.text);
+  return res.body.secret;
+}
+
+async function segmentByKey(environment, key) {
+  const res = await origin.call('GET', `/api/admin/segments?environment=${environment}&key=${key}`);
+  assert.equal(res.status, 200, res.text);
+  return res.body.segments[0];
+}
+
+before(async () => {
+  origin = await startOrigin(BINARY);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await origin?.stop();
+});
+
+test('an admin creates a segment, pastes ids, sees where it is used, and cannot delete it while used', async (t) => {
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, ADMIN_TOKEN);
+    let segment;
+
+    await t.test('creates a segment (the server 400 on the key under the key)', async () => {
+      await page.getByRole('link', { name: 'Segments' }).click();
+      await page.getByRole('heading', { name: 'Segments in dev' }).waitFor();
+      await page.getByText('No segments in dev.').waitFor();
+      await page.getByRole('link', { name: 'New segment' }).click();
+      await page.getByRole('heading', { name: 'New segment' }).waitFor();
+      await page.getByLabel('Key').fill('bad key');
+      await page.getByRole('button', { name: 'Create segment' }).click();
+      await page.locator('#new-segment-key-error').waitFor();
+      assert.match(await page.locator('#new-segment-key-error').innerText(), /^key: /);
+      await page.getByLabel('Key').fill('beta');
+      await page.getByLabel('Description').fill('Early access');
+      await page.getByRole('button', { name: 'Create segment' }).click();
+      await page.getByRole('heading', { name: 'beta', level: 1 }).waitFor();
+      segment = await segmentByKey('dev', 'beta');
+      assert.equal(segment.description, 'Early access');
+      assert.deepEqual(segment.include, []);
+      assert.equal(segment.version, 1);
+    });
+
+    await t.test('pasted ids are trimmed and deduplicated, the change counted before saving', async () => {
+      const include = page.getByLabel(/^Included ids/);
+      // 5 distinct ids, given with duplicates, blanks, spaces, newlines and commas.
+      await include.fill(' u-1 \n\nu-2,u-3\nu-1\n , u-4 \nu-5,u-2,\n');
+      const summary = page.locator('#segment-include-count');
+      assert.equal(
+        await summary.innerText(),
+        '5 ids (2 duplicates and 3 blanks dropped) · saving adds 5 ids and removes 0 ids',
+      );
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved: version 2 (5 ids added, 0 ids removed).').waitFor();
+      const stored = await segmentByKey('dev', 'beta');
+      assert.deepEqual(stored.include, ['u-1', 'u-2', 'u-3', 'u-4', 'u-5']);
+      assert.equal(await include.inputValue(), 'u-1\nu-2\nu-3\nu-4\nu-5');
+      assert.equal(await summary.innerText(), '5 ids · no change to the saved list');
+      // Two removed, one added.
+      await include.fill('u-1, u-3, u-5, u-6');
+      assert.equal(await summary.innerText(), '4 ids · saving adds 1 id and removes 2 ids');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved: version 3 (1 id added, 2 ids removed).').waitFor();
+      assert.deepEqual((await segmentByKey('dev', 'beta')).include, ['u-1', 'u-3', 'u-5', 'u-6']);
+    });
+
+    await t.test("a bad rule shows the server's 400 next to the rules; a good one is saved", async () => {
+      const rules = page.getByLabel(/^Rules/);
+      await rules.fill('[{"field": "country", "operator": "like", "value": "DE"}]');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      const error = page.locator('#segment-rules-error');
+      await error.waitFor();
+      assert.match(await error.innerText(), /^rules\[0\]\.operator: unknown operator "like"/);
+      assert.equal(await rules.getAttribute('aria-invalid'), 'true');
+      assert.equal((await segmentByKey('dev', 'beta')).version, 3, 'nothing was written');
+      await rules.fill('[{"field": "country", "operator": "eq", "value": "DE"}]');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved: version 4').waitFor();
+      assert.deepEqual((await segmentByKey('dev', 'beta')).rules, [{ field: 'country', operator: 'eq', value: 'DE' }]);
+    });
+
+    await t.test('"used by" lists the flags whose rules name the segment, groups included', async () => {
+      for (const [key, rules] of [
+        ['checkout.grouped', [{ all: [{ field: 'country', operator: 'eq', value: 'FR' }, { segment: 'beta' }] }]],
+        ['checkout.negated', [{ notSegment: 'beta' }]],
+        ['checkout.unrelated', [{ field: 'country', operator: 'eq', value: 'beta' }]],
+      ]) {
+        const res = await origin.call('POST', '/api/admin/flags', { body: { key, environment: 'dev', rules } });
+        assert.equal(res.status, 201, res.text);
+      }
+      await page.reload();
+      const used = page.locator('.used-by');
+      await used.waitFor();
+      assert.equal(await used.innerText(), 'Flags that name it: checkout.grouped, checkout.negated');
+      await shot(page, 'segment');
+      await page.getByRole('link', { name: 'dev', exact: true }).click();
+      await page.getByRole('heading', { name: 'Segments in dev' }).waitFor();
+      const row = page.getByRole('row').filter({ hasText: 'beta' });
+      const cells = row.getByRole('cell');
+      await cells.nth(2).filter({ hasText: 'checkout' }).waitFor();
+      assert.deepEqual((await cells.allInnerTexts()).slice(0, 3), ['4', '1', 'checkout.grouped, checkout.negated']);
+      await row.getByRole('link', { name: 'checkout.grouped' }).click();
+      await page.getByRole('heading', { name: 'checkout.grouped', level: 1 }).waitFor();
+      await page.goBack();
+      await page.getByRole('link', { name: 'beta', exact: true }).click();
+      await page.getByRole('heading', { name: 'beta', level: 1 }).waitFor();
+    });
+
+    await t.test('deleting a used segment shows the 409 naming the flags, linked', async () => {
+      await page.getByRole('button', { name: 'Delete segment…' }).click();
+      const dialog = page.getByRole('alertdialog');
+      await dialog.getByRole('heading', { name: 'Delete segment beta in dev?' }).waitFor();
+      const confirm = dialog.getByRole('button', { name: 'Delete beta' });
+      assert.ok(await confirm.evaluate((el) => el === document.activeElement), 'the confirmation has the focus');
+      await page.keyboard.press('Enter');
+      const refused = page.getByRole('alert').filter({ hasText: 'Not deleted: flags name it' });
+      await refused.waitFor();
+      assert.match(await refused.innerText(), /segment "beta" is used by flags: checkout\.grouped, checkout\.negated/);
+      const flags = await origin.call('GET', '/api/admin/flags?environment=dev');
+      const grouped = flags.body.flags.find((f) => f.key === 'checkout.grouped');
+      assert.equal(await refused.getByRole('link', { name: 'checkout.grouped' }).getAttribute('href'), `#/flag/${grouped.id}`);
+      assert.equal(await refused.getByRole('link', { name: 'checkout.negated' }).count(), 1);
+      assert.ok(await segmentByKey('dev', 'beta'), 'the segment is still there');
+      await shot(page, 'segment-delete-refused', { fullPage: true });
+    });
+
+    await t.test('an If-Match conflict from a parallel API write is shown with its diff', async () => {
+      const alice = await token('alice (api)', 'editor', ['dev']);
+      const stored = await segmentByKey('dev', 'beta');
+      const write = await origin.call('PUT', `/api/admin/segments/${stored.id}`, {
+        token: alice,
+        body: { include: [...stored.include, 'from-alice'] },
+        ifMatch: stored.version,
+      });
+      assert.equal(write.status, 200, write.text);
+      await page.getByLabel('Description').fill('mine');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      const conflict = page.getByRole('alert').filter({ hasText: 'since you opened it' });
+      await conflict.waitFor();
+      assert.match(await conflict.innerText(), /Changed by alice \(api\) since you opened it/);
+      const diff = await page.getByLabel('Changes since you opened it').innerText();
+      assert.match(diff, /^\+ {5}"from-alice"$/m);
+      assert.match(diff, /^\+ {3}"version": 5,$/m);
+      assert.equal((await segmentByKey('dev', 'beta')).description, 'Early access', 'the page wrote nothing');
+      assert.ok(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled());
+      await shot(page, 'segment-conflict');
+      await page.getByRole('button', { name: 'Discard my edit, load version 5' }).click();
+      assert.equal(await page.getByLabel('Description').inputValue(), 'Early access');
+      assert.match(await page.getByLabel(/^Included ids/).inputValue(), /from-alice$/);
+      await page.getByLabel('Description').fill('mine after all');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved: version 6').waitFor();
+      const after = await segmentByKey('dev', 'beta');
+      assert.equal(after.description, 'mine after all');
+      assert.ok(after.include.includes('from-alice'), "alice's id is kept");
+    });
+
+    await t.test('an unused segment is deleted after the confirmation', async () => {
+      const res = await origin.call('POST', '/api/admin/segments', { body: { key: 'unused', environment: 'dev', include: ['x'] } });
+      assert.equal(res.status, 201, res.text);
+      await page.goto(`${origin.url}#/segment/${res.body.segment.id}`);
+      await page.getByText('No flag in dev names it.').waitFor();
+      await page.getByRole('button', { name: 'Delete segment…' }).click();
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      assert.ok(await segmentByKey('dev', 'unused'), 'Cancel deletes nothing');
+      await page.getByRole('button', { name: 'Delete segment…' }).click();
+      await page.getByRole('button', { name: 'Delete unused' }).click();
+      await page.getByRole('heading', { name: 'Segments in dev' }).waitFor();
+      await page.getByRole('link', { name: 'beta', exact: true }).waitFor();
+      assert.equal(await segmentByKey('dev', 'unused'), undefined);
+      assert.equal(await page.getByRole('link', { name: 'unused' }).count(), 0);
+    });
+
+    await t.test('no request to another host, no error, no CSP violation', async () => {
+      await noViolations(page);
+      assert.deepEqual(problems, []);
+    });
+  } finally {
+    await context.close();
+  }
+});
+
+test('a viewer sees no edit control on segments; an editor of dev edits only dev', async (t) => {
+  const viewer = await token('vera (viewer)', 'viewer', ['dev', 'prod']);
+  const editor = await token('eddie (editor, dev)', 'editor', ['dev']);
+  const beta = await segmentByKey('dev', 'beta');
+  const prod = await origin.call('POST', '/api/admin/segments', { body: { key: 'beta', environment: 'prod', include: ['p-1'] } });
+  assert.equal(prod.status, 201, prod.text);
+
+  await t.test('viewer', async () => {
+    const { context, page } = await newPage();
+    try {
+      await signIn(page, viewer);
+      await page.getByRole('link', { name: 'Segments' }).click();
+      await page.getByRole('heading', { name: 'Segments in dev' }).waitFor();
+      await page.getByRole('link', { name: 'beta', exact: true }).waitFor();
+      assert.equal(await page.getByRole('link', { name: 'New segment' }).count(), 0);
+      await page.getByRole('link', { name: 'beta', exact: true }).click();
+      await page.getByRole('heading', { name: 'Definition' }).waitFor();
+      assert.match(await page.locator('.used-by').innerText(), /checkout\.grouped/);
+      for (const control of [
+        page.getByRole('button', { name: 'Save', exact: true }),
+        page.getByRole('button', { name: /Delete/ }),
+        page.getByRole('textbox'),
+      ]) {
+        assert.equal(await control.count(), 0);
+      }
+      assert.match(await page.locator('pre.json').innerText(), /"u-1"/);
+      // A hand-typed create route shows the list.
+      await page.goto(`${origin.url}#/segments/dev/new`);
+      await page.getByRole('heading', { name: 'Segments in dev' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Create segment' }).count(), 0);
+      await noViolations(page);
+    } finally {
+      await context.close();
+    }
+  });
+
+  await t.test('editor of dev', async () => {
+    const { context, page } = await newPage();
+    try {
+      await signIn(page, editor);
+      await page.goto(`${origin.url}#/segments/dev`);
+      await page.getByRole('link', { name: 'New segment' }).waitFor();
+      const tabs = await page.getByRole('navigation', { name: 'Environments' }).getByRole('link').allInnerTexts();
+      assert.deepEqual(tabs, ['dev']);
+      await page.goto(`${origin.url}#/segment/${beta.id}`);
+      await page.getByRole('button', { name: 'Save', exact: true }).waitFor();
+      await page.goto(`${origin.url}#/segment/${prod.body.segment.id}`);
+      await page.getByRole('alert').filter({ hasText: 'prod' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Save', exact: true }).count(), 0);
+      assert.equal(await page.getByRole('button', { name: /Delete/ }).count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+  assert.deepEqual(problems, []);
+});
+
+test('on a phone, the segment list fits the screen', async () => {
+  const { context, page } = await newPage({ width: 390, height: 844 });
+  try {
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${origin.url}#/segments/dev`);
+    await page.getByRole('link', { name: 'checkout.grouped' }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth), false, 'the list scrolls sideways');
+    await shot(page, 'phone-segments');
+    await noViolations(page);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
