@@ -20,6 +20,7 @@ function useFlags(session: Session, environment: Environment | null): { flags: F
   useEffect(() => {
     if (!environment) return;
     let live = true;
+    setError(null);
     session.api.listFlags({ environment }).then(
       (body) => live && setFlags(body.flags),
       (err: unknown) => live && setError(`Which flags use it is unknown: ${message(err)}`),
@@ -28,6 +29,12 @@ function useFlags(session: Session, environment: Environment | null): { flags: F
       live = false;
     };
   }, [session.api, environment, tick]);
+  // Another environment's flags say nothing of this one's segments: drop them when it changes.
+  const [shownFor, setShownFor] = useState(environment);
+  if (shownFor !== environment) {
+    setShownFor(environment);
+    setFlags(null);
+  }
   return { flags, error, reload: () => setTick((t) => t + 1) };
 }
 
