@@ -11,14 +11,14 @@ use crate::config::Config;
 use crate::sync;
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
-    match handle(req, &env).await {
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    match handle(req, &env, &ctx).await {
         Ok(response) => Ok(response),
         Err(err) => respond(err.status(), err.body().into_bytes(), &[]),
     }
 }
 
-async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response, ApiError> {
     let method = req.method();
     match api::route(method.as_ref(), &req.path()) {
         Route::Preflight => preflight(),
@@ -27,19 +27,21 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             Ok(_) => respond(200, sync::health_body().into_bytes(), &[]).map_err(internal),
             Err(err) => Err(ApiError::misconfigured(&err)),
         },
+        Route::EdgePush => crate::hub::route(req, env, true).await,
+        Route::HubStatus => crate::hub::route(req, env, false).await,
         Route::NotFound => Err(ApiError::not_found()),
         Route::MethodNotAllowed { allow } => {
             let err = ApiError::method_not_allowed();
             respond(err.status(), err.body().into_bytes(), &[("allow", allow)]).map_err(internal)
         }
         Route::OfrepFlag { key } => {
-            let answer = ofrep(&mut req, env, Some(&key)).await;
+            let answer = ofrep(&mut req, env, ctx, Some(&key)).await;
             answer.or_else(|failure| {
                 let (status, body) = failure.answer(Some(&key));
                 respond(status, body, &[]).map_err(internal)
             })
         }
-        Route::OfrepFlags => ofrep(&mut req, env, None).await.or_else(|failure| {
+        Route::OfrepFlags => ofrep(&mut req, env, ctx, None).await.or_else(|failure| {
             let (status, body) = failure.answer(None);
             respond(status, body, &[]).map_err(internal)
         }),
@@ -47,7 +49,7 @@ async fn handle(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             let body = read_json_body(&mut req).await?;
             let request = api::parse_evaluate(&body)?;
             let config = config(env)?;
-            let served = sync::snapshot_for(request.environment, &config)
+            let served = sync::snapshot_for(request.environment, &config, env, ctx)
                 .await
                 .ok_or_else(ApiError::snapshot_unavailable)?;
             let body = api::evaluate_body(&served.set, &request);
@@ -95,13 +97,18 @@ async fn read_json_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 /// The two OFREP routes (`key` for the single one), in the origin's order: the environment
 /// header, the content type, the body, the context, the snapshot. No token is read: the edge is
 /// public, as its `/api/evaluate` is.
-async fn ofrep(req: &mut Request, env: &Env, key: Option<&str>) -> Result<Response, OfrepFailure> {
+async fn ofrep(
+    req: &mut Request,
+    env: &Env,
+    ctx: &Context,
+    key: Option<&str>,
+) -> Result<Response, OfrepFailure> {
     let named = req.headers().get(header::ENVIRONMENT).map_err(internal)?;
     let environment = api::ofrep_environment(named.as_deref())?;
     let body = read_json_body(req).await?;
     let user = api::parse_ofrep(&body)?;
     let config = config(env)?;
-    let served = sync::snapshot_for(environment, &config)
+    let served = sync::snapshot_for(environment, &config, env, ctx)
         .await
         .ok_or_else(ApiError::snapshot_unavailable)?;
     let revision = served.revision.to_string();
@@ -176,7 +183,7 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 
 /// A var or a secret: `wrangler secret put` makes secrets, `--var` and `.dev.vars` make vars; both
 /// arrive as strings on `env`.
-fn lookup(env: &Env, name: &str) -> Option<String> {
+pub(crate) fn lookup(env: &Env, name: &str) -> Option<String> {
     env.secret(name)
         .map(|secret| secret.to_string())
         .or_else(|_| env.var(name).map(|var| var.to_string()))

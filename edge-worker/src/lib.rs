@@ -1,8 +1,8 @@
 //! Pennon's edge worker: answers `POST /api/evaluate` exactly as the origin does, from a snapshot of
 //! the environment's flags and segments that it fetches from the origin and keeps in the isolate.
 //!
-//! The modules `api`, `cache`, `config`, `signing` and `snapshot` are plain Rust, built and tested on the host
-//! too; the Workers glue (`entry`, `sync`) exists only in the wasm32 build.
+//! The modules `api`, `cache`, `config`, `hub_state`, `signing` and `snapshot` are plain Rust, built and tested on the host
+//! too; the Workers glue (`entry`, `hub`, `sync`) exists only in the wasm32 build.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -13,6 +13,9 @@ pub mod cache;
 pub mod config;
 #[cfg(target_arch = "wasm32")]
 mod entry;
+#[cfg(target_arch = "wasm32")]
+mod hub;
+pub mod hub_state;
 pub mod signing;
 pub mod snapshot;
 #[cfg(target_arch = "wasm32")]
