@@ -16,6 +16,8 @@ mod entry;
 #[cfg(target_arch = "wasm32")]
 mod hub;
 pub mod hub_state;
+#[cfg(target_arch = "wasm32")]
+mod last_good;
 pub mod signing;
 pub mod snapshot;
 #[cfg(target_arch = "wasm32")]

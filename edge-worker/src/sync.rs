@@ -16,6 +16,7 @@ use worker::{
 use crate::cache::{Outcome, Plan, SnapshotCache};
 use crate::config::{Config, DEFAULT_TTL_SECONDS, FETCH_TIMEOUT_MS};
 use crate::hub::{self, HubReply};
+use crate::last_good;
 use crate::signing::{self, SignatureLog};
 
 /// How often a request waiting for another request's fetch looks at the cache again.
@@ -81,7 +82,11 @@ pub async fn snapshot_for(
                     });
                 });
             } else {
+                // Cold: the hub, else this location's last good copy (Cache API), else the origin.
                 let mut outcome = from_hub(&stub, environment, config).await;
+                if matches!(outcome, Outcome::Failed) {
+                    outcome = from_last_good(environment, config).await;
+                }
                 if matches!(outcome, Outcome::Failed) {
                     outcome = fetch_snapshot(environment, config, None).await;
                 }
@@ -129,20 +134,39 @@ async fn from_hub(
             body,
             signature,
             stale,
-        }) => install_from_hub(
-            environment,
-            config,
-            &body,
-            signature.as_deref(),
-            have,
-            stale,
-        ),
+        }) => {
+            let outcome = install_from_hub(
+                environment,
+                config,
+                &body,
+                signature.as_deref(),
+                have,
+                stale,
+            );
+            if matches!(outcome, Ok(Outcome::Fresh { .. })) {
+                last_good::remember(environment, &body, signature.as_deref()).await;
+            }
+            outcome
+        }
         Err(reason) => Err(reason),
     };
     result.unwrap_or_else(|reason| {
         console_error!("pennon edge: snapshot of {environment} from the hub failed: {reason}");
         Outcome::Failed
     })
+}
+
+/// A cold isolate whose hub did not answer: the location's last good copy, served stale.
+async fn from_last_good(environment: Environment, config: &Config) -> Outcome<CompiledFlagSet> {
+    let Some((body, signature)) = last_good::recall(environment).await else {
+        return Outcome::Failed;
+    };
+    install_from_hub(environment, config, &body, signature.as_deref(), None, true).unwrap_or_else(
+        |reason| {
+            console_error!("pennon edge: the cached copy of {environment} is not used: {reason}");
+            Outcome::Failed
+        },
+    )
 }
 
 fn install_from_hub(

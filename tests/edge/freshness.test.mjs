@@ -10,6 +10,8 @@
 // workerd here is one location with one isolate: what this proves and what it does not is in
 // edge-worker/README.md.
 import assert from 'node:assert/strict';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -192,6 +194,48 @@ describe('freshness with the hub: alarm only (no EDGE_PUSH_URL)', () => {
     const s = await timeWrites(origin, edge.url, ALARM_ONLY_WRITES, { pauseMs: 5_000 });
     print('alarm only (HUB_REVALIDATE_SECONDS 5, no push)', s);
     assert.ok(s.max <= 5_000 + 1_500, JSON.stringify(s));
+  });
+});
+
+describe('cold isolates when the origin is down', () => {
+  let origin;
+  let edge;
+  after(async () => {
+    await edge?.stop();
+    await origin?.stop();
+  });
+
+  test('a restarted edge serves the hub\'s stored snapshot, then the location\'s cached copy', async () => {
+    ({ origin, edge } = await setUp({ push: true }));
+    const { flags: [flag] } = await admin(origin.url, 'GET', '/flags?environment=prod&key=fresh.flag', undefined, 200);
+    await admin(origin.url, 'PUT', `/flags/${flag.id}`, { enabled: true }, 200);
+    const want = await originRevision(origin.url, 'prod');
+    const served = watcher(edge.url);
+    while ((await served()).revision < want) await sleep(20);
+    const { dir } = edge;
+    await edge.stop();
+    await origin.stop();
+
+    // The hub restores the snapshot from its storage; its alarm finds the origin gone.
+    edge = await startEdge({ originUrl: origin.url, ttlSeconds: 86_400, hub: true, dir });
+    const fromHub = await postEvaluate(edge.url, PROBE);
+    assert.equal(fromHub.status, 200, fromHub.text);
+    assert.equal(Number(fromHub.headers.get('x-pennon-revision')), want);
+    await edge.stop();
+
+    // The hub lost its storage and cannot reach the origin (it answers 503): the cold isolate
+    // installs the location's last good copy from the Cache API, marked stale.
+    const hubStorage = join(dir, '.wrangler', 'state', 'v3', 'do');
+    assert.ok(readdirSync(hubStorage).length > 0, 'the hubs\' local storage is where expected');
+    rmSync(hubStorage, { recursive: true, force: true });
+    edge = await startEdge({ originUrl: origin.url, ttlSeconds: 86_400, hub: true, dir });
+    const fromCache = await postEvaluate(edge.url, PROBE);
+    assert.equal(fromCache.status, 200, fromCache.text);
+    assert.equal(Number(fromCache.headers.get('x-pennon-revision')), want);
+    assert.equal(fromCache.headers.get('x-pennon-snapshot'), 'stale');
+    // Neither the hub (it holds nothing) nor the origin (stopped) gave it: the Cache API did.
+    assert.equal((await hubStatus(edge.url)).version, null);
+    console.log(`freshness: cold isolate, origin down: revision ${want} from the hub's storage, then from the Cache API (stale)`);
   });
 });
 

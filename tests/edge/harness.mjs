@@ -127,8 +127,10 @@ export async function startOrigin(env = {}) {
  * The built worker under `wrangler dev` with its own config in a temp dir (no [build]: the tests
  * build once), EDGE_TOKEN through .dev.vars as a local secret. Every start is a fresh isolate.
  */
-export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TOKEN, vars = {}, hub = false, port }) {
-  const dir = tempDir('pennon-edge-wrangler-');
+export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TOKEN, vars = {}, hub = false, port, dir }) {
+  // `dir`: an earlier edge's, to start again on its local state (.wrangler/state: the hubs'
+  // storage and the Cache API).
+  dir ??= tempDir('pennon-edge-wrangler-');
   port ??= await freePort();
   writeFileSync(join(dir, 'wrangler.toml'), [
     'name = "pennon-edge-test"',
@@ -189,7 +191,7 @@ async function startEdgeProcess(dir, port) {
     } catch { /* not yet */ }
     await sleep(100);
   }
-  return { url, stop: proc.stop, output: proc.output };
+  return { url, stop: proc.stop, output: proc.output, dir };
 }
 
 /** POST /api/evaluate with a raw body; resolves to { status, headers, text }. */
