@@ -17,7 +17,7 @@ use worker::{
     Fetch, Headers, Method, Request, RequestInit, Response, ResponseBuilder, State, Stub,
 };
 
-use crate::api::ApiError;
+use crate::api::{query_param, ApiError};
 use crate::config::{Config, FETCH_TIMEOUT_MS};
 use crate::hub_state::{self, Answer, Held, HubState, Offered, Source};
 
@@ -76,12 +76,8 @@ impl DurableObject for SnapshotHub {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let url = req.url()?;
-        let query = |name: &str| {
-            url.query_pairs()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.into_owned())
-        };
+        let url = req.inner().url();
+        let query = |name: &str| query_param(&url, name);
         let Some(environment) = query("environment").and_then(|e| e.parse().ok()) else {
             return hub_error("environment: missing or invalid", 400);
         };
@@ -90,7 +86,7 @@ impl DurableObject for SnapshotHub {
             Err(err) => return hub_error(err.to_string(), 503),
         };
         self.restore(environment, &config).await;
-        match (req.method(), url.path()) {
+        match (req.method(), req.path().as_str()) {
             (Method::Get, "/snapshot") => {
                 if self.hub.borrow().held().is_none() {
                     // A hub that holds nothing (its first request) loads from the origin now.
@@ -127,8 +123,12 @@ impl DurableObject for SnapshotHub {
                 return Response::empty();
             }
         };
-        let stored: Option<String> = self.state.storage().get("environment").await?;
-        let environment = self.environment.get().or_else(|| stored?.parse().ok());
+        let stored = get_text(&self.state.storage(), "environment").await;
+        let stored = stored.map_err(|err| console_error!("pennon hub: storage: {err}"));
+        let environment = self
+            .environment
+            .get()
+            .or_else(|| stored.ok()??.parse().ok());
         if let Some(environment) = environment {
             self.restore(environment, &config).await;
             self.revalidate(environment, &config).await;
@@ -173,7 +173,7 @@ impl SnapshotHub {
         let storage = self.state.storage();
         let scheduled = storage.get_alarm().await.ok().flatten();
         if scheduled.is_none() {
-            let _ = storage.put("environment", environment.as_str()).await;
+            let _ = storage.put_raw("environment", environment.as_str()).await;
             if let Err(err) = storage
                 .set_alarm(Duration::from_millis(config.hub_revalidate_ms))
                 .await
@@ -189,19 +189,13 @@ impl SnapshotHub {
         config: &Config,
     ) -> Result<Option<Held>, String> {
         let storage = self.state.storage();
-        let Some(meta) = storage
-            .get::<Meta>("meta")
-            .await
-            .map_err(|e| e.to_string())?
-        else {
+        let Some(meta) = get_text(&storage, "meta").await? else {
             return Ok(None);
         };
+        let meta: Meta = serde_json::from_str(&meta).map_err(|e| e.to_string())?;
         let mut body = String::new();
         for i in 0..meta.chunks {
-            let chunk: Option<String> = storage
-                .get(&format!("chunk.{i}"))
-                .await
-                .map_err(|e| e.to_string())?;
+            let chunk = get_text(&storage, &format!("chunk.{i}")).await?;
             body.push_str(&chunk.ok_or_else(|| format!("chunk {i} missing"))?);
         }
         // Checked again: the keys may have changed since it was stored. Its expiry is not held
@@ -230,7 +224,7 @@ impl SnapshotHub {
         let storage = self.state.storage();
         for (i, chunk) in chunks.iter().enumerate() {
             storage
-                .put(&format!("chunk.{i}"), *chunk)
+                .put_raw(&format!("chunk.{i}"), *chunk)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -240,7 +234,11 @@ impl SnapshotHub {
             signature: held.signature.clone(),
             chunks: chunks.len(),
         };
-        storage.put("meta", meta).await.map_err(|e| e.to_string())
+        let meta = serde_json::to_string(&meta).map_err(|e| e.to_string())?;
+        storage
+            .put_raw("meta", meta.as_str())
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Checks and offers a snapshot; stores it when installed.
@@ -354,6 +352,19 @@ struct PushAnswer {
     installed: bool,
     version: u64,
     held: Option<u64>,
+}
+
+/// A text value of the storage. Read raw (and written with `put_raw`): the typed `get`/`put` go
+/// through serde-wasm-bindgen, which the worker otherwise does without.
+async fn get_text(storage: &worker::Storage, key: &str) -> Result<Option<String>, String> {
+    let promise = storage
+        .as_raw()
+        .get(key)
+        .map_err(|err| format!("{err:?}"))?;
+    let value = worker::wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|err| format!("{err:?}"))?;
+    Ok(value.as_string())
 }
 
 /// `text` in pieces of at most `max` bytes, cut on character boundaries.
@@ -515,11 +526,8 @@ pub async fn route(mut req: Request, env: &Env, push: bool) -> Result<Response, 
     if !allowed {
         return Err(ApiError::new(401, "missing or wrong x-edge-token"));
     }
-    let url = req.url().map_err(internal)?;
-    let environment: Environment = url
-        .query_pairs()
-        .find(|(key, _)| key == "environment")
-        .and_then(|(_, value)| value.parse().ok())
+    let environment: Environment = query_param(&req.inner().url(), "environment")
+        .and_then(|value| value.parse().ok())
         .ok_or_else(|| ApiError::bad_request("environment: missing or invalid"))?;
     let stub = stub(env, environment).ok_or_else(|| {
         ApiError::new(503, format!("no hub: the worker has no {BINDING} binding"))

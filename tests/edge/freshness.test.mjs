@@ -239,6 +239,64 @@ describe('cold isolates when the origin is down', () => {
   });
 });
 
+describe('signed snapshots through the hub (SNAPSHOT_PUBLIC_KEYS)', () => {
+  let origin;
+  let edge;
+  before(async () => {
+    const port = await freePort();
+    origin = await startOrigin({
+      EDGE_PUSH_URL: `http://127.0.0.1:${port}`,
+      SNAPSHOT_SIGNING_KEY: '4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb',
+    });
+    const [key] = (await (await fetch(`${origin.url}/api/flags/signing-keys`)).json()).keys;
+    edge = await startEdge({ originUrl: origin.url, ttlSeconds: 86_400, hub: true, port, vars: { SNAPSHOT_PUBLIC_KEYS: key.x } });
+  });
+  after(async () => {
+    await edge?.stop();
+    await origin?.stop();
+  });
+
+  test('a pushed signed snapshot is verified by the hub and the isolate; a tampered or unsigned push is refused', async () => {
+    await admin(origin.url, 'POST', '/flags', { key: 'signed.hub', environment: 'prod', enabled: true, rolloutPercentage: 100 }, 201);
+    const first = await postEvaluate(edge.url, PROBE);
+    assert.equal(first.status, 200, first.text);
+    await admin(origin.url, 'POST', '/flags', { key: 'signed.hub.2', environment: 'prod' }, 201);
+    const want = await originRevision(origin.url, 'prod');
+    const served = watcher(edge.url);
+    const start = performance.now();
+    while ((await served()).revision < want) {
+      assert.ok(performance.now() - start < 3_000, 'the signed push was not served');
+      await sleep(POLL_MS);
+    }
+    const health = await (await fetch(`${edge.url}/health`)).json();
+    const prod = health.signatures.find((entry) => entry.environment === 'prod');
+    assert.equal(prod.verified.version, want);
+
+    const snapshot = await fetch(`${origin.url}/api/flags/snapshot?environment=prod`, { headers: { 'x-edge-token': EDGE_TOKEN } });
+    const signature = snapshot.headers.get('pennon-signature');
+    const body = await snapshot.text();
+    const push = async (headers, text) => {
+      const res = await fetch(`${edge.url}/api/edge/push?environment=prod`, {
+        method: 'POST', headers: { 'x-edge-token': EDGE_TOKEN, ...headers }, body: text,
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const tampered = JSON.stringify({ ...JSON.parse(body), revision: want + 1 });
+    const cases = [
+      [{ 'pennon-signature': signature }, tampered, /bad signature/],
+      [{}, JSON.stringify({ ...JSON.parse(body), revision: want + 1 }), /unsigned/],
+    ];
+    for (const [headers, text, reason] of cases) {
+      const res = await push(headers, text);
+      assert.equal(res.status, 422, JSON.stringify(res.body));
+      assert.match(res.body.error, reason);
+    }
+    const status = await hubStatus(edge.url);
+    assert.equal(status.version, want);
+    assert.equal(status.counts.pushesRefused, 2);
+  });
+});
+
 describe('no hub binding: the push route says so, the TTL behaviour is unchanged', () => {
   test('503 naming the binding', async () => {
     const origin = await startOrigin();
