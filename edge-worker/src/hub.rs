@@ -130,12 +130,13 @@ impl DurableObject for SnapshotHub {
             .get()
             .or_else(|| stored.ok()??.parse().ok());
         if let Some(environment) = environment {
-            self.restore(environment, &config).await;
-            self.revalidate(environment, &config).await;
+            // The next alarm first: a revalidation that dies half-way still leaves it set.
             self.state
                 .storage()
                 .set_alarm(Duration::from_millis(config.hub_revalidate_ms))
                 .await?;
+            self.restore(environment, &config).await;
+            self.revalidate(environment, &config).await;
         }
         Response::empty()
     }
