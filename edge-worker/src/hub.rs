@@ -14,7 +14,8 @@ use futures_util::future::{select, Either};
 use serde::{Deserialize, Serialize};
 use worker::{
     console_error, console_warn, durable_object, AbortController, Date, Delay, DurableObject, Env,
-    Fetch, Headers, Method, Request, RequestInit, Response, ResponseBuilder, State, Stub,
+    Fetch, Headers, Method, ObjectNamespace, Request, RequestInit, Response, ResponseBuilder,
+    State, Stub,
 };
 
 use crate::api::{query_param, ApiError};
@@ -447,9 +448,13 @@ fn js(err: worker::Error) -> String {
     err.to_string()
 }
 
-/// The hub of `environment`, when the worker has the binding.
-pub fn stub(env: &Env, environment: Environment) -> Option<Stub> {
-    let namespace = env.durable_object(BINDING).ok()?;
+/// The hubs' namespace, when the worker has the binding (looked up on every request: cheap).
+pub fn namespace(env: &Env) -> Option<ObjectNamespace> {
+    env.durable_object(BINDING).ok()
+}
+
+/// The hub of `environment` (only when it is to be asked: naming it hashes the name).
+pub fn stub(namespace: &ObjectNamespace, environment: Environment) -> Option<Stub> {
     namespace
         .id_from_name(environment.as_str())
         .and_then(|id| id.get_stub())
@@ -530,9 +535,9 @@ pub async fn route(mut req: Request, env: &Env, push: bool) -> Result<Response, 
     let environment: Environment = query_param(&req.inner().url(), "environment")
         .and_then(|value| value.parse().ok())
         .ok_or_else(|| ApiError::bad_request("environment: missing or invalid"))?;
-    let stub = stub(env, environment).ok_or_else(|| {
-        ApiError::new(503, format!("no hub: the worker has no {BINDING} binding"))
-    })?;
+    let stub = namespace(env)
+        .ok_or_else(|| ApiError::new(503, format!("no hub: the worker has no {BINDING} binding")))
+        .and_then(|hubs| stub(&hubs, environment).ok_or_else(ApiError::internal))?;
     let forwarded = if push {
         let declared = req.headers().get("content-length").map_err(internal)?;
         if crate::api::declared_length_exceeds(declared.as_deref(), MAX_PUSH_BYTES) {

@@ -58,32 +58,33 @@ pub async fn snapshot_for(
     env: &Env,
     ctx: &Context,
 ) -> Option<Served> {
-    let stub = hub::stub(env, environment);
+    let hubs = hub::namespace(env);
     let plan = CACHE.with_borrow_mut(|cache| {
-        cache.set_ttl_ms(match stub {
+        cache.set_ttl_ms(match hubs {
             Some(_) => config.hub_check_ms,
             None => config.ttl_ms,
         });
         cache.plan(environment, now_ms())
     });
-    match (plan, stub) {
+    match (plan, hubs) {
         (Plan::Serve, _) => {}
         (Plan::Lead { ticket, etag }, None) => {
             let outcome = fetch_snapshot(environment, config, etag.as_deref()).await;
             CACHE.with_borrow_mut(|cache| cache.finish(environment, ticket, outcome, now_ms()));
         }
-        (Plan::Lead { ticket, .. }, Some(stub)) => {
+        (Plan::Lead { ticket, .. }, Some(hubs)) => {
+            let stub = hub::stub(&hubs, environment);
             if CACHE.with_borrow(|cache| cache.get(environment).is_some()) {
                 let config = config.clone();
                 ctx.wait_until(async move {
-                    let outcome = from_hub(&stub, environment, &config).await;
+                    let outcome = from_hub(stub.as_ref(), environment, &config).await;
                     CACHE.with_borrow_mut(|cache| {
                         cache.finish(environment, ticket, outcome, now_ms())
                     });
                 });
             } else {
                 // Cold: the hub, else this location's last good copy (Cache API), else the origin.
-                let mut outcome = from_hub(&stub, environment, config).await;
+                let mut outcome = from_hub(stub.as_ref(), environment, config).await;
                 if matches!(outcome, Outcome::Failed) {
                     outcome = from_last_good(environment, config).await;
                 }
@@ -121,10 +122,13 @@ async fn wait_until_settled(environment: Environment, ticket: u64) {
 /// older version than the one held: a hub behind this isolate (it fell back to the origin) is
 /// nothing newer.
 async fn from_hub(
-    stub: &Stub,
+    stub: Option<&Stub>,
     environment: Environment,
     config: &Config,
 ) -> Outcome<CompiledFlagSet> {
+    let Some(stub) = stub else {
+        return Outcome::Failed;
+    };
     let have = CACHE.with_borrow(|cache| cache.get(environment).map(|cached| cached.revision));
     let result = match hub::ask(stub, environment, have).await {
         Ok(HubReply::NotModified { stale: false, .. }) => Ok(Outcome::NotModified),
