@@ -222,7 +222,7 @@ impl SnapshotHub {
 
     async fn store(&self, environment: Environment, held: &Held) -> Result<(), String> {
         let text = std::str::from_utf8(&held.body).map_err(|e| e.to_string())?;
-        let chunks = split_chunks(text, CHUNK_BYTES);
+        let chunks = hub_state::split_chunks(text, CHUNK_BYTES);
         let storage = self.state.storage();
         for (i, chunk) in chunks.iter().enumerate() {
             storage
@@ -367,22 +367,6 @@ async fn get_text(storage: &worker::Storage, key: &str) -> Result<Option<String>
         .await
         .map_err(|err| format!("{err:?}"))?;
     Ok(value.as_string())
-}
-
-/// `text` in pieces of at most `max` bytes, cut on character boundaries.
-fn split_chunks(text: &str, max: usize) -> Vec<&str> {
-    let mut chunks = Vec::new();
-    let mut rest = text;
-    while !rest.is_empty() {
-        let mut end = rest.len().min(max);
-        while !rest.is_char_boundary(end) {
-            end -= 1;
-        }
-        let (chunk, tail) = rest.split_at(end);
-        chunks.push(chunk);
-        rest = tail;
-    }
-    chunks
 }
 
 /// The origin's snapshot: `None` for a 304, else the body and its signature header.

@@ -166,6 +166,26 @@ impl HubState {
     }
 }
 
+/// `text` in pieces of at most `max` bytes, cut on character boundaries.
+pub fn split_chunks(text: &str, max: usize) -> Vec<&str> {
+    let mut chunks = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let mut end = rest.len().min(max);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end == 0 {
+            // `max` is smaller than this character: it goes whole.
+            end = rest.chars().next().map_or(rest.len(), char::len_utf8);
+        }
+        let (chunk, tail) = rest.split_at(end);
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +197,18 @@ mod tests {
             body: body.into_bytes().into(),
             signature: None,
         }
+    }
+
+    #[test]
+    fn bodies_are_stored_in_chunks_cut_between_characters() {
+        assert!(split_chunks("", 4).is_empty());
+        assert_eq!(split_chunks("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        // "é" is two bytes: never cut in half.
+        let text = "aéébé";
+        let chunks = split_chunks(text, 2);
+        assert_eq!(chunks, ["a", "é", "é", "b", "é"]);
+        assert_eq!(chunks.concat(), text);
+        assert_eq!(split_chunks("€a", 1), ["€", "a"]);
     }
 
     #[test]
