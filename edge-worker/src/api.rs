@@ -16,6 +16,11 @@ use crate::config::ConfigError;
 /// keep-alive connection stays in a usable state; past this the body is not read at all.
 pub const DRAIN_LIMIT_BYTES: usize = 16 * MAX_BODY_BYTES;
 
+/// The path of the origin's pushes (`Route::EdgePush`).
+pub const EDGE_PUSH: &str = "/api/edge/push";
+/// The path of the hub's status (`Route::HubStatus`).
+pub const HUB_STATUS: &str = "/api/edge/hub";
+
 /// What a request asks for, decided from its method and path alone.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route {
@@ -28,6 +33,11 @@ pub enum Route {
     /// `POST /ofrep/v1/evaluate/flags`.
     OfrepFlags,
     Health,
+    /// `POST /api/edge/push?environment=`: the origin pushes a new snapshot to the hub
+    /// (`x-edge-token`).
+    EdgePush,
+    /// `GET /api/edge/hub?environment=`: the hub's version and counters (`x-edge-token`).
+    HubStatus,
     /// A CORS preflight (`OPTIONS` on any path the worker serves).
     Preflight,
     NotFound,
@@ -42,8 +52,8 @@ pub fn route(method: &str, path: &str) -> Route {
         .strip_prefix(path::OFREP_FLAG_PREFIX)
         .filter(|key| !key.is_empty() && !key.contains('/'));
     let allow = match (path, key) {
-        (path::EVALUATE | path::OFREP_FLAGS, _) | (_, Some(_)) => "POST",
-        (path::HEALTH, _) => "GET",
+        (path::EVALUATE | path::OFREP_FLAGS | EDGE_PUSH, _) | (_, Some(_)) => "POST",
+        (path::HEALTH | HUB_STATUS, _) => "GET",
         _ => return Route::NotFound,
     };
     match (method, allow) {
@@ -51,12 +61,27 @@ pub fn route(method: &str, path: &str) -> Route {
         ("POST", "POST") => match key {
             Some(key) => Route::OfrepFlag { key: key.into() },
             None if path == path::OFREP_FLAGS => Route::OfrepFlags,
+            None if path == EDGE_PUSH => Route::EdgePush,
             None => Route::Evaluate,
         },
         // HEAD is answered like GET by the Workers runtime's own conventions (and axum's).
+        ("GET" | "HEAD", "GET") if path == HUB_STATUS => Route::HubStatus,
         ("GET" | "HEAD", "GET") => Route::Health,
         _ => Route::MethodNotAllowed { allow },
     }
+}
+
+/// The value of the query parameter `name` in `url` (the first), not percent-decoded: the worker's
+/// own parameters (`environment`, `have`) are plain tokens. Read by hand rather than with the
+/// `url` crate, whose IDNA tables would add about 100 KB to the wasm.
+pub fn query_param<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+    let query = url.split_once('?')?.1;
+    let query = query.split_once('#').map_or(query, |(query, _)| query);
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
 }
 
 /// An error answered as `{"error": message}` with its status.
@@ -112,7 +137,7 @@ impl ApiError {
         Self::new(500, error::INTERNAL)
     }
 
-    fn new(status: u16, message: impl Into<String>) -> Self {
+    pub fn new(status: u16, message: impl Into<String>) -> Self {
         ApiError {
             status,
             message: message.into(),
@@ -370,6 +395,23 @@ mod tests {
         );
         assert_eq!(route("OPTIONS", "/nope"), Route::NotFound);
         assert_eq!(route("GET", "/api/admin/flags"), Route::NotFound);
+        assert_eq!(route("POST", "/api/edge/push"), Route::EdgePush);
+        assert_eq!(route("GET", "/api/edge/hub"), Route::HubStatus);
+        assert_eq!(
+            route("GET", "/api/edge/push"),
+            Route::MethodNotAllowed { allow: "POST" }
+        );
+    }
+
+    #[test]
+    fn query_parameters_are_read_from_the_url() {
+        let url = "https://hub/snapshot?environment=prod&have=12#x";
+        assert_eq!(query_param(url, "environment"), Some("prod"));
+        assert_eq!(query_param(url, "have"), Some("12"));
+        assert_eq!(query_param(url, "nope"), None);
+        assert_eq!(query_param("https://hub/snapshot", "have"), None);
+        assert_eq!(query_param("/x?flag&a=1", "flag"), Some(""));
+        assert_eq!(query_param("/x?a=1&a=2", "a"), Some("1"));
     }
 
     #[test]
@@ -468,6 +510,7 @@ mod tests {
                 value: set,
                 revision: 4,
                 etag: "\"4\"".into(),
+                stale: false,
             };
             cache.finish(evaluator::Environment::Dev, ticket, outcome, 1_000);
         }

@@ -11,11 +11,13 @@ use evaluator::Environment;
 /// What the origin answered to one snapshot fetch.
 #[derive(Debug)]
 pub enum Outcome<T> {
-    /// 200: a new snapshot, already compiled.
+    /// 200: a new snapshot, already compiled. `stale`: its source (the hub) could not confirm
+    /// it with the origin lately.
     Fresh {
         value: T,
         revision: u64,
         etag: String,
+        stale: bool,
     },
     /// 304: the cached snapshot is still current.
     NotModified,
@@ -168,6 +170,7 @@ impl<T> SnapshotCache<T> {
                 value,
                 revision,
                 etag,
+                stale,
             } => {
                 // A late answer from a fetch that was given up must not roll a newer snapshot back.
                 // The current fetch's answer is the origin's word, even with a lower revision: its
@@ -181,7 +184,7 @@ impl<T> SnapshotCache<T> {
                     revision,
                     etag,
                     checked_at_ms: now_ms,
-                    stale: false,
+                    stale,
                 });
             }
             Outcome::NotModified => {
@@ -223,6 +226,7 @@ mod tests {
             value,
             revision,
             etag: format!("\"{revision}\""),
+            stale: false,
         }
     }
 

@@ -12,6 +12,10 @@ pub const DEFAULT_TTL_SECONDS: u64 = 10;
 pub const FETCH_TIMEOUT_MS: u64 = 2_000;
 /// The origin's endpoint for evaluation counts (`POST`, the edge token as for the snapshot).
 pub const USAGE_PATH: &str = "/api/usage";
+/// `HUB_CHECK_MS` when unset: how often, at most, an isolate asks its hub for a newer version.
+pub const DEFAULT_HUB_CHECK_MS: u64 = 250;
+/// `HUB_REVALIDATE_SECONDS` when unset: the hub's alarm period, against the origin.
+pub const DEFAULT_HUB_REVALIDATE_SECONDS: u64 = 5;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -25,6 +29,11 @@ pub struct Config {
     /// `SNAPSHOT_PUBLIC_KEYS`: when set, a snapshot installs only with a valid signature by one of
     /// them (`crate::signing`); None: snapshots are not verified.
     pub public_keys: Option<PublicKeys>,
+    /// `HUB_CHECK_MS`: with a hub (the `SNAPSHOT_HUB` binding), how often at most an isolate asks
+    /// it for a newer version, off the request's path.
+    pub hub_check_ms: u64,
+    /// `HUB_REVALIDATE_SECONDS`: how often the hub revalidates against the origin.
+    pub hub_revalidate_ms: u64,
 }
 
 /// A deployment mistake, reported once in the log with the variable's name.
@@ -59,12 +68,22 @@ impl Config {
             Some(raw) => PublicKeys::parse(&raw).map_err(ConfigError)?,
             None => None,
         };
+        let hub_check_ms = match lookup("HUB_CHECK_MS") {
+            None => DEFAULT_HUB_CHECK_MS,
+            Some(raw) => parse_within(&raw, "HUB_CHECK_MS", "milliseconds", 10, 60_000)?,
+        };
+        let hub_revalidate_ms = match lookup("HUB_REVALIDATE_SECONDS") {
+            None => DEFAULT_HUB_REVALIDATE_SECONDS,
+            Some(raw) => parse_within(&raw, "HUB_REVALIDATE_SECONDS", "seconds", 1, 3_600)?,
+        } * 1000;
         Ok(Config {
             origin,
             ttl_ms,
             usage_report_ms,
             edge_token,
             public_keys,
+            hub_check_ms,
+            hub_revalidate_ms,
         })
     }
 }
@@ -77,6 +96,18 @@ fn parse_seconds(name: &str, raw: &str) -> Result<u64, ConfigError> {
         .ok_or_else(|| {
             ConfigError(format!(
                 "{name} must be a whole number of seconds from 0 to 86400, not {raw:?}"
+            ))
+        })
+}
+
+fn parse_within(raw: &str, name: &str, unit: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    raw.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|value| (min..=max).contains(value))
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{name} must be a whole number of {unit} from {min} to {max}, not {raw:?}"
             ))
         })
 }
@@ -141,6 +172,17 @@ impl EdgeToken {
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `offered` (a request's `x-edge-token`) is this token, in a time that depends on
+    /// their lengths only, never on where they first differ.
+    pub fn matches(&self, offered: &str) -> bool {
+        let (ours, theirs) = (self.0.as_bytes(), offered.as_bytes());
+        let differ = ours
+            .iter()
+            .zip(theirs)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        differ == 0 && ours.len() == theirs.len()
     }
 }
 
@@ -218,6 +260,36 @@ mod tests {
             let err = with(bad).expect_err("refused").to_string();
             assert!(err.starts_with("EDGE_TOKEN contains a control"), "{err}");
             assert!(!err.contains("s3"), "{err}");
+        }
+    }
+
+    #[test]
+    fn hub_periods_are_read_within_bounds() {
+        let cfg = config(&[("ORIGIN_URL", "http://x")]).expect("valid");
+        assert_eq!((cfg.hub_check_ms, cfg.hub_revalidate_ms), (250, 5_000));
+        let cfg = config(&[
+            ("ORIGIN_URL", "http://x"),
+            ("HUB_CHECK_MS", "100"),
+            ("HUB_REVALIDATE_SECONDS", " 2 "),
+        ])
+        .expect("valid");
+        assert_eq!((cfg.hub_check_ms, cfg.hub_revalidate_ms), (100, 2_000));
+        for (name, bad) in [
+            ("HUB_CHECK_MS", "5"),
+            ("HUB_CHECK_MS", "x"),
+            ("HUB_REVALIDATE_SECONDS", "0"),
+        ] {
+            let err = config(&[("ORIGIN_URL", "http://x"), (name, bad)]).expect_err("refused");
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_token_compares_whole() {
+        let token = EdgeToken::parse("s3cret").expect("valid").expect("set");
+        assert!(token.matches("s3cret"));
+        for other in ["", "s3cre", "s3cret!", "S3cret", "x3cret"] {
+            assert!(!token.matches(other), "{other}");
         }
     }
 

@@ -27,6 +27,8 @@ async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response, 
             Ok(_) => respond(200, sync::health_body().into_bytes(), &[]).map_err(internal),
             Err(err) => Err(ApiError::misconfigured(&err)),
         },
+        Route::EdgePush => crate::hub::route(req, env, true).await,
+        Route::HubStatus => crate::hub::route(req, env, false).await,
         Route::NotFound => Err(ApiError::not_found()),
         Route::MethodNotAllowed { allow } => {
             let err = ApiError::method_not_allowed();
@@ -47,7 +49,7 @@ async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response, 
             let body = read_json_body(&mut req).await?;
             let request = api::parse_evaluate(&body)?;
             let config = config(env)?;
-            let served = sync::snapshot_for(request.environment, &config)
+            let served = sync::snapshot_for(request.environment, &config, env, ctx)
                 .await
                 .ok_or_else(ApiError::snapshot_unavailable)?;
             let environment = request.environment;
@@ -109,7 +111,7 @@ async fn ofrep(
     let body = read_json_body(req).await?;
     let user = api::parse_ofrep(&body)?;
     let config = config(env)?;
-    let served = sync::snapshot_for(environment, &config)
+    let served = sync::snapshot_for(environment, &config, env, ctx)
         .await
         .ok_or_else(ApiError::snapshot_unavailable)?;
     let revision = served.revision.to_string();
@@ -188,7 +190,7 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 
 /// A var or a secret: `wrangler secret put` makes secrets, `--var` and `.dev.vars` make vars; both
 /// arrive as strings on `env`.
-fn lookup(env: &Env, name: &str) -> Option<String> {
+pub(crate) fn lookup(env: &Env, name: &str) -> Option<String> {
     env.secret(name)
         .map(|secret| secret.to_string())
         .or_else(|_| env.var(name).map(|var| var.to_string()))

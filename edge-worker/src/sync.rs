@@ -9,12 +9,14 @@ use std::time::Duration;
 use evaluator::{CompiledFlagSet, Environment};
 use futures_util::future::{select, Either};
 use worker::{
-    console_error, console_warn, AbortController, AbortSignal, Date, Delay, Fetch, Headers, Method,
-    Request, RequestInit,
+    console_error, console_warn, AbortController, AbortSignal, Context, Date, Delay, Env, Fetch,
+    Headers, Method, Request, RequestInit, Stub,
 };
 
 use crate::cache::{Outcome, Plan, SnapshotCache};
 use crate::config::{Config, DEFAULT_TTL_SECONDS, FETCH_TIMEOUT_MS};
+use crate::hub::{self, HubReply};
+use crate::last_good;
 use crate::signing::{self, SignatureLog};
 
 /// How often a request waiting for another request's fetch looks at the cache again.
@@ -45,24 +47,63 @@ fn now_ms() -> u64 {
     Date::now().as_millis()
 }
 
-/// The snapshot for `environment`, fetched or revalidated first when the TTL has run out.
-/// None: this isolate never got one and the origin cannot be reached now.
-pub async fn snapshot_for(environment: Environment, config: &Config) -> Option<Served> {
+/// The snapshot for `environment`.
+///
+/// Without a hub (no `SNAPSHOT_HUB` binding): fetched or revalidated with the origin first when
+/// the TTL has run out. With a hub: a warm isolate answers at once from memory and, at most every
+/// `HUB_CHECK_MS`, asks the hub for a newer version after the answer (`wait_until`); a cold one
+/// waits for the hub's snapshot, or the origin's when the hub fails.
+/// None: this isolate never got one and neither the hub nor the origin can be reached now.
+pub async fn snapshot_for(
+    environment: Environment,
+    config: &Config,
+    env: &Env,
+    ctx: &Context,
+) -> Option<Served> {
+    let hubs = hub::namespace(env);
     let planned_at = now_ms();
     let plan = CACHE.with_borrow_mut(|cache| {
-        cache.set_ttl_ms(config.ttl_ms);
+        cache.set_ttl_ms(match hubs {
+            Some(_) => config.hub_check_ms,
+            None => config.ttl_ms,
+        });
         cache.plan(environment, planned_at)
     });
     // workerd's clock moves only across I/O: a request served from memory reads it once.
-    let now_ms = match plan {
-        Plan::Serve => planned_at,
-        Plan::Lead { ticket, etag } => {
+    let now_ms = match (plan, hubs) {
+        (Plan::Serve, _) => planned_at,
+        (Plan::Lead { ticket, etag }, None) => {
             let outcome = fetch_snapshot(environment, config, etag.as_deref()).await;
             let now = now_ms();
             CACHE.with_borrow_mut(|cache| cache.finish(environment, ticket, outcome, now));
             now
         }
-        Plan::Wait { ticket } => {
+        (Plan::Lead { ticket, .. }, Some(hubs)) => {
+            let stub = hub::stub(&hubs, environment);
+            if CACHE.with_borrow(|cache| cache.get(environment).is_some()) {
+                let config = config.clone();
+                ctx.wait_until(async move {
+                    let outcome = from_hub(stub.as_ref(), environment, &config).await;
+                    CACHE.with_borrow_mut(|cache| {
+                        cache.finish(environment, ticket, outcome, now_ms())
+                    });
+                });
+                planned_at
+            } else {
+                // Cold: the hub, else this location's last good copy (Cache API), else the origin.
+                let mut outcome = from_hub(stub.as_ref(), environment, config).await;
+                if matches!(outcome, Outcome::Failed) {
+                    outcome = from_last_good(environment, config).await;
+                }
+                if matches!(outcome, Outcome::Failed) {
+                    outcome = fetch_snapshot(environment, config, None).await;
+                }
+                let now = now_ms();
+                CACHE.with_borrow_mut(|cache| cache.finish(environment, ticket, outcome, now));
+                now
+            }
+        }
+        (Plan::Wait { ticket }, _) => {
             wait_until_settled(environment, ticket).await;
             now_ms()
         }
@@ -87,6 +128,91 @@ async fn wait_until_settled(environment: Environment, ticket: u64) {
         }
         Delay::from(Duration::from_millis(WAIT_TICK_MS)).await;
     }
+}
+
+/// What the hub says of the version this isolate holds: a newer snapshot (checked as one from the
+/// origin is: signature, environment, compiled), nothing newer, or a failure (logged). Never an
+/// older version than the one held: a hub behind this isolate (it fell back to the origin) is
+/// nothing newer.
+async fn from_hub(
+    stub: Option<&Stub>,
+    environment: Environment,
+    config: &Config,
+) -> Outcome<CompiledFlagSet> {
+    let Some(stub) = stub else {
+        return Outcome::Failed;
+    };
+    let have = CACHE.with_borrow(|cache| cache.get(environment).map(|cached| cached.revision));
+    let result = match hub::ask(stub, environment, have).await {
+        Ok(HubReply::NotModified { stale: false, .. }) => Ok(Outcome::NotModified),
+        // The hub holds nothing newer but could not reach the origin lately: serve, say stale.
+        Ok(HubReply::NotModified { stale: true, .. }) => Ok(Outcome::Failed),
+        Ok(HubReply::Snapshot {
+            body,
+            signature,
+            stale,
+        }) => {
+            let outcome = install_from_hub(
+                environment,
+                config,
+                &body,
+                signature.as_deref(),
+                have,
+                stale,
+            );
+            if matches!(outcome, Ok(Outcome::Fresh { .. })) {
+                last_good::remember(environment, &body, signature.as_deref()).await;
+            }
+            outcome
+        }
+        Err(reason) => Err(reason),
+    };
+    result.unwrap_or_else(|reason| {
+        console_error!("pennon edge: snapshot of {environment} from the hub failed: {reason}");
+        Outcome::Failed
+    })
+}
+
+/// A cold isolate whose hub did not answer: the location's last good copy, served stale.
+async fn from_last_good(environment: Environment, config: &Config) -> Outcome<CompiledFlagSet> {
+    let Some((body, signature)) = last_good::recall(environment).await else {
+        return Outcome::Failed;
+    };
+    install_from_hub(environment, config, &body, signature.as_deref(), None, true).unwrap_or_else(
+        |reason| {
+            console_error!("pennon edge: the cached copy of {environment} is not used: {reason}");
+            Outcome::Failed
+        },
+    )
+}
+
+fn install_from_hub(
+    environment: Environment,
+    config: &Config,
+    body: &[u8],
+    signature: Option<&str>,
+    have: Option<u64>,
+    stale: bool,
+) -> Result<Outcome<CompiledFlagSet>, String> {
+    let verified = match &config.public_keys {
+        Some(keys) => Some(verify(keys, signature, body, environment)?),
+        None => None,
+    };
+    let compiled = crate::snapshot::compile(body, environment)?;
+    if let Some(verified) = verified {
+        signing::check_revision(&verified, compiled.revision)
+            .map_err(|reason| refuse(environment, reason))?;
+        SIGNATURES.with_borrow_mut(|log| log.verified(environment, verified));
+    }
+    if have.is_some_and(|have| compiled.revision <= have) {
+        return Ok(Outcome::NotModified);
+    }
+    Ok(Outcome::Fresh {
+        etag: format!("\"{}\"", compiled.revision),
+        value: compiled.set,
+        revision: compiled.revision,
+        stale,
+    })
 }
 
 /// A 200, 304 or failure from the origin; the reason of a failure goes to the log.
@@ -165,6 +291,7 @@ async fn fetch_and_compile(
                 value: compiled.set,
                 revision: compiled.revision,
                 etag,
+                stale: false,
             })
         }
         status => Err(format!("the origin answered {status}")),

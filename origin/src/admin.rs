@@ -20,6 +20,7 @@ use crate::store::NewToken;
 use crate::cache::FlagCache;
 use crate::change::Change;
 use crate::flagset::FlagSets;
+use crate::push::EdgePush;
 use crate::store::{
     FlagList, FlagPatch, FlagWriter, NewFlag, NewSegment, SegmentPatch, StoreError, StoredFlag,
     StoredSegment, TokenRecord, TokenWriter, TokenWritten, Written,
@@ -34,6 +35,8 @@ pub struct Admin {
     tokens: Arc<Tokens>,
     /// Where token changes are announced to the other origins (flag changes go through `flags`).
     cache: Arc<dyn FlagCache>,
+    /// `EDGE_PUSH_URL`: told of each committed flag or segment write (never awaited).
+    push: Option<Arc<EdgePush>>,
 }
 
 impl Admin {
@@ -50,7 +53,14 @@ impl Admin {
             token_store,
             tokens,
             cache,
+            push: None,
         }
+    }
+
+    /// Pushes each committed write's new snapshot to the edge (`crate::push`).
+    pub fn with_push(mut self, push: Option<Arc<EdgePush>>) -> Self {
+        self.push = push;
+        self
     }
 
     pub async fn create_token(
@@ -164,6 +174,9 @@ impl Admin {
     ) -> Result<T, StoreError> {
         let written = write.await?;
         self.flags.invalidate(&written.revisions).await;
+        if let Some(push) = &self.push {
+            push.changed(&written.revisions);
+        }
         Ok(written.value)
     }
 }

@@ -18,6 +18,7 @@ use crate::http::server;
 use crate::http::state::{AppState, Shared};
 use crate::invalidation::{self, Channel, ListenStatus, Receivers, Subscription, Subscriptions};
 use crate::metrics::{ChangeMessages, HttpMetrics, Metrics, Sources};
+use crate::push::EdgePush;
 use crate::signing::SnapshotSigner;
 use crate::store::{PostgresStore, ReadStore, SqliteStore, StoreError, StoreHandles};
 use crate::stream::Streams;
@@ -115,13 +116,31 @@ impl App {
         if let Err(err) = tokens.reload().await {
             tracing::warn!(%err, "stored tokens not loaded yet; retrying in the background");
         }
+        let signer = config.signing.as_ref().map(|signing| {
+            let signer = SnapshotSigner::new(signing);
+            tracing::info!(
+                key_id = %signer.public_key().kid,
+                "snapshots are signed (GET /api/flags/signing-keys publishes the public key)"
+            );
+            Arc::new(signer)
+        });
+        let push = match (&config.edge_push_url, &config.edge_token) {
+            (Some(url), Some(token)) => Some(EdgePush::start(
+                url.clone(),
+                token.clone(),
+                Arc::clone(&flags),
+                signer.clone(),
+            )),
+            _ => None,
+        };
         let admin = Admin::new(
             store.writes,
             Arc::clone(&flags),
             store.token_writes,
             Arc::clone(&tokens),
             Arc::clone(&cache),
-        );
+        )
+        .with_push(push.clone());
         if config.seed_demo {
             let created = demo::seed(store.reads.as_ref(), &admin)
                 .await
@@ -201,15 +220,8 @@ impl App {
             changes: messages,
             channels,
             usage: Arc::clone(&usage),
+            pushes: push.as_ref().map(|push| Arc::clone(&push.counts)),
         }));
-        let signer = config.signing.as_ref().map(|signing| {
-            let signer = SnapshotSigner::new(signing);
-            tracing::info!(
-                key_id = %signer.public_key().kid,
-                "snapshots are signed (GET /api/flags/signing-keys publishes the public key)"
-            );
-            Arc::new(signer)
-        });
         let state = AppState::new(Shared {
             store: store.reads,
             admin,

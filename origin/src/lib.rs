@@ -18,6 +18,7 @@ pub mod flagset;
 mod http;
 pub mod invalidation;
 pub mod metrics;
+pub mod push;
 pub mod revision;
 pub mod signing;
 pub mod store;
@@ -28,7 +29,7 @@ pub mod usage;
 
 pub use app::{shutdown_signal, App, StartError};
 pub use config::{
-    Config, ConfigError, DatabaseUrl, HttpLimits, Rate, RateLimits, Secret, Signing, SigningSeed,
-    StreamLimits,
+    Config, ConfigError, DatabaseUrl, HttpLimits, PushUrl, Rate, RateLimits, Secret, Signing,
+    SigningSeed, StreamLimits,
 };
 pub use http::state::AppState;

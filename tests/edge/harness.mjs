@@ -134,13 +134,17 @@ export async function startOrigin(env = {}) {
  * build once), EDGE_TOKEN through .dev.vars as a local secret, more vars in `vars` (such as
  * USAGE_REPORT_SECONDS). Every start is a fresh isolate.
  */
-export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TOKEN, vars = {} }) {
-  const dir = tempDir('pennon-edge-wrangler-');
-  const port = await freePort();
+export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TOKEN, vars = {}, hub = false, port, dir }) {
+  // `dir`: an earlier edge's, to start again on its local state (.wrangler/state: the hubs'
+  // storage and the Cache API).
+  dir ??= tempDir('pennon-edge-wrangler-');
+  port ??= await freePort();
   writeFileSync(join(dir, 'wrangler.toml'), [
     'name = "pennon-edge-test"',
     `main = ${JSON.stringify(join(workerDir(), 'index.js'))}`,
     'compatibility_date = "2026-04-20"',
+    // The hub of each environment (edge-worker/src/hub.rs), as in the root wrangler.toml.
+    ...(hub ? HUB_CONFIG : []),
     '[vars]',
     `ORIGIN_URL = ${JSON.stringify(originUrl)}`,
     `SNAPSHOT_TTL_SECONDS = "${ttlSeconds}"`,
@@ -149,6 +153,24 @@ export async function startEdge({ originUrl, ttlSeconds = 1, edgeToken = EDGE_TO
   ].join('\n'));
   writeFileSync(join(dir, '.dev.vars'), `EDGE_TOKEN=${edgeToken}\n`);
   return startEdgeProcess(dir, port);
+}
+
+/** The Durable Object binding and migration of the hubs (the root wrangler.toml's). */
+const HUB_CONFIG = [
+  '[[durable_objects.bindings]]',
+  'name = "SNAPSHOT_HUB"',
+  'class_name = "SnapshotHub"',
+  '[[migrations]]',
+  'tag = "v1"',
+  'new_sqlite_classes = ["SnapshotHub"]',
+];
+
+/** The hub's status through the worker: { environment, version, stale, nowMs, counts }. */
+export async function hubStatus(edgeUrl, environment = 'prod', token = EDGE_TOKEN) {
+  const res = await fetch(`${edgeUrl}/api/edge/hub?environment=${environment}`, { headers: { 'x-edge-token': token } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`hub status: ${res.status} ${text}`);
+  return JSON.parse(text);
 }
 
 async function startEdgeProcess(dir, port) {
@@ -176,7 +198,7 @@ async function startEdgeProcess(dir, port) {
     } catch { /* not yet */ }
     await sleep(100);
   }
-  return { url, stop: proc.stop, output: proc.output };
+  return { url, stop: proc.stop, output: proc.output, dir };
 }
 
 /** POST /api/evaluate with a raw body; resolves to { status, headers, text }. */

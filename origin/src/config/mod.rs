@@ -9,6 +9,7 @@
 mod database;
 mod http;
 mod limits;
+mod push;
 mod secret;
 mod signing;
 mod stream;
@@ -20,6 +21,7 @@ use std::time::Duration;
 pub use self::database::DatabaseUrl;
 pub use self::http::HttpLimits;
 pub use self::limits::{Rate, RateLimits};
+pub use self::push::PushUrl;
 pub use self::secret::Secret;
 pub use self::signing::{Signing, SigningSeed};
 pub use self::stream::StreamLimits;
@@ -37,6 +39,9 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// `None`: the snapshot endpoint answers 401.
     pub edge_token: Option<Secret>,
+    /// `EDGE_PUSH_URL`: the edge worker that each committed write's new snapshot is pushed to
+    /// (`crate::push`); `None`: no push, the edge revalidates on its own.
+    pub edge_push_url: Option<PushUrl>,
     pub cache_ttl: Duration,
     /// How often the background task compares the in-process sets with the store's revisions
     /// (the safety net behind the change messages).
@@ -173,6 +178,8 @@ impl Config {
             get("SEED_DEMO").as_deref().map(str::trim),
             Some("1" | "true" | "yes")
         );
+        let edge_token = token::read(&lookup, "EDGE_TOKEN")?;
+        let edge_push_url = push::read(get, edge_token.is_some())?;
         Ok(Self {
             host,
             port,
@@ -180,7 +187,8 @@ impl Config {
             redis_url: get("REDIS_URL").map(Secret::new),
             redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "pennon:".to_owned()),
             admin_token: token::read(&lookup, "ADMIN_TOKEN")?,
-            edge_token: token::read(&lookup, "EDGE_TOKEN")?,
+            edge_token,
+            edge_push_url,
             cache_ttl,
             revalidate_interval,
             seed_demo,

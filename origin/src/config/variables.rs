@@ -66,6 +66,11 @@ pub(super) const VARIABLES: &[Variable] = &[
         "a bootstrap server token for every environment (the edge worker's)",
     ),
     variable(
+        "EDGE_PUSH_URL",
+        None,
+        "the edge worker's base URL (http://host[:port]): each write's snapshot is pushed to it; unset: no push",
+    ),
+    variable(
         "SNAPSHOT_SIGNING_KEY",
         None,
         "Ed25519 seed (64 hex digits or base64) that signs snapshots; unset: unsigned",

@@ -80,6 +80,8 @@ pub struct Sources {
     /// The channels this origin listens on.
     pub channels: Vec<Channel>,
     pub usage: Arc<Usage>,
+    /// `EDGE_PUSH_URL`: the pushes to the edge, by outcome; `None` when not pushing.
+    pub pushes: Option<Arc<crate::push::PushCounts>>,
 }
 
 /// One origin's registry.
@@ -324,6 +326,18 @@ impl Collector for OriginCollector {
                 )
             }),
         )?;
+        if let Some(pushes) = &sources.pushes {
+            counter(
+                &mut encoder,
+                "edge_pushes",
+                "Snapshots pushed to the edge worker (EDGE_PUSH_URL), by outcome",
+                [
+                    ("sent", pushes.sent.load(Ordering::Relaxed)),
+                    ("failed", pushes.failed.load(Ordering::Relaxed)),
+                ]
+                .map(|(outcome, value)| (vec![("outcome", outcome.to_owned())], value)),
+            )?;
+        }
         let lags = sources.flags.propagation_lag().series();
         if !lags.is_empty() {
             let mut family = encoder.encode_descriptor(

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use origin::{
-    App, AppState, Config, DatabaseUrl, HttpLimits, RateLimits, Secret, Signing, StreamLimits,
+    App, AppState, Config, DatabaseUrl, HttpLimits, PushUrl, RateLimits, Secret, Signing,
+    StreamLimits,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -94,6 +95,8 @@ pub struct Options {
     pub metrics: bool,
     /// `CONTEXT_SAMPLE_SIZE`.
     pub context_sample_size: usize,
+    /// `EDGE_PUSH_URL`: where each write's snapshot is pushed.
+    pub edge_push_url: Option<String>,
 }
 
 impl Default for Options {
@@ -108,6 +111,7 @@ impl Default for Options {
             signing: None,
             metrics: true,
             context_sample_size: 0,
+            edge_push_url: None,
         }
     }
 }
@@ -160,6 +164,9 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         redis_key_prefix: redis_prefix.clone().unwrap_or_default(),
         admin_token: Some(Secret::new(ADMIN_TOKEN)),
         edge_token: options.edge_token.map(Secret::new),
+        edge_push_url: options
+            .edge_push_url
+            .map(|url| PushUrl::parse(&url).expect("a valid EDGE_PUSH_URL")),
         cache_ttl: options.cache_ttl,
         revalidate_interval: Duration::from_secs(1),
         seed_demo: false,

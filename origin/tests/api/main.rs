@@ -28,6 +28,7 @@ mod numbers;
 mod ofrep;
 mod openapi;
 mod property;
+mod push;
 mod queries;
 mod random_doubles;
 mod references;
