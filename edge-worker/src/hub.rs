@@ -408,14 +408,7 @@ async fn fetch_origin(
             status => Err(format!("the origin answered {status}")),
         }
     };
-    let timeout = Delay::from(Duration::from_millis(FETCH_TIMEOUT_MS));
-    let result = match select(Box::pin(request), timeout).await {
-        Either::Left((result, _)) => result,
-        Either::Right(((), _)) => {
-            controller.abort();
-            Err(format!("no answer within {FETCH_TIMEOUT_MS} ms"))
-        }
-    };
+    let result = crate::sync::within_fetch_timeout(controller, request).await;
     result
 }
 

@@ -8,7 +8,6 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use evaluator::{Environment, FlagResult};
-use futures_util::future::{select, Either};
 use worker::js_sys::Uint8Array;
 use worker::wasm_bindgen::JsValue;
 use worker::{
@@ -16,7 +15,7 @@ use worker::{
     Request, RequestInit,
 };
 
-use crate::config::{Config, FETCH_TIMEOUT_MS};
+use crate::config::Config;
 use crate::sync::Served;
 use crate::usage::{Batch, Poll, UsageBook, DEFAULT_REPORT_SECONDS};
 
@@ -88,14 +87,7 @@ async fn send_all(config: Config, batches: Vec<Batch>) {
 async fn send(config: &Config, batch: &Batch) -> Result<(), String> {
     let controller = AbortController::default();
     let request = post(config, batch, controller.signal());
-    let timeout = Delay::from(Duration::from_millis(FETCH_TIMEOUT_MS));
-    let result = match select(Box::pin(request), timeout).await {
-        Either::Left((result, _)) => result,
-        Either::Right(((), _)) => {
-            controller.abort();
-            Err(format!("no answer within {FETCH_TIMEOUT_MS} ms"))
-        }
-    };
+    let result = crate::sync::within_fetch_timeout(controller, request).await;
     result
 }
 

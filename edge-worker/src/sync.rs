@@ -215,6 +215,21 @@ fn install_from_hub(
     })
 }
 
+/// `request` (a fetch under `controller`'s signal), aborted and given up after `FETCH_TIMEOUT_MS`.
+pub(crate) async fn within_fetch_timeout<T>(
+    controller: AbortController,
+    request: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    let timeout = Delay::from(Duration::from_millis(FETCH_TIMEOUT_MS));
+    match select(Box::pin(request), timeout).await {
+        Either::Left((result, _)) => result,
+        Either::Right(((), _)) => {
+            controller.abort();
+            Err(format!("no answer within {FETCH_TIMEOUT_MS} ms"))
+        }
+    }
+}
+
 /// A 200, 304 or failure from the origin; the reason of a failure goes to the log.
 pub async fn fetch_snapshot(
     environment: Environment,
@@ -223,14 +238,7 @@ pub async fn fetch_snapshot(
 ) -> Outcome<CompiledFlagSet> {
     let controller = AbortController::default();
     let request = fetch_and_compile(environment, config, etag, controller.signal());
-    let timeout = Delay::from(Duration::from_millis(FETCH_TIMEOUT_MS));
-    let result = match select(Box::pin(request), timeout).await {
-        Either::Left((result, _)) => result,
-        Either::Right(((), _)) => {
-            controller.abort();
-            Err(format!("no answer within {FETCH_TIMEOUT_MS} ms"))
-        }
-    };
+    let result = within_fetch_timeout(controller, request).await;
     result.unwrap_or_else(|reason| {
         console_error!("pennon edge: snapshot of {environment} from the origin failed: {reason}");
         Outcome::Failed
