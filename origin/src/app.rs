@@ -35,6 +35,8 @@ pub enum StartError {
     },
     #[error("cannot connect to Redis: {0}")]
     Cache(#[source] CacheError),
+    #[error("cannot start pushing to the edge (EDGE_PUSH_URL): {0}")]
+    Push(#[source] reqwest::Error),
     #[error("cannot seed the demo flags: {0}")]
     Seed(#[source] StoreError),
     #[error("cannot listen on {addr}: {source}")]
@@ -124,13 +126,16 @@ impl App {
             );
             Arc::new(signer)
         });
-        let push = match (&config.edge_push_url, &config.edge_token) {
-            (Some(url), Some(token)) => Some(EdgePush::start(
-                url.clone(),
-                token.clone(),
-                Arc::clone(&flags),
-                signer.clone(),
-            )),
+        let push = match (&config.edge_push, &config.edge_token) {
+            (Some(target), Some(token)) => Some(
+                EdgePush::start(
+                    target.clone(),
+                    token.clone(),
+                    Arc::clone(&flags),
+                    signer.clone(),
+                )
+                .map_err(StartError::Push)?,
+            ),
             _ => None,
         };
         let admin = Admin::new(

@@ -29,7 +29,7 @@ pub mod usage;
 
 pub use app::{shutdown_signal, App, StartError};
 pub use config::{
-    Config, ConfigError, DatabaseUrl, HttpLimits, PushUrl, Rate, RateLimits, Secret, Signing,
-    SigningSeed, StreamLimits,
+    Config, ConfigError, DatabaseUrl, EdgePushTarget, HttpLimits, PushCa, PushUrl, Rate,
+    RateLimits, Secret, Signing, SigningSeed, StreamLimits,
 };
 pub use http::state::AppState;

@@ -19,7 +19,7 @@ use std::time::Duration;
 use evaluator::Environment;
 use tokio::sync::watch;
 
-use crate::config::{PushUrl, Secret};
+use crate::config::{EdgePushTarget, Secret};
 use crate::flagset::FlagSets;
 use crate::revision::Revision;
 use crate::signing::SnapshotSigner;
@@ -51,18 +51,21 @@ fn index(environment: Environment) -> usize {
 }
 
 impl EdgePush {
-    /// Starts one task per environment (they end with the runtime).
+    /// Starts one task per environment (they end with the runtime). Fails only when the HTTP
+    /// client cannot be built (the system's TLS roots cannot be loaded).
     pub fn start(
-        url: PushUrl,
+        target: EdgePushTarget,
         token: Secret,
         flags: Arc<FlagSets>,
         signer: Option<Arc<SnapshotSigner>>,
-    ) -> Arc<Self> {
+    ) -> Result<Arc<Self>, reqwest::Error> {
         let counts = Arc::new(PushCounts::default());
-        let client = reqwest::Client::builder()
-            .timeout(PUSH_TIMEOUT)
-            .build()
-            .unwrap_or_default();
+        let mut client = reqwest::Client::builder().timeout(PUSH_TIMEOUT);
+        if let Some(ca) = &target.ca {
+            client = client.tls_certs_merge(ca.certificates.iter().cloned());
+        }
+        let client = client.build()?;
+        let url = target.url;
         let written = Environment::ALL.map(|environment| {
             let (sender, receiver) = watch::channel(0);
             tokio::spawn(push_changes(Pusher {
@@ -81,7 +84,7 @@ impl EdgePush {
             url = url.base(),
             "each write's snapshot is pushed to the edge"
         );
-        Arc::new(Self { written, counts })
+        Ok(Arc::new(Self { written, counts }))
     }
 
     /// A write committed these revisions: their environments' tasks push (without waiting).

@@ -21,7 +21,7 @@ use std::time::Duration;
 pub use self::database::DatabaseUrl;
 pub use self::http::HttpLimits;
 pub use self::limits::{Rate, RateLimits};
-pub use self::push::PushUrl;
+pub use self::push::{EdgePushTarget, PushCa, PushUrl};
 pub use self::secret::Secret;
 pub use self::signing::{Signing, SigningSeed};
 pub use self::stream::StreamLimits;
@@ -39,9 +39,9 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// `None`: the snapshot endpoint answers 401.
     pub edge_token: Option<Secret>,
-    /// `EDGE_PUSH_URL`: the edge worker that each committed write's new snapshot is pushed to
-    /// (`crate::push`); `None`: no push, the edge revalidates on its own.
-    pub edge_push_url: Option<PushUrl>,
+    /// `EDGE_PUSH_URL` (and `EDGE_PUSH_CA_FILE`): the edge worker that each committed write's new
+    /// snapshot is pushed to (`crate::push`); `None`: no push, the edge revalidates on its own.
+    pub edge_push: Option<EdgePushTarget>,
     pub cache_ttl: Duration,
     /// How often the background task compares the in-process sets with the store's revisions
     /// (the safety net behind the change messages).
@@ -179,7 +179,7 @@ impl Config {
             Some("1" | "true" | "yes")
         );
         let edge_token = token::read(&lookup, "EDGE_TOKEN")?;
-        let edge_push_url = push::read(get, edge_token.is_some())?;
+        let edge_push = push::read(get, edge_token.is_some())?;
         Ok(Self {
             host,
             port,
@@ -188,7 +188,7 @@ impl Config {
             redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "pennon:".to_owned()),
             admin_token: token::read(&lookup, "ADMIN_TOKEN")?,
             edge_token,
-            edge_push_url,
+            edge_push,
             cache_ttl,
             revalidate_interval,
             seed_demo,

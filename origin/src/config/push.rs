@@ -1,7 +1,10 @@
 //! `EDGE_PUSH_URL`: the edge worker's base URL, to which the origin pushes each environment's new
-//! snapshot after every committed write (`crate::push`). Unset: no push.
+//! snapshot after every committed write (`crate::push`). Unset: no push. `EDGE_PUSH_CA_FILE`: CA
+//! certificates (PEM) trusted for an `https://` worker beside the system's roots, for a worker
+//! behind a private CA.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::ConfigError;
 
@@ -23,10 +26,12 @@ impl PushUrl {
         &self.0
     }
 
-    /// A base URL `http://host[:port]`; a trailing slash is dropped.
+    /// A base URL `http://host[:port]` or `https://host[:port]`; a trailing slash is dropped.
     pub fn parse(raw: &str) -> Result<Self, ConfigError> {
         let trimmed = raw.trim().trim_end_matches('/');
-        let host = trimmed.strip_prefix("http://");
+        let host = trimmed
+            .strip_prefix("http://")
+            .or_else(|| trimmed.strip_prefix("https://"));
         let valid = host.is_some_and(|h| {
             !h.is_empty()
                 && !h.contains(['?', '#', ' ', '/'])
@@ -35,13 +40,60 @@ impl PushUrl {
         if valid {
             return Ok(Self(trimmed.to_owned()));
         }
-        let why = if trimmed.starts_with("https://") {
-            "https is not supported by this build (no TLS client); use http://host[:port]"
-        } else {
-            "must be the edge worker's base URL, http://host[:port] (no path or query)"
-        };
-        Err(ConfigError::new("EDGE_PUSH_URL", why))
+        Err(ConfigError::new(
+            "EDGE_PUSH_URL",
+            "must be the edge worker's base URL, http(s)://host[:port] (no path or query)",
+        ))
     }
+
+    fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+}
+
+/// `EDGE_PUSH_CA_FILE`'s certificates, checked when read: the file exists and holds at least one
+/// PEM certificate.
+#[derive(Clone)]
+pub struct PushCa {
+    pub path: String,
+    pub certificates: Arc<[reqwest::Certificate]>,
+}
+
+impl fmt::Debug for PushCa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PushCa({}: {} certificates)",
+            self.path,
+            self.certificates.len()
+        )
+    }
+}
+
+impl PushCa {
+    pub fn read(path: &str) -> Result<Self, ConfigError> {
+        let refuse = |why: String| ConfigError::new("EDGE_PUSH_CA_FILE", why);
+        let pem =
+            std::fs::read(path).map_err(|err| refuse(format!("cannot read {path}: {err}")))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|err| refuse(format!("{path} is not PEM: {err}")))?;
+        if certificates.is_empty() {
+            return Err(refuse(format!(
+                "{path} holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)"
+            )));
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            certificates: certificates.into(),
+        })
+    }
+}
+
+/// Where the origin pushes, and what it trusts there beyond the system's roots.
+#[derive(Clone, Debug)]
+pub struct EdgePushTarget {
+    pub url: PushUrl,
+    pub ca: Option<PushCa>,
 }
 
 impl fmt::Debug for PushUrl {
@@ -50,15 +102,21 @@ impl fmt::Debug for PushUrl {
     }
 }
 
-/// `EDGE_PUSH_URL`, which needs `EDGE_TOKEN` (the push is authenticated with it). Only `http://`:
-/// this build of the origin has no TLS client (a worker behind HTTPS is reached through a local
-/// proxy, or by a build with reqwest's TLS feature).
+/// `EDGE_PUSH_URL`, which needs `EDGE_TOKEN` (the push is authenticated with it), and
+/// `EDGE_PUSH_CA_FILE`, which needs an `https://` push URL.
 pub(super) fn read(
     get: impl Fn(&str) -> Option<String>,
     edge_token_set: bool,
-) -> Result<Option<PushUrl>, ConfigError> {
+) -> Result<Option<EdgePushTarget>, ConfigError> {
+    let ca_file = get("EDGE_PUSH_CA_FILE");
     let Some(raw) = get("EDGE_PUSH_URL") else {
-        return Ok(None);
+        return match ca_file {
+            Some(_) => Err(ConfigError::new(
+                "EDGE_PUSH_CA_FILE",
+                "needs EDGE_PUSH_URL (an https:// worker it trusts)",
+            )),
+            None => Ok(None),
+        };
     };
     let url = PushUrl::parse(&raw)?;
     if !edge_token_set {
@@ -67,14 +125,24 @@ pub(super) fn read(
             "needs EDGE_TOKEN: the push is authenticated with it (x-edge-token)",
         ));
     }
-    Ok(Some(url))
+    let ca = match ca_file {
+        Some(_) if !url.is_https() => {
+            return Err(ConfigError::new(
+                "EDGE_PUSH_CA_FILE",
+                "is for an https:// EDGE_PUSH_URL; this one is http://",
+            ))
+        }
+        Some(path) => Some(PushCa::read(path.trim())?),
+        None => None,
+    };
+    Ok(Some(EdgePushTarget { url, ca }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn read_one(value: &str, token: bool) -> Result<Option<PushUrl>, ConfigError> {
+    fn read_one(value: &str, token: bool) -> Result<Option<EdgePushTarget>, ConfigError> {
         read(
             |name| (name == "EDGE_PUSH_URL").then(|| value.to_owned()),
             token,
@@ -83,12 +151,71 @@ mod tests {
 
     #[test]
     fn a_base_url_is_read_without_its_trailing_slash() {
-        let url = read_one(" http://127.0.0.1:8787/ ", true).unwrap().unwrap();
-        assert_eq!(
-            url.push_url(evaluator::Environment::Prod),
-            "http://127.0.0.1:8787/api/edge/push?environment=prod"
-        );
+        for (raw, pushed) in [
+            (
+                " http://127.0.0.1:8787/ ",
+                "http://127.0.0.1:8787/api/edge/push?environment=prod",
+            ),
+            (
+                "https://pennon-edge.example.workers.dev",
+                "https://pennon-edge.example.workers.dev/api/edge/push?environment=prod",
+            ),
+        ] {
+            let target = read_one(raw, true).unwrap().unwrap();
+            assert_eq!(target.url.push_url(evaluator::Environment::Prod), pushed);
+            assert!(target.ca.is_none());
+        }
         assert!(read(|_| None, false).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_ca_file_needs_an_https_url_and_a_certificate() {
+        let dir = std::env::temp_dir().join(format!("pennon-push-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let read_with = |url: &str, ca: &str| {
+            let (url, ca) = (url.to_owned(), ca.to_owned());
+            read(
+                move |name| match name {
+                    "EDGE_PUSH_URL" => Some(url.clone()),
+                    "EDGE_PUSH_CA_FILE" => Some(ca.clone()),
+                    _ => None,
+                },
+                true,
+            )
+        };
+        for (url, ca, why) in [
+            (
+                "https://edge",
+                "/nonexistent/ca.pem",
+                "cannot read /nonexistent/ca.pem",
+            ),
+            (
+                "https://edge",
+                empty.to_str().unwrap(),
+                "holds no certificate",
+            ),
+            (
+                "http://edge",
+                empty.to_str().unwrap(),
+                "this one is http://",
+            ),
+        ] {
+            let err = read_with(url, ca).unwrap_err().to_string();
+            assert!(
+                err.starts_with("EDGE_PUSH_CA_FILE: ") && err.contains(why),
+                "{err}"
+            );
+        }
+        let err = read(
+            |name| (name == "EDGE_PUSH_CA_FILE").then(|| "x".into()),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("needs EDGE_PUSH_URL"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -98,7 +225,8 @@ mod tests {
             ("http://", "base URL"),
             ("http://x/path", "base URL"),
             ("http://x?y", "base URL"),
-            ("https://x", "https is not supported"),
+            ("https://", "base URL"),
+            ("https://x/api", "base URL"),
         ] {
             let err = read_one(bad, true).unwrap_err().to_string();
             assert!(

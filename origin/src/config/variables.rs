@@ -68,7 +68,12 @@ pub(super) const VARIABLES: &[Variable] = &[
     variable(
         "EDGE_PUSH_URL",
         None,
-        "the edge worker's base URL (http://host[:port]): each write's snapshot is pushed to it; unset: no push",
+        "the edge worker's base URL (http(s)://host[:port]): each write's snapshot is pushed to it; unset: no push",
+    ),
+    variable(
+        "EDGE_PUSH_CA_FILE",
+        None,
+        "PEM file of CAs trusted for an https EDGE_PUSH_URL beside the system's roots",
     ),
     variable(
         "SNAPSHOT_SIGNING_KEY",

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use origin::{
-    App, AppState, Config, DatabaseUrl, HttpLimits, PushUrl, RateLimits, Secret, Signing,
-    StreamLimits,
+    App, AppState, Config, DatabaseUrl, EdgePushTarget, HttpLimits, PushCa, PushUrl, RateLimits,
+    Secret, Signing, StreamLimits,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -97,6 +97,8 @@ pub struct Options {
     pub context_sample_size: usize,
     /// `EDGE_PUSH_URL`: where each write's snapshot is pushed.
     pub edge_push_url: Option<String>,
+    /// `EDGE_PUSH_CA_FILE`: a PEM file of CAs trusted for an https push.
+    pub edge_push_ca_file: Option<String>,
 }
 
 impl Default for Options {
@@ -112,6 +114,7 @@ impl Default for Options {
             metrics: true,
             context_sample_size: 0,
             edge_push_url: None,
+            edge_push_ca_file: None,
         }
     }
 }
@@ -164,9 +167,13 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         redis_key_prefix: redis_prefix.clone().unwrap_or_default(),
         admin_token: Some(Secret::new(ADMIN_TOKEN)),
         edge_token: options.edge_token.map(Secret::new),
-        edge_push_url: options
-            .edge_push_url
-            .map(|url| PushUrl::parse(&url).expect("a valid EDGE_PUSH_URL")),
+        edge_push: options.edge_push_url.map(|url| EdgePushTarget {
+            url: PushUrl::parse(&url).expect("a valid EDGE_PUSH_URL"),
+            ca: options
+                .edge_push_ca_file
+                .as_deref()
+                .map(|path| PushCa::read(path).expect("a valid EDGE_PUSH_CA_FILE")),
+        }),
         cache_ttl: options.cache_ttl,
         revalidate_interval: Duration::from_secs(1),
         seed_demo: false,

@@ -191,3 +191,119 @@ async fn a_failing_or_absent_receiver_never_fails_or_delays_a_write() {
     // The failing receiver did receive the pushes (and answered 500).
     assert!(!receiver.pushes.lock().unwrap().is_empty());
 }
+
+/// A CA and a certificate it signs for `localhost` and 127.0.0.1: the CA's PEM, and a server
+/// configuration presenting the certificate.
+fn tls_identity() -> (String, rustls::ServerConfig) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &issuer)
+        .unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![server.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(server_key.serialize_der().into()),
+        )
+        .unwrap();
+    (ca.pem(), config)
+}
+
+/// The receiver behind TLS on a free port; its base URL (`https://localhost:<port>`).
+async fn start_tls_receiver(receiver: Receiver, tls: rustls::ServerConfig) -> String {
+    use tower_service::Service;
+    let app = Router::new()
+        .route("/api/edge/push", post(receive))
+        .with_state(receiver);
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "https://localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake: nothing to serve.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = hyper::service::service_fn(move |request| {
+                    let mut app = app.clone();
+                    async move { app.call(request).await }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    url
+}
+
+async fn failed_pushes(app: &TestApp) -> u64 {
+    let metrics = app.get("/metrics").admin().send().await.text;
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("pennon_edge_pushes_total{outcome=\"failed\"} "))
+        .map_or(0, |count| count.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn an_https_worker_is_pushed_to_when_its_certificate_is_trusted() {
+    let (ca_pem, tls) = tls_identity();
+    let ca_file = std::env::temp_dir().join(format!("pennon-push-ca-{}.pem", uuid::Uuid::new_v4()));
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let receiver = Receiver::default();
+    let url = start_tls_receiver(receiver.clone(), tls).await;
+
+    let trusting = spawn_app_with(
+        Backend::Sqlite,
+        Options {
+            edge_push_url: Some(url.clone()),
+            edge_push_ca_file: Some(ca_file.to_str().unwrap().to_owned()),
+            signing: Some(crate::signing::signing()),
+            ..Options::default()
+        },
+    )
+    .await;
+    trusting
+        .create_flag(json!({"key": "over-tls", "environment": "staging"}))
+        .await;
+    let push = pushed(&receiver, "staging", 1).await;
+    assert_eq!(push.token.as_deref(), Some(EDGE_TOKEN));
+    assert!(push.signature.is_some());
+    let snapshot = trusting
+        .get("/api/flags/snapshot?environment=staging")
+        .header("x-edge-token", EDGE_TOKEN)
+        .send()
+        .await;
+    assert_eq!(push.body, snapshot.text.as_bytes());
+    assert_eq!(failed_pushes(&trusting).await, 0);
+
+    // The same worker without its CA: the certificate is refused, the push counted as failed,
+    // the write unaffected.
+    let before = receiver.pushes.lock().unwrap().len();
+    let untrusting = app_pushing_to(url, false).await;
+    untrusting
+        .create_flag(json!({"key": "refused", "environment": "staging"}))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while failed_pushes(&untrusting).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the untrusted push was not counted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(receiver.pushes.lock().unwrap().len(), before);
+    std::fs::remove_file(&ca_file).unwrap();
+}
