@@ -126,17 +126,12 @@ impl App {
             );
             Arc::new(signer)
         });
-        let push = match (&config.edge_push, &config.edge_token) {
-            (Some(target), Some(token)) => Some(
-                EdgePush::start(
-                    target.clone(),
-                    token.clone(),
-                    Arc::clone(&flags),
-                    signer.clone(),
-                )
-                .map_err(StartError::Push)?,
+        let push = match &config.edge_push {
+            Some(target) => Some(
+                EdgePush::start(target.clone(), Arc::clone(&flags), signer.clone())
+                    .map_err(StartError::Push)?,
             ),
-            _ => None,
+            None => None,
         };
         let admin = Admin::new(
             store.writes,

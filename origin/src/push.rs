@@ -55,7 +55,6 @@ impl EdgePush {
     /// client cannot be built (the system's TLS roots cannot be loaded).
     pub fn start(
         target: EdgePushTarget,
-        token: Secret,
         flags: Arc<FlagSets>,
         signer: Option<Arc<SnapshotSigner>>,
     ) -> Result<Arc<Self>, reqwest::Error> {
@@ -65,7 +64,7 @@ impl EdgePush {
             client = client.tls_certs_merge(ca.certificates.iter().cloned());
         }
         let client = client.build()?;
-        let url = target.url;
+        let (url, token) = (target.url, target.token);
         let written = Environment::ALL.map(|environment| {
             let (sender, receiver) = watch::channel(0);
             tokio::spawn(push_changes(Pusher {

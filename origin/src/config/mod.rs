@@ -179,7 +179,11 @@ impl Config {
             Some("1" | "true" | "yes")
         );
         let edge_token = token::read(&lookup, "EDGE_TOKEN")?;
-        let edge_push = push::read(get, edge_token.is_some())?;
+        let edge_push = push::read(
+            get,
+            token::read(&lookup, "EDGE_PUSH_TOKEN")?,
+            edge_token.as_ref(),
+        )?;
         Ok(Self {
             host,
             port,

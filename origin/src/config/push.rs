@@ -1,12 +1,13 @@
 //! `EDGE_PUSH_URL`: the edge worker's base URL, to which the origin pushes each environment's new
-//! snapshot after every committed write (`crate::push`). Unset: no push. `EDGE_PUSH_CA_FILE`: CA
-//! certificates (PEM) trusted for an `https://` worker beside the system's roots, for a worker
-//! behind a private CA.
+//! snapshot after every committed write (`crate::push`). Unset: no push. `EDGE_PUSH_TOKEN`: what
+//! the push sends as `x-edge-token` (the worker's own `EDGE_TOKEN`, which may be a stored server
+//! token); `EDGE_TOKEN` when unset. `EDGE_PUSH_CA_FILE`: CA certificates (PEM) trusted for an
+//! `https://` worker beside the system's roots, for a worker behind a private CA.
 
 use std::fmt;
 use std::sync::Arc;
 
-use super::ConfigError;
+use super::{ConfigError, Secret};
 
 /// The worker's base URL, without a trailing slash; the push goes to
 /// `<url>/api/edge/push?environment=<env>`.
@@ -89,10 +90,12 @@ impl PushCa {
     }
 }
 
-/// Where the origin pushes, and what it trusts there beyond the system's roots.
+/// Where the origin pushes, with what token, and what it trusts there beyond the system's roots.
 #[derive(Clone, Debug)]
 pub struct EdgePushTarget {
     pub url: PushUrl,
+    /// Sent as `x-edge-token`: the worker compares it with its `EDGE_TOKEN`.
+    pub token: Secret,
     pub ca: Option<PushCa>,
 }
 
@@ -102,29 +105,35 @@ impl fmt::Debug for PushUrl {
     }
 }
 
-/// `EDGE_PUSH_URL`, which needs `EDGE_TOKEN` (the push is authenticated with it), and
-/// `EDGE_PUSH_CA_FILE`, which needs an `https://` push URL.
+/// `EDGE_PUSH_URL`, which needs a token to authenticate the push with (`EDGE_PUSH_TOKEN`, else
+/// `EDGE_TOKEN`), and `EDGE_PUSH_CA_FILE`, which needs an `https://` push URL.
 pub(super) fn read(
     get: impl Fn(&str) -> Option<String>,
-    edge_token_set: bool,
+    push_token: Option<Secret>,
+    edge_token: Option<&Secret>,
 ) -> Result<Option<EdgePushTarget>, ConfigError> {
     let ca_file = get("EDGE_PUSH_CA_FILE");
     let Some(raw) = get("EDGE_PUSH_URL") else {
-        return match ca_file {
-            Some(_) => Err(ConfigError::new(
+        return match (ca_file, push_token) {
+            (Some(_), _) => Err(ConfigError::new(
                 "EDGE_PUSH_CA_FILE",
                 "needs EDGE_PUSH_URL (an https:// worker it trusts)",
             )),
-            None => Ok(None),
+            (None, Some(_)) => Err(ConfigError::new(
+                "EDGE_PUSH_TOKEN",
+                "needs EDGE_PUSH_URL (the worker it authenticates the push to)",
+            )),
+            (None, None) => Ok(None),
         };
     };
     let url = PushUrl::parse(&raw)?;
-    if !edge_token_set {
+    let Some(token) = push_token.or_else(|| edge_token.cloned()) else {
         return Err(ConfigError::new(
             "EDGE_PUSH_URL",
-            "needs EDGE_TOKEN: the push is authenticated with it (x-edge-token)",
+            "needs EDGE_PUSH_TOKEN (the worker's EDGE_TOKEN) or EDGE_TOKEN: the push is \
+             authenticated with it (x-edge-token)",
         ));
-    }
+    };
     let ca = match ca_file {
         Some(_) if !url.is_https() => {
             return Err(ConfigError::new(
@@ -135,7 +144,7 @@ pub(super) fn read(
         Some(path) => Some(PushCa::read(path.trim())?),
         None => None,
     };
-    Ok(Some(EdgePushTarget { url, ca }))
+    Ok(Some(EdgePushTarget { url, token, ca }))
 }
 
 #[cfg(test)]
@@ -143,9 +152,11 @@ mod tests {
     use super::*;
 
     fn read_one(value: &str, token: bool) -> Result<Option<EdgePushTarget>, ConfigError> {
+        let edge_token = Secret::new("edge");
         read(
             |name| (name == "EDGE_PUSH_URL").then(|| value.to_owned()),
-            token,
+            None,
+            token.then_some(&edge_token),
         )
     }
 
@@ -163,9 +174,34 @@ mod tests {
         ] {
             let target = read_one(raw, true).unwrap().unwrap();
             assert_eq!(target.url.push_url(evaluator::Environment::Prod), pushed);
+            assert_eq!(target.token.expose(), "edge");
             assert!(target.ca.is_none());
         }
-        assert!(read(|_| None, false).unwrap().is_none());
+        assert!(read(|_| None, None, None).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_push_token_is_edge_push_token_else_edge_token() {
+        let url = |name: &str| (name == "EDGE_PUSH_URL").then(|| "http://edge".to_owned());
+        let edge = Secret::new("bootstrap");
+        let stored = || Some(Secret::new("pennon_server_stored"));
+        for (push_token, edge_token, sent) in [
+            (stored(), Some(&edge), "pennon_server_stored"),
+            (stored(), None, "pennon_server_stored"),
+            (None, Some(&edge), "bootstrap"),
+        ] {
+            let target = read(url, push_token, edge_token).unwrap().unwrap();
+            assert_eq!(target.token.expose(), sent);
+        }
+        let err = read(url, None, None).unwrap_err().to_string();
+        assert!(err.contains("needs EDGE_PUSH_TOKEN"), "{err}");
+        let err = read(|_| None, stored(), Some(&edge))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("EDGE_PUSH_TOKEN: needs EDGE_PUSH_URL"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -182,7 +218,8 @@ mod tests {
                     "EDGE_PUSH_CA_FILE" => Some(ca.clone()),
                     _ => None,
                 },
-                true,
+                None,
+                Some(&Secret::new("edge")),
             )
         };
         for (url, ca, why) in [
@@ -210,7 +247,8 @@ mod tests {
         }
         let err = read(
             |name| (name == "EDGE_PUSH_CA_FILE").then(|| "x".into()),
-            true,
+            None,
+            None,
         )
         .unwrap_err()
         .to_string();
@@ -235,6 +273,6 @@ mod tests {
             );
         }
         let err = read_one("http://x", false).unwrap_err().to_string();
-        assert!(err.contains("needs EDGE_TOKEN"), "{err}");
+        assert!(err.contains("or EDGE_TOKEN"), "{err}");
     }
 }

@@ -1,10 +1,10 @@
-//! `ADMIN_TOKEN`, `EDGE_TOKEN`: the tokens compared with a request header, and what the start
-//! warns about them.
+//! `ADMIN_TOKEN`, `EDGE_TOKEN`, `EDGE_PUSH_TOKEN`: the tokens sent in or compared with a request
+//! header, and what the start warns about them.
 
 use super::{ConfigError, Secret};
 
 /// The variables that hold a token compared with a request header.
-const TOKEN_VARIABLES: [&str; 2] = ["ADMIN_TOKEN", "EDGE_TOKEN"];
+const TOKEN_VARIABLES: [&str; 3] = ["ADMIN_TOKEN", "EDGE_TOKEN", "EDGE_PUSH_TOKEN"];
 
 /// A token as configured, ready to compare with the header a client sends.
 struct Token {

@@ -71,6 +71,11 @@ pub(super) const VARIABLES: &[Variable] = &[
         "the edge worker's base URL (http(s)://host[:port]): each write's snapshot is pushed to it; unset: no push",
     ),
     variable(
+        "EDGE_PUSH_TOKEN",
+        None,
+        "sent with the push as x-edge-token (the worker's EDGE_TOKEN); unset: EDGE_TOKEN",
+    ),
+    variable(
         "EDGE_PUSH_CA_FILE",
         None,
         "PEM file of CAs trusted for an https EDGE_PUSH_URL beside the system's roots",

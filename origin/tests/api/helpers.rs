@@ -99,6 +99,8 @@ pub struct Options {
     pub edge_push_url: Option<String>,
     /// `EDGE_PUSH_CA_FILE`: a PEM file of CAs trusted for an https push.
     pub edge_push_ca_file: Option<String>,
+    /// `EDGE_PUSH_TOKEN`: sent with the push instead of `EDGE_TOKEN`.
+    pub edge_push_token: Option<&'static str>,
 }
 
 impl Default for Options {
@@ -115,6 +117,7 @@ impl Default for Options {
             context_sample_size: 0,
             edge_push_url: None,
             edge_push_ca_file: None,
+            edge_push_token: None,
         }
     }
 }
@@ -169,6 +172,12 @@ pub async fn spawn_app_with(backend: Backend, options: Options) -> TestApp {
         edge_token: options.edge_token.map(Secret::new),
         edge_push: options.edge_push_url.map(|url| EdgePushTarget {
             url: PushUrl::parse(&url).expect("a valid EDGE_PUSH_URL"),
+            token: Secret::new(
+                options
+                    .edge_push_token
+                    .or(options.edge_token)
+                    .expect("EDGE_PUSH_TOKEN or EDGE_TOKEN for the push"),
+            ),
             ca: options
                 .edge_push_ca_file
                 .as_deref()
