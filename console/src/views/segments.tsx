@@ -185,7 +185,7 @@ function IncludeField({
     try {
       apply({ name: file.name, read: parseIdFile(await file.text()), before: text }, mode);
     } catch (err) {
-      setFileError(`${file.name}: ${message(err)}`);
+      setFileError(`${file.name}: ${err instanceof Error ? err.message : String(err)}`);
     }
     input.value = '';
   };
