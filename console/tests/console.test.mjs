@@ -33,7 +33,7 @@ async function evaluate(user, flags) {
   evaluations++;
   return res.body.results;
 }
-const { problems, newPage, shot, signIn, noViolations } = pageTools(() => ({ browser, origin, shots: SHOTS }));
+const { problems, newPage, shot, signIn, noViolations, focused } = pageTools(() => ({ browser, origin, shots: SHOTS }));
 
 async function token(name, role, environments) {
   const res = await origin.call('POST', '/api/admin/tokens', { body: { name, role, environments } });
@@ -248,7 +248,7 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
       const dialog = page.getByRole('alertdialog');
       await dialog.getByRole('heading', { name: `Turn off ${KEY} in dev, prod?` }).waitFor();
       const confirm = dialog.getByRole('button', { name: 'Turn off in dev, prod' });
-      assert.ok(await confirm.evaluate((el) => el === document.activeElement), 'the confirmation has the focus');
+      assert.ok(await focused(confirm), 'the confirmation has the focus');
       await confirm.click();
       await page.getByRole('status').getByRole('heading', { name: 'Turned off' }).waitFor();
       assert.equal((await flagByKey('dev')).enabled, false);
@@ -313,7 +313,7 @@ test('on a phone, the list and the kill switch fit the screen', async () => {
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth), false);
     await shot(page, 'phone-kill-switch');
     // From the keyboard: the confirmation has the focus, Enter presses it.
-    assert.ok(await confirm.evaluate((el) => el === document.activeElement), 'the confirmation has the focus');
+    assert.ok(await focused(confirm), 'the confirmation has the focus');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Turned off' }).waitFor();
     assert.equal((await flagByKey('dev')).enabled, false);
@@ -419,7 +419,7 @@ test('deleting a flag: refused while other flags need it (linked), refused on a 
       await dialog.getByRole('heading', { name: 'Delete delete.base in dev?' }).waitFor();
       assert.match(await dialog.innerText(), /answers FLAG_NOT_FOUND/);
       const confirm = dialog.getByRole('button', { name: 'Delete delete.base' });
-      assert.ok(await confirm.evaluate((el) => el === document.activeElement), 'the confirmation has the focus');
+      assert.ok(await focused(confirm), 'the confirmation has the focus');
       await page.keyboard.press('Enter');
       await dialog.getByRole('heading', { name: 'Not deleted: other flags need delete.base' }).waitFor();
       assert.match(await dialog.innerText(), /flag "delete\.base" is a prerequisite of flags: delete\.needs-a, delete\.needs-b/);

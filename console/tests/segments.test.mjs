@@ -20,7 +20,7 @@ const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 let origin;
 let browser;
-const { problems, newPage, shot, signIn, noViolations } = pageTools(() => ({ browser, origin, shots: SHOTS }));
+const { problems, newPage, shot, signIn, noViolations, focused } = pageTools(() => ({ browser, origin, shots: SHOTS }));
 
 async function token(name, role, environments) {
   const res = await origin.call('POST', '/api/admin/tokens', { body: { name, role, environments } });
@@ -140,7 +140,7 @@ test('an admin creates a segment, pastes ids, sees where it is used, and cannot 
       const dialog = page.getByRole('alertdialog');
       await dialog.getByRole('heading', { name: 'Delete segment beta in dev?' }).waitFor();
       const confirm = dialog.getByRole('button', { name: 'Delete beta' });
-      assert.ok(await confirm.evaluate((el) => el === document.activeElement), 'the confirmation has the focus');
+      assert.ok(await focused(confirm), 'the confirmation has the focus');
       await page.keyboard.press('Enter');
       const refused = page.getByRole('alert').filter({ hasText: 'Not deleted: flags name it' });
       await refused.waitFor();
@@ -370,6 +370,17 @@ test('include lists: a file of ids added or in place of the list, and a search t
       // Typing in the box still works as before: the search follows the list.
       await include.fill('u-12\nv-1\n');
       assert.equal(await matches.innerText(), '1 of 2 ids match "u-12"');
+    });
+
+    await t.test('a new segment from a file of ids', async () => {
+      await page.goto(`${origin.url}#/segments/dev/new`);
+      await page.getByRole('heading', { name: 'New segment' }).waitFor();
+      await page.getByLabel('Key').fill('from-file');
+      await page.getByLabel('File of ids').setInputFiles(file('new.txt', 'n-1\nn-2\nn-1\n'));
+      assert.equal(await summary.innerText(), 'new.txt has 2 ids (1 duplicate skipped), added to the list: the list holds 2 ids.');
+      await page.getByRole('button', { name: 'Create segment' }).click();
+      await page.getByRole('heading', { name: 'from-file', level: 1 }).waitFor();
+      assert.deepEqual((await segmentByKey('dev', 'from-file')).include, ['n-1', 'n-2']);
     });
 
     await t.test('no request to another host, no error, no CSP violation', async () => {
