@@ -240,7 +240,7 @@ function IncludeField({
         </label>
         <label class="file">
           File of ids
-          <input id={`${id}-file`} type="file" accept=".txt,.csv,.tsv,text/plain,text/csv" onChange={(e) => void upload(e.currentTarget)} />
+          <input id={`${id}-file`} type="file" accept=".txt,.csv,text/plain,text/csv" onChange={(e) => void upload(e.currentTarget)} />
         </label>
         {file && fileChange ? (
           <p class="include-file-summary" role="status">
