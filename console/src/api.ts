@@ -148,6 +148,10 @@ export class Api {
     return this.call<{ flag: Flag }>('PUT', `/api/admin/flags/${encodeURIComponent(id)}`, body, version);
   }
 
+  deleteFlag(id: string, version: number) {
+    return this.call<null>('DELETE', `/api/admin/flags/${encodeURIComponent(id)}`, undefined, version);
+  }
+
   killSwitch(key: string) {
     return this.call<{ flags: Flag[] }>('POST', '/api/admin/kill-switch', { key });
   }

@@ -54,3 +54,68 @@ export function includeChange(saved: readonly string[], next: readonly string[])
 export function ids(n: number): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? 'id' : 'ids'}`;
 }
+
+export interface FileIds {
+  /** The distinct non-empty ids, trimmed, in the order they first appear. */
+  ids: string[];
+  /** Ids given again after their first appearance. */
+  duplicates: number;
+  /** Lines with no id (empty, spaces only, or an empty first column). */
+  blanks: number;
+}
+
+/**
+ * Reads an uploaded file of ids: one per line, or CSV whose first column is the id (the rest of
+ * the line is ignored; a first column in double quotes may hold commas, `""` is a quote). Each id
+ * is trimmed; empty lines are skipped and repeated ids dropped, the order of first appearance kept.
+ * Throws on an id holding a comma: the include list's text box would read it as two ids.
+ */
+export function parseIdFile(text: string): FileIds {
+  const seen = new Set<string>();
+  let duplicates = 0;
+  let blanks = 0;
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n|\r/);
+  // A file that ends with a newline has no blank line after it.
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
+  for (const [n, line] of lines.entries()) {
+    const id = firstColumn(line).trim();
+    if (id.includes(',')) throw new Error(`line ${n + 1}: the id ${JSON.stringify(id)} holds a comma, which the include list cannot keep (commas separate ids)`);
+    if (id === '') blanks++;
+    else if (seen.has(id)) duplicates++;
+    else seen.add(id);
+  }
+  return { ids: [...seen], duplicates, blanks };
+}
+
+function firstColumn(line: string): string {
+  const start = line.trimStart();
+  if (!start.startsWith('"')) {
+    const comma = line.indexOf(',');
+    return comma === -1 ? line : line.slice(0, comma);
+  }
+  let out = '';
+  for (let i = 1; i < start.length; i++) {
+    const c = start[i];
+    if (c === '"') {
+      if (start[i + 1] === '"') {
+        out += '"';
+        i++;
+      } else return out;
+    } else out += c;
+  }
+  return out;
+}
+
+/** The ids of `list` that hold `query` (case-insensitive), the first `limit` of them, and how many. */
+export function searchIds(list: readonly string[], query: string, limit: number): { shown: string[]; matches: number } {
+  const q = query.trim().toLowerCase();
+  if (q === '') return { shown: [], matches: 0 };
+  const shown: string[] = [];
+  let matches = 0;
+  for (const id of list) {
+    if (!id.toLowerCase().includes(q)) continue;
+    matches++;
+    if (shown.length < limit) shown.push(id);
+  }
+  return { shown, matches };
+}

@@ -45,10 +45,22 @@ export function pageTools(get) {
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
   }
 
+  /**
+   * Whether the element gets the focus within 2 s. A view moves the focus in an effect, which
+   * Preact runs after the paint, so a check made the moment the element shows can come first.
+   */
+  async function focused(locator) {
+    const handle = await locator.elementHandle();
+    return locator
+      .page()
+      .waitForFunction((el) => el === document.activeElement, handle, { timeout: 2000 })
+      .then(() => true, () => false);
+  }
+
   async function noViolations(page) {
     const violations = await page.evaluate(() => window.__cspViolations ?? []);
     assert.deepEqual(violations, [], 'Content-Security-Policy violations');
   }
 
-  return { problems, newPage, shot, signIn, noViolations };
+  return { problems, newPage, shot, signIn, noViolations, focused };
 }

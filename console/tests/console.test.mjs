@@ -33,7 +33,7 @@ async function evaluate(user, flags) {
   evaluations++;
   return res.body.results;
 }
-const { problems, newPage, shot, signIn, noViolations } = pageTools(() => ({ browser, origin, shots: SHOTS }));
+const { problems, newPage, shot, signIn, noViolations, focused } = pageTools(() => ({ browser, origin, shots: SHOTS }));
 
 async function token(name, role, environments) {
   const res = await origin.call('POST', '/api/admin/tokens', { body: { name, role, environments } });
@@ -248,7 +248,7 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
       const dialog = page.getByRole('alertdialog');
       await dialog.getByRole('heading', { name: `Turn off ${KEY} in dev, prod?` }).waitFor();
       const confirm = dialog.getByRole('button', { name: 'Turn off in dev, prod' });
-      assert.ok(await confirm.evaluate((el) => el === document.activeElement), 'the confirmation has the focus');
+      assert.ok(await focused(confirm), 'the confirmation has the focus');
       await confirm.click();
       await page.getByRole('status').getByRole('heading', { name: 'Turned off' }).waitFor();
       assert.equal((await flagByKey('dev')).enabled, false);
@@ -313,7 +313,7 @@ test('on a phone, the list and the kill switch fit the screen', async () => {
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth), false);
     await shot(page, 'phone-kill-switch');
     // From the keyboard: the confirmation has the focus, Enter presses it.
-    assert.ok(await confirm.evaluate((el) => el === document.activeElement), 'the confirmation has the focus');
+    assert.ok(await focused(confirm), 'the confirmation has the focus');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Turned off' }).waitFor();
     assert.equal((await flagByKey('dev')).enabled, false);
@@ -341,7 +341,12 @@ test('a viewer sees no edit control; an editor of dev edits only dev', async (t)
       assert.equal(await page.getByRole('link', { name: /Kill switch/ }).count(), 0);
       await page.getByRole('link', { name: KEY }).click();
       await page.getByRole('heading', { name: 'Definition' }).waitFor();
-      for (const control of [page.getByRole('button', { name: 'Save', exact: true }), page.getByLabel('Description'), page.getByRole('link', { name: /Kill switch/ })]) {
+      for (const control of [
+        page.getByRole('button', { name: 'Save', exact: true }),
+        page.getByLabel('Description'),
+        page.getByRole('link', { name: /Kill switch/ }),
+        page.getByRole('button', { name: /Delete/ }),
+      ]) {
         assert.equal(await control.count(), 0);
       }
       // The read paths work; a hand-typed write route shows the list instead.
@@ -382,9 +387,129 @@ test('a viewer sees no edit control; an editor of dev edits only dev', async (t)
       await page.goto(`${origin.url}#/flag/${prod.id}`);
       await page.getByRole('alert').filter({ hasText: 'cannot act in the environment prod' }).waitFor();
       assert.equal(await page.getByRole('button', { name: 'Save', exact: true }).count(), 0);
+      assert.equal(await page.getByRole('button', { name: /Delete/ }).count(), 0);
     } finally {
       await context.close();
     }
   });
   assert.deepEqual(problems, []);
+});
+
+test('deleting a flag: refused while other flags need it (linked), refused on a stale version, then deleted', async (t) => {
+  const { ADMIN_TOKEN } = await import('./origin.mjs');
+  const make = async (body) => {
+    const res = await origin.call('POST', '/api/admin/flags', { body: { environment: 'dev', ...body } });
+    assert.equal(res.status, 201, res.text);
+    return res.body.flag;
+  };
+  const base = await make({ key: 'delete.base', enabled: true, rolloutPercentage: 50 });
+  const needsA = await make({ key: 'delete.needs-a', enabled: true, prerequisites: [{ flag: 'delete.base', variants: ['on'] }], rolloutPercentage: 100 });
+  const needsB = await make({ key: 'delete.needs-b', prerequisites: [{ flag: 'delete.base', variants: ['off'] }] });
+  const leaf = await make({ key: 'delete.leaf', enabled: true });
+  const stored = async (flag) => (await origin.call('GET', `/api/admin/flags/${flag.id}`)).status;
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, ADMIN_TOKEN);
+
+    await t.test('the confirmation names the key and the environment; the 409 names the flags that need it, linked', async () => {
+      await page.goto(`${origin.url}#/flag/${base.id}`);
+      await page.getByRole('heading', { name: 'delete.base', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Delete…' }).click();
+      const dialog = page.getByRole('alertdialog');
+      await dialog.getByRole('heading', { name: 'Delete delete.base in dev?' }).waitFor();
+      assert.match(await dialog.innerText(), /answers FLAG_NOT_FOUND/);
+      const confirm = dialog.getByRole('button', { name: 'Delete delete.base' });
+      assert.ok(await focused(confirm), 'the confirmation has the focus');
+      await page.keyboard.press('Enter');
+      await dialog.getByRole('heading', { name: 'Not deleted: other flags need delete.base' }).waitFor();
+      assert.match(await dialog.innerText(), /flag "delete\.base" is a prerequisite of flags: delete\.needs-a, delete\.needs-b/);
+      assert.equal(await dialog.getByRole('link', { name: 'delete.needs-a' }).getAttribute('href'), `#/flag/${needsA.id}`);
+      assert.equal(await dialog.getByRole('link', { name: 'delete.needs-b' }).getAttribute('href'), `#/flag/${needsB.id}`);
+      assert.equal(await stored(base), 200, 'the flag is still there');
+      await shot(page, 'flag-delete-refused', { fullPage: false });
+      // A link leaves the page, and the modal with it.
+      await dialog.getByRole('link', { name: 'delete.needs-a' }).click();
+      await page.getByRole('heading', { name: 'delete.needs-a', level: 1 }).waitFor();
+      assert.equal(await page.locator('dialog[open]').count(), 0);
+    });
+
+    await t.test('Escape and Cancel delete nothing; a version stored since the page opened is refused', async () => {
+      await page.goto(`${origin.url}#/flag/${leaf.id}`);
+      await page.getByRole('heading', { name: 'delete.leaf', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Delete…' }).click();
+      await page.getByRole('alertdialog').waitFor();
+      await page.keyboard.press('Escape');
+      await page.getByRole('alertdialog').waitFor({ state: 'hidden' });
+      await page.getByRole('button', { name: 'Delete…' }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+      await page.getByRole('alertdialog').waitFor({ state: 'hidden' });
+      assert.equal(await stored(leaf), 200);
+      const write = await origin.call('PUT', `/api/admin/flags/${leaf.id}`, { body: { description: 'changed elsewhere' }, ifMatch: 1 });
+      assert.equal(write.status, 200, write.text);
+      await page.getByRole('button', { name: 'Delete…' }).click();
+      const dialog = page.getByRole('alertdialog');
+      await dialog.getByRole('button', { name: 'Delete delete.leaf' }).click();
+      await dialog.getByRole('heading', { name: 'Not deleted' }).waitFor();
+      assert.match(await dialog.getByRole('alert').innerText(), /Reload the page to see the stored version\.$/);
+      assert.equal(await stored(leaf), 200, 'nothing deleted');
+      await dialog.getByRole('button', { name: 'Close' }).click();
+    });
+
+    await t.test('confirmed, the flag is deleted and the page goes back to the list without it', async () => {
+      await page.reload();
+      await page.getByRole('heading', { name: 'delete.leaf', level: 1 }).waitFor();
+      await page.getByRole('button', { name: 'Delete…' }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Delete delete.leaf' }).click();
+      await page.getByRole('heading', { name: 'Flags in dev' }).waitFor();
+      await page.getByRole('link', { name: 'delete.base' }).waitFor();
+      assert.equal(await page.getByRole('link', { name: 'delete.leaf' }).count(), 0);
+      assert.equal(await stored(leaf), 404);
+      const audit = await origin.call('GET', `/api/admin/audit?entityId=${leaf.id}&limit=1`);
+      assert.equal(audit.body.entries[0].action, 'DELETE_FLAG');
+    });
+
+    await t.test('no request to another host, no error, no CSP violation', async () => {
+      await noViolations(page);
+      assert.deepEqual(problems, []);
+    });
+  } finally {
+    await context.close();
+  }
+});
+
+test('the audit log pages through more than 50 entries, none missing or repeated', async () => {
+  const { ADMIN_TOKEN } = await import('./origin.mjs');
+  const created = await origin.call('POST', '/api/admin/flags', { body: { key: 'audit.paging', environment: 'dev' } });
+  assert.equal(created.status, 201, created.text);
+  const { id } = created.body.flag;
+  for (let i = 1; i <= 120; i++) {
+    const res = await origin.call('PUT', `/api/admin/flags/${id}`, { body: { description: `change ${i}` } });
+    assert.equal(res.status, 200, res.text);
+  }
+  const all = await origin.call('GET', `/api/admin/audit?entityId=${id}&limit=500`);
+  const expected = all.body.entries.map((e) => e.id);
+  assert.equal(expected.length, 121);
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${origin.url}#/audit?flag=${id}`);
+    const shown = () => page.locator('ol.audit article').evaluateAll((els) => els.map((el) => el.getAttribute('data-entry')));
+    const older = page.getByRole('button', { name: 'Older entries' });
+    for (const n of [50, 100, 121]) {
+      await page.locator('ol.audit article').nth(n - 1).waitFor();
+      const ids = await shown();
+      assert.equal(ids.length, n);
+      assert.deepEqual(ids, expected.slice(0, n), `the first ${n} entries, newest first`);
+      assert.equal(new Set(ids).size, n, 'no entry repeated');
+      if (n < 121) await older.click();
+    }
+    assert.equal(await older.count(), 0, 'no older entries after the last');
+    // Newest first: the last entry is the creation, the first the 120th change.
+    assert.match(await page.locator('ol.audit article').first().innerText(), /change 120/);
+    assert.match(await page.locator('ol.audit .action').last().innerText(), /^CREATE_FLAG$/);
+    await noViolations(page);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
 });

@@ -308,3 +308,125 @@ test('an origin without a sample says so, and how to turn it on', async () => {
     await context.close();
   }
 });
+
+test('knock-on effects: the flags that need the edited one, counted as the API serves them after the save', async (t) => {
+  const env = ENV;
+  const make = async (body) => (await created('/api/admin/flags', { environment: env, ...body })).flag;
+  const theme = await make({
+    key: 'knock.theme',
+    enabled: true,
+    type: 'string',
+    variants: { blue: 'blue', green: 'green', red: 'red' },
+    offVariant: 'blue',
+    fallthrough: { split: [{ variant: 'blue', weight: 34000 }, { variant: 'green', weight: 33000 }, { variant: 'red', weight: 33000 }] },
+  });
+  // banner needs theme; footer needs banner (so theme, through it); other needs nothing.
+  await make({ key: 'knock.banner', enabled: true, prerequisites: [{ flag: 'knock.theme', variants: ['green', 'red'] }], rolloutPercentage: 100 });
+  await make({
+    key: 'knock.footer',
+    enabled: true,
+    type: 'string',
+    variants: { plain: 'plain', fancy: 'fancy' },
+    offVariant: 'plain',
+    prerequisites: [{ flag: 'knock.banner', variants: ['on'] }],
+    fallthrough: { split: [{ variant: 'plain', weight: 50000 }, { variant: 'fancy', weight: 50000 }] },
+  });
+  await make({ key: 'knock.other', enabled: true, rolloutPercentage: 50 });
+  const keys = ['knock.theme', 'knock.banner', 'knock.footer'];
+  const users = Array.from({ length: 80 }, (_, i) => ({ id: `k-${i}`, ...(i % 2 ? { country: 'DE' } : {}) }));
+  /** Each user's variant of each key, as the origin serves it now. */
+  const servedAll = async () => {
+    const out = Object.fromEntries(keys.map((k) => [k, []]));
+    for (const user of users) {
+      const res = await origin.call('POST', '/api/evaluate', { body: { environment: env, user, flags: keys } });
+      assert.equal(res.status, 200, res.text);
+      for (const r of res.body.results) out[r.flagKey].push(r.variant);
+    }
+    return out;
+  };
+  const dependent = (page, key) => page.getByRole('region', { name: `Knock-on effect on ${key}` });
+  const dependentCounts = async (page, key) => {
+    const counts = {};
+    for (const row of await page.getByRole('table', { name: `Users of ${key} who change variant` }).locator('tbody tr').all()) {
+      const [from, to, n] = await row.getByRole('cell').allInnerTexts();
+      counts[`${from}→${to}`] = Number(n.replace(/,/g, ''));
+    }
+    return counts;
+  };
+
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${origin.url}#/flag/${theme.id}`);
+    await page.getByRole('heading', { name: 'Impact preview' }).waitFor();
+    await page.getByLabel(/Users I paste or upload/).check();
+    await page.getByLabel(/^Users \(a JSON array/).fill(JSON.stringify(users));
+    await page.getByRole('button', { name: 'Preview with these users' }).click();
+    await page.getByText('80 users pasted').waitFor();
+    const before = await servedAll();
+
+    await t.test('the unedited flag: both dependents listed, nearest first, and nobody changes', async () => {
+      assert.match(await settled(page, /^0 of 80 /), /^0 of 80 sampled users/);
+      const headings = await page.locator('.dependents h4').allInnerTexts();
+      assert.deepEqual(headings, ['knock.banner (needs knock.theme)', 'knock.footer (needs knock.banner)']);
+      for (const key of ['knock.banner', 'knock.footer']) {
+        assert.match(await dependent(page, key).locator('.dependent-summary').innerText(), /^0 of 80 sampled users change variant/);
+      }
+    });
+
+    await t.test('an edit of the split: each dependent counts the flips the API serves after the save', async () => {
+      const definition = JSON.parse(await editor(page).inputValue());
+      await setDefinition(page, {
+        ...definition,
+        // Green moves to the front: some users go blue → green (banner off → on), others green or red → blue.
+        fallthrough: { split: [{ variant: 'green', weight: 40000 }, { variant: 'blue', weight: 30000 }, { variant: 'red', weight: 30000 }] },
+      });
+      await settled(page, /^[1-9]\d* of 80 /);
+      const examples = {};
+      const shown = {};
+      const headlines = {};
+      for (const key of ['knock.banner', 'knock.footer']) {
+        shown[key] = await dependentCounts(page, key);
+        headlines[key] = await dependent(page, key).locator('.dependent-summary').innerText();
+        examples[key] = {};
+        for (const row of await page.getByRole('table', { name: `Users of ${key} who change variant` }).locator('tbody tr').all()) {
+          const [from, to, , ids] = await row.getByRole('cell').allInnerTexts();
+          examples[key][`${from}→${to}`] = ids.split(', ');
+        }
+      }
+      await page.locator('.dependents').scrollIntoViewIfNeeded();
+      await shot(page, 'preview-knock-on', { fullPage: false });
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByText('Saved: version 2.').waitFor();
+      const afterSave = await servedAll();
+      for (const key of ['knock.banner', 'knock.footer']) {
+        const expected = flips(before[key], afterSave[key]);
+        const total = Object.values(expected).reduce((a, b) => a + b, 0);
+        assert.ok(total > 0, `${key}: the edit changes some users (${JSON.stringify(expected)})`);
+        assert.deepEqual(shown[key], expected, key);
+        assert.equal(headlines[key].split(' ')[0], String(total), `${key}: ${headlines[key]}`);
+        for (const [pair, ids] of Object.entries(examples[key])) {
+          assert.ok(ids.length >= 1 && ids.length <= 5, pair);
+          for (const id of ids) {
+            const i = users.findIndex((u) => u.id === id);
+            assert.equal(`${before[key][i]}→${afterSave[key][i]}`, pair, `${key}: example ${id}`);
+          }
+        }
+      }
+      assert.equal(Object.keys(flips(before['knock.banner'], afterSave['knock.banner'])).length, 2, 'banner flips both ways');
+      assert.equal(await page.getByRole('region', { name: 'Knock-on effect on knock.other' }).count(), 0);
+      // After the save the saved flag is the edited one: nobody changes, dependents included.
+      await settled(page, /^0 of 80 /);
+      for (const key of ['knock.banner', 'knock.footer']) {
+        assert.match(await dependent(page, key).locator('.dependent-summary').innerText(), /^0 of 80 /);
+      }
+    });
+
+    await t.test('no request to another host, no error, no CSP violation', async () => {
+      await noViolations(page);
+      assert.deepEqual(problems, []);
+    });
+  } finally {
+    await context.close();
+  }
+});

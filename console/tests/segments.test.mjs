@@ -20,7 +20,7 @@ const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 let origin;
 let browser;
-const { problems, newPage, shot, signIn, noViolations } = pageTools(() => ({ browser, origin, shots: SHOTS }));
+const { problems, newPage, shot, signIn, noViolations, focused } = pageTools(() => ({ browser, origin, shots: SHOTS }));
 
 async function token(name, role, environments) {
   const res = await origin.call('POST', '/api/admin/tokens', { body: { name, role, environments } });
@@ -140,7 +140,7 @@ test('an admin creates a segment, pastes ids, sees where it is used, and cannot 
       const dialog = page.getByRole('alertdialog');
       await dialog.getByRole('heading', { name: 'Delete segment beta in dev?' }).waitFor();
       const confirm = dialog.getByRole('button', { name: 'Delete beta' });
-      assert.ok(await confirm.evaluate((el) => el === document.activeElement), 'the confirmation has the focus');
+      assert.ok(await focused(confirm), 'the confirmation has the focus');
       await page.keyboard.press('Enter');
       const refused = page.getByRole('alert').filter({ hasText: 'Not deleted: flags name it' });
       await refused.waitFor();
@@ -276,6 +276,117 @@ test('on a phone, the segment list fits the screen', async () => {
     await shot(page, 'phone-segments');
     await noViolations(page);
     assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('include lists: a file of ids added or in place of the list, and a search through 10,000 ids', async (t) => {
+  const res = await origin.call('POST', '/api/admin/segments', { body: { key: 'uploads', environment: 'dev', include: ['a-1', 'a-2', 'a-3'] } });
+  assert.equal(res.status, 201, res.text);
+  const { id } = res.body.segment;
+  const stored = async () => (await origin.call('GET', `/api/admin/segments/${id}`)).body.segment;
+  const file = (name, text) => ({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, ADMIN_TOKEN);
+    await page.goto(`${origin.url}#/segment/${id}`);
+    await page.getByRole('heading', { name: 'uploads', level: 1 }).waitFor();
+    const include = page.getByLabel(/^Included ids/);
+    const input = page.getByLabel('File of ids');
+    const summary = page.locator('.include-file-summary');
+    const save = page.getByRole('button', { name: 'Save', exact: true });
+    // CSV (first column), CRLF and LF, spaces, a quoted id, a repeated id, empty lines.
+    const csv = 'a-2,x@example.com\r\n\r\nb-1, b1@example.com\n  b-2  \nb-1\n"b-3",q\n\n';
+
+    await t.test('added to the list (the default): trimmed, deduplicated, empty lines skipped', async () => {
+      assert.ok(await page.getByLabel('Add its ids to the list').isChecked());
+      await input.setInputFiles(file('ids.csv', csv));
+      await summary.waitFor();
+      assert.equal(
+        await summary.innerText(),
+        'ids.csv has 4 ids (1 duplicate and 2 empty lines skipped), added to the list: saving adds 3 ids and removes 0 ids.',
+      );
+      assert.equal(await include.inputValue(), 'a-1\na-2\na-3\nb-1\nb-2\nb-3');
+      assert.equal(await page.locator('#segment-include-count').innerText(), '6 ids · saving adds 3 ids and removes 0 ids');
+    });
+
+    await t.test('in place of the list: the choice applies to the file already read; the API then holds exactly its ids', async () => {
+      await page.getByLabel('Replace the list with them').check();
+      assert.equal(
+        await summary.innerText(),
+        'ids.csv has 4 ids (1 duplicate and 2 empty lines skipped), in place of the list: saving adds 3 ids and removes 2 ids.',
+      );
+      assert.equal(await include.inputValue(), 'a-2\nb-1\nb-2\nb-3');
+      await shot(page, 'segment-upload');
+      await save.click();
+      await page.getByText('Saved: version 2 (3 ids added, 2 ids removed).').waitFor();
+      assert.deepEqual((await stored()).include, ['a-2', 'b-1', 'b-2', 'b-3']);
+      assert.equal(await summary.count(), 0, 'the file is done with once saved');
+    });
+
+    await t.test('a second file added to the saved list; an id with a comma refused, nothing applied', async () => {
+      await page.getByLabel('Add its ids to the list').check();
+      assert.equal(await include.inputValue(), 'a-2\nb-1\nb-2\nb-3', 'choosing again applies no old file');
+      await input.setInputFiles(file('more.txt', 'c-1\nb-1\nc-2'));
+      assert.equal(await summary.innerText(), 'more.txt has 3 ids, added to the list: saving adds 2 ids and removes 0 ids.');
+      await save.click();
+      await page.getByText('Saved: version 3 (2 ids added, 0 ids removed).').waitFor();
+      assert.deepEqual((await stored()).include, ['a-2', 'b-1', 'b-2', 'b-3', 'c-1', 'c-2']);
+      await input.setInputFiles(file('bad.csv', 'd-1\n"d,2",x\n'));
+      await page.getByText('bad.csv: line 2: the id "d,2" holds a comma, which the include list cannot keep (commas separate ids)').waitFor();
+      assert.equal(await include.inputValue(), 'a-2\nb-1\nb-2\nb-3\nc-1\nc-2');
+    });
+
+    await t.test('10,000 ids: the search counts every match and renders the first 100', async () => {
+      const many = Array.from({ length: 10_000 }, (_, i) => `u-${i}`);
+      await page.getByLabel('Replace the list with them').check();
+      await input.setInputFiles(file('many.txt', many.join('\n') + '\n'));
+      assert.equal(await summary.innerText(), 'many.txt has 10,000 ids, in place of the list: saving adds 10,000 ids and removes 6 ids.');
+      const search = page.getByLabel('Find in the list');
+      const matches = page.locator('#segment-include-matches');
+      const found = page.getByRole('list', { name: 'Ids that match' });
+      const started = Date.now();
+      await search.fill('u-12');
+      // u-12, u-120 … u-129, u-1200 … u-1299.
+      assert.equal(await matches.innerText(), '111 of 10,000 ids match "u-12"');
+      const items = await found.getByRole('listitem').allInnerTexts();
+      t.diagnostic(`search of 10,000 ids shown in ${Date.now() - started} ms`);
+      assert.equal(items.length, 101);
+      assert.deepEqual(items.slice(0, 12), ['u-12', ...Array.from({ length: 10 }, (_, i) => `u-12${i}`), 'u-1200']);
+      assert.equal(items[100], 'and 11 more');
+      await search.fill(' U-9999 ');
+      assert.equal(await matches.innerText(), '1 of 10,000 ids match "U-9999"');
+      assert.deepEqual(await found.getByRole('listitem').allInnerTexts(), ['u-9999']);
+      await search.fill('nobody');
+      assert.equal(await matches.innerText(), '0 of 10,000 ids match "nobody"');
+      assert.equal(await found.count(), 0);
+      await search.fill('u-12');
+      await found.scrollIntoViewIfNeeded();
+      await shot(page, 'segment-search', { fullPage: false });
+      await save.click();
+      await page.getByText('Saved: version 4 (10,000 ids added, 6 ids removed).').waitFor();
+      assert.deepEqual((await stored()).include, many);
+      // Typing in the box still works as before: the search follows the list.
+      await include.fill('u-12\nv-1\n');
+      assert.equal(await matches.innerText(), '1 of 2 ids match "u-12"');
+    });
+
+    await t.test('a new segment from a file of ids', async () => {
+      await page.goto(`${origin.url}#/segments/dev/new`);
+      await page.getByRole('heading', { name: 'New segment' }).waitFor();
+      await page.getByLabel('Key').fill('from-file');
+      await page.getByLabel('File of ids').setInputFiles(file('new.txt', 'n-1\nn-2\nn-1\n'));
+      assert.equal(await summary.innerText(), 'new.txt has 2 ids (1 duplicate skipped), added to the list: the list holds 2 ids.');
+      await page.getByRole('button', { name: 'Create segment' }).click();
+      await page.getByRole('heading', { name: 'from-file', level: 1 }).waitFor();
+      assert.deepEqual((await segmentByKey('dev', 'from-file')).include, ['n-1', 'n-2']);
+    });
+
+    await t.test('no request to another host, no error, no CSP violation', async () => {
+      await noViolations(page);
+      assert.deepEqual(problems, []);
+    });
   } finally {
     await context.close();
   }

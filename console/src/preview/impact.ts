@@ -28,6 +28,34 @@ export interface Impact {
   ms: number;
 }
 
+/** A flag that takes the edited one as a prerequisite, directly or through others, and its impact. */
+export interface Dependent {
+  key: string;
+  /** Its prerequisites that are the edited flag or another dependent (what it needs in the chain). */
+  needs: string[];
+  impact: Impact;
+}
+
+/** The flags of `flags` that need `key` through prerequisites, transitively: nearest first, then by key. */
+export function dependentsOf(flags: readonly { key: string; prerequisites?: readonly { flag: string }[] }[], key: string): { key: string; needs: string[] }[] {
+  const order: string[] = [];
+  const chain = new Set([key]);
+  let frontier = new Set([key]);
+  while (frontier.size > 0) {
+    const level = flags
+      .filter((f) => !chain.has(f.key) && (f.prerequisites ?? []).some((p) => frontier.has(p.flag)))
+      .map((f) => f.key)
+      .sort();
+    frontier = new Set(level);
+    for (const k of level) chain.add(k);
+    order.push(...level);
+  }
+  return order.map((k) => ({
+    key: k,
+    needs: [...new Set((flags.find((f) => f.key === k)?.prerequisites ?? []).map((p) => p.flag).filter((p) => chain.has(p)))],
+  }));
+}
+
 /** `null` in either list marks a user the evaluator refused (`refusals` says why). */
 export function compare(
   ids: readonly string[],

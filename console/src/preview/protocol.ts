@@ -1,6 +1,6 @@
 // The messages between the page and the impact preview's worker (worker.ts).
 import type { FlagData, SnapshotData, User } from '@pennon/evaluator';
-import type { Impact } from './impact';
+import type { Dependent, Impact } from './impact';
 
 export type Request =
   /** The environment's snapshot (the saved flags) and the users; the saved variants are computed now. */
@@ -10,6 +10,7 @@ export type Request =
 
 export type Reply =
   | { kind: 'loaded'; seq: number }
-  | { kind: 'impact'; seq: number; impact: Impact }
+  /** The edited flag's impact, and that of every flag that needs it (transitively), nearest first. */
+  | { kind: 'impact'; seq: number; impact: Impact; dependents: Dependent[] }
   /** The evaluator's message: a snapshot or an edited flag it refuses. */
   | { kind: 'error'; seq: number; message: string };

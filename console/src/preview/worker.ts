@@ -1,14 +1,15 @@
 // The impact preview's worker: decides the saved and the edited flag for every user of the sample
 // with @pennon/evaluator, off the page's main thread, so typing in the editor never waits for it.
 // The page sends the environment's snapshot and the users once ('load'), then one 'run' per edit
-// (debounced on its side). The saved flag's variants are computed once per 'load'; a run compiles
-// the snapshot with the edited flag in place of the saved one and decides only that flag.
+// (debounced on its side). The saved flag's variants are computed once per 'load', with those of
+// every flag that needs it through prerequisites (transitively); a run compiles the snapshot with
+// the edited flag in place of the saved one and decides that flag and those dependents again.
 //
 // The evaluator is imported dynamically: its entry awaits the wasm at the top level, and a module
 // worker whose static imports are still settling drops the messages that arrive meanwhile. So the
 // handler is set at once, and each message waits for the evaluator, in the order they came.
 import type { Evaluator as EvaluatorType, FlagData, SnapshotData, User } from '@pennon/evaluator';
-import { compare } from './impact';
+import { compare, dependentsOf } from './impact';
 import type { Reply, Request } from './protocol';
 
 interface Loaded {
@@ -18,6 +19,8 @@ interface Loaded {
   users: User[];
   saved: (string | null)[];
   firstRefusal: string | null;
+  /** The flags that need `key` (transitively), with each user's saved variant of them. */
+  dependents: { key: string; needs: string[]; saved: (string | null)[]; firstRefusal: string | null }[];
 }
 
 let loaded: Loaded | null = null;
@@ -62,7 +65,11 @@ function handle(Evaluator: typeof EvaluatorType, msg: Request): Reply {
     const evaluator = new Evaluator(msg.snapshot);
     try {
       const { variants, firstRefusal } = decide(evaluator, msg.key, msg.users);
-      loaded = { snapshot: msg.snapshot, key: msg.key, users: msg.users, ids: msg.users.map((u) => u.id), saved: variants, firstRefusal };
+      const dependents = dependentsOf(msg.snapshot.flags, msg.key).map((d) => {
+        const saved = decide(evaluator, d.key, msg.users);
+        return { ...d, saved: saved.variants, firstRefusal: saved.firstRefusal };
+      });
+      loaded = { snapshot: msg.snapshot, key: msg.key, users: msg.users, ids: msg.users.map((u) => u.id), saved: variants, firstRefusal, dependents };
     } finally {
       evaluator.free();
     }
@@ -74,7 +81,17 @@ function handle(Evaluator: typeof EvaluatorType, msg: Request): Reply {
   try {
     const { variants, firstRefusal } = decide(evaluator, loaded.key, loaded.users);
     const ms = performance.now() - start;
-    return { kind: 'impact', seq: msg.seq, impact: compare(loaded.ids, loaded.saved, variants, loaded.firstRefusal ?? firstRefusal, ms) };
+    const ids = loaded.ids;
+    const dependents = loaded.dependents.map((d) => {
+      const edited = decide(evaluator, d.key, loaded!.users);
+      return { key: d.key, needs: d.needs, impact: compare(ids, d.saved, edited.variants, d.firstRefusal ?? edited.firstRefusal, 0) };
+    });
+    return {
+      kind: 'impact',
+      seq: msg.seq,
+      impact: compare(ids, loaded.saved, variants, loaded.firstRefusal ?? firstRefusal, ms),
+      dependents,
+    };
   } finally {
     evaluator.free();
   }

@@ -70,7 +70,7 @@ export function AuditView({ session, flagId }: { session: Session; flagId: strin
           {entries.length === 0 ? <li>No entries.</li> : null}
           {entries.map((entry) => (
             <li key={entry.id}>
-              <article aria-label={`${entry.action} ${subject(entry)}`}>
+              <article aria-label={`${entry.action} ${subject(entry)}`} data-entry={entry.id}>
                 <h2>
                   <span class="action">{entry.action}</span> {subject(entry)}
                   {entry.environment ? <span class="muted"> in {entry.environment}</span> : null}

@@ -6,6 +6,7 @@ import type { Session } from '../app';
 import { ConflictNotice, ErrorText, Loading, Page } from '../components';
 import { count, when } from '../format';
 import { href } from '../router';
+import { DeleteFlag } from './delete-flag';
 import { total } from './flags';
 import { Preview } from './preview';
 import { TryUser } from './try-user';
@@ -46,6 +47,7 @@ export function FlagView({ session, id }: { session: Session; id: string }) {
               Kill switch…
             </a>
           ) : null}
+          {writable ? <DeleteFlag session={session} flag={flag} usage={usage} /> : null}
         </>
       }
     >

@@ -10,7 +10,7 @@ import { ApiError, type Flag, type JsonObject } from '../api';
 import type { Session } from '../app';
 import { ErrorText } from '../components';
 import { count, when } from '../format';
-import { headline, type Impact } from '../preview/impact';
+import { headline, type Dependent, type Impact } from '../preview/impact';
 import type { Reply, Request } from '../preview/protocol';
 import { parseUsers } from '../preview/users';
 
@@ -41,6 +41,7 @@ export function Preview({ session, flag, edit }: { session: Session; flag: Flag;
   /** The seq of the worker's last 'load' that answered; runs wait for it. */
   const [ready, setReady] = useState<number | null>(null);
   const [impact, setImpact] = useState<Impact | null>(null);
+  const [dependents, setDependents] = useState<Dependent[]>([]);
   const [runError, setRunError] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
   const worker = useRef<Worker | null>(null);
@@ -62,6 +63,7 @@ export function Preview({ session, flag, edit }: { session: Session; flag: Flag;
         setRunning(false);
         if (reply.kind === 'impact') {
           setImpact(reply.impact);
+          setDependents(reply.dependents);
           setRunError(null);
         } else {
           setImpact(null);
@@ -223,7 +225,10 @@ export function Preview({ session, flag, edit }: { session: Session; flag: Flag;
             No preview: the evaluator refuses the edited flag: {runError}
           </p>
         ) : impact ? (
-          <ImpactView impact={impact} variants={variants} stale={running} />
+          <>
+            <ImpactView impact={impact} variants={variants} stale={running} />
+            {dependents.length ? <Dependents flagKey={flag.key} dependents={dependents} stale={running} /> : null}
+          </>
         ) : sample ? (
           <p class="muted">Deciding…</p>
         ) : null}
@@ -239,28 +244,7 @@ function ImpactView({ impact, variants, stale }: { impact: Impact; variants: str
       <p class="impact-summary" role="status">
         <strong>{headline(impact, count)}</strong>
       </p>
-      {impact.transitions.length > 0 ? (
-        <table class="cards transitions" aria-label="Users who change variant">
-          <thead>
-            <tr>
-              <th scope="col">From</th>
-              <th scope="col">To</th>
-              <th scope="col">Users</th>
-              <th scope="col">For example</th>
-            </tr>
-          </thead>
-          <tbody>
-            {impact.transitions.map((t) => (
-              <tr key={`${t.from}→${t.to}`}>
-                <td data-label="From">{t.from}</td>
-                <td data-label="To">{t.to}</td>
-                <td data-label="Users">{count(t.count)}</td>
-                <td data-label="For example">{t.examples.join(', ')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <Transitions impact={impact} label="Users who change variant" />
       <table class="cards variants" aria-label="Users per variant">
         <thead>
           <tr>
@@ -287,6 +271,59 @@ function ImpactView({ impact, variants, stale }: { impact: Impact; variants: str
       <p class="muted timing" data-ms={impact.ms.toFixed(1)}>
         Decided in {impact.ms < 10 ? impact.ms.toFixed(1) : Math.round(impact.ms)} ms, off the page's main thread.
       </p>
+    </div>
+  );
+}
+
+function Transitions({ impact, label }: { impact: Impact; label: string }) {
+  if (impact.transitions.length === 0) return null;
+  return (
+    <table class="cards transitions" aria-label={label}>
+      <thead>
+        <tr>
+          <th scope="col">From</th>
+          <th scope="col">To</th>
+          <th scope="col">Users</th>
+          <th scope="col">For example</th>
+        </tr>
+      </thead>
+      <tbody>
+        {impact.transitions.map((t) => (
+          <tr key={`${t.from}→${t.to}`}>
+            <td data-label="From">{t.from}</td>
+            <td data-label="To">{t.to}</td>
+            <td data-label="Users">{count(t.count)}</td>
+            <td data-label="For example">{t.examples.join(', ')}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The flags that take the edited one as a prerequisite (transitively): who of the sample changes variant of each. */
+function Dependents({ flagKey, dependents, stale }: { flagKey: string; dependents: Dependent[]; stale: boolean }) {
+  return (
+    <div class={stale ? 'dependents stale' : 'dependents'}>
+      <h3>Flags that need {flagKey}</h3>
+      <p class="muted">
+        {dependents.length === 1 ? '1 flag takes' : `${count(dependents.length)} flags take`} {flagKey} as a prerequisite, directly or
+        through another: each decided for the same users with the saved and with the edited {flagKey}.
+      </p>
+      {dependents.map((d) => (
+        <section key={d.key} class="dependent" aria-label={`Knock-on effect on ${d.key}`}>
+          <h4>
+            {d.key} <span class="muted">(needs {d.needs.join(', ')})</span>
+          </h4>
+          <p class="dependent-summary">{headline(d.impact, count)}</p>
+          <Transitions impact={d.impact} label={`Users of ${d.key} who change variant`} />
+          {d.impact.refused > 0 ? (
+            <p class="error">
+              {count(d.impact.refused)} users could not be decided and are left out; the first: {d.impact.firstRefusal}
+            </p>
+          ) : null}
+        </section>
+      ))}
     </div>
   );
 }

@@ -1,12 +1,12 @@
 // The segments of one environment, with the flags that name each; one segment (read, edit its
 // description, rules and include list, delete); a new segment.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, canWrite, type Environment, type Flag, type Json, type JsonObject, type Segment } from '../api';
 import type { Session } from '../app';
 import { ConflictNotice, ErrorText, Loading, Page } from '../components';
 import { count, when } from '../format';
 import { go, href } from '../router';
-import { flagsUsing, ids, includeChange, parseIds } from '../segments';
+import { flagsUsing, ids, includeChange, parseIdFile, parseIds, searchIds, type FileIds } from '../segments';
 
 function message(err: unknown): string {
   return err instanceof ApiError ? err.message : String(err);
@@ -123,7 +123,23 @@ export function SegmentList({ session, environment }: { session: Session; enviro
   );
 }
 
-/** The include list editor: a textarea of ids, one per line or comma-separated, and what it holds. */
+/** How many matches of a search in the include list are rendered (the rest are counted). */
+const SHOWN_MATCHES = 100;
+
+interface Uploaded {
+  name: string;
+  read: FileIds;
+  /** The box's text when the file was chosen (what "add" adds to). */
+  before: string;
+  /** The text the file put in the box; the file's summary shows while the box still holds it. */
+  applied: string;
+}
+
+/**
+ * The include list editor: a textarea of ids, one per line or comma-separated, and what it holds;
+ * a file of ids (one per line, or CSV's first column) that replaces the list or is added to it;
+ * a search within the list that renders only its first matches.
+ */
 function IncludeField({
   id,
   text,
@@ -137,12 +153,55 @@ function IncludeField({
   saved: readonly string[] | null;
   error: string | null;
 }) {
-  const pasted = parseIds(text);
+  const [mode, setMode] = useState<'add' | 'replace'>('add');
+  const [uploaded, setUploaded] = useState<Uploaded | null>(null);
+  const [fileError, setFileError] = useState<string | null>(null);
+  const [query, setQuery] = useState('');
+  // A save or a discarded edit loads another saved list: a file chosen before is done with.
+  useEffect(() => setUploaded(null), [saved]);
+  const pasted = useMemo(() => parseIds(text), [text]);
+  const change = useMemo(() => (saved ? includeChange(saved, pasted.ids) : null), [saved, pasted]);
+  const found = useMemo(() => searchIds(pasted.ids, query, SHOWN_MATCHES), [pasted, query]);
   const dropped = [
     pasted.duplicates ? `${count(pasted.duplicates)} duplicate${pasted.duplicates === 1 ? '' : 's'}` : '',
     pasted.blanks ? `${count(pasted.blanks)} blank${pasted.blanks === 1 ? '' : 's'}` : '',
   ].filter((s) => s !== '');
-  const change = saved ? includeChange(saved, pasted.ids) : null;
+
+  const apply = (file: Omit<Uploaded, 'applied'>, how: 'add' | 'replace') => {
+    let next = file.read.ids;
+    if (how === 'add') {
+      const current = parseIds(file.before).ids;
+      const have = new Set(current);
+      next = [...current, ...file.read.ids.filter((i) => !have.has(i))];
+    }
+    const applied = next.join('\n');
+    setUploaded({ ...file, applied });
+    onText(applied);
+  };
+  const upload = async (input: HTMLInputElement) => {
+    const file = input.files?.[0];
+    if (!file) return;
+    setFileError(null);
+    try {
+      apply({ name: file.name, read: parseIdFile(await file.text()), before: text }, mode);
+    } catch (err) {
+      setFileError(`${file.name}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    input.value = '';
+  };
+  const choose = (how: 'add' | 'replace') => {
+    setMode(how);
+    if (uploaded && uploaded.applied === text) apply(uploaded, how);
+  };
+  const file = uploaded && uploaded.applied === text ? uploaded : null;
+  const fileChange = file ? includeChange(saved ?? [], pasted.ids) : null;
+  const skipped = file
+    ? [
+        file.read.duplicates ? `${count(file.read.duplicates)} duplicate${file.read.duplicates === 1 ? '' : 's'}` : '',
+        file.read.blanks ? `${count(file.read.blanks)} empty line${file.read.blanks === 1 ? '' : 's'}` : '',
+      ].filter((s) => s !== '')
+    : [];
+
   return (
     <>
       <label for={id}>Included ids (one per line or comma-separated; paste a list)</label>
@@ -170,6 +229,51 @@ function IncludeField({
         ) : null}
       </p>
       <ErrorText id={`${id}-error`} message={error} />
+      <fieldset class="include-file">
+        <legend>Or upload a file of ids (one per line, or CSV: the first column)</legend>
+        <label class="inline">
+          <input type="radio" name={`${id}-mode`} value="add" checked={mode === 'add'} onChange={() => choose('add')} /> Add its ids to the list
+        </label>
+        <label class="inline">
+          <input type="radio" name={`${id}-mode`} value="replace" checked={mode === 'replace'} onChange={() => choose('replace')} /> Replace the
+          list with them
+        </label>
+        <label class="file">
+          File of ids
+          <input id={`${id}-file`} type="file" accept=".txt,.csv,text/plain,text/csv" onChange={(e) => void upload(e.currentTarget)} />
+        </label>
+        {file && fileChange ? (
+          <p class="include-file-summary" role="status">
+            {file.name} has {ids(file.read.ids.length)}
+            {skipped.length ? ` (${skipped.join(' and ')} skipped)` : ''}
+            {mode === 'add' ? ', added to the list' : ', in place of the list'}:{' '}
+            {saved ? `saving adds ${ids(fileChange.added.length)} and removes ${ids(fileChange.removed.length)}` : `the list holds ${ids(pasted.ids.length)}`}.
+          </p>
+        ) : null}
+        <ErrorText message={fileError} />
+      </fieldset>
+      <label for={`${id}-search`}>Find in the list</label>
+      <input
+        id={`${id}-search`}
+        type="search"
+        value={query}
+        autoComplete="off"
+        spellcheck={false}
+        placeholder="part of an id"
+        onInput={(e) => setQuery(e.currentTarget.value)}
+        aria-describedby={`${id}-matches`}
+      />
+      <p id={`${id}-matches`} class="muted include-matches" aria-live="polite">
+        {query.trim() === '' ? '' : `${count(found.matches)} of ${ids(pasted.ids.length)} match "${query.trim()}"`}
+      </p>
+      {found.shown.length ? (
+        <ul class="include-found" aria-label="Ids that match">
+          {found.shown.map((i) => (
+            <li key={i}>{i}</li>
+          ))}
+          {found.matches > found.shown.length ? <li class="muted more">and {count(found.matches - found.shown.length)} more</li> : null}
+        </ul>
+      ) : null}
     </>
   );
 }
