@@ -21,6 +21,7 @@ export function ConditionEditor({
   label,
   segments,
   p,
+  whole,
 }: {
   c: Condition;
   set: (c: Condition) => void;
@@ -29,7 +30,10 @@ export function ConditionEditor({
   label: string;
   segments: readonly string[] | null;
   p: Problems;
+  /** Whether the condition has a path of its own (in a group); a lone one's is its rule's. */
+  whole: boolean;
 }) {
+  const kindPath = whole ? path : `${path}(kind)`;
   const kind = c.kind === 'segment' ? (c.negate ? 'notSegment' : 'segment') : 'field';
   const changeKind = (to: string) => {
     if (to === kind) return;
@@ -38,8 +42,8 @@ export function ConditionEditor({
   };
   return (
     <div class="condition">
-      <Labelled id={`${id}-kind`} label={`${label}: kind`} p={p} path={path}>
-        <select id={`${id}-kind`} value={kind} onChange={(e) => changeKind(e.currentTarget.value)} {...described(p, path, `${id}-kind`)}>
+      <Labelled id={`${id}-kind`} label={`${label}: kind`} p={p} path={kindPath}>
+        <select id={`${id}-kind`} value={kind} onChange={(e) => changeKind(e.currentTarget.value)} {...described(p, kindPath, `${id}-kind`)}>
           <option value="field">a field of the user</option>
           <option value="segment">in a segment</option>
           <option value="notSegment">not in a segment</option>

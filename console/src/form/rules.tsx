@@ -45,6 +45,7 @@ export function RulesPart({ form, set, names, segments, p }: { form: FormState; 
                         label={clabel}
                         segments={segments}
                         p={p}
+                        whole={rule.grouped || rule.conditions.length !== 1}
                       />
                       {rule.conditions.length > 1 ? (
                         <button type="button" class="remove" onClick={() => setConditions(rule.conditions.filter((_, j) => j !== k))} aria-label={`Remove ${clabel.toLowerCase()}`}>

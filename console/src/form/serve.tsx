@@ -112,8 +112,8 @@ function Split({
         <Labelled id={`${id}-bucketBy`} label={`${label}: bucket by (default id)`} p={p} path={`${path}.bucketBy`}>
           <input id={`${id}-bucketBy`} value={serve.bucketBy} placeholder="id" autoComplete="off" onInput={(e) => set({ ...serve, bucketBy: e.currentTarget.value })} {...described(p, `${path}.bucketBy`, `${id}-bucketBy`)} />
         </Labelled>
-        <Labelled id={`${id}-salt`} label={`${label}: salt (default the flag's key)`} p={p} path={`${path}.salt`}>
-          <input id={`${id}-salt`} value={serve.salt} autoComplete="off" onInput={(e) => set({ ...serve, salt: e.currentTarget.value })} {...described(p, `${path}.salt`, `${id}-salt`)} />
+        <Labelled id={`${id}-salt`} label={`${label}: salt`} p={p} path={`${path}.salt`}>
+          <input id={`${id}-salt`} value={serve.salt} placeholder="the flag's key" autoComplete="off" onInput={(e) => set({ ...serve, salt: e.currentTarget.value })} {...described(p, `${path}.salt`, `${id}-salt`)} />
         </Labelled>
       </div>
     </>
