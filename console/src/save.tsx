@@ -87,8 +87,9 @@ export function SaveRow<T extends Versioned>({
   saver,
   base,
   shown,
-  onDiscard,
-  onKeep,
+  load,
+  setBase,
+  onStored,
   disabled = false,
   why,
 }: {
@@ -96,10 +97,12 @@ export function SaveRow<T extends Versioned>({
   base: T;
   /** What the conflict's diff compares of a version. */
   shown: (version: T) => Json;
-  /** Load the stored version into the editor (the edit is dropped). */
-  onDiscard: (stored: T) => void;
-  /** Make the stored version the base (the edit is kept, the next save carries its version). */
-  onKeep: (stored: T) => void;
+  /** Discard: puts the stored version into the editor (the edit is dropped). */
+  load: (stored: T) => void;
+  /** Keep: makes the stored version the base (the edit is kept, the next save carries its version). */
+  setBase: (stored: T) => void;
+  /** Either way, the page now shows the stored version. */
+  onStored: (stored: T) => void;
   disabled?: boolean;
   /** Why Save is disabled, said beside it. */
   why?: string | null;
@@ -116,11 +119,13 @@ export function SaveRow<T extends Versioned>({
           actor={conflict.actor}
           onDiscard={() => {
             saver.clear();
-            onDiscard(conflict.current);
+            load(conflict.current);
+            onStored(conflict.current);
           }}
           onKeep={() => {
             saver.clear();
-            onKeep(conflict.current);
+            setBase(conflict.current);
+            onStored(conflict.current);
           }}
         />
       ) : null}

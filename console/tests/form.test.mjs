@@ -178,8 +178,11 @@ test('a flag made and edited through the form', async (t) => {
       await page.getByLabel('Rule 2 serves: split 2 variant').selectOption('blue');
       // 50 + 49: Save waits.
       await page.getByLabel('Rule 2 serves: split 2 weight (%)').fill('49');
-      await page.getByText('weights sum to 99 % — they must sum to 100 %').waitFor();
+      const sum = page.locator('#f-rules-1-serve-split-error');
+      await sum.waitFor();
+      assert.equal(await sum.innerText(), 'weights sum to 99 % — they must sum to 100 %');
       assert.ok(await save(page).isDisabled(), 'Save is disabled while the weights sum to 99 %');
+      assert.match(await page.locator('#save-why').innerText(), /^Not yet: rules\[1\]\.serve\.split: weights sum to 99 %/);
       await page.getByLabel('Rule 2 serves: split 2 weight (%)').fill('50');
       await page.getByLabel('Rule 2 serves: bucket by (default id)').fill('email');
       assert.ok(await save(page).isEnabled());

@@ -22,11 +22,24 @@ export function Problem({ p, path, id }: { p: Problems; path: string; id: string
   return <ErrorText id={`${id}-error`} message={p.at(path)} />;
 }
 
-/** A labelled control with its message under it. */
+/**
+ * A labelled control with its message under it. A label `Rule 2 serves: split 1 weight (%)` shows
+ * `weight (%)` beside a row that says the rest; screen readers read it whole (the rest is in the
+ * label, visually hidden).
+ */
 export function Labelled({ id, label, children, p, path, class: cls }: { id: string; label: string; children: ComponentChildren; p: Problems; path: string; class?: string }) {
+  const cut = label.lastIndexOf(': ');
+  const seen = cut < 0 ? label : short(label.slice(cut + 2));
   return (
     <div class={`field ${cls ?? ''}`}>
-      <label for={id}>{label}</label>
+      <label for={id}>
+        {seen === label ? label : (
+          <>
+            <span class="sr">{label.slice(0, label.length - seen.length)}</span>
+            {seen}
+          </>
+        )}
+      </label>
       {children}
       <Problem p={p} path={path} id={id} />
     </div>
@@ -53,3 +66,6 @@ export function ItemButtons({ what, index, count, onMove, onRemove }: { what: st
     </div>
   );
 }
+
+/** `split 1 weight (%)` → `weight (%)`: the row already says which split. */
+const short = (text: string) => text.replace(/^split \d+ /, '');

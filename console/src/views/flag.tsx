@@ -191,14 +191,9 @@ function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSa
         saver={saver}
         base={base}
         shown={shown}
-        onDiscard={(stored) => {
-          load(stored);
-          onSaved(stored);
-        }}
-        onKeep={(stored) => {
-          setBase(stored);
-          onSaved(stored);
-        }}
+        load={load}
+        setBase={setBase}
+        onStored={onSaved}
         disabled={formProblem}
         why={formProblem ? `Not yet: ${current}` : null}
       />

@@ -320,14 +320,9 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
         saver={saver}
         base={base}
         shown={shown}
-        onDiscard={(stored) => {
-          load(stored);
-          onSaved(stored);
-        }}
-        onKeep={(stored) => {
-          setBase(stored);
-          onSaved(stored);
-        }}
+        load={load}
+        setBase={setBase}
+        onStored={onSaved}
       />
     </form>
   );
