@@ -5,7 +5,8 @@
 // and /api/evaluate asked what the rules imply; weights summing to 99 % (message, Save disabled);
 // a server 400 placed beside the field it names; rules reordered; a v1 boolean flag's rollout
 // slider; a prerequisite; an object variant's JSON; the Form/JSON switch keeping the draft and
-// fields the form does not know. Also the pure model (src/form/model.ts, compiled with the
+// fields the form does not know; the impact preview fed by the form's draft and a conflict saved
+// over. Also the pure model (src/form/model.ts, compiled with the
 // console's TypeScript): weights as text, round trips of the docs' examples, where messages go.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,6 +52,19 @@ async function evaluate(user, key) {
 }
 
 const save = (page) => page.getByRole('button', { name: 'Save', exact: true });
+
+/** Waits for the impact preview's headline (no run pending) to match, and returns it. */
+async function settled(page, pattern) {
+  await page.waitForFunction(
+    ([source, flags]) => {
+      const el = document.querySelector('.impact-summary');
+      return el && !document.querySelector('.impact .stale') && new RegExp(source, flags).test(el.textContent ?? '');
+    },
+    [pattern.source, pattern.flags],
+    { timeout: 15_000 },
+  );
+  return page.locator('.impact-summary').innerText();
+}
 const group = (page, name) => page.getByRole('radiogroup', { name });
 
 before(async () => {
@@ -183,6 +197,7 @@ test('a flag made and edited through the form', async (t) => {
       assert.equal(await sum.innerText(), 'weights sum to 99 % — they must sum to 100 %');
       assert.ok(await save(page).isDisabled(), 'Save is disabled while the weights sum to 99 %');
       assert.match(await page.locator('#save-why').innerText(), /^Not yet: rules\[1\]\.serve\.split: weights sum to 99 %/);
+      assert.match(await page.getByLabel('Rule 2 serves: split 2 weight (%)').getAttribute('aria-describedby'), /f-rules-1-serve-split-error/);
       await page.getByLabel('Rule 2 serves: split 2 weight (%)').fill('50');
       await page.getByLabel('Rule 2 serves: bucket by (default id)').fill('email');
       assert.ok(await save(page).isEnabled());
@@ -285,6 +300,38 @@ test('a flag made and edited through the form', async (t) => {
       const stored = await flag('form.color');
       assert.equal(stored.offVariant, 'green');
       assert.deepEqual(stored.rules[1], { segment: 'vip', serve: 'red' });
+    });
+
+    await t.test("the impact preview takes the form's draft; a conflict keeps the form's edit", async () => {
+      const users = Array.from({ length: 10 }, (_, i) => ({ id: `p-${i}`, country: 'FR' }));
+      await page.getByLabel(/Users I paste or upload/).check();
+      await page.getByLabel(/^Users \(a JSON array/).fill(JSON.stringify(users));
+      await page.getByRole('button', { name: 'Preview with these users' }).click();
+      await page.getByText('10 users pasted').waitFor();
+      await settled(page, /^0 of 10 /);
+      // The fallthrough split (by id for these users) becomes blue for all, in the form.
+      const before = [];
+      for (const user of users) before.push((await evaluate(user, 'form.color')).variant);
+      const changed = before.filter((v) => v !== 'blue').length;
+      assert.ok(changed > 0);
+      await group(page, 'Fallthrough: a variant or a split').getByLabel('one variant').check();
+      await page.getByLabel('Fallthrough: variant', { exact: true }).selectOption('blue');
+      assert.match(await settled(page, /^[1-9]\d* of 10 /), new RegExp(`^${changed} of 10 sampled users`));
+      // Someone else writes in between: the save is a conflict, the form's edit is kept and saved over it.
+      const other = await origin.call('POST', '/api/admin/tokens', { body: { name: 'olga (api)', role: 'editor', environments: ['dev'] } });
+      assert.equal(other.status, 201, other.text);
+      const stored = await flag('form.color');
+      const write = await origin.call('PUT', `/api/admin/flags/${stored.id}`, { token: other.body.secret, body: { description: 'changed elsewhere' }, ifMatch: stored.version });
+      assert.equal(write.status, 200, write.text);
+      await save(page).click();
+      await page.getByRole('alert').filter({ hasText: 'Changed by olga (api) since you opened it' }).waitFor();
+      await page.getByRole('button', { name: `Keep my edit (save it over version ${stored.version + 1})` }).click();
+      assert.equal(await page.getByLabel('Fallthrough: variant', { exact: true }).inputValue(), 'blue');
+      await save(page).click();
+      await page.getByText(`Saved: version ${stored.version + 2}.`).waitFor();
+      assert.equal((await flag('form.color')).fallthrough, 'blue');
+      for (const user of users) assert.equal((await evaluate(user, 'form.color')).variant, 'blue');
+      await settled(page, /^0 of 10 /);
     });
 
     await t.test('on a phone the form fits the screen', async () => {

@@ -67,6 +67,8 @@ function Split({
 }) {
   const sum = splitSum(serve.rows);
   const rows = (f: (r: typeof serve.rows) => typeof serve.rows) => set({ ...serve, rows: f(serve.rows) });
+  // The weights are described by the split's message too (the sum is not 100 %).
+  const sumError = p.at(`${path}.split`) ? `${id}-split-error` : undefined;
   const unused = names.find((n) => !serve.rows.some((r) => r.variant === n)) ?? '';
   return (
     <>
@@ -89,7 +91,7 @@ function Split({
                   inputMode="decimal"
                   autoComplete="off"
                   onInput={(e) => rows((all) => all.map((x, j) => (j === k ? { ...x, percent: e.currentTarget.value } : x)))}
-                  {...described(p, `${at}.weight`, `${rid}-weight`)}
+                  {...described(p, `${at}.weight`, `${rid}-weight`, sumError)}
                 />
               </Labelled>
               <button type="button" class="remove" onClick={() => rows((all) => all.filter((_, j) => j !== k))} aria-label={`Remove split ${k + 1} of ${label}`}>
