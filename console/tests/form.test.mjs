@@ -108,6 +108,17 @@ test('the model: weights as exact text, round trips, where a message goes', asyn
   // What the form cannot show is refused with the path, not dropped.
   assert.match(m.fromJson({ type: 'string', variants: { a: 'a' }, offVariant: 'a', rules: [{ field: 'id', operator: 'in', value: ['a', 1], serve: 'a' }], fallthrough: 'a' }), /rules\[0\]\.value: a list of mixed types/);
 
+  // Values the operator cannot take are said at the value, before anything is sent.
+  const typed = m.fromJson({ type: 'boolean', rules: [{ field: 'attributes.beta', operator: 'eq', value: true }, { field: 'attributes.n', operator: 'in', value: [1, 2] }], rolloutPercentage: 0 });
+  typed.rules[0].conditions[0].text = 'yes';
+  typed.rules[1].conditions[0].text = '1\ntwo';
+  typed.rollout = '100.5';
+  assert.deepEqual(m.validate(typed), new Map([
+    ['rules[0].value', 'must be true or false'],
+    ['rules[1].value', 'every line must be a number'],
+    ['rolloutPercentage', 'a whole number from 0 to 100'],
+  ]));
+
   const form = m.fromJson(examples[0]);
   const known = m.paths(form);
   assert.equal(m.placeError('fallthrough.split[2].weight', known), 'fallthrough.split[2].weight');

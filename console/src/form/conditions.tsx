@@ -110,10 +110,11 @@ function FieldComparison({ c, set, path, id, label, p }: { c: FieldCondition; se
         </Labelled>
       ) : null}
       <Labelled id={`${id}-value`} label={`${label}: value`} p={p} path={valuePath} class="grow">
-        {kind === 'exists' ? (
+        {kind === 'exists' || (kind === 'scalar' && c.scalar === 'boolean') ? (
           <select id={`${id}-value`} value={c.text} onChange={(e) => set({ ...c, text: e.currentTarget.value })} {...described(p, valuePath, `${id}-value`)}>
-            <option value="true">true (present and not null)</option>
-            <option value="false">false (absent or null)</option>
+            {c.text === 'true' || c.text === 'false' ? null : <option value={c.text}>(choose)</option>}
+            <option value="true">{kind === 'exists' ? 'true (present and not null)' : 'true'}</option>
+            <option value="false">{kind === 'exists' ? 'false (absent or null)' : 'false'}</option>
           </select>
         ) : kind === 'list' ? (
           <textarea

@@ -42,7 +42,7 @@ export function readDefinition(text: string, except: readonly string[]): JsonObj
 }
 
 /** What the draft defines now, or why it cannot be sent (the form's first problem, bad JSON). */
-export function definitionOf(draft: Draft, except: readonly string[]): JsonObject | string {
+export function draftDefinition(draft: Draft, except: readonly string[]): JsonObject | string {
   if (draft.mode === 'json') return readDefinition(draft.text, except);
   const problems = validate(draft.form);
   const first = problems.entries().next();

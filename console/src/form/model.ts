@@ -398,6 +398,8 @@ export function validate(f: FormState): Map<string, string> {
       const numbers = kind === 'number' || ((kind === 'scalar' || kind === 'list') && c.scalar === 'number');
       const items = kind === 'list' ? listItems(c.text) : [c.text];
       if (numbers && items.some((t) => parseNumber(t) === null)) out.set(at, kind === 'list' ? 'every line must be a number' : 'must be a number');
+      const booleans = (kind === 'scalar' || kind === 'list') && c.scalar === 'boolean';
+      if (booleans && items.some((t) => t !== 'true' && t !== 'false')) out.set(at, kind === 'list' ? 'every line must be true or false' : 'must be true or false');
     });
     checkServe(r.serve, `rules[${i}].serve`, names, out);
   });

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, canWrite, definitionOf, type Flag, type JsonObject, type Usage } from '../api';
 import type { Session } from '../app';
 import { ErrorText, Loading, Page } from '../components';
-import { definitionOf as definitionOfDraft, DefinitionEditor, draftOf, type Draft } from '../form/editor';
+import { DefinitionEditor, draftDefinition, draftOf, type Draft } from '../form/editor';
 import { count, when } from '../format';
 import { href } from '../router';
 import { SaveRow, useSaver } from '../save';
@@ -133,11 +133,10 @@ function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSa
     setDescription(f.description);
     setEnabled(f.enabled);
     // The draft stays in the mode it is in.
-    const fresh = draftOf(definitionOf(f));
-    setDraft(draft.mode === 'json' ? { mode: 'json', text: JSON.stringify(definitionOf(f), null, 2), message: null } : fresh);
+    setDraft(draft.mode === 'json' ? { mode: 'json', text: JSON.stringify(definitionOf(f), null, 2), message: null } : draftOf(definitionOf(f)));
   };
 
-  const current = definitionOfDraft(draft, EXCEPT);
+  const current = draftDefinition(draft, EXCEPT);
   const save = async (e: Event) => {
     e.preventDefault();
     if (typeof current === 'string') {

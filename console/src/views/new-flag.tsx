@@ -5,7 +5,7 @@ import { ApiError, type Environment, type JsonObject } from '../api';
 import type { Session } from '../app';
 import { ErrorText, Page } from '../components';
 import { go, href } from '../router';
-import { definitionOf, DefinitionEditor, draftOf, type Draft } from '../form/editor';
+import { DefinitionEditor, draftDefinition, draftOf, type Draft } from '../form/editor';
 
 const TEMPLATES: Record<string, { label: string; body: JsonObject }> = {
   boolean: {
@@ -65,7 +65,7 @@ export function NewFlag({ session, environment }: { session: Session; environmen
   const [local, setLocal] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const definition = definitionOf(draft, EXCEPT);
+  const definition = draftDefinition(draft, EXCEPT);
   const create = async (e: Event) => {
     e.preventDefault();
     setError(null);
