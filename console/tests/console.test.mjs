@@ -134,6 +134,8 @@ test('an admin creates, edits, tries, and sees a conflict, the list, the kill sw
     });
 
     await t.test("a bad edit shows the server's 400 next to the definition", async () => {
+      // The definition edited as JSON (the structured form: form.test.mjs).
+      await page.getByRole('button', { name: 'JSON', exact: true }).click();
       const editor = page.getByLabel(/^Definition/);
       const definition = JSON.parse(await editor.inputValue());
       definition.rules = [{ field: 'country', operator: 'like', value: 'DE', serve: 'blue' }];

@@ -139,6 +139,8 @@ test("an editor's preview of the origin's sample counts what the API serves afte
     await signIn(page, secret);
     await page.goto(`${origin.url}#/flag/${flag.id}`);
     await page.getByRole('heading', { name: 'Impact preview' }).waitFor();
+    // These tests edit the definition as JSON (the structured form has its own, form.test.mjs).
+    await page.getByRole('button', { name: 'JSON', exact: true }).click();
 
     await t.test('the sample loads from the keyboard; the unedited flag changes nobody', async () => {
       await page.getByRole('button', { name: "Load the origin's sample" }).focus();
@@ -264,6 +266,7 @@ test('on a phone the preview fits the screen', async () => {
     await page.goto(`${origin.url}#/flag/${flag.id}`);
     await page.getByRole('button', { name: "Load the origin's sample" }).click();
     await settled(page, /^0 of /);
+    await page.getByRole('button', { name: 'JSON', exact: true }).click();
     const definition = JSON.parse(await editor(page).inputValue());
     await setDefinition(page, { ...definition, rules: [] });
     await settled(page, /^[1-9][\d,]* of /);

@@ -1,12 +1,15 @@
-// One flag: its definition, its usage per variant, the editor (If-Match on every save, a conflict
-// shown with the diff of what changed since the page was opened), and a user evaluated locally.
+// One flag: its definition, its usage per variant, the editor (the structured form or JSON,
+// form/editor.tsx; If-Match on every save, a conflict shown with the diff of what changed since the
+// page was opened, save.tsx), and a user evaluated locally.
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, canWrite, definitionOf, WRITABLE, type Flag, type Json, type JsonObject, type Usage } from '../api';
+import { ApiError, canWrite, definitionOf, type Flag, type JsonObject, type Usage } from '../api';
 import type { Session } from '../app';
-import { ConflictNotice, ErrorText, Loading, Page } from '../components';
+import { ErrorText, Loading, Page } from '../components';
+import { DefinitionEditor, draftDefinition, draftOf, type Draft } from '../form/editor';
 import { count, when } from '../format';
 import { href } from '../router';
 import { DeleteFlag } from './delete-flag';
+import { SaveRow, useSaver } from '../save';
 import { total } from './flags';
 import { Preview } from './preview';
 import { TryUser } from './try-user';
@@ -108,88 +111,50 @@ function UsageTable({ flag, usage }: { flag: Flag; usage: Usage }) {
   );
 }
 
-interface Conflict {
-  current: Flag;
-  actor: string | null;
+/** What the conflict's diff compares of a version: the fields a person edits, and the version. */
+function shown(f: Flag): JsonObject {
+  return { description: f.description, enabled: f.enabled, ...definitionOf(f), version: f.version, updatedAt: f.updatedAt };
 }
 
-/** Reads the definition editor's text: a JSON object of writable fields, or a message. */
-export function readDefinition(text: string, except: readonly string[]): JsonObject | string {
-  let parsed: Json;
-  try {
-    parsed = JSON.parse(text) as Json;
-  } catch (err) {
-    return `not JSON: ${err instanceof Error ? err.message : String(err)}`;
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'must be a JSON object';
-  for (const field of Object.keys(parsed)) {
-    if (!(WRITABLE as readonly string[]).includes(field) || except.includes(field)) {
-      return `${field}: not a field this editor writes (it writes ${WRITABLE.filter((f) => !except.includes(f)).join(', ')})`;
-    }
-  }
-  return parsed;
-}
+const OUTSIDE = ['description', 'enabled', 'key', 'environment'];
+const EXCEPT = ['description', 'enabled'];
 
 function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSaved: (flag: Flag) => void }) {
   const [base, setBase] = useState(flag);
   const [description, setDescription] = useState(flag.description);
   const [enabled, setEnabled] = useState(flag.enabled);
-  const [text, setText] = useState(() => JSON.stringify(definitionOf(flag), null, 2));
-  const [error, setError] = useState<ApiError | null>(null);
-  const [local, setLocal] = useState<string | null>(null);
-  const [conflict, setConflict] = useState<Conflict | null>(null);
-  const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [draft, setDraft] = useState<Draft>(() => draftOf(definitionOf(flag)));
+  const saver = useSaver<Flag>(
+    session,
+    (id, body, version) => session.api.updateFlag(id, body, version).then((b) => b.flag),
+    (id) => session.api.getFlag(id).then((b) => b.flag),
+  );
 
   const load = (f: Flag) => {
     setBase(f);
     setDescription(f.description);
     setEnabled(f.enabled);
-    setText(JSON.stringify(definitionOf(f), null, 2));
+    // The draft stays in the mode it is in.
+    setDraft(draft.mode === 'json' ? { mode: 'json', text: JSON.stringify(definitionOf(f), null, 2), message: null } : draftOf(definitionOf(f)));
   };
 
+  const current = draftDefinition(draft, EXCEPT);
   const save = async (e: Event) => {
     e.preventDefault();
-    setError(null);
-    setSaved(null);
-    const definition = readDefinition(text, ['description', 'enabled']);
-    if (typeof definition === 'string') {
-      setLocal(definition);
+    if (typeof current === 'string') {
+      saver.setLocal(current);
       return;
     }
-    setLocal(null);
-    setBusy(true);
-    try {
-      const body = await session.api.updateFlag(base.id, { description, enabled, ...definition }, base.version);
-      load(body.flag);
-      onSaved(body.flag);
-      setConflict(null);
-      setSaved(`Saved: version ${body.flag.version}.`);
-    } catch (err) {
-      if (!(err instanceof ApiError)) {
-        setLocal(`not sent: ${err instanceof Error ? err.message : String(err)}`);
-        return;
-      }
-      if (err.status === 409) {
-        // Another version may have been written since the page was opened: show what changed.
-        const current = await session.api.getFlag(base.id).then((body) => body.flag, () => null);
-        if (current && current.version !== base.version) {
-          const entries = await session.api.audit({ entityId: base.id, limit: 1 }).catch(() => null);
-          setConflict({ current, actor: entries?.entries[0]?.actor ?? null });
-          return;
-        }
-      }
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    await saver.save(base, { description, enabled, ...current }, (stored) => {
+      load(stored);
+      onSaved(stored);
+      return `Saved: version ${stored.version}.`;
+    });
   };
 
+  const error = saver.error;
   const at = (field: string) => (error && error.topField === field ? error.message : null);
-  const general = error && !['description', 'enabled', 'key', 'environment'].includes(error.topField ?? '') ? error : null;
-  const opened = { description: base.description, enabled: base.enabled, ...definitionOf(base), version: base.version, updatedAt: base.updatedAt };
-
-  const current = readDefinition(text, ['description', 'enabled']);
+  const formProblem = draft.mode === 'form' && typeof current === 'string';
   return (
     <>
     <form class="editor" onSubmit={save} aria-labelledby="edit-title">
@@ -207,52 +172,32 @@ function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSa
         <label for="flag-enabled">Enabled (off serves the off variant to everyone)</label>
       </div>
       <ErrorText message={at('enabled')} />
-      <label for="flag-definition">
-        Definition (JSON: {WRITABLE.filter((f) => f !== 'description' && f !== 'enabled').join(', ')})
-      </label>
-      <textarea
-        id="flag-definition"
-        rows={Math.min(30, text.split('\n').length + 2)}
-        spellcheck={false}
-        value={text}
-        onInput={(e) => setText(e.currentTarget.value)}
-        aria-describedby="definition-error"
-        aria-invalid={local !== null || general !== null}
+      <DefinitionEditor
+        session={session}
+        environment={base.environment}
+        self={base.key}
+        draft={draft}
+        setDraft={(d) => {
+          setDraft(d);
+          if (saver.local) saver.setLocal(null);
+        }}
+        error={error}
+        outside={OUTSIDE}
+        except={EXCEPT}
+        jsonId="flag-definition"
+        jsonErrorId="definition-error"
+        local={saver.local}
       />
-      <ErrorText id="definition-error" message={local ?? general?.message} />
-      {conflict ? (
-        <ConflictNotice
-          opened={opened}
-          stored={{
-            description: conflict.current.description,
-            enabled: conflict.current.enabled,
-            ...definitionOf(conflict.current),
-            version: conflict.current.version,
-            updatedAt: conflict.current.updatedAt,
-          }}
-          openedVersion={base.version}
-          storedVersion={conflict.current.version}
-          actor={conflict.actor}
-          onDiscard={() => {
-            load(conflict.current);
-            onSaved(conflict.current);
-            setConflict(null);
-          }}
-          onKeep={() => {
-            setBase(conflict.current);
-            onSaved(conflict.current);
-            setConflict(null);
-          }}
-        />
-      ) : null}
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy || conflict !== null}>
-          Save
-        </button>
-        <span aria-live="polite" class="muted">
-          {saved}
-        </span>
-      </div>
+      <SaveRow
+        saver={saver}
+        base={base}
+        shown={shown}
+        load={load}
+        setBase={setBase}
+        onStored={onSaved}
+        disabled={formProblem}
+        why={formProblem ? `Not yet: ${current}` : null}
+      />
     </form>
     <Preview session={session} flag={base} edit={{ description, enabled, definition: current }} />
     </>

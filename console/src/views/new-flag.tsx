@@ -1,21 +1,20 @@
-// Create a flag: its key and environment, and the rest as JSON started from a template.
+// Create a flag: its key, environment, description and state, and the definition started from a
+// template, edited in the structured form or as JSON (form/editor.tsx).
 import { useState } from 'preact/hooks';
 import { ApiError, type Environment, type JsonObject } from '../api';
 import type { Session } from '../app';
 import { ErrorText, Page } from '../components';
 import { go, href } from '../router';
-import { readDefinition } from './flag';
+import { DefinitionEditor, draftDefinition, draftOf, type Draft } from '../form/editor';
 
 const TEMPLATES: Record<string, { label: string; body: JsonObject }> = {
   boolean: {
     label: 'Boolean, percentage rollout',
-    body: { description: '', enabled: false, type: 'boolean', rules: [], rolloutPercentage: 0 },
+    body: { type: 'boolean', rules: [], rolloutPercentage: 0 },
   },
   string: {
     label: 'String, three variants split by weight',
     body: {
-      description: '',
-      enabled: false,
       type: 'string',
       variants: { red: 'red', green: 'green', blue: 'blue' },
       offVariant: 'red',
@@ -32,8 +31,6 @@ const TEMPLATES: Record<string, { label: string; body: JsonObject }> = {
   number: {
     label: 'Number, a rule and a default',
     body: {
-      description: '',
-      enabled: false,
       type: 'number',
       variants: { low: 10, high: 50 },
       offVariant: 'low',
@@ -44,8 +41,6 @@ const TEMPLATES: Record<string, { label: string; body: JsonObject }> = {
   object: {
     label: 'Object (JSON values)',
     body: {
-      description: '',
-      enabled: false,
       type: 'object',
       variants: { compact: { columns: 2, images: false }, rich: { columns: 3, images: true } },
       offVariant: 'compact',
@@ -55,22 +50,25 @@ const TEMPLATES: Record<string, { label: string; body: JsonObject }> = {
   },
 };
 
-const pretty = (body: JsonObject) => JSON.stringify(body, null, 2);
+const OUTSIDE = ['key', 'environment', 'description', 'enabled'];
+const EXCEPT = ['description', 'enabled'];
 
 export function NewFlag({ session, environment }: { session: Session; environment: Environment }) {
   const writable = session.who.environments;
   const [key, setKey] = useState('');
   const [env, setEnv] = useState<Environment>(environment);
+  const [description, setDescription] = useState('');
+  const [enabled, setEnabled] = useState(false);
   const [template, setTemplate] = useState('string');
-  const [text, setText] = useState(() => pretty(TEMPLATES.string!.body));
+  const [draft, setDraft] = useState<Draft>(() => draftOf(TEMPLATES.string!.body));
   const [error, setError] = useState<ApiError | null>(null);
   const [local, setLocal] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
+  const definition = draftDefinition(draft, EXCEPT);
   const create = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    const definition = readDefinition(text, []);
     if (typeof definition === 'string') {
       setLocal(definition);
       return;
@@ -78,7 +76,7 @@ export function NewFlag({ session, environment }: { session: Session; environmen
     setLocal(null);
     setBusy(true);
     try {
-      const body = await session.api.createFlag({ key, environment: env, ...definition });
+      const body = await session.api.createFlag({ key, environment: env, description, enabled, ...definition });
       go(href('flag', body.flag.id));
     } catch (err) {
       if (!(err instanceof ApiError)) {
@@ -91,7 +89,7 @@ export function NewFlag({ session, environment }: { session: Session; environmen
     }
   };
   const at = (field: string) => (error && error.topField === field ? error.message : null);
-  const general = error && !['key', 'environment'].includes(error.topField ?? '') ? error.message : null;
+  const formProblem = draft.mode === 'form' && typeof definition === 'string';
 
   return (
     <Page title="New flag">
@@ -118,6 +116,13 @@ export function NewFlag({ session, environment }: { session: Session; environmen
           ))}
         </select>
         <ErrorText message={at('environment')} />
+        <label for="new-description">Description</label>
+        <input id="new-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} aria-describedby={at('description') ? 'new-description-error' : undefined} />
+        <ErrorText id="new-description-error" message={at('description')} />
+        <div class="check">
+          <input id="new-enabled" type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
+          <label for="new-enabled">Enabled</label>
+        </div>
         <label for="new-template">Template</label>
         <select
           id="new-template"
@@ -126,7 +131,8 @@ export function NewFlag({ session, environment }: { session: Session; environmen
             const name = e.currentTarget.value;
             setTemplate(name);
             const chosen = TEMPLATES[name];
-            if (chosen) setText(pretty(chosen.body));
+            if (!chosen) return;
+            setDraft(draft.mode === 'json' ? { mode: 'json', text: JSON.stringify(chosen.body, null, 2), message: null } : draftOf(chosen.body));
           }}
         >
           {Object.entries(TEMPLATES).map(([name, t]) => (
@@ -135,21 +141,31 @@ export function NewFlag({ session, environment }: { session: Session; environmen
             </option>
           ))}
         </select>
-        <label for="new-definition">Definition (JSON)</label>
-        <textarea
-          id="new-definition"
-          rows={Math.min(30, text.split('\n').length + 2)}
-          spellcheck={false}
-          value={text}
-          onInput={(e) => setText(e.currentTarget.value)}
-          aria-describedby="new-definition-error"
-          aria-invalid={local !== null || general !== null}
+        <DefinitionEditor
+          session={session}
+          environment={env}
+          self={key === '' ? null : key}
+          draft={draft}
+          setDraft={(d) => {
+            setDraft(d);
+            setLocal(null);
+          }}
+          error={error}
+          outside={OUTSIDE}
+          except={EXCEPT}
+          jsonId="new-definition"
+          jsonErrorId="new-definition-error"
+          local={local}
         />
-        <ErrorText id="new-definition-error" message={local ?? general} />
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy}>
+          <button type="submit" class="primary" disabled={busy || formProblem} aria-describedby={formProblem ? 'create-why' : undefined}>
             Create flag
           </button>
+          {formProblem ? (
+            <span id="create-why" class="muted">
+              Not yet: {definition}
+            </span>
+          ) : null}
           <a class="button" href={href('flags', env)}>
             Cancel
           </a>

@@ -3,9 +3,10 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, canWrite, type Environment, type Flag, type Json, type JsonObject, type Segment } from '../api';
 import type { Session } from '../app';
-import { ConflictNotice, ErrorText, Loading, Page } from '../components';
+import { ErrorText, Loading, Page } from '../components';
 import { count, when } from '../format';
 import { go, href } from '../router';
+import { useSaver, SaveRow } from '../save';
 import { flagsUsing, ids, includeChange, parseIdFile, parseIds, searchIds, type FileIds } from '../segments';
 
 function message(err: unknown): string {
@@ -363,11 +364,11 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
   const [description, setDescription] = useState(segment.description);
   const [includeText, setIncludeText] = useState(segment.include.join('\n'));
   const [rulesText, setRulesText] = useState(pretty(segment.rules));
-  const [error, setError] = useState<ApiError | null>(null);
-  const [local, setLocal] = useState<string | null>(null);
-  const [conflict, setConflict] = useState<{ current: Segment; actor: string | null } | null>(null);
-  const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const saver = useSaver<Segment>(
+    session,
+    (id, body, version) => session.api.updateSegment(id, body, version).then((b) => b.segment),
+    (id) => session.api.getSegment(id).then((b) => b.segment),
+  );
 
   const load = (s: Segment) => {
     setBase(s);
@@ -378,42 +379,22 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
 
   const save = async (e: Event) => {
     e.preventDefault();
-    setError(null);
-    setSaved(null);
     const rules = readRules(rulesText);
     if (typeof rules === 'string') {
-      setLocal(rules);
+      saver.setLocal(rules);
       return;
     }
-    setLocal(null);
     const include = parseIds(includeText).ids;
     const change = includeChange(base.include, include);
-    setBusy(true);
-    try {
-      const body = await session.api.updateSegment(base.id, { description, include, rules }, base.version);
-      load(body.segment);
-      onSaved(body.segment);
-      setConflict(null);
-      setSaved(`Saved: version ${body.segment.version} (${ids(change.added.length)} added, ${ids(change.removed.length)} removed).`);
-    } catch (err) {
-      if (!(err instanceof ApiError)) {
-        setLocal(`not sent: ${message(err)}`);
-        return;
-      }
-      if (err.status === 409) {
-        const current = await session.api.getSegment(base.id).then((b) => b.segment, () => null);
-        if (current && current.version !== base.version) {
-          const entries = await session.api.audit({ entityId: base.id, limit: 1 }).catch(() => null);
-          setConflict({ current, actor: entries?.entries[0]?.actor ?? null });
-          return;
-        }
-      }
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    await saver.save(base, { description, include, rules }, (stored) => {
+      load(stored);
+      onSaved(stored);
+      return `Saved: version ${stored.version} (${ids(change.added.length)} added, ${ids(change.removed.length)} removed).`;
+    });
   };
 
+  const error = saver.error;
+  const local = saver.local;
   const at = (field: string) => (error && error.topField === field ? error.message : null);
   const general = error && !['description', 'include'].includes(error.topField ?? '') ? error.message : null;
   return (
@@ -439,33 +420,14 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
         aria-invalid={local !== null || general !== null}
       />
       <ErrorText id="segment-rules-error" message={local ?? general} />
-      {conflict ? (
-        <ConflictNotice
-          opened={shown(base)}
-          stored={shown(conflict.current)}
-          openedVersion={base.version}
-          storedVersion={conflict.current.version}
-          actor={conflict.actor}
-          onDiscard={() => {
-            load(conflict.current);
-            onSaved(conflict.current);
-            setConflict(null);
-          }}
-          onKeep={() => {
-            setBase(conflict.current);
-            onSaved(conflict.current);
-            setConflict(null);
-          }}
-        />
-      ) : null}
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy || conflict !== null}>
-          Save
-        </button>
-        <span aria-live="polite" class="muted">
-          {saved}
-        </span>
-      </div>
+      <SaveRow
+        saver={saver}
+        base={base}
+        shown={shown}
+        load={load}
+        setBase={setBase}
+        onStored={onSaved}
+      />
     </form>
   );
 }

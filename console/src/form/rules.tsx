@@ -1,0 +1,76 @@
+// The rules, in order (the first that matches decides): add, remove, move up and down; each with
+// its conditions (all must hold; two or more are sent as an {"all": [...]} group) and its serve.
+import { conditionPath, move, type Condition, type FormState, type Rule } from './model';
+import { ConditionEditor } from './conditions';
+import { idOf, ItemButtons, Problem, type Problems } from './fields';
+import { ServeEditor } from './serve';
+
+export function RulesPart({ form, set, names, segments, p }: { form: FormState; set: (f: FormState) => void; names: readonly string[]; segments: readonly string[] | null; p: Problems }) {
+  const setRules = (rules: Rule[]) => set({ ...form, rules });
+  const setRule = (i: number, rule: Rule) => setRules(form.rules.map((r, j) => (j === i ? rule : r)));
+  const newRule = (): Rule => ({
+    conditions: [{ kind: 'field', field: 'id', operator: 'eq', scalar: 'string', text: '', extra: {} }],
+    grouped: false,
+    serve: { kind: 'variant', variant: form.type === 'boolean' ? 'on' : names[0] ?? '' },
+    extra: {},
+  });
+  return (
+    <fieldset class="part">
+      <legend>Rules (checked in order; the first that matches decides)</legend>
+      <Problem p={p} path="rules" id="f-rules" />
+      {form.rules.length === 0 ? <p class="muted">No rules: every user gets the fallthrough.</p> : null}
+      <ol class="rules">
+        {form.rules.map((rule, i) => {
+          const label = `Rule ${i + 1}`;
+          const id = idOf(`rules[${i}]`);
+          const setConditions = (conditions: Condition[]) => setRule(i, { ...rule, conditions, grouped: rule.grouped && conditions.length > 0 });
+          return (
+            <li key={i} class="rule" aria-label={label}>
+              <div class="rule-head">
+                <h3 id={`${id}-title`}>{label}</h3>
+                <ItemButtons what={label.toLowerCase()} index={i} count={form.rules.length} onMove={(to) => setRules(move(form.rules, i, to))} onRemove={() => setRules(form.rules.filter((_, j) => j !== i))} />
+              </div>
+              <Problem p={p} path={`rules[${i}]`} id={id} />
+              <Problem p={p} path={`rules[${i}].all`} id={`${id}-all`} />
+              <ol class="conditions">
+                {rule.conditions.map((c, k) => {
+                  const clabel = `${label} condition ${k + 1}`;
+                  return (
+                    <li key={k} class="row">
+                      <ConditionEditor
+                        c={c}
+                        set={(next) => setConditions(rule.conditions.map((x, j) => (j === k ? next : x)))}
+                        path={conditionPath(rule, i, k)}
+                        id={`${id}-c${k}`}
+                        label={clabel}
+                        segments={segments}
+                        p={p}
+                        whole={rule.grouped || rule.conditions.length !== 1}
+                      />
+                      {rule.conditions.length > 1 ? (
+                        <button type="button" class="remove" onClick={() => setConditions(rule.conditions.filter((_, j) => j !== k))} aria-label={`Remove ${clabel.toLowerCase()}`}>
+                          Remove
+                        </button>
+                      ) : null}
+                    </li>
+                  );
+                })}
+              </ol>
+              <button
+                type="button"
+                onClick={() => setConditions([...rule.conditions, { kind: 'field', field: 'id', operator: 'eq', scalar: 'string', text: '', extra: {} }])}
+                aria-label={`Add a condition to ${label.toLowerCase()}`}
+              >
+                Add a condition (all must hold)
+              </button>
+              <ServeEditor serve={rule.serve} set={(serve) => setRule(i, { ...rule, serve })} path={`rules[${i}].serve`} names={names} p={p} label={`${label} serves`} />
+            </li>
+          );
+        })}
+      </ol>
+      <button type="button" onClick={() => setRules([...form.rules, newRule()])}>
+        Add a rule
+      </button>
+    </fieldset>
+  );
+}
