@@ -362,6 +362,8 @@ test('knock-on effects: the flags that need the edited one, counted as the API s
     await signIn(page, ADMIN_TOKEN);
     await page.goto(`${origin.url}#/flag/${theme.id}`);
     await page.getByRole('heading', { name: 'Impact preview' }).waitFor();
+    // The split is edited as JSON (the structured form has its own tests, form.test.mjs).
+    await page.getByRole('button', { name: 'JSON', exact: true }).click();
     await page.getByLabel(/Users I paste or upload/).check();
     await page.getByLabel(/^Users \(a JSON array/).fill(JSON.stringify(users));
     await page.getByRole('button', { name: 'Preview with these users' }).click();
