@@ -321,8 +321,36 @@ pub fn ofrep_bulk(
 #[serde(rename_all = "camelCase")]
 struct Health {
     status: &'static str,
-    ttl_seconds: u64,
+    /// Without a hub: the TTL after which a request revalidates with the origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttl_seconds: Option<u64>,
+    /// With a hub: how this isolate learns of changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hub: Option<HubHealth>,
     snapshots: Vec<SnapshotHealth>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HubHealth {
+    check_ms: u64,
+    pointer_max_age_seconds: u64,
+    /// How the hub invalidates the pointers: `"local"` (the Cache API's delete, its own
+    /// location's), `"tag"` (and Cloudflare's purge by tag, every location's), `"off"`.
+    pointer_purge: &'static str,
+}
+
+/// How the snapshots of this isolate are kept fresh, for `GET /health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// No hub: revalidated with the origin after `ttl_seconds`.
+    Ttl { ttl_seconds: u64 },
+    /// The hub, checked every `check_ms` through the location's pointer.
+    Hub {
+        check_ms: u64,
+        pointer_max_age_seconds: u64,
+        purge_by_tag: bool,
+    },
 }
 
 #[derive(Serialize)]
@@ -331,17 +359,44 @@ struct SnapshotHealth {
     environment: &'static str,
     revision: u64,
     flags: usize,
-    /// Seconds since the origin last confirmed (or failed to confirm) it.
+    /// Seconds since the origin (or the hub) last confirmed (or failed to confirm) it.
     checked_seconds_ago: u64,
     stale: bool,
 }
 
 /// The body of `GET /health`. The edge always answers 200: with no snapshot it can still fetch one
 /// on the next evaluation, and a snapshot it holds keeps serving when the origin is away.
-pub fn health_body(cache: &SnapshotCache<CompiledFlagSet>, now_ms: u64) -> String {
+/// `ttlSeconds` without a hub, as before the hub; `hub` in its place with one (the TTL is then
+/// unused).
+pub fn health_body(
+    cache: &SnapshotCache<CompiledFlagSet>,
+    now_ms: u64,
+    refresh: Refresh,
+) -> String {
+    let (ttl_seconds, hub) = match refresh {
+        Refresh::Ttl { ttl_seconds } => (Some(ttl_seconds), None),
+        Refresh::Hub {
+            check_ms,
+            pointer_max_age_seconds,
+            purge_by_tag,
+        } => {
+            let pointer_purge = match (pointer_max_age_seconds, purge_by_tag) {
+                (0, _) => "off",
+                (_, false) => "local",
+                (_, true) => "tag",
+            };
+            let hub = HubHealth {
+                check_ms,
+                pointer_max_age_seconds,
+                pointer_purge,
+            };
+            (None, Some(hub))
+        }
+    };
     let health = Health {
         status: "ok",
-        ttl_seconds: cache.ttl_ms() / 1000,
+        ttl_seconds,
+        hub,
         snapshots: cache
             .entries()
             .map(|(environment, cached)| SnapshotHealth {
@@ -499,10 +554,23 @@ mod tests {
     #[test]
     fn health_lists_the_snapshots_held() {
         let mut cache = SnapshotCache::new(10_000, 3_000);
+        let ttl = Refresh::Ttl { ttl_seconds: 10 };
         assert_eq!(
-            health_body(&cache, 0),
+            health_body(&cache, 0, ttl),
             r#"{"status":"ok","ttlSeconds":10,"snapshots":[]}"#
         );
+        let hub = |pointer_max_age_seconds, purge_by_tag| Refresh::Hub {
+            check_ms: 250,
+            pointer_max_age_seconds,
+            purge_by_tag,
+        };
+        assert_eq!(
+            health_body(&cache, 0, hub(1, false)),
+            r#"{"status":"ok","hub":{"checkMs":250,"pointerMaxAgeSeconds":1,"pointerPurge":"local"},"snapshots":[]}"#
+        );
+        assert!(health_body(&cache, 0, hub(1, true)).contains(r#""pointerPurge":"tag""#));
+        assert!(health_body(&cache, 0, hub(0, true))
+            .contains(r#""pointerMaxAgeSeconds":0,"pointerPurge":"off""#));
         if let crate::cache::Plan::Lead { ticket, .. } = cache.plan(evaluator::Environment::Dev, 0)
         {
             let set = CompiledFlagSet::new(&[]).expect("empty set compiles");
@@ -515,7 +583,7 @@ mod tests {
             cache.finish(evaluator::Environment::Dev, ticket, outcome, 1_000);
         }
         assert_eq!(
-            health_body(&cache, 3_500),
+            health_body(&cache, 3_500, ttl),
             r#"{"status":"ok","ttlSeconds":10,"snapshots":[{"environment":"dev","revision":4,"flags":0,"checkedSecondsAgo":2,"stale":false}]}"#
         );
     }

@@ -34,6 +34,33 @@ pub struct Config {
     pub hub_check_ms: u64,
     /// `HUB_REVALIDATE_SECONDS`: how often the hub revalidates against the origin.
     pub hub_revalidate_ms: u64,
+    /// `POINTER_MAX_AGE_SECONDS`: with a hub, the per-location pointer's max-age in the Cache API
+    /// (`crate::pointer`); 0: no pointer, every check asks the hub.
+    pub pointer_max_age_seconds: u64,
+    /// `PURGE_ZONE_ID` + `PURGE_API_TOKEN` (+ `PURGE_API_URL`): the hub purges the pointers of
+    /// every location by tag when it changes; None: only its own location's (the Cache API's
+    /// delete), the others' expire after their max-age.
+    pub purge: Option<PurgeConfig>,
+}
+
+/// Cloudflare's purge by tag, for the hub's invalidation of the pointers in every location.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PurgeConfig {
+    /// The API's base URL, without a trailing slash (`https://api.cloudflare.com/client/v4`).
+    pub api_url: String,
+    pub zone_id: String,
+    /// An API token with the zone's Cache Purge permission; never printed.
+    pub token: String,
+}
+
+impl fmt::Debug for PurgeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PurgeConfig")
+            .field("api_url", &self.api_url)
+            .field("zone_id", &self.zone_id)
+            .field("token", &"<redacted>")
+            .finish()
+    }
 }
 
 /// A deployment mistake, reported once in the log with the variable's name.
@@ -76,6 +103,11 @@ impl Config {
             None => DEFAULT_HUB_REVALIDATE_SECONDS,
             Some(raw) => parse_within(&raw, "HUB_REVALIDATE_SECONDS", "seconds", 1, 3_600)?,
         } * 1000;
+        let pointer_max_age_seconds = match lookup("POINTER_MAX_AGE_SECONDS") {
+            None => crate::pointer::DEFAULT_MAX_AGE_SECONDS,
+            Some(raw) => parse_within(&raw, "POINTER_MAX_AGE_SECONDS", "seconds", 0, 3_600)?,
+        };
+        let purge = PurgeConfig::from_lookup(&lookup)?;
         Ok(Config {
             origin,
             ttl_ms,
@@ -84,7 +116,61 @@ impl Config {
             public_keys,
             hub_check_ms,
             hub_revalidate_ms,
+            pointer_max_age_seconds,
+            purge,
         })
+    }
+}
+
+impl PurgeConfig {
+    /// Both `PURGE_ZONE_ID` and `PURGE_API_TOKEN`, or neither (blank is unset).
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Self>, ConfigError> {
+        let read = |name: &str| {
+            lookup(name)
+                .map(|raw| raw.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let (zone_id, token) =
+            match (read("PURGE_ZONE_ID"), read("PURGE_API_TOKEN")) {
+                (None, None) => return Ok(None),
+                (Some(zone_id), Some(token)) => (zone_id, token),
+                (Some(_), None) => return Err(ConfigError(
+                    "PURGE_ZONE_ID is set without the secret PURGE_API_TOKEN; set both or neither"
+                        .into(),
+                )),
+                (None, Some(_)) => {
+                    return Err(ConfigError(
+                        "PURGE_API_TOKEN is set without PURGE_ZONE_ID; set both or neither".into(),
+                    ))
+                }
+            };
+        if !zone_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(ConfigError(format!(
+                "PURGE_ZONE_ID must be the zone's id (letters and digits), not {zone_id:?}"
+            )));
+        }
+        if !token.bytes().all(|b| matches!(b, b' '..=b'~')) {
+            return Err(ConfigError(
+                "PURGE_API_TOKEN contains a control character or a non-ASCII character, which an \
+                 HTTP header cannot carry"
+                    .into(),
+            ));
+        }
+        let api_url = match read("PURGE_API_URL") {
+            None => crate::pointer::DEFAULT_PURGE_API_URL.to_owned(),
+            Some(raw) => {
+                OriginUrl::parse(&raw)
+                    .map_err(|_| {
+                        ConfigError(format!("PURGE_API_URL must be an http(s) URL, not {raw:?}"))
+                    })?
+                    .0
+            }
+        };
+        Ok(Some(PurgeConfig {
+            api_url,
+            zone_id,
+            token,
+        }))
     }
 }
 
@@ -281,6 +367,66 @@ mod tests {
         ] {
             let err = config(&[("ORIGIN_URL", "http://x"), (name, bad)]).expect_err("refused");
             assert!(err.to_string().starts_with(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_pointer_and_the_purge_are_read() {
+        let cfg = config(&[("ORIGIN_URL", "http://x")]).expect("valid");
+        assert_eq!(cfg.pointer_max_age_seconds, 1);
+        assert!(cfg.purge.is_none());
+        let cfg = config(&[
+            ("ORIGIN_URL", "http://x"),
+            ("POINTER_MAX_AGE_SECONDS", "0"),
+            ("PURGE_ZONE_ID", " 023e105f4ecef8ad9ca31a8372d0c353 "),
+            ("PURGE_API_TOKEN", "t0ken"),
+        ])
+        .expect("valid");
+        assert_eq!(cfg.pointer_max_age_seconds, 0);
+        let purge = cfg.purge.expect("set");
+        assert_eq!(purge.api_url, "https://api.cloudflare.com/client/v4");
+        assert_eq!(purge.zone_id, "023e105f4ecef8ad9ca31a8372d0c353");
+        assert!(!format!("{purge:?}").contains("t0ken"));
+        let cfg = config(&[
+            ("ORIGIN_URL", "http://x"),
+            ("PURGE_ZONE_ID", "z"),
+            ("PURGE_API_TOKEN", "t"),
+            ("PURGE_API_URL", "http://127.0.0.1:9/"),
+        ])
+        .expect("valid");
+        assert_eq!(cfg.purge.expect("set").api_url, "http://127.0.0.1:9");
+        for (vars, named) in [
+            (
+                vec![("POINTER_MAX_AGE_SECONDS", "3601")],
+                "POINTER_MAX_AGE_SECONDS",
+            ),
+            (
+                vec![("POINTER_MAX_AGE_SECONDS", "-1")],
+                "POINTER_MAX_AGE_SECONDS",
+            ),
+            (vec![("PURGE_ZONE_ID", "z")], "PURGE_ZONE_ID"),
+            (vec![("PURGE_API_TOKEN", "t")], "PURGE_API_TOKEN"),
+            (
+                vec![("PURGE_ZONE_ID", "z/.."), ("PURGE_API_TOKEN", "t")],
+                "PURGE_ZONE_ID",
+            ),
+            (
+                vec![("PURGE_ZONE_ID", "z"), ("PURGE_API_TOKEN", "t\n1")],
+                "PURGE_API_TOKEN",
+            ),
+            (
+                vec![
+                    ("PURGE_ZONE_ID", "z"),
+                    ("PURGE_API_TOKEN", "t"),
+                    ("PURGE_API_URL", "ftp://x"),
+                ],
+                "PURGE_API_URL",
+            ),
+        ] {
+            let mut all = vec![("ORIGIN_URL", "http://x")];
+            all.extend(vars);
+            let err = config(&all).expect_err("refused").to_string();
+            assert!(err.starts_with(named), "{err}");
         }
     }
 

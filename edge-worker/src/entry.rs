@@ -24,7 +24,19 @@ async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response, 
         Route::Preflight => preflight(),
         // A deployment mistake in the vars makes every evaluation fail: health says so, by name.
         Route::Health => match Config::from_lookup(|name| lookup(env, name)) {
-            Ok(_) => respond(200, sync::health_body().into_bytes(), &[]).map_err(internal),
+            Ok(config) => {
+                let refresh = match crate::hub::namespace(env) {
+                    Some(_) => api::Refresh::Hub {
+                        check_ms: config.hub_check_ms,
+                        pointer_max_age_seconds: config.pointer_max_age_seconds,
+                        purge_by_tag: config.purge.is_some(),
+                    },
+                    None => api::Refresh::Ttl {
+                        ttl_seconds: config.ttl_ms / 1000,
+                    },
+                };
+                respond(200, sync::health_body(refresh).into_bytes(), &[]).map_err(internal)
+            }
             Err(err) => Err(ApiError::misconfigured(&err)),
         },
         Route::EdgePush => crate::hub::route(req, env, true).await,

@@ -21,6 +21,8 @@ use worker::{
 use crate::api::{query_param, ApiError};
 use crate::config::{Config, FETCH_TIMEOUT_MS};
 use crate::hub_state::{self, Answer, Held, HubState, Offered, Source};
+use crate::pointer;
+use crate::pointer_cache::{LocalDelete, PointerPurge, TagPurge};
 
 /// The binding of the hubs' namespace; without it the worker keeps its TTL behaviour.
 pub const BINDING: &str = "SNAPSHOT_HUB";
@@ -282,10 +284,13 @@ impl SnapshotHub {
         body: Vec<u8>,
         signature: Option<String>,
     ) -> worker::Result<Response> {
-        match self
+        let before = self.seen();
+        let installed = self
             .install(environment, config, body, signature, Source::Push)
-            .await
-        {
+            .await;
+        self.invalidate_if_changed(environment, config, before)
+            .await;
+        match installed {
             Ok((offered, version)) => Response::from_json(&PushAnswer {
                 installed: offered == Offered::Installed,
                 version,
@@ -299,8 +304,48 @@ impl SnapshotHub {
         }
     }
 
+    /// What the isolates learn of the hub: the version it holds and whether it is stale.
+    fn seen(&self) -> (Option<u64>, bool) {
+        let hub = self.hub.borrow();
+        (hub.version(), hub.stale())
+    }
+
+    /// When what the isolates learn of the hub changed since `before`, invalidates the pointers
+    /// (`crate::pointer`): at once in the hub's own location (the Cache API's delete, a few ms),
+    /// and, with `PURGE_ZONE_ID`, in every location by Cloudflare's purge by tag, in the
+    /// background (`waitUntil`): the push's answer never waits for it. A failure is logged; the
+    /// pointers then expire after `POINTER_MAX_AGE_SECONDS`.
+    async fn invalidate_if_changed(
+        &self,
+        environment: Environment,
+        config: &Config,
+        before: (Option<u64>, bool),
+    ) {
+        if config.pointer_max_age_seconds == 0 || !pointer::hub_changed(before, self.seen()) {
+            return;
+        }
+        if let Err(err) = LocalDelete.purge(environment).await {
+            console_warn!("pennon hub: {environment}: pointer not deleted here: {err}");
+        }
+        if let Some(purge) = config.purge.clone() {
+            self.state.wait_until(async move {
+                if let Err(err) = TagPurge(&purge).purge(environment).await {
+                    console_error!("pennon hub: {environment}: pointer purge by tag failed: {err}");
+                }
+            });
+        }
+    }
+
     /// Asks the origin with `If-None-Match` for the version held; a failure marks the hub stale.
+    /// The pointers are invalidated when the version or the staleness changed.
     async fn revalidate(&self, environment: Environment, config: &Config) {
+        let before = self.seen();
+        self.revalidate_origin(environment, config).await;
+        self.invalidate_if_changed(environment, config, before)
+            .await;
+    }
+
+    async fn revalidate_origin(&self, environment: Environment, config: &Config) {
         let etag = self.hub.borrow().version().map(|v| format!("\"{v}\""));
         let result = match fetch_origin(environment, config, etag.as_deref()).await {
             Ok(None) => Ok(()),
@@ -440,13 +485,17 @@ pub fn stub(namespace: &ObjectNamespace, environment: Environment) -> Option<Stu
 }
 
 /// What the hub answered an isolate that holds `have`.
+/// `version`: the version the hub says it holds (its `x-pennon-revision`), what an isolate writes
+/// in the location's pointer.
 pub enum HubReply {
     NotModified {
+        version: Option<u64>,
         stale: bool,
     },
     Snapshot {
         body: Vec<u8>,
         signature: Option<String>,
+        version: Option<u64>,
         stale: bool,
     },
 }
@@ -465,14 +514,16 @@ pub async fn ask(
         let mut response = stub.fetch_with_str(&url).await.map_err(js)?;
         let header = |name: &str| response.headers().get(name).ok().flatten();
         let stale = header(FRESHNESS).as_deref() == Some("stale");
+        let version = header(VERSION).and_then(|version| version.parse().ok());
         match response.status_code() {
-            204 => Ok(HubReply::NotModified { stale }),
+            204 => Ok(HubReply::NotModified { version, stale }),
             200 => {
                 let signature = header(http_contract::signature::HEADER);
                 let body = response.bytes().await.map_err(js)?;
                 Ok(HubReply::Snapshot {
                     body,
                     signature,
+                    version,
                     stale,
                 })
             }

@@ -7,6 +7,9 @@
 use evaluator::Environment;
 use worker::{console_warn, Cache, ResponseBuilder};
 
+/// The header beside the body that names its version, read before the body is compiled.
+const VERSION: &str = http_contract::header::REVISION;
+
 /// The Cache API holds it for a week at most (a signed copy is refused once its signature expires).
 const MAX_AGE_SECONDS: u32 = 7 * 24 * 60 * 60;
 
@@ -14,11 +17,18 @@ fn key(environment: Environment) -> String {
     format!("https://pennon-edge.internal/last-snapshot/{environment}")
 }
 
-/// Keeps `body` and its signature as the location's last good snapshot of `environment`.
-pub async fn remember(environment: Environment, body: &[u8], signature: Option<&str>) {
+/// Keeps `body` (of `version`) and its signature as the location's last good snapshot of
+/// `environment`.
+pub async fn remember(
+    environment: Environment,
+    version: u64,
+    body: &[u8],
+    signature: Option<&str>,
+) {
     let response = (|| {
         let mut builder = ResponseBuilder::new()
             .with_header("content-type", "application/json")?
+            .with_header(VERSION, &version.to_string())?
             .with_header("cache-control", &format!("max-age={MAX_AGE_SECONDS}"))?;
         if let Some(signature) = signature {
             builder = builder.with_header(http_contract::signature::HEADER, signature)?;
@@ -34,8 +44,16 @@ pub async fn remember(environment: Environment, body: &[u8], signature: Option<&
     }
 }
 
-/// The location's last good snapshot of `environment`: body and signature, if any.
-pub async fn recall(environment: Environment) -> Option<(Vec<u8>, Option<String>)> {
+/// A copy as kept: the body, its signature, and its version as written beside it (`None` for a
+/// copy written before the version was; the body's own revision is what installs).
+pub struct Copy {
+    pub body: Vec<u8>,
+    pub signature: Option<String>,
+    pub version: Option<u64>,
+}
+
+/// The location's last good snapshot of `environment`.
+pub async fn recall(environment: Environment) -> Option<Copy> {
     let mut response = Cache::default()
         .get(key(environment), true)
         .await
@@ -46,6 +64,16 @@ pub async fn recall(environment: Environment) -> Option<(Vec<u8>, Option<String>
         .get(http_contract::signature::HEADER)
         .ok()
         .flatten();
+    let version = response
+        .headers()
+        .get(VERSION)
+        .ok()
+        .flatten()
+        .and_then(|version| version.parse().ok());
     let body = response.bytes().await.ok()?;
-    Some((body, signature))
+    Some(Copy {
+        body,
+        signature,
+        version,
+    })
 }

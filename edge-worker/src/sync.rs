@@ -17,6 +17,8 @@ use crate::cache::{Outcome, Plan, SnapshotCache};
 use crate::config::{Config, DEFAULT_TTL_SECONDS, FETCH_TIMEOUT_MS};
 use crate::hub::{self, HubReply};
 use crate::last_good;
+use crate::pointer::{self, Check};
+use crate::pointer_cache;
 use crate::signing::{self, SignatureLog};
 
 /// How often a request waiting for another request's fetch looks at the cache again.
@@ -51,8 +53,10 @@ fn now_ms() -> u64 {
 ///
 /// Without a hub (no `SNAPSHOT_HUB` binding): fetched or revalidated with the origin first when
 /// the TTL has run out. With a hub: a warm isolate answers at once from memory and, at most every
-/// `HUB_CHECK_MS`, asks the hub for a newer version after the answer (`wait_until`); a cold one
-/// waits for the hub's snapshot, or the origin's when the hub fails.
+/// `HUB_CHECK_MS`, checks for a newer version after the answer (`wait_until`): the location's
+/// pointer first, the hub only when the pointer is missing or names a version that the location's
+/// last good copy does not hold (`check`). A cold one waits for that check, else the location's
+/// last good copy, else the origin.
 /// None: this isolate never got one and neither the hub nor the origin can be reached now.
 pub async fn snapshot_for(
     environment: Environment,
@@ -83,15 +87,16 @@ pub async fn snapshot_for(
             if CACHE.with_borrow(|cache| cache.get(environment).is_some()) {
                 let config = config.clone();
                 ctx.wait_until(async move {
-                    let outcome = from_hub(stub.as_ref(), environment, &config).await;
+                    let outcome = check(stub.as_ref(), environment, &config).await;
                     CACHE.with_borrow_mut(|cache| {
                         cache.finish(environment, ticket, outcome, now_ms())
                     });
                 });
                 planned_at
             } else {
-                // Cold: the hub, else this location's last good copy (Cache API), else the origin.
-                let mut outcome = from_hub(stub.as_ref(), environment, config).await;
+                // Cold: the pointer and the location's copy, or the hub; else the location's last
+                // good copy (Cache API) whatever its version, served stale; else the origin.
+                let mut outcome = check(stub.as_ref(), environment, config).await;
                 if matches!(outcome, Outcome::Failed) {
                     outcome = from_last_good(environment, config).await;
                 }
@@ -130,10 +135,71 @@ async fn wait_until_settled(environment: Environment, ticket: u64) {
     }
 }
 
+/// The check of an isolate with a hub, through the location's pointer (`crate::pointer`): a
+/// pointer at or below the version held costs nothing (its staleness is the hub's); a newer one
+/// installs the location's last good copy when that copy is at least as new, else asks the hub;
+/// no pointer (missing, expired, purged, unreadable) asks the hub, which writes it. With
+/// `POINTER_MAX_AGE_SECONDS` 0, every check asks the hub.
+async fn check(
+    stub: Option<&Stub>,
+    environment: Environment,
+    config: &Config,
+) -> Outcome<CompiledFlagSet> {
+    if config.pointer_max_age_seconds == 0 {
+        return from_hub(stub, environment, config).await;
+    }
+    let held = CACHE.with_borrow(|cache| cache.get(environment).map(|cached| cached.revision));
+    let found = pointer_cache::read(environment).await;
+    match pointer::decide(found, held) {
+        Check::Current { stale: false } => Outcome::NotModified,
+        // Nothing newer, but the hub could not reach the origin lately: serve, say stale.
+        Check::Current { stale: true } => Outcome::Failed,
+        Check::Newer { version, stale } => {
+            match from_last_good_at(environment, config, version, held, stale).await {
+                Some(outcome) => outcome,
+                None => from_hub(stub, environment, config).await,
+            }
+        }
+        Check::AskHub => from_hub(stub, environment, config).await,
+    }
+}
+
+/// The location's last good copy in place of the hub's answer to a pointer at `version`: only
+/// when it is at least that version and newer than `held` (checked from its header before it is
+/// compiled, and again after).
+async fn from_last_good_at(
+    environment: Environment,
+    config: &Config,
+    version: u64,
+    held: Option<u64>,
+    stale: bool,
+) -> Option<Outcome<CompiledFlagSet>> {
+    let copy = last_good::recall(environment).await?;
+    if !pointer::copy_will_do(copy.version?, version, held) {
+        return None;
+    }
+    match install_from_hub(
+        environment,
+        config,
+        &copy.body,
+        copy.signature.as_deref(),
+        held,
+        stale,
+    ) {
+        Ok(outcome @ Outcome::Fresh { revision, .. }) if revision >= version => Some(outcome),
+        Ok(_) => None,
+        Err(reason) => {
+            console_error!("pennon edge: the cached copy of {environment} is not used: {reason}");
+            None
+        }
+    }
+}
+
 /// What the hub says of the version this isolate holds: a newer snapshot (checked as one from the
 /// origin is: signature, environment, compiled), nothing newer, or a failure (logged). Never an
 /// older version than the one held: a hub behind this isolate (it fell back to the origin) is
-/// nothing newer.
+/// nothing newer. The hub's answer (its version and staleness) is written as the location's
+/// pointer, after the location's copy of a newer snapshot.
 async fn from_hub(
     stub: Option<&Stub>,
     environment: Environment,
@@ -143,7 +209,13 @@ async fn from_hub(
         return Outcome::Failed;
     };
     let have = CACHE.with_borrow(|cache| cache.get(environment).map(|cached| cached.revision));
-    let result = match hub::ask(stub, environment, have).await {
+    let reply = hub::ask(stub, environment, have).await;
+    let said = match &reply {
+        Ok(HubReply::NotModified { version, stale }) => Some((*version, *stale)),
+        Ok(HubReply::Snapshot { version, stale, .. }) => Some((*version, *stale)),
+        Err(_) => None,
+    };
+    let result = match reply {
         Ok(HubReply::NotModified { stale: false, .. }) => Ok(Outcome::NotModified),
         // The hub holds nothing newer but could not reach the origin lately: serve, say stale.
         Ok(HubReply::NotModified { stale: true, .. }) => Ok(Outcome::Failed),
@@ -151,6 +223,7 @@ async fn from_hub(
             body,
             signature,
             stale,
+            ..
         }) => {
             let outcome = install_from_hub(
                 environment,
@@ -160,13 +233,19 @@ async fn from_hub(
                 have,
                 stale,
             );
-            if matches!(outcome, Ok(Outcome::Fresh { .. })) {
-                last_good::remember(environment, &body, signature.as_deref()).await;
+            if let Ok(Outcome::Fresh { revision, .. }) = &outcome {
+                last_good::remember(environment, *revision, &body, signature.as_deref()).await;
             }
             outcome
         }
         Err(reason) => Err(reason),
     };
+    let max_age = config.pointer_max_age_seconds;
+    if let Some(said) =
+        said.and_then(|(version, stale)| pointer::after_hub(max_age, version, stale))
+    {
+        pointer_cache::write(environment, said, max_age).await;
+    }
     result.unwrap_or_else(|reason| {
         console_error!("pennon edge: snapshot of {environment} from the hub failed: {reason}");
         Outcome::Failed
@@ -175,10 +254,11 @@ async fn from_hub(
 
 /// A cold isolate whose hub did not answer: the location's last good copy, served stale.
 async fn from_last_good(environment: Environment, config: &Config) -> Outcome<CompiledFlagSet> {
-    let Some((body, signature)) = last_good::recall(environment).await else {
+    let Some(copy) = last_good::recall(environment).await else {
         return Outcome::Failed;
     };
-    install_from_hub(environment, config, &body, signature.as_deref(), None, true).unwrap_or_else(
+    let signature = copy.signature.as_deref();
+    install_from_hub(environment, config, &copy.body, signature, None, true).unwrap_or_else(
         |reason| {
             console_error!("pennon edge: the cached copy of {environment} is not used: {reason}");
             Outcome::Failed
@@ -329,9 +409,9 @@ fn refuse(environment: Environment, reason: String) -> String {
     format!("snapshot refused: {reason}")
 }
 
-/// `GET /health`: what this isolate holds, per environment.
-pub fn health_body() -> String {
+/// `GET /health`: what this isolate holds, per environment, and how it is kept fresh.
+pub fn health_body(refresh: crate::api::Refresh) -> String {
     let now = now_ms();
-    let body = CACHE.with_borrow(|cache| crate::api::health_body(cache, now));
+    let body = CACHE.with_borrow(|cache| crate::api::health_body(cache, now, refresh));
     SIGNATURES.with_borrow(|log| log.add_to_health(body, now))
 }

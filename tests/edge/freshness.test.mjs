@@ -4,8 +4,9 @@
 // the first edge response that serves its revision (the edge polled every few ms): with the push
 // (the default), with the alarm only (no EDGE_PUSH_URL), and with the origin stopped (the last
 // snapshot keeps serving, marked stale, never an older one). The hub's load from isolates at
-// steady state is read from its counters. Figures are printed (`freshness:` lines);
-// `scripts/bench-edge freshness` runs this file with more writes.
+// steady state is read from its counters, with the per-location pointer (the default) and without
+// it. Figures are printed (`freshness:` lines); `scripts/bench-edge freshness` runs this file with
+// more writes. tests/edge/pointer.test.mjs tests the pointer's invalidation and purge.
 //
 // workerd here is one location with one isolate: what this proves and what it does not is in
 // edge-worker/README.md.
@@ -73,12 +74,38 @@ async function timeWrites(origin, edgeUrl, count, { pauseMs = 0 } = {}) {
   return summary(waits);
 }
 
-async function setUp({ push }) {
+/**
+ * Steady traffic (a request every ~10 ms) for `seconds` with no writes; the requests that reached
+ * the hub from isolates, per second, from its counters.
+ */
+async function hubLoad(edgeUrl, label, seconds = 5) {
+  const served = watcher(edgeUrl);
+  await served();
+  const before = await hubStatus(edgeUrl);
+  const end = performance.now() + seconds * 1000;
+  let requests = 0;
+  while (performance.now() < end) {
+    await served();
+    requests += 1;
+    await sleep(10);
+  }
+  const after = await hubStatus(edgeUrl);
+  const elapsed = (after.nowMs - before.nowMs) / 1000;
+  const perSecond = (after.counts.isolateRequests - before.counts.isolateRequests) / elapsed;
+  const edgeRps = requests / elapsed;
+  console.log(`freshness: hub load at steady state, ${label}: ${perSecond.toFixed(2)} isolate requests/s at the hub `
+    + `(${edgeRps.toFixed(0)} edge requests/s for ${elapsed.toFixed(1)} s, one location, `
+    + `${after.counts.snapshotsSent - before.counts.snapshotsSent} snapshots sent)`);
+  assert.equal(after.counts.snapshotsSent, before.counts.snapshotsSent);
+  return { perSecond, edgeRps };
+}
+
+async function setUp({ push, vars = {} }) {
   const port = await freePort();
   const origin = await startOrigin(push ? { EDGE_PUSH_URL: `http://127.0.0.1:${port}` } : {});
   await admin(origin.url, 'POST', '/flags', { key: 'fresh.flag', environment: 'prod', enabled: false }, 201);
   // The TTL is the fallback's, unused with a hub: a day, so nothing but the hub brings news.
-  const edge = await startEdge({ originUrl: origin.url, ttlSeconds: 86_400, hub: true, port });
+  const edge = await startEdge({ originUrl: origin.url, ttlSeconds: 86_400, hub: true, port, vars });
   const first = await postEvaluate(edge.url, PROBE);
   assert.equal(first.status, 200, first.text);
   assert.equal(first.headers.get('x-pennon-revision'), String(await originRevision(origin.url, 'prod')));
@@ -104,25 +131,14 @@ describe('freshness with the hub: push (default configuration)', () => {
     assert.ok(status.counts.pushesInstalled >= WRITES - 1, JSON.stringify(status));
   });
 
-  test('requests reaching the hub at steady state, per location', async () => {
-    // Steady traffic (a request every ~10 ms) for 5 s with no writes.
-    const served = watcher(edge.url);
-    const before = await hubStatus(edge.url);
-    const end = performance.now() + 5_000;
-    let requests = 0;
-    while (performance.now() < end) {
-      await served();
-      requests += 1;
-      await sleep(10);
-    }
-    const after = await hubStatus(edge.url);
-    const seconds = (after.nowMs - before.nowMs) / 1000;
-    const perSecond = (after.counts.isolateRequests - before.counts.isolateRequests) / seconds;
-    console.log(`freshness: hub load at steady state: ${perSecond.toFixed(2)} isolate requests/s at the hub `
-      + `(${(requests / seconds).toFixed(0)} edge requests/s, one location, ${after.counts.snapshotsSent - before.counts.snapshotsSent} snapshots sent)`);
-    // One isolate checks at most every HUB_CHECK_MS (250 ms): at most 4 a second, plus rounding.
-    assert.ok(perSecond <= 4.5, `${perSecond}/s`);
-    assert.equal(after.counts.snapshotsSent, before.counts.snapshotsSent);
+  test('requests reaching the hub at steady state, per location, with the pointer (max-age 1 s)', async () => {
+    const load = await hubLoad(edge.url, 'pointer on, POINTER_MAX_AGE_SECONDS 1');
+    // The isolate checks every 250 ms, but asks the hub only when the location's pointer has
+    // expired: about once per max-age (1 s), plus rounding.
+    assert.ok(load.perSecond <= 1.5, `${load.perSecond}/s`);
+    const health = await (await fetch(`${edge.url}/health`)).json();
+    assert.deepEqual(health.hub, { checkMs: 250, pointerMaxAgeSeconds: 1, pointerPurge: 'local' });
+    assert.equal(health.ttlSeconds, undefined);
   });
 
   test('the push route needs the edge token; a push of an older version changes nothing', async () => {
@@ -177,6 +193,28 @@ describe('freshness with the hub: push (default configuration)', () => {
     const status = await hubStatus(edge.url);
     assert.equal(status.stale, true);
     assert.ok(status.counts.revalidationsFailed >= 1);
+  });
+});
+
+describe('the hub\'s load without the pointer (POINTER_MAX_AGE_SECONDS=0)', () => {
+  let origin;
+  let edge;
+  before(async () => ({ origin, edge } = await setUp({ push: true, vars: { POINTER_MAX_AGE_SECONDS: 0 } })));
+  after(async () => {
+    await edge?.stop();
+    await origin?.stop();
+  });
+
+  test('every check of the isolate reaches the hub: about 4 a second', async () => {
+    const load = await hubLoad(edge.url, 'pointer off, POINTER_MAX_AGE_SECONDS 0');
+    // One isolate checks at most every HUB_CHECK_MS (250 ms): at most 4 a second, plus rounding;
+    // with steady traffic, at least 2 (the pointer's bound above is 1.5).
+    assert.ok(load.perSecond <= 4.5 && load.perSecond >= 2, `${load.perSecond}/s`);
+    const health = await (await fetch(`${edge.url}/health`)).json();
+    assert.equal(health.hub.pointerPurge, 'off');
+    // A write is still served within the check period.
+    const s = await timeWrites(origin, edge.url, 5, { pauseMs: 300 });
+    assert.ok(s.max <= 1_000, JSON.stringify(s));
   });
 });
 
