@@ -45,13 +45,15 @@ export function ConditionEditor({
   };
   return (
     <div class="condition">
-      {fieldsOnly && c.kind === 'field' ? null : <Labelled id={`${id}-kind`} label={`${label}: kind`} p={p} path={kindPath}>
-        <select id={`${id}-kind`} value={kind} onChange={(e) => changeKind(e.currentTarget.value)} {...described(p, kindPath, `${id}-kind`)}>
-          <option value="field">a field of the user</option>
-          <option value="segment">in a segment</option>
-          <option value="notSegment">not in a segment</option>
-        </select>
-      </Labelled>}
+      {fieldsOnly && c.kind === 'field' ? null : (
+        <Labelled id={`${id}-kind`} label={`${label}: kind`} p={p} path={kindPath}>
+          <select id={`${id}-kind`} value={kind} onChange={(e) => changeKind(e.currentTarget.value)} {...described(p, kindPath, `${id}-kind`)}>
+            <option value="field">a field of the user</option>
+            <option value="segment">in a segment</option>
+            <option value="notSegment">not in a segment</option>
+          </select>
+        </Labelled>
+      )}
       {c.kind === 'segment' ? (
         <SegmentChoice c={c} set={set} path={`${path}.${c.negate ? 'notSegment' : 'segment'}`} id={`${id}-segment`} label={label} segments={segments} p={p} />
       ) : (
