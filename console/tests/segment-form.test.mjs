@@ -344,6 +344,13 @@ test('the impact preview of a segment edit counts what the API serves after the 
       assert.equal(await settled(page, /^0 of 3 flags/), '0 of 3 flags change variant for some of the 60 sampled users.');
     });
 
+    await t.test('on a 390 × 844 screen the rules form and the preview fit without sideways scrolling', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      await label(page, 'Rule 1 condition 1: value').waitFor();
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth), false, 'the page scrolls sideways');
+      await page.setViewportSize({ width: 1280, height: 860 });
+    });
+
     await t.test('no request to another host, no error, no CSP violation', async () => {
       await noViolations(page);
       assert.deepEqual(problems, []);

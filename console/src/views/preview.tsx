@@ -339,7 +339,7 @@ function SegmentImpact({ segment, environment, result, stale }: { segment: strin
         <strong>
           {flags.length === 0
             ? `No flag of ${environment} names ${segment}: the edit changes no flag's variant.`
-            : `${count(changing)} of ${count(flags.length)} ${flags.length === 1 ? 'flag' : 'flags'} change variant for some of the ${count(users)} sampled users.`}
+            : `${count(changing)} of ${count(flags.length)} ${flags.length === 1 ? 'flag' : 'flags'} ${changing === 1 ? 'changes' : 'change'} variant for some of the ${count(users)} sampled users.`}
         </strong>
       </p>
       {flags.length ? (
