@@ -298,6 +298,9 @@ test('the impact preview of a segment edit counts what the API serves after the 
       assert.equal(await settled(page, /^0 of 3 flags/), '0 of 3 flags change variant for some of the 60 sampled users.');
       const headings = await page.locator('.dependent h4').allInnerTexts();
       assert.deepEqual(headings, ['seg.direct — rule 1', 'seg.nested — rules 2 and 3', 'seg.needs (needs seg.direct)']);
+      for (const key of ['seg.direct', 'seg.nested', 'seg.needs']) {
+        assert.equal(await section(page, key).locator('.dependent-summary').innerText(), `${key}: 0 of 60 sampled users change variant.`);
+      }
       assert.equal(await section(page, 'seg.other').count(), 0, 'a flag that does not reach the segment is not listed');
     });
 
@@ -315,7 +318,8 @@ test('the impact preview of a segment edit counts what the API serves after the 
         shown[key] = await shownFor(page, key);
         const headline = await section(page, key).locator('.dependent-summary').innerText();
         const total = Object.values(shown[key].counts).reduce((a, b) => a + b, 0);
-        assert.match(headline, new RegExp(`^${key.replace('.', '\\.')}: ${total} of 60 sampled users`));
+        const each = Object.entries(shown[key].counts).map(([pair, n]) => `${n} ${pair.replace('→', ' → ')}`).join(', ');
+        assert.equal(headline, `${key}: ${total} of 60 sampled users change variant: ${each}.`);
       }
       await shot(page, 'segment-preview');
       await save(page).click();

@@ -136,3 +136,13 @@ export function headline(impact: Impact, count: (n: number) => string): string {
   }
   return `${of} change variant, in ${impact.transitions.length} ways.`;
 }
+
+/**
+ * One flag's line in the preview of a segment edit: every transition with its count, e.g.
+ * "12 of 166 sampled users change variant: 9 off → on, 3 on → off".
+ */
+export function changesLine(impact: Impact, count: (n: number) => string): string {
+  const of = `${count(impact.changed)} of ${count(impact.total)} sampled users change variant`;
+  if (impact.transitions.length === 0) return `${of}.`;
+  return `${of}: ${impact.transitions.map((t) => `${count(t.count)} ${t.from} → ${t.to}`).join(', ')}.`;
+}

@@ -13,7 +13,7 @@ import { ApiError, type Environment, type Flag, type Json, type JsonObject, type
 import type { Session } from '../app';
 import { ErrorText } from '../components';
 import { count, when } from '../format';
-import { headline, type Dependent, type Impact } from '../preview/impact';
+import { changesLine, headline, type Dependent, type Impact } from '../preview/impact';
 import type { Reply, Request, SnapshotEdit, Subject } from '../preview/protocol';
 import { parseUsers } from '../preview/users';
 import { ruleNumbers } from '../segments';
@@ -432,7 +432,7 @@ function Reached({
   label: string;
   dependents: Dependent[];
   stale: boolean;
-  /** Whether each headline starts with the flag's key (`checkout.theme: 12 of 166 …`). */
+  /** Whether each flag's line names it and counts every transition (`checkout.theme: 12 of 166 sampled users change variant: 12 off → on.`) rather than the flag preview's headline. */
   prefix?: boolean;
 }) {
   return (
@@ -445,10 +445,7 @@ function Reached({
             {d.key}{' '}
             <span class="muted">{d.rules.length ? `— ${ruleNumbers(d.rules)}` : `(needs ${d.needs.join(', ')})`}</span>
           </h4>
-          <p class="dependent-summary">
-            {prefix ? `${d.key}: ` : ''}
-            {headline(d.impact, count)}
-          </p>
+          <p class="dependent-summary">{prefix ? `${d.key}: ${changesLine(d.impact, count)}` : headline(d.impact, count)}</p>
           <Transitions impact={d.impact} label={`Users of ${d.key} who change variant`} />
           {d.impact.refused > 0 ? (
             <p class="error">
