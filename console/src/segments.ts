@@ -16,6 +16,22 @@ export function flagsUsing(flags: readonly Flag[], key: string): Flag[] {
   return flags.filter((f) => names(f.rules, key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/** Which rules of a flag (1-based) name the segment `key`, as a rule or inside its group. */
+export function rulesNaming(rules: unknown, key: string): number[] {
+  if (!Array.isArray(rules)) return [];
+  const out: number[] = [];
+  (rules as Json[]).forEach((rule, i) => {
+    if (names(rule, key)) out.push(i + 1);
+  });
+  return out;
+}
+
+/** `rule 2`, `rules 1 and 3`, `rules 1, 2 and 4`. */
+export function ruleNumbers(numbers: readonly number[]): string {
+  if (numbers.length === 1) return `rule ${numbers[0]}`;
+  return `rules ${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
+}
+
 export interface PastedIds {
   /** The distinct non-empty ids, trimmed, in the order they first appear. */
   ids: string[];

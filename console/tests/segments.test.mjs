@@ -94,6 +94,8 @@ test('an admin creates a segment, pastes ids, sees where it is used, and cannot 
     });
 
     await t.test("a bad rule shows the server's 400 next to the rules; a good one is saved", async () => {
+      // Rules as JSON here (the form has its own tests, segment-form.test.mjs).
+      await page.getByRole('group', { name: 'Edit the rules as' }).getByRole('button', { name: 'JSON' }).click();
       const rules = page.getByLabel(/^Rules/);
       await rules.fill('[{"field": "country", "operator": "like", "value": "DE"}]');
       await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -120,7 +122,7 @@ test('an admin creates a segment, pastes ids, sees where it is used, and cannot 
       await page.reload();
       const used = page.locator('.used-by');
       await used.waitFor();
-      assert.equal(await used.innerText(), 'Flags that name it: checkout.grouped, checkout.negated');
+      assert.equal(await used.innerText(), 'Flags that name it: checkout.grouped — rule 1, checkout.negated — rule 1');
       await shot(page, 'segment');
       await page.getByRole('link', { name: 'dev', exact: true }).click();
       await page.getByRole('heading', { name: 'Segments in dev' }).waitFor();

@@ -22,6 +22,7 @@ export function ConditionEditor({
   segments,
   p,
   whole,
+  fieldsOnly = false,
 }: {
   c: Condition;
   set: (c: Condition) => void;
@@ -32,6 +33,8 @@ export function ConditionEditor({
   p: Problems;
   /** Whether the condition has a path of its own (in a group); a lone one's is its rule's. */
   whole: boolean;
+  /** A field comparison only (a segment's rules cannot name segments): no choice of kind. */
+  fieldsOnly?: boolean;
 }) {
   const kindPath = whole ? path : `${path}(kind)`;
   const kind = c.kind === 'segment' ? (c.negate ? 'notSegment' : 'segment') : 'field';
@@ -42,19 +45,32 @@ export function ConditionEditor({
   };
   return (
     <div class="condition">
-      <Labelled id={`${id}-kind`} label={`${label}: kind`} p={p} path={kindPath}>
-        <select id={`${id}-kind`} value={kind} onChange={(e) => changeKind(e.currentTarget.value)} {...described(p, kindPath, `${id}-kind`)}>
-          <option value="field">a field of the user</option>
-          <option value="segment">in a segment</option>
-          <option value="notSegment">not in a segment</option>
-        </select>
-      </Labelled>
+      {fieldsOnly && c.kind === 'field' ? null : (
+        <Labelled id={`${id}-kind`} label={`${label}: kind`} p={p} path={kindPath}>
+          <select id={`${id}-kind`} value={kind} onChange={(e) => changeKind(e.currentTarget.value)} {...described(p, kindPath, `${id}-kind`)}>
+            <option value="field">a field of the user</option>
+            <option value="segment">in a segment</option>
+            <option value="notSegment">not in a segment</option>
+          </select>
+        </Labelled>
+      )}
       {c.kind === 'segment' ? (
         <SegmentChoice c={c} set={set} path={`${path}.${c.negate ? 'notSegment' : 'segment'}`} id={`${id}-segment`} label={label} segments={segments} p={p} />
       ) : (
         <FieldComparison c={c} set={set} path={path} id={id} label={label} p={p} />
       )}
     </div>
+  );
+}
+
+/** The field names offered as suggestions to every condition's field input (`list="f-field-names"`). */
+export function FieldNames() {
+  return (
+    <datalist id="f-field-names">
+      {['id', 'email', 'country', 'attributes.'].map((f) => (
+        <option key={f} value={f} />
+      ))}
+    </datalist>
   );
 }
 

@@ -7,7 +7,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { WRITABLE, type ApiError, type Flag, type Json, type JsonObject, type Environment } from '../api';
 import type { Session } from '../app';
 import { ErrorText } from '../components';
-import { described, Labelled, type Problems } from './fields';
+import { FieldNames } from './conditions';
+import { described, Labelled, ModeSwitch, type Problems } from './fields';
 import { fromJson, paths, placeError, toJson, validate, type FormState } from './model';
 import { PrerequisitesPart } from './prerequisites';
 import { RulesPart } from './rules';
@@ -124,14 +125,7 @@ export function DefinitionEditor({
 
   return (
     <div class="definition">
-      <div class="switch" role="group" aria-label="Edit the definition as">
-        <button type="button" aria-pressed={draft.mode === 'form'} onClick={() => switchTo('form')}>
-          Form
-        </button>
-        <button type="button" aria-pressed={draft.mode === 'json'} onClick={() => switchTo('json')}>
-          JSON
-        </button>
-      </div>
+      <ModeSwitch mode={draft.mode} label="Edit the definition as" onSwitch={switchTo} />
       {draft.mode === 'json' ? (
         <>
           <label for={jsonId}>Definition (JSON: {WRITABLE.filter((f) => !except.includes(f)).join(', ')})</label>
@@ -185,11 +179,7 @@ function FormParts({
     <div class="form-parts">
       <ErrorText id="form-error" message={top} />
       {extra.length ? <p class="muted">Also in the definition, kept as they are (see JSON): {extra.join(', ')}.</p> : null}
-      <datalist id="f-field-names">
-        {['id', 'email', 'country', 'attributes.'].map((f) => (
-          <option key={f} value={f} />
-        ))}
-      </datalist>
+      <FieldNames />
       <VariantsPart form={form} set={set} p={p} />
       <PrerequisitesPart form={form} set={set} flags={choices.flags} self={self} p={p} />
       <RulesPart form={form} set={set} names={names} segments={choices.segments} p={p} />

@@ -69,3 +69,17 @@ export function ItemButtons({ what, index, count, onMove, onRemove }: { what: st
 
 /** `split 1 weight (%)` → `weight (%)`: the row already says which split. */
 const short = (text: string) => text.replace(/^split \d+ /, '');
+
+/** **Form** and **JSON**: which of the two edits the draft (each a toggle button, pressed when shown). */
+export function ModeSwitch({ mode, label, onSwitch }: { mode: 'form' | 'json'; label: string; onSwitch: (mode: 'form' | 'json') => void }) {
+  return (
+    <div class="switch" role="group" aria-label={label}>
+      <button type="button" aria-pressed={mode === 'form'} onClick={() => onSwitch('form')}>
+        Form
+      </button>
+      <button type="button" aria-pressed={mode === 'json'} onClick={() => onSwitch('json')}>
+        JSON
+      </button>
+    </div>
+  );
+}

@@ -46,7 +46,9 @@ export interface SplitRow { variant: string; percent: string; extra: JsonObject 
 export type Serve =
   | { kind: 'variant'; variant: string }
   | { kind: 'split'; rows: SplitRow[]; bucketBy: string; salt: string; extra: JsonObject };
-export interface Rule { conditions: Condition[]; grouped: boolean; serve: Serve; extra: JsonObject }
+/** A rule's conditions: one condition, or an `{"all": [...]}` group (`grouped`); a segment's rule is just this. */
+export interface RuleBody { conditions: Condition[]; grouped: boolean; extra: JsonObject }
+export interface Rule extends RuleBody { serve: Serve }
 export interface Prerequisite { flag: string; variants: string[]; extra: JsonObject }
 export interface FormState {
   type: FlagType;
@@ -180,15 +182,20 @@ function readServe(s: Json | undefined, path: string): Serve {
   return { kind: 'split', rows, bucketBy: str(s.bucketBy, `${path}.bucketBy`), salt: str(s.salt, `${path}.salt`), extra: rest(s, ['split', 'bucketBy', 'salt']) };
 }
 
-function readRule(r: Json, path: string, type: FlagType): Rule {
-  if (!isObject(r)) return refuse(path, 'not an object');
-  const serve = r.serve === undefined && type === 'boolean' ? ({ kind: 'variant', variant: 'on' } as Serve) : readServe(r.serve, `${path}.serve`);
+/** A rule without its `serve`: a condition, or an `{"all": [...]}` group with the fields beside it. */
+function readBody(r: JsonObject, path: string): RuleBody {
   if ('all' in r) {
     if (!Array.isArray(r.all)) return refuse(`${path}.all`, 'not a list');
     const all = r.all;
-    return { grouped: true, conditions: all.map((c, k) => readCondition(c, `${path}.all[${k}]`)), serve, extra: rest(r, ['all', 'serve']) };
+    return { grouped: true, conditions: all.map((c, k) => readCondition(c, `${path}.all[${k}]`)), extra: rest(r, ['all']) };
   }
-  return { grouped: false, conditions: [readCondition(rest(r, ['serve']), path)], serve, extra: {} };
+  return { grouped: false, conditions: [readCondition(r, path)], extra: {} };
+}
+
+function readRule(r: Json, path: string, type: FlagType): Rule {
+  if (!isObject(r)) return refuse(path, 'not an object');
+  const serve = r.serve === undefined && type === 'boolean' ? ({ kind: 'variant', variant: 'on' } as Serve) : readServe(r.serve, `${path}.serve`);
+  return { ...readBody(rest(r, ['serve']), path), serve };
 }
 
 /** A definition (the writable fields but description and enabled) as form state, or why the form cannot show it. */
@@ -290,8 +297,12 @@ export function writeServe(s: Serve): Json {
   return { ...out, ...s.extra };
 }
 
+function writeBody(r: RuleBody): JsonObject {
+  return r.grouped || r.conditions.length !== 1 ? { all: r.conditions.map(writeCondition), ...r.extra } : writeCondition(r.conditions[0]!);
+}
+
 function writeRule(r: Rule, type: FlagType): JsonObject {
-  const body: JsonObject = r.grouped || r.conditions.length !== 1 ? { all: r.conditions.map(writeCondition), ...r.extra } : writeCondition(r.conditions[0]!);
+  const body = writeBody(r);
   // A boolean flag's rule serving "on" says nothing, as the origin writes it back.
   if (!(type === 'boolean' && r.serve.kind === 'variant' && r.serve.variant === 'on')) body.serve = writeServe(r.serve);
   return body;
@@ -320,7 +331,7 @@ export function toJson(f: FormState): JsonObject {
 // ---- where each part is: the paths the server names ----
 
 /** The path of a rule's condition: `rules[1]` for a lone one, `rules[1].all[0]` in a group. */
-export function conditionPath(rule: Rule, ruleIndex: number, k: number): string {
+export function conditionPath(rule: RuleBody, ruleIndex: number, k: number): string {
   return rule.grouped || rule.conditions.length !== 1 ? `rules[${ruleIndex}].all[${k}]` : `rules[${ruleIndex}]`;
 }
 
@@ -334,17 +345,20 @@ export function paths(f: FormState): string[] {
   const out = ['type', 'variants', 'offVariant', 'prerequisites', 'rules', 'rolloutPercentage', 'fallthrough'];
   for (const v of f.variants) out.push(`variants.${v.name}`);
   f.prerequisites.forEach((_, k) => out.push(`prerequisites[${k}]`, `prerequisites[${k}].flag`, `prerequisites[${k}].variants`));
-  f.rules.forEach((r, i) => {
-    out.push(`rules[${i}]`, `rules[${i}].all`);
-    r.conditions.forEach((c, k) => {
-      const at = conditionPath(r, i, k);
-      out.push(at);
-      if (c.kind === 'segment') out.push(`${at}.${c.negate ? 'notSegment' : 'segment'}`);
-      else out.push(`${at}.field`, `${at}.operator`, `${at}.value`);
-    });
-    out.push(...servePaths(r.serve, `rules[${i}].serve`));
-  });
+  f.rules.forEach((r, i) => out.push(...bodyPaths(r, i), ...servePaths(r.serve, `rules[${i}].serve`)));
   if (!(f.type === 'boolean' && f.mode === 'rollout')) out.push(...servePaths(f.fallthrough, 'fallthrough'));
+  return out;
+}
+
+/** The paths of rule `i`'s conditions. */
+function bodyPaths(r: RuleBody, i: number): string[] {
+  const out = [`rules[${i}]`, `rules[${i}].all`];
+  r.conditions.forEach((c, k) => {
+    const at = conditionPath(r, i, k);
+    out.push(at);
+    if (c.kind === 'segment') out.push(`${at}.${c.negate ? 'notSegment' : 'segment'}`);
+    else out.push(`${at}.field`, `${at}.operator`, `${at}.value`);
+  });
   return out;
 }
 
@@ -371,6 +385,20 @@ function checkServe(s: Serve, path: string, names: readonly string[] | null, out
   if (sum !== null && sum !== SPLIT_TOTAL) out.set(`${path}.split`, `weights sum to ${percentText(sum)} % — they must sum to 100 %`);
 }
 
+/** The values of rule `i`'s conditions that their operator cannot take. */
+function checkBody(r: RuleBody, i: number, out: Map<string, string>) {
+  r.conditions.forEach((c, k) => {
+    if (c.kind !== 'field') return;
+    const at = `${conditionPath(r, i, k)}.value`;
+    const kind = valueKind(c.operator);
+    const numbers = kind === 'number' || ((kind === 'scalar' || kind === 'list') && c.scalar === 'number');
+    const items = kind === 'list' ? listItems(c.text) : [c.text];
+    if (numbers && items.some((t) => parseNumber(t) === null)) out.set(at, kind === 'list' ? 'every line must be a number' : 'must be a number');
+    const booleans = (kind === 'scalar' || kind === 'list') && c.scalar === 'boolean';
+    if (booleans && items.some((t) => t !== 'true' && t !== 'false')) out.set(at, kind === 'list' ? 'every line must be true or false' : 'must be true or false');
+  });
+}
+
 /** The form's own messages by path; Save waits until there are none. */
 export function validate(f: FormState): Map<string, string> {
   const out = new Map<string, string>();
@@ -391,16 +419,7 @@ export function validate(f: FormState): Map<string, string> {
   }
   const names = f.type === 'boolean' ? ['on', 'off'] : f.variants.map((v) => v.name);
   f.rules.forEach((r, i) => {
-    r.conditions.forEach((c, k) => {
-      if (c.kind !== 'field') return;
-      const at = `${conditionPath(r, i, k)}.value`;
-      const kind = valueKind(c.operator);
-      const numbers = kind === 'number' || ((kind === 'scalar' || kind === 'list') && c.scalar === 'number');
-      const items = kind === 'list' ? listItems(c.text) : [c.text];
-      if (numbers && items.some((t) => parseNumber(t) === null)) out.set(at, kind === 'list' ? 'every line must be a number' : 'must be a number');
-      const booleans = (kind === 'scalar' || kind === 'list') && c.scalar === 'boolean';
-      if (booleans && items.some((t) => t !== 'true' && t !== 'false')) out.set(at, kind === 'list' ? 'every line must be true or false' : 'must be true or false');
-    });
+    checkBody(r, i, out);
     checkServe(r.serve, `rules[${i}].serve`, names, out);
   });
   if (f.type === 'boolean' && f.mode === 'rollout') {
@@ -448,5 +467,44 @@ export function move<T>(list: readonly T[], from: number, to: number): T[] {
   const out = list.slice();
   const [item] = out.splice(from, 1);
   out.splice(to, 0, item!);
+  return out;
+}
+
+// ---- a segment's rules: the same conditions and groups, without serve or segment conditions ----
+
+/** A segment's `rules` as form state, or why the form cannot show them. */
+export function segmentRulesFromJson(rules: Json | undefined): RuleBody[] | string {
+  try {
+    const list = rules ?? [];
+    if (!Array.isArray(list)) return refuse('rules', 'not a list');
+    return list.map((r, i) => {
+      const path = `rules[${i}]`;
+      if (!isObject(r)) return refuse(path, 'not an object');
+      const body = readBody(r, path);
+      body.conditions.forEach((c, k) => {
+        if (c.kind === 'segment') refuse(conditionPath(body, i, k), "a segment condition (a segment's rules cannot name segments)");
+      });
+      return body;
+    });
+  } catch (err) {
+    if (err instanceof Unshowable) return `The form cannot show ${err.message}`;
+    throw err;
+  }
+}
+
+/** A segment's rules written back; values the form finds wrong are written as typed. */
+export function segmentRulesToJson(rules: readonly RuleBody[]): JsonObject[] {
+  return rules.map(writeBody);
+}
+
+/** Every path a segment's rules form shows a message at. */
+export function segmentRulePaths(rules: readonly RuleBody[]): string[] {
+  return ['rules', ...rules.flatMap((r, i) => bodyPaths(r, i))];
+}
+
+/** The segment rules form's own messages by path. */
+export function validateSegmentRules(rules: readonly RuleBody[]): Map<string, string> {
+  const out = new Map<string, string>();
+  rules.forEach((r, i) => checkBody(r, i, out));
   return out;
 }

@@ -1,6 +1,6 @@
 // The rules, in order (the first that matches decides): add, remove, move up and down; each with
 // its conditions (all must hold; two or more are sent as an {"all": [...]} group) and its serve.
-import { conditionPath, move, type Condition, type FormState, type Rule } from './model';
+import { conditionPath, move, type Condition, type FormState, type Rule, type RuleBody } from './model';
 import { ConditionEditor } from './conditions';
 import { idOf, ItemButtons, Problem, type Problems } from './fields';
 import { ServeEditor } from './serve';
@@ -9,7 +9,7 @@ export function RulesPart({ form, set, names, segments, p }: { form: FormState; 
   const setRules = (rules: Rule[]) => set({ ...form, rules });
   const setRule = (i: number, rule: Rule) => setRules(form.rules.map((r, j) => (j === i ? rule : r)));
   const newRule = (): Rule => ({
-    conditions: [{ kind: 'field', field: 'id', operator: 'eq', scalar: 'string', text: '', extra: {} }],
+    conditions: [newCondition()],
     grouped: false,
     serve: { kind: 'variant', variant: form.type === 'boolean' ? 'on' : names[0] ?? '' },
     extra: {},
@@ -32,37 +32,7 @@ export function RulesPart({ form, set, names, segments, p }: { form: FormState; 
               </div>
               <Problem p={p} path={`rules[${i}]`} id={id} />
               <Problem p={p} path={`rules[${i}].all`} id={`${id}-all`} />
-              <ol class="conditions">
-                {rule.conditions.map((c, k) => {
-                  const clabel = `${label} condition ${k + 1}`;
-                  return (
-                    <li key={k} class="row">
-                      <ConditionEditor
-                        c={c}
-                        set={(next) => setConditions(rule.conditions.map((x, j) => (j === k ? next : x)))}
-                        path={conditionPath(rule, i, k)}
-                        id={`${id}-c${k}`}
-                        label={clabel}
-                        segments={segments}
-                        p={p}
-                        whole={rule.grouped || rule.conditions.length !== 1}
-                      />
-                      {rule.conditions.length > 1 ? (
-                        <button type="button" class="remove" onClick={() => setConditions(rule.conditions.filter((_, j) => j !== k))} aria-label={`Remove ${clabel.toLowerCase()}`}>
-                          Remove
-                        </button>
-                      ) : null}
-                    </li>
-                  );
-                })}
-              </ol>
-              <button
-                type="button"
-                onClick={() => setConditions([...rule.conditions, { kind: 'field', field: 'id', operator: 'eq', scalar: 'string', text: '', extra: {} }])}
-                aria-label={`Add a condition to ${label.toLowerCase()}`}
-              >
-                Add a condition (all must hold)
-              </button>
+              <ConditionList rule={rule} index={i} label={label} id={id} set={setConditions} segments={segments} p={p} />
               <ServeEditor serve={rule.serve} set={(serve) => setRule(i, { ...rule, serve })} path={`rules[${i}].serve`} names={names} p={p} label={`${label} serves`} />
             </li>
           );
@@ -72,5 +42,62 @@ export function RulesPart({ form, set, names, segments, p }: { form: FormState; 
         Add a rule
       </button>
     </fieldset>
+  );
+}
+
+/** A new condition: `id eq ""`, to be filled in. */
+export const newCondition = (): Condition => ({ kind: 'field', field: 'id', operator: 'eq', scalar: 'string', text: '', extra: {} });
+
+/** The conditions of rule `index` (a flag's or a segment's), each removable, and **Add a condition**. */
+export function ConditionList({
+  rule,
+  index,
+  label,
+  id,
+  set,
+  segments,
+  p,
+  fieldsOnly = false,
+}: {
+  rule: RuleBody;
+  index: number;
+  label: string;
+  id: string;
+  set: (conditions: Condition[]) => void;
+  segments: readonly string[] | null;
+  p: Problems;
+  fieldsOnly?: boolean;
+}) {
+  return (
+    <>
+      <ol class="conditions">
+        {rule.conditions.map((c, k) => {
+          const clabel = `${label} condition ${k + 1}`;
+          return (
+            <li key={k} class="row">
+              <ConditionEditor
+                c={c}
+                set={(next) => set(rule.conditions.map((x, j) => (j === k ? next : x)))}
+                path={conditionPath(rule, index, k)}
+                id={`${id}-c${k}`}
+                label={clabel}
+                segments={segments}
+                p={p}
+                whole={rule.grouped || rule.conditions.length !== 1}
+                fieldsOnly={fieldsOnly}
+              />
+              {rule.conditions.length > 1 ? (
+                <button type="button" class="remove" onClick={() => set(rule.conditions.filter((_, j) => j !== k))} aria-label={`Remove ${clabel.toLowerCase()}`}>
+                  Remove
+                </button>
+              ) : null}
+            </li>
+          );
+        })}
+      </ol>
+      <button type="button" onClick={() => set([...rule.conditions, newCondition()])} aria-label={`Add a condition to ${label.toLowerCase()}`}>
+        Add a condition (all must hold)
+      </button>
+    </>
   );
 }

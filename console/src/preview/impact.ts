@@ -1,6 +1,8 @@
 // What an edit changes for a set of users: given the variant each user gets from the saved flag
 // and from the edited one, the users who change, grouped by transition (from → to), with a count
 // and a few example ids each. Pure, so the worker and the tests share it.
+import { rulesNaming } from '../segments';
+import type { Subject } from './protocol';
 
 /** How many example ids a transition keeps. */
 export const EXAMPLES = 5;
@@ -28,19 +30,26 @@ export interface Impact {
   ms: number;
 }
 
-/** A flag that takes the edited one as a prerequisite, directly or through others, and its impact. */
+/**
+ * A flag the edit reaches and its impact: one that takes the edited flag as a prerequisite,
+ * directly or through others; for a segment edit, also one whose rules name the segment.
+ */
 export interface Dependent {
   key: string;
   /** Its prerequisites that are the edited flag or another dependent (what it needs in the chain). */
   needs: string[];
+  /** Its rules (1-based) that name the edited segment; empty when it is reached by prerequisites. */
+  rules: number[];
   impact: Impact;
 }
 
-/** The flags of `flags` that need `key` through prerequisites, transitively: nearest first, then by key. */
-export function dependentsOf(flags: readonly { key: string; prerequisites?: readonly { flag: string }[] }[], key: string): { key: string; needs: string[] }[] {
+type Flagish = { key: string; prerequisites?: readonly { flag: string }[]; rules?: unknown };
+
+/** The flags of `flags` that need `keys` through prerequisites, transitively: nearest first, then by key. */
+export function dependentsOf(flags: readonly Flagish[], keys: string | readonly string[]): { key: string; needs: string[] }[] {
   const order: string[] = [];
-  const chain = new Set([key]);
-  let frontier = new Set([key]);
+  const chain = new Set(typeof keys === 'string' ? [keys] : keys);
+  let frontier = new Set(chain);
   while (frontier.size > 0) {
     const level = flags
       .filter((f) => !chain.has(f.key) && (f.prerequisites ?? []).some((p) => frontier.has(p.flag)))
@@ -54,6 +63,19 @@ export function dependentsOf(flags: readonly { key: string; prerequisites?: read
     key: k,
     needs: [...new Set((flags.find((f) => f.key === k)?.prerequisites ?? []).map((p) => p.flag).filter((p) => chain.has(p)))],
   }));
+}
+
+/**
+ * The flags an edit of `subject` can change, besides an edited flag itself: a flag's dependents;
+ * a segment's users (the flags whose rules name it, by key, with those rules), then their dependents.
+ */
+export function reachedBy(flags: readonly Flagish[], subject: Subject): { key: string; needs: string[]; rules: number[] }[] {
+  if (subject.kind === 'flag') return dependentsOf(flags, subject.key).map((d) => ({ ...d, rules: [] }));
+  const direct = flags
+    .map((f) => ({ key: f.key, needs: [] as string[], rules: rulesNaming(f.rules, subject.key) }))
+    .filter((f) => f.rules.length > 0)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return [...direct, ...dependentsOf(flags, direct.map((d) => d.key)).map((d) => ({ ...d, rules: [] }))];
 }
 
 /** `null` in either list marks a user the evaluator refused (`refusals` says why). */
@@ -113,4 +135,14 @@ export function headline(impact: Impact, count: (n: number) => string): string {
     return `${of} flip from ${first.from} to ${first.to}; ${count(back)} flip the other way.`;
   }
   return `${of} change variant, in ${impact.transitions.length} ways.`;
+}
+
+/**
+ * One flag's line in the preview of a segment edit: every transition with its count, e.g.
+ * "12 of 166 sampled users change variant: 9 off → on, 3 on → off".
+ */
+export function changesLine(impact: Impact, count: (n: number) => string): string {
+  const of = `${count(impact.changed)} of ${count(impact.total)} sampled users change variant`;
+  if (impact.transitions.length === 0) return `${of}.`;
+  return `${of}: ${impact.transitions.map((t) => `${count(t.count)} ${t.from} → ${t.to}`).join(', ')}.`;
 }

@@ -1,26 +1,37 @@
-// The impact preview's worker: decides the saved and the edited flag for every user of the sample
-// with @pennon/evaluator, off the page's main thread, so typing in the editor never waits for it.
-// The page sends the environment's snapshot and the users once ('load'), then one 'run' per edit
-// (debounced on its side). The saved flag's variants are computed once per 'load', with those of
-// every flag that needs it through prerequisites (transitively); a run compiles the snapshot with
-// the edited flag in place of the saved one and decides that flag and those dependents again.
+// The impact preview's worker: decides the saved and the edited flag (or the flags that name an
+// edited segment) for every user of the sample with @pennon/evaluator, off the page's main thread,
+// so typing in the editor never waits for it. The page sends the environment's snapshot, what is
+// edited and the users once ('load'), then one 'run' per edit (debounced on its side). An edit is a
+// snapshot edit: a flag or a segment in place of the saved one of its key. The saved variants are
+// computed once per 'load': the edited flag's and those of every flag that needs it through
+// prerequisites (transitively), or for a segment those of the flags that name it and of the flags
+// that need those; a run compiles the snapshot with the edit and decides the same flags again.
 //
 // The evaluator is imported dynamically: its entry awaits the wasm at the top level, and a module
 // worker whose static imports are still settling drops the messages that arrive meanwhile. So the
 // handler is set at once, and each message waits for the evaluator, in the order they came.
-import type { Evaluator as EvaluatorType, FlagData, SnapshotData, User } from '@pennon/evaluator';
-import { compare, dependentsOf } from './impact';
-import type { Reply, Request } from './protocol';
+import type { Evaluator as EvaluatorType, SnapshotData, User } from '@pennon/evaluator';
+import { compare, reachedBy } from './impact';
+import type { Reply, Request, SnapshotEdit, Subject } from './protocol';
+
+/** A flag decided for every user: its saved variants (null: the user was refused) and the first refusal. */
+interface Tracked {
+  key: string;
+  needs: string[];
+  rules: number[];
+  saved: (string | null)[];
+  firstRefusal: string | null;
+}
 
 interface Loaded {
   snapshot: SnapshotData;
-  key: string;
+  subject: Subject;
   ids: string[];
   users: User[];
-  saved: (string | null)[];
-  firstRefusal: string | null;
-  /** The flags that need `key` (transitively), with each user's saved variant of them. */
-  dependents: { key: string; needs: string[]; saved: (string | null)[]; firstRefusal: string | null }[];
+  /** The edited flag (none for a segment edit). */
+  main: Tracked | null;
+  /** The other flags the edit reaches. */
+  reached: Tracked[];
 }
 
 let loaded: Loaded | null = null;
@@ -48,50 +59,59 @@ function decide(evaluator: EvaluatorType, key: string, users: readonly User[]): 
   return { variants, firstRefusal };
 }
 
-/** The snapshot with `edited` in place of the flag of the same key; exactly one must be replaced. */
-export function withEdited(snapshot: SnapshotData, edited: FlagData): SnapshotData {
+/** The snapshot with the edited flag or segment in place of the one of the same key; exactly one must be replaced. */
+export function withEdited(snapshot: SnapshotData, edit: SnapshotEdit): SnapshotData {
   let replaced = 0;
-  const flags = snapshot.flags.map((f) => {
-    if (f.key !== edited.key) return f;
-    replaced++;
-    return edited;
-  });
-  if (replaced !== 1) throw new Error(`the snapshot of ${snapshot.environment ?? 'the environment'} has no flag ${edited.key}: reload the page`);
-  return { ...snapshot, flags };
+  const swap = <T extends { key: string }>(list: readonly T[], edited: T): T[] =>
+    list.map((item) => {
+      if (item.key !== edited.key) return item;
+      replaced++;
+      return edited;
+    });
+  const env = snapshot.environment ?? 'the environment';
+  if (edit.kind === 'flag') {
+    const flags = swap(snapshot.flags, edit.flag);
+    if (replaced !== 1) throw new Error(`the snapshot of ${env} has no flag ${edit.flag.key}: reload the page`);
+    return { ...snapshot, flags };
+  }
+  const segments = swap(snapshot.segments ?? [], edit.segment);
+  if (replaced !== 1) throw new Error(`the snapshot of ${env} has no segment ${edit.segment.key}: reload the page`);
+  return { ...snapshot, segments };
 }
 
 function handle(Evaluator: typeof EvaluatorType, msg: Request): Reply {
   if (msg.kind === 'load') {
     const evaluator = new Evaluator(msg.snapshot);
     try {
-      const { variants, firstRefusal } = decide(evaluator, msg.key, msg.users);
-      const dependents = dependentsOf(msg.snapshot.flags, msg.key).map((d) => {
+      const track = (d: { key: string; needs: string[]; rules: number[] }): Tracked => {
         const saved = decide(evaluator, d.key, msg.users);
         return { ...d, saved: saved.variants, firstRefusal: saved.firstRefusal };
-      });
-      loaded = { snapshot: msg.snapshot, key: msg.key, users: msg.users, ids: msg.users.map((u) => u.id), saved: variants, firstRefusal, dependents };
+      };
+      const main = msg.subject.kind === 'flag' ? track({ key: msg.subject.key, needs: [], rules: [] }) : null;
+      const reached = reachedBy(msg.snapshot.flags, msg.subject).map(track);
+      loaded = { snapshot: msg.snapshot, subject: msg.subject, users: msg.users, ids: msg.users.map((u) => u.id), main, reached };
     } finally {
       evaluator.free();
     }
     return { kind: 'loaded', seq: msg.seq };
   }
   if (!loaded) throw new Error('no users loaded');
+  if (msg.edit.kind !== loaded.subject.kind) throw new Error(`a ${msg.edit.kind} edit, but the users were loaded for a ${loaded.subject.kind}`);
+  const { ids, users } = loaded;
   const start = performance.now();
-  const evaluator = new Evaluator(withEdited(loaded.snapshot, msg.edited));
+  const evaluator = new Evaluator(withEdited(loaded.snapshot, msg.edit));
   try {
-    const { variants, firstRefusal } = decide(evaluator, loaded.key, loaded.users);
-    const ms = performance.now() - start;
-    const ids = loaded.ids;
-    const dependents = loaded.dependents.map((d) => {
-      const edited = decide(evaluator, d.key, loaded!.users);
-      return { key: d.key, needs: d.needs, impact: compare(ids, d.saved, edited.variants, d.firstRefusal ?? edited.firstRefusal, 0) };
+    let impact = null;
+    if (loaded.main) {
+      const { variants, firstRefusal } = decide(evaluator, loaded.main.key, users);
+      // The edited flag's time alone (compiling and deciding it), as the page shows it.
+      impact = compare(ids, loaded.main.saved, variants, loaded.main.firstRefusal ?? firstRefusal, performance.now() - start);
+    }
+    const dependents = loaded.reached.map((d) => {
+      const edited = decide(evaluator, d.key, users);
+      return { key: d.key, needs: d.needs, rules: d.rules, impact: compare(ids, d.saved, edited.variants, d.firstRefusal ?? edited.firstRefusal, 0) };
     });
-    return {
-      kind: 'impact',
-      seq: msg.seq,
-      impact: compare(ids, loaded.saved, variants, loaded.firstRefusal ?? firstRefusal, ms),
-      dependents,
-    };
+    return { kind: 'impact', seq: msg.seq, impact, dependents, ms: performance.now() - start };
   } finally {
     evaluator.free();
   }

@@ -4,15 +4,19 @@
 // users change variant, from what to what, with examples. The users are the origin's recent
 // evaluation contexts (`GET /api/admin/contexts`, when it keeps them) or pasted/uploaded by the
 // person. Recomputed 250 ms after the edit stops changing; a stale answer is dropped.
-import type { FlagData, User } from '@pennon/evaluator';
+// A segment edit is previewed the same way (SegmentPreview): the edited segment in place of the
+// saved one, and every flag that names it (and every flag that needs those) decided both ways.
+import type { User } from '@pennon/evaluator';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type Flag, type JsonObject } from '../api';
+import { ApiError, type Environment, type Flag, type Json, type JsonObject, type Segment } from '../api';
 import type { Session } from '../app';
 import { ErrorText } from '../components';
 import { count, when } from '../format';
-import { headline, type Dependent, type Impact } from '../preview/impact';
-import type { Reply, Request } from '../preview/protocol';
+import { changesLine, headline, type Dependent, type Impact } from '../preview/impact';
+import type { Reply, Request, SnapshotEdit, Subject } from '../preview/protocol';
 import { parseUsers } from '../preview/users';
+import { ruleNumbers } from '../segments';
 
 /** What the editor holds now: the definition parsed, or why it does not parse. */
 export interface Edit {
@@ -31,7 +35,37 @@ interface Sample {
 
 const DEBOUNCE_MS = 250;
 
-export function Preview({ session, flag, edit }: { session: Session; flag: Flag; edit: Edit }) {
+/** What a run answers: the edited flag's impact (none for a segment) and the other flags the edit reaches. */
+interface Result {
+  impact: Impact | null;
+  dependents: Dependent[];
+  ms: number;
+}
+
+/**
+ * The frame of every preview: the users (the origin's sample, or pasted or uploaded), the worker
+ * loaded with the snapshot and them, a run 250 ms after the edit stops changing, and the result
+ * shown by `show` (dimmed while a newer run is pending).
+ */
+function ImpactPreview({
+  session,
+  environment,
+  subject,
+  version,
+  edit,
+  intro,
+  show,
+}: {
+  session: Session;
+  environment: Environment;
+  subject: Subject;
+  /** The saved version: when it changes (a save), the snapshot is read again. */
+  version: number;
+  /** The edited flag or segment, or why there is none (`the definition is not valid (…)`). */
+  edit: SnapshotEdit | string;
+  intro: ComponentChildren;
+  show: (result: Result, stale: boolean) => ComponentChildren;
+}) {
   const [source, setSource] = useState<Source>('origin');
   const [sample, setSample] = useState<Sample | null>(null);
   const [sampleError, setSampleError] = useState<string | null>(null);
@@ -40,8 +74,7 @@ export function Preview({ session, flag, edit }: { session: Session; flag: Flag;
   const [loading, setLoading] = useState(false);
   /** The seq of the worker's last 'load' that answered; runs wait for it. */
   const [ready, setReady] = useState<number | null>(null);
-  const [impact, setImpact] = useState<Impact | null>(null);
-  const [dependents, setDependents] = useState<Dependent[]>([]);
+  const [result, setResult] = useState<Result | null>(null);
   const [runError, setRunError] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
   const worker = useRef<Worker | null>(null);
@@ -62,11 +95,10 @@ export function Preview({ session, flag, edit }: { session: Session; flag: Flag;
         if (reply.seq !== latestRun.current) return; // a newer load or run is on its way
         setRunning(false);
         if (reply.kind === 'impact') {
-          setImpact(reply.impact);
-          setDependents(reply.dependents);
+          setResult({ impact: reply.impact, dependents: reply.dependents, ms: reply.ms });
           setRunError(null);
         } else {
-          setImpact(null);
+          setResult(null);
           setRunError(reply.message);
         }
       };
@@ -79,18 +111,18 @@ export function Preview({ session, flag, edit }: { session: Session; flag: Flag;
     worker.current.postMessage(request);
   };
 
-  /** Sends the users and a fresh snapshot (the saved flags) to the worker. */
+  /** Sends the users and a fresh snapshot (the saved flags and segments) to the worker. */
   const load = async (users: User[], label: string) => {
     setLoading(true);
     try {
-      const snapshot = await session.api.snapshot(flag.environment);
+      const snapshot = await session.api.snapshot(environment);
       const n = ++seq.current;
       latestRun.current = n;
       setReady(null);
-      setImpact(null);
+      setResult(null);
       setRunError(null);
       setSample({ users, label });
-      post({ kind: 'load', seq: n, snapshot, key: flag.key, users });
+      post({ kind: 'load', seq: n, snapshot, subject, users });
     } catch (err) {
       setSampleError(err instanceof Error ? err.message : String(err));
     } finally {
@@ -103,16 +135,16 @@ export function Preview({ session, flag, edit }: { session: Session; flag: Flag;
     setNoSample(false);
     setLoading(true);
     try {
-      const body = await session.api.contexts(flag.environment);
+      const body = await session.api.contexts(environment);
       if (body.contexts.length === 0) {
         setLoading(false);
-        setSampleError(`The origin keeps a sample (up to ${count(body.size)} users) but has seen no evaluation in ${flag.environment} yet.`);
+        setSampleError(`The origin keeps a sample (up to ${count(body.size)} users) but has seen no evaluation in ${environment} yet.`);
         return;
       }
       const newest = body.contexts[0]?.seenAt;
       await load(
         body.contexts.map((c) => c.user),
-        `${count(body.contexts.length)} users the origin saw evaluated in ${flag.environment} (latest ${when(newest)})`,
+        `${count(body.contexts.length)} users the origin saw evaluated in ${environment} (latest ${when(newest)})`,
       );
     } catch (err) {
       setLoading(false);
@@ -137,43 +169,36 @@ export function Preview({ session, flag, edit }: { session: Session; flag: Flag;
     await usePasted(await file.text(), 'file');
   };
 
-  // After a save the saved flag is another one: reload the snapshot for the same users.
-  const version = useRef(flag.version);
+  // After a save the saved flag or segment is another one: reload the snapshot for the same users.
+  const saved = useRef(version);
   useEffect(() => {
-    if (version.current === flag.version) return;
-    version.current = flag.version;
+    if (saved.current === version) return;
+    saved.current = version;
     if (sample) void load(sample.users, sample.label);
-  }, [flag.version]);
+  }, [version]);
 
-  // The edited flag, and a run 250 ms after it stops changing.
-  const edited = typeof edit.definition === 'string'
-    ? null
-    : { id: flag.id, key: flag.key, environment: flag.environment, description: edit.description, enabled: edit.enabled, ...edit.definition };
-  const editedText = edited ? JSON.stringify(edited) : null;
+  // The edit, and a run 250 ms after it stops changing.
+  const editText = typeof edit === 'string' ? null : JSON.stringify(edit);
   useEffect(() => {
-    if (ready === null || editedText === null) return;
+    if (ready === null || editText === null) return;
     setRunning(true);
     const timer = setTimeout(() => {
       const n = ++seq.current;
       latestRun.current = n;
-      post({ kind: 'run', seq: n, edited: JSON.parse(editedText) as FlagData });
+      post({ kind: 'run', seq: n, edit: JSON.parse(editText) as SnapshotEdit });
     }, DEBOUNCE_MS);
     return () => clearTimeout(timer);
-  }, [ready, editedText]);
+  }, [ready, editText]);
 
-  const variants = Object.keys(flag.variants ?? { on: true, off: false });
   return (
     <section class="preview" aria-labelledby="preview-title">
       <h2 id="preview-title">Impact preview</h2>
-      <p class="muted">
-        Who this edit would serve another variant, before you save it: the saved and the edited flag decided in this page
-        for a sample of users, with the rest of {flag.environment}'s flags and segments. Nothing about the users is sent.
-      </p>
+      <p class="muted">{intro}</p>
       <fieldset class="sources">
         <legend>Users</legend>
         <label class="block">
           <input type="radio" name="preview-source" value="origin" checked={source === 'origin'} onChange={() => setSource('origin')} /> The origin's
-          sample of recent users in {flag.environment}
+          sample of recent users in {environment}
         </label>
         <label class="block">
           <input type="radio" name="preview-source" value="paste" checked={source === 'paste'} onChange={() => setSource('paste')} /> Users I paste or
@@ -218,22 +243,113 @@ export function Preview({ session, flag, edit }: { session: Session; flag: Flag;
       <ErrorText id="preview-sample-error" message={sampleError} />
       {sample ? <p class="muted">{sample.label}.</p> : null}
       <div aria-live="polite" class="impact">
-        {sample && edited === null ? (
-          <p class="error">No preview: the definition is not valid ({edit.definition}).</p>
+        {sample && typeof edit === 'string' ? (
+          <p class="error">No preview: {edit}.</p>
         ) : runError ? (
           <p class="error" role="alert">
-            No preview: the evaluator refuses the edited flag: {runError}
+            No preview: the evaluator refuses the edited {subject.kind}: {runError}
           </p>
-        ) : impact ? (
-          <>
-            <ImpactView impact={impact} variants={variants} stale={running} />
-            {dependents.length ? <Dependents flagKey={flag.key} dependents={dependents} stale={running} /> : null}
-          </>
+        ) : result ? (
+          show(result, running)
         ) : sample ? (
           <p class="muted">Deciding…</p>
         ) : null}
       </div>
     </section>
+  );
+}
+
+/** The impact preview of a flag's edit, and its knock-on effects on the flags that need it. */
+export function Preview({ session, flag, edit }: { session: Session; flag: Flag; edit: Edit }) {
+  const edited: SnapshotEdit | string =
+    typeof edit.definition === 'string'
+      ? `the definition is not valid (${edit.definition})`
+      : { kind: 'flag', flag: { id: flag.id, key: flag.key, environment: flag.environment, description: edit.description, enabled: edit.enabled, ...edit.definition } };
+  const variants = Object.keys(flag.variants ?? { on: true, off: false });
+  return (
+    <ImpactPreview
+      session={session}
+      environment={flag.environment}
+      subject={{ kind: 'flag', key: flag.key }}
+      version={flag.version}
+      edit={edited}
+      intro={
+        <>
+          Who this edit would serve another variant, before you save it: the saved and the edited flag decided in this page
+          for a sample of users, with the rest of {flag.environment}'s flags and segments. Nothing about the users is sent.
+        </>
+      }
+      show={(r, stale) => (
+        <>
+          {r.impact ? <ImpactView impact={r.impact} variants={[...variants]} stale={stale} /> : null}
+          {r.dependents.length ? (
+            <Reached
+              title={`Flags that need ${flag.key}`}
+              intro={`${r.dependents.length === 1 ? '1 flag takes' : `${count(r.dependents.length)} flags take`} ${flag.key} as a prerequisite, directly or through another: each decided for the same users with the saved and with the edited ${flag.key}.`}
+              label="Knock-on effect on"
+              dependents={r.dependents}
+              stale={stale}
+            />
+          ) : null}
+        </>
+      )}
+    />
+  );
+}
+
+/** What the segment editor holds now: the rules parsed, or why they cannot be sent. */
+export interface SegmentEdit {
+  description: string;
+  include: string[];
+  rules: Json[] | string;
+}
+
+/** The impact preview of a segment's edit: every flag that names it, and every flag that needs those. */
+export function SegmentPreview({ session, segment, edit }: { session: Session; segment: Segment; edit: SegmentEdit }) {
+  const edited: SnapshotEdit | string =
+    typeof edit.rules === 'string'
+      ? `the rules are not valid (${edit.rules})`
+      : { kind: 'segment', segment: { id: segment.id, key: segment.key, environment: segment.environment, description: edit.description, include: edit.include, rules: edit.rules } };
+  return (
+    <ImpactPreview
+      session={session}
+      environment={segment.environment}
+      subject={{ kind: 'segment', key: segment.key }}
+      version={segment.version}
+      edit={edited}
+      intro={
+        <>
+          Who this edit would serve another variant of the flags that name {segment.key} (as a rule or in a group), and of
+          the flags that need those, before you save it: each decided in this page for a sample of users with the saved and
+          with the edited segment, with the rest of {segment.environment}'s flags and segments. Nothing about the users is sent.
+        </>
+      }
+      show={(r, stale) => <SegmentImpact segment={segment.key} environment={segment.environment} result={r} stale={stale} />}
+    />
+  );
+}
+
+function SegmentImpact({ segment, environment, result, stale }: { segment: string; environment: Environment; result: Result; stale: boolean }) {
+  const flags = result.dependents;
+  const changing = flags.filter((d) => d.impact.changed > 0).length;
+  const users = flags[0] ? flags[0].impact.total + flags[0].impact.refused : 0;
+  return (
+    <div class={stale ? 'stale' : undefined}>
+      <p class="impact-summary" role="status">
+        <strong>
+          {flags.length === 0
+            ? `No flag of ${environment} names ${segment}: the edit changes no flag's variant.`
+            : `${count(changing)} of ${count(flags.length)} ${flags.length === 1 ? 'flag' : 'flags'} ${changing === 1 ? 'changes' : 'change'} variant for some of the ${count(users)} sampled users.`}
+        </strong>
+      </p>
+      {flags.length ? (
+        <Reached title={`Flags that name ${segment}, and the flags that need them`} intro={null} label="Effect on" dependents={flags} stale={stale} prefix />
+      ) : null}
+      <p class="muted timing" data-ms={result.ms.toFixed(1)}>
+        Decided {flags.length === 1 ? '1 flag' : `${count(flags.length)} flags`} in {result.ms < 10 ? result.ms.toFixed(1) : Math.round(result.ms)} ms, off
+        the page's main thread.
+      </p>
+    </div>
   );
 }
 
@@ -301,21 +417,35 @@ function Transitions({ impact, label }: { impact: Impact; label: string }) {
   );
 }
 
-/** The flags that take the edited one as a prerequisite (transitively): who of the sample changes variant of each. */
-function Dependents({ flagKey, dependents, stale }: { flagKey: string; dependents: Dependent[]; stale: boolean }) {
+/** Flags the edit reaches (the flags that need an edited flag; the flags that name an edited segment, then those that need them): who of the sample changes variant of each. */
+function Reached({
+  title,
+  intro,
+  label,
+  dependents,
+  stale,
+  prefix = false,
+}: {
+  title: string;
+  intro: string | null;
+  /** Each flag's section is named `${label} ${key}`. */
+  label: string;
+  dependents: Dependent[];
+  stale: boolean;
+  /** Whether each flag's line names it and counts every transition (`checkout.theme: 12 of 166 sampled users change variant: 12 off → on.`) rather than the flag preview's headline. */
+  prefix?: boolean;
+}) {
   return (
     <div class={stale ? 'dependents stale' : 'dependents'}>
-      <h3>Flags that need {flagKey}</h3>
-      <p class="muted">
-        {dependents.length === 1 ? '1 flag takes' : `${count(dependents.length)} flags take`} {flagKey} as a prerequisite, directly or
-        through another: each decided for the same users with the saved and with the edited {flagKey}.
-      </p>
+      <h3>{title}</h3>
+      {intro ? <p class="muted">{intro}</p> : null}
       {dependents.map((d) => (
-        <section key={d.key} class="dependent" aria-label={`Knock-on effect on ${d.key}`}>
+        <section key={d.key} class="dependent" aria-label={`${label} ${d.key}`}>
           <h4>
-            {d.key} <span class="muted">(needs {d.needs.join(', ')})</span>
+            {d.key}{' '}
+            <span class="muted">{d.rules.length ? `— ${ruleNumbers(d.rules)}` : `(needs ${d.needs.join(', ')})`}</span>
           </h4>
-          <p class="dependent-summary">{headline(d.impact, count)}</p>
+          <p class="dependent-summary">{prefix ? `${d.key}: ${changesLine(d.impact, count)}` : headline(d.impact, count)}</p>
           <Transitions impact={d.impact} label={`Users of ${d.key} who change variant`} />
           {d.impact.refused > 0 ? (
             <p class="error">

@@ -7,7 +7,9 @@ import { ErrorText, Loading, Page } from '../components';
 import { count, when } from '../format';
 import { go, href } from '../router';
 import { useSaver, SaveRow } from '../save';
-import { flagsUsing, ids, includeChange, parseIdFile, parseIds, searchIds, type FileIds } from '../segments';
+import { rulesDraftOf, rulesOfDraft, SegmentRulesEditor, type RulesDraft } from '../form/segment-rules';
+import { flagsUsing, ids, includeChange, parseIdFile, parseIds, ruleNumbers, rulesNaming, searchIds, type FileIds } from '../segments';
+import { SegmentPreview } from './preview';
 
 function message(err: unknown): string {
   return err instanceof ApiError ? err.message : String(err);
@@ -39,7 +41,8 @@ function useFlags(session: Session, environment: Environment | null): { flags: F
   return { flags, error, reload: () => setTick((t) => t + 1) };
 }
 
-function FlagLinks({ flags }: { flags: Flag[] }) {
+/** The flags, linked; with `segment`, each followed by the rules of it that name that segment. */
+function FlagLinks({ flags, segment }: { flags: Flag[]; segment?: string }) {
   if (flags.length === 0) return <span class="muted">no flag</span>;
   return (
     <span class="flag-links">
@@ -47,6 +50,7 @@ function FlagLinks({ flags }: { flags: Flag[] }) {
         <span key={f.id}>
           {k ? ', ' : ''}
           <a href={href('flag', f.id)}>{f.key}</a>
+          {segment ? ` — ${ruleNumbers(rulesNaming(f.rules, segment))}` : ''}
         </span>
       ))}
     </span>
@@ -279,16 +283,6 @@ function IncludeField({
   );
 }
 
-/** Reads the rules editor's text: a JSON array, or a message. */
-function readRules(text: string): Json[] | string {
-  try {
-    const parsed = JSON.parse(text) as Json;
-    return Array.isArray(parsed) ? parsed : 'rules: must be a JSON array';
-  } catch (err) {
-    return `rules: not JSON: ${err instanceof Error ? err.message : String(err)}`;
-  }
-}
-
 const pretty = (value: Json) => JSON.stringify(value, null, 2);
 
 /** What the conflict diff compares: the fields a person edits, and the version. */
@@ -338,7 +332,7 @@ export function SegmentView({ session, id }: { session: Session; id: string }) {
         <ErrorText message={used.error} />
         {users ? (
           <div class="used-by">
-            {users.length === 0 ? <p>No flag in {segment.environment} names it.</p> : <>Flags that name it: <FlagLinks flags={users} /></>}
+            {users.length === 0 ? <p>No flag in {segment.environment} names it.</p> : <>Flags that name it: <FlagLinks flags={users} segment={segment.key} /></>}
           </div>
         ) : used.error ? null : (
           <Loading what="the flags" />
@@ -363,7 +357,7 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
   const [base, setBase] = useState(segment);
   const [description, setDescription] = useState(segment.description);
   const [includeText, setIncludeText] = useState(segment.include.join('\n'));
-  const [rulesText, setRulesText] = useState(pretty(segment.rules));
+  const [rulesDraft, setRulesDraft] = useState<RulesDraft>(() => rulesDraftOf(segment.rules));
   const saver = useSaver<Segment>(
     session,
     (id, body, version) => session.api.updateSegment(id, body, version).then((b) => b.segment),
@@ -374,17 +368,17 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
     setBase(s);
     setDescription(s.description);
     setIncludeText(s.include.join('\n'));
-    setRulesText(pretty(s.rules));
+    setRulesDraft((d) => rulesDraftOf(s.rules, d.mode));
   };
 
+  const include = useMemo(() => parseIds(includeText).ids, [includeText]);
+  const rules = rulesOfDraft(rulesDraft);
   const save = async (e: Event) => {
     e.preventDefault();
-    const rules = readRules(rulesText);
     if (typeof rules === 'string') {
       saver.setLocal(rules);
       return;
     }
-    const include = parseIds(includeText).ids;
     const change = includeChange(base.include, include);
     await saver.save(base, { description, include, rules }, (stored) => {
       load(stored);
@@ -394,10 +388,11 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
   };
 
   const error = saver.error;
-  const local = saver.local;
   const at = (field: string) => (error && error.topField === field ? error.message : null);
-  const general = error && !['description', 'include'].includes(error.topField ?? '') ? error.message : null;
+  const general = error && !['description', 'include'].includes(error.topField ?? '') ? error : null;
+  const formProblem = rulesDraft.mode === 'form' && typeof rules === 'string';
   return (
+    <>
     <form class="editor" onSubmit={save} aria-labelledby="edit-title">
       <h2 id="edit-title">Edit</h2>
       <label for="segment-description">Description</label>
@@ -409,17 +404,16 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
       />
       <ErrorText id="segment-description-error" message={at('description')} />
       <IncludeField id="segment-include" text={includeText} onText={setIncludeText} saved={base.include} error={at('include')} />
-      <label for="segment-rules">Rules (JSON: an array of conditions or {'{"all": [...]}'} groups; any one matching makes a user a member)</label>
-      <textarea
-        id="segment-rules"
-        rows={Math.min(24, rulesText.split('\n').length + 2)}
-        spellcheck={false}
-        value={rulesText}
-        onInput={(e) => setRulesText(e.currentTarget.value)}
-        aria-describedby="segment-rules-error"
-        aria-invalid={local !== null || general !== null}
+      <SegmentRulesEditor
+        draft={rulesDraft}
+        setDraft={(d) => {
+          setRulesDraft(d);
+          if (saver.local) saver.setLocal(null);
+        }}
+        error={general}
+        local={saver.local}
+        jsonId="segment-rules"
       />
-      <ErrorText id="segment-rules-error" message={local ?? general} />
       <SaveRow
         saver={saver}
         base={base}
@@ -427,8 +421,12 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
         load={load}
         setBase={setBase}
         onStored={onSaved}
+        disabled={formProblem}
+        why={formProblem ? `Not yet: ${rules}` : null}
       />
     </form>
+    <SegmentPreview session={session} segment={base} edit={{ description, include, rules }} />
+    </>
   );
 }
 
@@ -525,7 +523,7 @@ export function NewSegment({ session, environment }: { session: Session; environ
   const [env, setEnv] = useState<Environment>(environment);
   const [description, setDescription] = useState('');
   const [includeText, setIncludeText] = useState('');
-  const [rulesText, setRulesText] = useState('[]');
+  const [rulesDraft, setRulesDraft] = useState<RulesDraft>(() => rulesDraftOf([]));
   const [error, setError] = useState<ApiError | null>(null);
   const [local, setLocal] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -533,7 +531,7 @@ export function NewSegment({ session, environment }: { session: Session; environ
   const create = async (e: Event) => {
     e.preventDefault();
     setError(null);
-    const rules = readRules(rulesText);
+    const rules = rulesOfDraft(rulesDraft);
     if (typeof rules === 'string') {
       setLocal(rules);
       return;
@@ -554,7 +552,9 @@ export function NewSegment({ session, environment }: { session: Session; environ
     }
   };
   const at = (field: string) => (error && error.topField === field ? error.message : null);
-  const general = error && !['key', 'environment', 'description', 'include'].includes(error.topField ?? '') ? error.message : null;
+  const general = error && !['key', 'environment', 'description', 'include'].includes(error.topField ?? '') ? error : null;
+  const rules = rulesOfDraft(rulesDraft);
+  const formProblem = rulesDraft.mode === 'form' && typeof rules === 'string';
   return (
     <Page title="New segment">
       <form class="editor" onSubmit={create}>
@@ -581,21 +581,25 @@ export function NewSegment({ session, environment }: { session: Session; environ
         <input id="new-segment-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         <ErrorText message={at('description')} />
         <IncludeField id="new-segment-include" text={includeText} onText={setIncludeText} saved={null} error={at('include')} />
-        <label for="new-segment-rules">Rules (JSON array)</label>
-        <textarea
-          id="new-segment-rules"
-          rows={Math.min(24, rulesText.split('\n').length + 2)}
-          spellcheck={false}
-          value={rulesText}
-          onInput={(e) => setRulesText(e.currentTarget.value)}
-          aria-describedby="new-segment-rules-error"
-          aria-invalid={local !== null || general !== null}
+        <SegmentRulesEditor
+          draft={rulesDraft}
+          setDraft={(d) => {
+            setRulesDraft(d);
+            setLocal(null);
+          }}
+          error={general}
+          local={local}
+          jsonId="new-segment-rules"
         />
-        <ErrorText id="new-segment-rules-error" message={local ?? general} />
         <div class="actions">
-          <button type="submit" class="primary" disabled={busy}>
+          <button type="submit" class="primary" disabled={busy || formProblem} aria-describedby={formProblem ? 'save-why' : undefined}>
             Create segment
           </button>
+          {formProblem ? (
+            <span id="save-why" class="muted">
+              Not yet: {rules}
+            </span>
+          ) : null}
           <a class="button" href={href('segments', env)}>
             Cancel
           </a>
