@@ -1,7 +1,7 @@
 // The shell: sign-in, who is signed in, the navigation, and the view the hash names.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api, ApiError, canRead, canWrite, type Environment, type Identity } from './api';
-import { ErrorText } from './components';
+import { ErrorText, focusTitle } from './components';
 import { href, useRoute } from './router';
 import { forgetToken, storedToken, storeToken } from './session';
 import { AuditView } from './views/audit';
@@ -67,7 +67,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
   const environment = environmentOf(section === 'flags' ? arg : undefined);
 
   useEffect(() => {
-    document.getElementById('page-title')?.focus();
+    focusTitle();
   }, [route.parts.join('/')]);
 
   let view;

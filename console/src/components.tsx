@@ -1,5 +1,6 @@
 // Small pieces the views share.
 import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 import type { Json } from './api';
 import { diffJson } from './diff';
 
@@ -35,11 +36,33 @@ export function Loading({ what }: { what: string }) {
   return <p aria-live="polite">Loading {what}…</p>;
 }
 
+/** Set when a route changed before its page's title was there (a view still loading). */
+let titleWanted = false;
+
+/**
+ * Moves the focus to the page's title after a change of route, so that the keyboard and a screen
+ * reader start at the new page, not at <body> (the link followed is gone). A view that is still
+ * loading has no title yet: its Page takes the focus when it mounts, unless the person has put
+ * the focus somewhere meanwhile.
+ */
+export function focusTitle(): void {
+  const title = document.getElementById('page-title');
+  titleWanted = title === null;
+  title?.focus();
+}
+
 export function Page({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!titleWanted) return;
+    titleWanted = false;
+    const active = document.activeElement;
+    if (active === null || active === document.body || active.id === 'main') heading.current?.focus();
+  }, []);
   return (
     <section class="page" aria-labelledby="page-title">
       <div class="page-head">
-        <h1 id="page-title" tabIndex={-1}>
+        <h1 id="page-title" tabIndex={-1} ref={heading}>
           {title}
         </h1>
         {actions ? <div class="actions">{actions}</div> : null}
