@@ -1,5 +1,6 @@
 // The shell: sign-in, who is signed in, the navigation, and the view the hash names.
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Fragment } from 'preact';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, ApiError, canRead, canWrite, type Environment, type Identity } from './api';
 import { ErrorText, focusTitle } from './components';
 import { href, useRoute } from './router';
@@ -9,6 +10,7 @@ import { FlagView } from './views/flag';
 import { FlagList } from './views/flags';
 import { KillSwitch } from './views/kill';
 import { NewFlag } from './views/new-flag';
+import { Reauth } from './views/reauth';
 import { NewSegment, SegmentList, SegmentView } from './views/segments';
 import { SignIn } from './views/signin';
 
@@ -21,13 +23,22 @@ export function App() {
   const [token, setToken] = useState(storedToken);
   const [who, setWho] = useState<Identity | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const api = useMemo(() => (token ? new Api(token) : null), [token]);
+  /** The origin answered 401 after the sign-in (the token revoked): ask for a token again. */
+  const [expired, setExpired] = useState(false);
+  /** Bumped to reload the view after signing in again (when it holds no edit). */
+  const [epoch, setEpoch] = useState(0);
+  const signedIn = useRef(false);
+  const api = useMemo(() => (token ? new Api(token, () => signedIn.current && setExpired(true)) : null), [token]);
 
   useEffect(() => {
     if (!api) return;
     let live = true;
     api.whoami().then(
-      (body) => live && setWho(body.token),
+      (body) => {
+        if (!live) return;
+        signedIn.current = true;
+        setWho(body.token);
+      },
       (err: unknown) => {
         if (!live) return;
         forgetToken();
@@ -46,18 +57,33 @@ export function App() {
     setToken(value);
   };
   const signOut = () => {
+    signedIn.current = false;
     forgetToken();
     setToken(null);
     setWho(null);
+    setExpired(false);
     location.hash = '#/';
+  };
+  const signedInAgain = (value: string, identity: Identity) => {
+    api?.setToken(value);
+    storeToken(value);
+    setWho(identity);
+    setExpired(false);
+    // A view with an edit open keeps it (save again); any other reloads what the 401 refused.
+    if (!document.querySelector('#main form.editor')) setEpoch((n) => n + 1);
   };
 
   if (!api) return <SignIn onSignIn={signIn} error={error} />;
   if (!who) return <p aria-live="polite">Signing in…</p>;
-  return <Shell session={{ api, who }} onSignOut={signOut} />;
+  return (
+    <>
+      <Shell session={{ api, who }} onSignOut={signOut} epoch={epoch} />
+      {expired ? <Reauth onSignedIn={signedInAgain} onSignOut={signOut} /> : null}
+    </>
+  );
 }
 
-function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+function Shell({ session, onSignOut, epoch }: { session: Session; onSignOut: () => void; epoch: number }) {
   const { who } = session;
   const route = useRoute();
   const first: Environment = who.environments[0] ?? 'dev';
@@ -78,15 +104,15 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
       />
     );
   } else if (section === 'flag' && arg) {
-    view = <FlagView session={session} id={arg} />;
+    view = <FlagView key={arg} session={session} id={arg} />;
   } else if (section === 'flags' && extra === 'new' && canWrite(who, environment)) {
     view = <NewFlag session={session} environment={environment} />;
   } else if (section === 'kill' && canWrite(who)) {
-    view = <KillSwitch session={session} initialKey={route.query.get('key') ?? ''} />;
+    view = <KillSwitch key={route.query.get('key') ?? ''} session={session} initialKey={route.query.get('key') ?? ''} />;
   } else if (section === 'audit') {
     view = <AuditView session={session} flagId={route.query.get('flag') ?? ''} />;
   } else if (section === 'segment' && arg) {
-    view = <SegmentView session={session} id={arg} />;
+    view = <SegmentView key={arg} session={session} id={arg} />;
   } else if (section === 'segments' && extra === 'new' && canWrite(who, environmentOf(arg))) {
     view = <NewSegment session={session} environment={environmentOf(arg)} />;
   } else if (section === 'segments') {
@@ -132,7 +158,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {view}
+        <Fragment key={epoch}>{view}</Fragment>
       </main>
     </>
   );

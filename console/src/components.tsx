@@ -73,6 +73,16 @@ export function Page({ title, children, actions }: { title: string; children: Co
 }
 
 /**
+ * Runs a choice that removes the notice (and the button pressed with it), then gives the focus to
+ * the form's Save button, enabled again by then, rather than leaving it to <body>.
+ */
+function thenFocusSave(e: Event, choice: () => void): void {
+  const form = (e.currentTarget as HTMLElement).closest('form');
+  choice();
+  requestAnimationFrame(() => form?.querySelector<HTMLButtonElement>('button[type="submit"]')?.focus());
+}
+
+/**
  * A write refused because another version was stored since the page opened (If-Match): who wrote
  * it, the diff of the version opened and the version stored, and the two ways on. The edit is kept
  * until one of them is chosen. Used by the flag and the segment pages.
@@ -102,10 +112,10 @@ export function ConflictNotice({
       </p>
       <Diff label="Changes since you opened it" before={opened} after={stored} />
       <div class="actions">
-        <button type="button" onClick={onDiscard}>
+        <button type="button" onClick={(e) => thenFocusSave(e, onDiscard)}>
           Discard my edit, load version {storedVersion}
         </button>
-        <button type="button" onClick={onKeep}>
+        <button type="button" onClick={(e) => thenFocusSave(e, onKeep)}>
           Keep my edit (save it over version {storedVersion})
         </button>
       </div>

@@ -333,3 +333,47 @@ test('from the keyboard alone: sign in, open a flag, the delete dialog, the kill
     await context.close();
   }
 });
+
+test('from the keyboard: a confirmation or a notice that goes away gives the focus back, never to <body>', async () => {
+  const flag = (await created('/api/admin/flags', { key: 'kb.conflict', environment: 'dev' })).flag;
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, seed.editor);
+    // The segment's delete confirmation: Escape, then Cancel, each back to the button that opened it.
+    await page.goto(`${origin.url}#/segment/${seed.segment.id}`);
+    await page.getByRole('button', { name: 'Save', exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'a11y-beta', level: 1 }).focus();
+    await tabTo(page, /^button "Delete segment…"/);
+    await page.keyboard.press('Enter');
+    await focusReaches(page, /^button "Delete a11y-beta"/, 'the segment delete confirmation');
+    await page.keyboard.press('Escape');
+    await focusReaches(page, /^button "Delete segment…"/, 'the confirmation closed with Escape');
+    await page.keyboard.press('Enter');
+    await focusReaches(page, /^button "Delete a11y-beta"/, 'the confirmation again');
+    await tabTo(page, /^button "Cancel"/);
+    await page.keyboard.press('Enter');
+    await focusReaches(page, /^button "Delete segment…"/, 'the confirmation cancelled');
+    assert.equal((await origin.call('GET', `/api/admin/segments/${seed.segment.id}`)).status, 200);
+
+    // A conflict notice: choosing a way on gives the focus to Save.
+    await page.goto(`${origin.url}#/flag/${flag.id}`);
+    await page.getByRole('button', { name: 'Save', exact: true }).waitFor();
+    const write = await origin.call('PUT', `/api/admin/flags/${flag.id}`, { body: { description: 'elsewhere' }, ifMatch: 1 });
+    assert.equal(write.status, 200, write.text);
+    await page.getByRole('heading', { name: 'kb.conflict', level: 1 }).focus();
+    await tabTo(page, /^input#flag-description/);
+    await page.keyboard.type('mine');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'since you opened it' }).waitFor();
+    await tabTo(page, /^button "Keep my edit/);
+    await page.keyboard.press('Enter');
+    await focusReaches(page, /^button "Save"/, 'the conflict notice closed');
+    await page.keyboard.press('Enter');
+    await page.getByText('Saved: version 3.').waitFor();
+    assert.equal((await origin.call('GET', `/api/admin/flags/${flag.id}`)).body.flag.description, 'mine');
+    await noViolations(page);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
