@@ -28,6 +28,8 @@ export function App() {
   /** Bumped to reload the view after signing in again (when it holds no edit). */
   const [epoch, setEpoch] = useState(0);
   const signedIn = useRef(false);
+  /** Whether the token came from the tab's storage (a reload) rather than the sign-in form. */
+  const restored = useRef(token !== null);
   const api = useMemo(() => (token ? new Api(token, () => signedIn.current && setExpired(true)) : null), [token]);
 
   useEffect(() => {
@@ -41,9 +43,12 @@ export function App() {
       },
       (err: unknown) => {
         if (!live) return;
+        const message = err instanceof ApiError ? err.message : String(err);
         forgetToken();
         setToken(null);
-        setError(err instanceof ApiError ? err.message : String(err));
+        // A token kept from before (a reload) that the origin no longer accepts: it was revoked.
+        const refused = err instanceof ApiError && err.status === 401 && restored.current;
+        setError(refused ? `The origin no longer accepts this tab's token (${message}): sign in again.` : message);
       },
     );
     return () => {
@@ -52,6 +57,7 @@ export function App() {
   }, [api]);
 
   const signIn = (value: string) => {
+    restored.current = false;
     setError(null);
     storeToken(value);
     setToken(value);
@@ -148,7 +154,7 @@ function Shell({ session, onSignOut, epoch }: { session: Session; onSignOut: () 
             ) : null}
           </nav>
         ) : null}
-        <div class="who" aria-label="Signed in as">
+        <div class="who" role="group" aria-label="Signed in as">
           <span>
             {who.name} · <strong data-role={who.role}>{who.role}</strong> · {who.environments.join(', ')}
           </span>

@@ -16,7 +16,7 @@ export function ErrorText({ id, message }: { id?: string; message: string | null
 export function Diff({ before, after, label }: { before: Json | undefined; after: Json | undefined; label: string }) {
   const lines = diffJson(before, after);
   return (
-    <pre class="diff" aria-label={label}>
+    <pre class="diff" role="figure" aria-label={label}>
       {lines.map((line, k) =>
         line.kind === 'fold' ? (
           <span key={k} class="fold">
@@ -53,6 +53,10 @@ export function focusTitle(): void {
 
 export function Page({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
   const heading = useRef<HTMLHeadingElement>(null);
+  // The tab's title names the page (WCAG 2.4.2), and the history entries with it.
+  useEffect(() => {
+    document.title = `${title} · Pennon`;
+  }, [title]);
   useEffect(() => {
     if (!titleWanted) return;
     titleWanted = false;

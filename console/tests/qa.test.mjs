@@ -203,6 +203,27 @@ test('a token revoked in the middle of an edit: sign in again over the page, and
   }
 });
 
+test('a reload with a revoked token: the sign-in says so, and the same page comes back after', async () => {
+  const gone = await created('/api/admin/tokens', { name: 'rita (revoked)', role: 'viewer', environments: ['dev'] });
+  const flag = (await created('/api/admin/flags', { key: 'revoked.reload', environment: 'dev' })).flag;
+  const { context, page } = await newPage();
+  try {
+    await signIn(page, gone.secret);
+    await page.goto(`${origin.url}#/flag/${flag.id}`);
+    await page.getByRole('heading', { name: 'revoked.reload', level: 1 }).waitFor();
+    assert.equal((await origin.call('DELETE', `/api/admin/tokens/${gone.token.id}`)).status, 204);
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: "The origin no longer accepts this tab's token (this token was revoked): sign in again." }).waitFor();
+    await page.getByLabel('Token').fill(ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'revoked.reload', level: 1 }).waitFor();
+    await noViolations(page);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('the origin out of reach in the middle of an edit: a plain message, the edit kept, saved once it answers', async () => {
   const flag = (await created('/api/admin/flags', { key: 'offline.edit', environment: 'dev' })).flag;
   const { context, page } = await newPage();
@@ -257,8 +278,10 @@ test("the browser's back and forward: each route shows its own page, a kill swit
     assert.equal(await page.getByLabel('Flag key').inputValue(), 'history.a');
     await page.goBack();
     await h1('history.a').waitFor();
+    assert.equal(await page.title(), 'history.a · Pennon', 'the tab names the page');
     await page.goBack();
     await h1('Flags in dev').waitFor();
+    assert.equal(await page.title(), 'Flags in dev · Pennon');
     await page.goForward();
     await h1('history.a').waitFor();
     await page.goForward();

@@ -216,7 +216,7 @@ function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSa
         spellcheck={false}
         value={text}
         onInput={(e) => setText(e.currentTarget.value)}
-        aria-describedby="definition-error"
+        aria-describedby={local !== null || general !== null ? 'definition-error' : undefined}
         aria-invalid={local !== null || general !== null}
       />
       <ErrorText id="definition-error" message={local ?? general?.message} />

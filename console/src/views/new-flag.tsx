@@ -142,7 +142,7 @@ export function NewFlag({ session, environment }: { session: Session; environmen
           spellcheck={false}
           value={text}
           onInput={(e) => setText(e.currentTarget.value)}
-          aria-describedby="new-definition-error"
+          aria-describedby={local !== null || general !== null ? 'new-definition-error' : undefined}
           aria-invalid={local !== null || general !== null}
         />
         <ErrorText id="new-definition-error" message={local ?? general} />

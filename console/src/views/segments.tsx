@@ -211,7 +211,7 @@ function IncludeField({
         spellcheck={false}
         value={text}
         onInput={(e) => onText(e.currentTarget.value)}
-        aria-describedby={`${id}-count ${id}-error`}
+        aria-describedby={error === null ? `${id}-count` : `${id}-count ${id}-error`}
         aria-invalid={error !== null}
       />
       <p id={`${id}-count`} class="muted" aria-live="polite">
@@ -435,7 +435,7 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
         spellcheck={false}
         value={rulesText}
         onInput={(e) => setRulesText(e.currentTarget.value)}
-        aria-describedby="segment-rules-error"
+        aria-describedby={local !== null || general !== null ? 'segment-rules-error' : undefined}
         aria-invalid={local !== null || general !== null}
       />
       <ErrorText id="segment-rules-error" message={local ?? general} />
@@ -638,7 +638,7 @@ export function NewSegment({ session, environment }: { session: Session; environ
           spellcheck={false}
           value={rulesText}
           onInput={(e) => setRulesText(e.currentTarget.value)}
-          aria-describedby="new-segment-rules-error"
+          aria-describedby={local !== null || general !== null ? 'new-segment-rules-error' : undefined}
           aria-invalid={local !== null || general !== null}
         />
         <ErrorText id="new-segment-rules-error" message={local ?? general} />
