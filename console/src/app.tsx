@@ -1,7 +1,7 @@
 // The shell: sign-in, who is signed in, the navigation, and the view the hash names.
 import { Fragment } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { Api, ApiError, canRead, canWrite, type Environment, type Identity } from './api';
+import { Api, ApiError, canRead, canWrite, OriginUnreachable, type Environment, type Identity } from './api';
 import { ErrorText, focusTitle } from './components';
 import { href, useRoute } from './router';
 import { forgetToken, storedToken, storeToken } from './session';
@@ -30,6 +30,9 @@ export function App() {
   const signedIn = useRef(false);
   /** Whether the token came from the tab's storage (a reload) rather than the sign-in form. */
   const restored = useRef(token !== null);
+  /** The origin did not answer the sign-in's whoami: the token is kept for another try. */
+  const [unreachable, setUnreachable] = useState(false);
+  const [tries, setTries] = useState(0);
   const api = useMemo(() => (token ? new Api(token, () => signedIn.current && setExpired(true)) : null), [token]);
 
   useEffect(() => {
@@ -43,6 +46,10 @@ export function App() {
       },
       (err: unknown) => {
         if (!live) return;
+        if (err instanceof OriginUnreachable) {
+          setUnreachable(true);
+          return;
+        }
         const message = err instanceof ApiError ? err.message : String(err);
         forgetToken();
         setToken(null);
@@ -54,7 +61,7 @@ export function App() {
     return () => {
       live = false;
     };
-  }, [api]);
+  }, [api, tries]);
 
   const signIn = (value: string) => {
     restored.current = false;
@@ -68,6 +75,7 @@ export function App() {
     setToken(null);
     setWho(null);
     setExpired(false);
+    setUnreachable(false);
     location.hash = '#/';
   };
   const signedInAgain = (value: string, identity: Identity) => {
@@ -80,6 +88,31 @@ export function App() {
   };
 
   if (!api) return <SignIn onSignIn={signIn} error={error} />;
+  if (!who && unreachable) {
+    return (
+      <main class="signin">
+        <div class="unreachable">
+          <h1>Pennon</h1>
+          <p role="alert">The origin did not answer (it is down or out of reach). This tab keeps its token: try again once it answers.</p>
+          <div class="actions">
+            <button
+              type="button"
+              class="primary"
+              onClick={() => {
+                setUnreachable(false);
+                setTries((n) => n + 1);
+              }}
+            >
+              Try again
+            </button>
+            <button type="button" onClick={signOut}>
+              Sign out
+            </button>
+          </div>
+        </div>
+      </main>
+    );
+  }
   if (!who) return <p aria-live="polite">Signing in…</p>;
   return (
     <>

@@ -252,6 +252,16 @@ test('the origin out of reach in the middle of an edit: a plain message, the edi
     await page.unroute('**/api/**');
     await page.getByRole('button', { name: 'Review' }).click();
     await page.getByRole('button', { name: 'Turn off in dev' }).waitFor();
+    // A reload while it is away: the token is kept, and Try again signs in to the same page.
+    await page.goto(`${origin.url}#/flag/${flag.id}`);
+    await page.getByRole('heading', { name: 'offline.edit', level: 1 }).waitFor();
+    await page.route('**/api/**', (route) => route.abort('connectionrefused'));
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'The origin did not answer (it is down or out of reach). This tab keeps its token' }).waitFor();
+    await noAxeViolation(page, 'the origin out of reach at sign-in');
+    await page.unroute('**/api/**');
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('heading', { name: 'offline.edit', level: 1 }).waitFor();
     await noViolations(page);
     // Chromium logs each refused request as a console error: those are this test's doing.
     await page.waitForTimeout(200);
