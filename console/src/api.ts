@@ -100,8 +100,35 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * No answer from the origin (it is down, restarting, or the network is): the request may not
+ * have reached it. Its string is its message, so a view that shows `String(err)` reads well.
+ */
+export class OriginUnreachable extends Error {
+  constructor() {
+    super('The origin did not answer (it is down or out of reach): nothing was saved. What you typed is kept; try again once it answers.');
+    this.name = 'OriginUnreachable';
+  }
+
+  override toString(): string {
+    return this.message;
+  }
+}
+
 export class Api {
-  constructor(private readonly token: string) {}
+  /**
+   * `onUnauthorized`: told of every 401 (the token was revoked, or is unknown to the origin), so
+   * that the console can ask for a token again without leaving the page.
+   */
+  constructor(
+    private token: string,
+    private readonly onUnauthorized?: () => void,
+  ) {}
+
+  /** Goes on with another token (signed in again after a 401): the views keep this Api. */
+  setToken(token: string): void {
+    this.token = token;
+  }
 
   private async call<T>(method: string, path: string, body?: unknown, ifMatch?: number): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
@@ -109,8 +136,15 @@ export class Api {
     if (ifMatch !== undefined) headers['if-match'] = String(ifMatch);
     const init: RequestInit = { method, headers, cache: 'no-store' };
     if (body !== undefined) init.body = JSON.stringify(body);
-    const res = await fetch(path, init);
-    const text = await res.text();
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(path, init);
+      text = await res.text();
+    } catch {
+      throw new OriginUnreachable();
+    }
+    if (res.status === 401) this.onUnauthorized?.();
     if (!res.ok) {
       let message = `${res.status} ${res.statusText}`;
       try {

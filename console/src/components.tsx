@@ -1,5 +1,6 @@
 // Small pieces the views share.
 import type { ComponentChildren } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
 import type { Json } from './api';
 import { diffJson } from './diff';
 
@@ -15,7 +16,7 @@ export function ErrorText({ id, message }: { id?: string; message: string | null
 export function Diff({ before, after, label }: { before: Json | undefined; after: Json | undefined; label: string }) {
   const lines = diffJson(before, after);
   return (
-    <pre class="diff" aria-label={label}>
+    <pre class="diff" role="figure" aria-label={label}>
       {lines.map((line, k) =>
         line.kind === 'fold' ? (
           <span key={k} class="fold">
@@ -35,11 +36,37 @@ export function Loading({ what }: { what: string }) {
   return <p aria-live="polite">Loading {what}…</p>;
 }
 
+/** Set when a route changed before its page's title was there (a view still loading). */
+let titleWanted = false;
+
+/**
+ * Moves the focus to the page's title after a change of route, so that the keyboard and a screen
+ * reader start at the new page, not at <body> (the link followed is gone). A view that is still
+ * loading has no title yet: its Page takes the focus when it mounts, unless the person has put
+ * the focus somewhere meanwhile.
+ */
+export function focusTitle(): void {
+  const title = document.getElementById('page-title');
+  titleWanted = title === null;
+  title?.focus();
+}
+
 export function Page({ title, children, actions }: { title: string; children: ComponentChildren; actions?: ComponentChildren }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  // The tab's title names the page (WCAG 2.4.2), and the history entries with it.
+  useEffect(() => {
+    document.title = `${title} · Pennon`;
+  }, [title]);
+  useEffect(() => {
+    if (!titleWanted) return;
+    titleWanted = false;
+    const active = document.activeElement;
+    if (active === null || active === document.body || active.id === 'main') heading.current?.focus();
+  }, []);
   return (
     <section class="page" aria-labelledby="page-title">
       <div class="page-head">
-        <h1 id="page-title" tabIndex={-1}>
+        <h1 id="page-title" tabIndex={-1} ref={heading}>
           {title}
         </h1>
         {actions ? <div class="actions">{actions}</div> : null}
@@ -47,6 +74,16 @@ export function Page({ title, children, actions }: { title: string; children: Co
       {children}
     </section>
   );
+}
+
+/**
+ * Runs a choice that removes the notice (and the button pressed with it), then gives the focus to
+ * the form's Save button, enabled again by then, rather than leaving it to <body>.
+ */
+function thenFocusSave(e: Event, choice: () => void): void {
+  const form = (e.currentTarget as HTMLElement).closest('form');
+  choice();
+  requestAnimationFrame(() => form?.querySelector<HTMLButtonElement>('button[type="submit"]')?.focus());
 }
 
 /**
@@ -79,10 +116,10 @@ export function ConflictNotice({
       </p>
       <Diff label="Changes since you opened it" before={opened} after={stored} />
       <div class="actions">
-        <button type="button" onClick={onDiscard}>
+        <button type="button" onClick={(e) => thenFocusSave(e, onDiscard)}>
           Discard my edit, load version {storedVersion}
         </button>
-        <button type="button" onClick={onKeep}>
+        <button type="button" onClick={(e) => thenFocusSave(e, onKeep)}>
           Keep my edit (save it over version {storedVersion})
         </button>
       </div>

@@ -135,7 +135,7 @@ export function DefinitionEditor({
             spellcheck={false}
             value={draft.text}
             onInput={(e) => setDraft({ mode: 'json', text: e.currentTarget.value, message: null })}
-            aria-describedby={jsonErrorId}
+            aria-describedby={draft.message !== null || local !== null || serverMessage !== null ? jsonErrorId : undefined}
             aria-invalid={draft.message !== null || local !== null || serverMessage !== null}
           />
           <ErrorText id={jsonErrorId} message={draft.message ?? local ?? serverMessage?.message} />

@@ -88,7 +88,7 @@ export function SegmentRulesEditor({
             spellcheck={false}
             value={draft.text}
             onInput={(e) => setDraft({ mode: 'json', text: e.currentTarget.value, message: null })}
-            aria-describedby={`${jsonId}-error`}
+            aria-describedby={draft.message !== null || local !== null || error !== null ? `${jsonId}-error` : undefined}
             aria-invalid={draft.message !== null || local !== null || error !== null}
           />
           <ErrorText id={`${jsonId}-error`} message={draft.message ?? local ?? error?.message} />

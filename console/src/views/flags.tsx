@@ -69,9 +69,14 @@ export function FlagList({ session, environment }: { session: Session; environme
       {flags === null && !error ? <Loading what="flags" /> : null}
       {flags !== null ? (
         <>
-          <p class="muted" aria-live="polite">
-            {shown.length} of {flags.length} flags
+          <p class="muted flag-count" aria-live="polite">
+            {flags.length === 0
+              ? `No flags in ${environment} yet.${canWrite(who, environment) ? ' New flag creates one.' : ''}`
+              : shown.length === 0
+                ? `No flag of the ${flags.length} matches "${search.trim()}".`
+                : `${shown.length} of ${flags.length} flags`}
           </p>
+          {shown.length === 0 ? null : (
           <table class="flags cards">
             <thead>
               <tr>
@@ -104,6 +109,7 @@ export function FlagList({ session, environment }: { session: Session; environme
               })}
             </tbody>
           </table>
+          )}
         </>
       ) : null}
     </Page>

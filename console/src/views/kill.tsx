@@ -13,11 +13,21 @@ export function KillSwitch({ session, initialKey }: { session: Session; initialK
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const confirmRef = useRef<HTMLButtonElement>(null);
+  const reviewRef = useRef<HTMLButtonElement>(null);
+  const doneRef = useRef<HTMLHeadingElement>(null);
   const admin = session.who.role === 'admin';
 
   useEffect(() => {
     if (found && found.length > 0) confirmRef.current?.focus();
   }, [found]);
+  // The confirmation goes away with the focus in it: the focus moves to what replaces it, never to <body>.
+  useEffect(() => {
+    if (done) doneRef.current?.focus();
+  }, [done]);
+  const cancel = () => {
+    setFound(null);
+    reviewRef.current?.focus();
+  };
 
   const review = async (e: Event) => {
     e.preventDefault();
@@ -54,11 +64,21 @@ export function KillSwitch({ session, initialKey }: { session: Session; initialK
       <form class="kill" onSubmit={review}>
         <label for="kill-key">Flag key</label>
         <input id="kill-key" value={key} autoComplete="off" onInput={(e) => setKey(e.currentTarget.value)} required />
-        <button type="submit">Review</button>
+        <button type="submit" ref={reviewRef}>
+          Review
+        </button>
       </form>
       <ErrorText message={error} />
       {found && found.length > 0 ? (
-        <div class="confirm" role="alertdialog" aria-labelledby="kill-confirm-title" aria-describedby="kill-confirm-text">
+        <div
+          class="confirm"
+          role="alertdialog"
+          aria-labelledby="kill-confirm-title"
+          aria-describedby="kill-confirm-text"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') cancel();
+          }}
+        >
           <h2 id="kill-confirm-title">
             Turn off {key.trim()} in {environments.join(', ')}?
           </h2>
@@ -78,7 +98,7 @@ export function KillSwitch({ session, initialKey }: { session: Session; initialK
             <button type="button" class="danger" ref={confirmRef} disabled={busy} onClick={confirm}>
               Turn off in {environments.join(', ')}
             </button>
-            <button type="button" onClick={() => setFound(null)}>
+            <button type="button" onClick={cancel}>
               Cancel
             </button>
           </div>
@@ -86,7 +106,9 @@ export function KillSwitch({ session, initialKey }: { session: Session; initialK
       ) : null}
       {done ? (
         <div class="done" role="status">
-          <h2>Turned off</h2>
+          <h2 ref={doneRef} tabIndex={-1}>
+            Turned off
+          </h2>
           <ul>
             {done.map((f) => (
               <li key={f.id}>

@@ -216,7 +216,7 @@ function IncludeField({
         spellcheck={false}
         value={text}
         onInput={(e) => onText(e.currentTarget.value)}
-        aria-describedby={`${id}-count ${id}-error`}
+        aria-describedby={error === null ? `${id}-count` : `${id}-count ${id}-error`}
         aria-invalid={error !== null}
       />
       <p id={`${id}-count`} class="muted" aria-live="polite">
@@ -451,8 +451,13 @@ function DeleteSegment({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const confirm = useRef<HTMLButtonElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  const asked = useRef(false);
   useEffect(() => {
+    // The confirmation takes the focus, and gives it back to the button that opened it (not <body>).
     if (asking) confirm.current?.focus();
+    else if (asked.current) opener.current?.focus();
+    asked.current = asking;
   }, [asking]);
 
   const remove = async () => {
@@ -494,7 +499,14 @@ function DeleteSegment({
         <ErrorText message={error} />
       )}
       {asking ? (
-        <div class="confirm" role="alertdialog" aria-labelledby="delete-confirm-title">
+        <div
+          class="confirm"
+          role="alertdialog"
+          aria-labelledby="delete-confirm-title"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') setAsking(false);
+          }}
+        >
           <h3 id="delete-confirm-title">
             Delete segment {segment.key} in {segment.environment}?
           </h3>
@@ -509,7 +521,7 @@ function DeleteSegment({
           </div>
         </div>
       ) : (
-        <button type="button" class="danger" onClick={() => setAsking(true)}>
+        <button type="button" class="danger" ref={opener} onClick={() => setAsking(true)}>
           Delete segment…
         </button>
       )}

@@ -63,12 +63,15 @@ export function TryUser({ session, flag }: { session: Session; flag: Flag }) {
           Evaluate
         </button>
       </div>
-      {outcome ? (
-        <p class="outcome" aria-live="polite">
-          Serves <strong>{outcome.variant ?? '—'}</strong> ({JSON.stringify(outcome.value)}), reason {outcome.reason}
-          {outcome.revision !== undefined ? `, at revision ${outcome.revision}` : ''}.
-        </p>
-      ) : null}
+      {/* The live region is there before its answer, so that a screen reader announces the answer. */}
+      <div aria-live="polite">
+        {outcome ? (
+          <p class="outcome">
+            Serves <strong>{outcome.variant ?? '—'}</strong> ({JSON.stringify(outcome.value)}), reason {outcome.reason}
+            {outcome.revision !== undefined ? `, at revision ${outcome.revision}` : ''}.
+          </p>
+        ) : null}
+      </div>
     </form>
   );
 }
