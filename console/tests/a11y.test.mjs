@@ -12,18 +12,9 @@
 // never falls to <body> when a dialog or a confirmation closes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { axeViolations, formatViolations } from './axe.mjs';
-import { pageTools } from './browser.mjs';
+import { BINARY, SHOTS, launchBrowser, pageTools } from './browser.mjs';
 import { startOrigin } from './origin.mjs';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const BINARY = resolve(process.env.ORIGIN_BIN ?? join(ROOT, 'target', 'debug', 'origin'));
-const SHOTS = process.env.CONSOLE_SCREENSHOTS ?? join(ROOT, 'docs', 'console');
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 let origin;
 let browser;
@@ -45,7 +36,7 @@ async function created(path, body) {
 
 before(async () => {
   origin = await startOrigin(BINARY, { CONTEXT_SAMPLE_SIZE: '1000' });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchBrowser();
   seed.editor = (await created('/api/admin/tokens', { name: 'erin (editor)', role: 'editor', environments: ['dev', 'prod'] })).secret;
   seed.viewer = (await created('/api/admin/tokens', { name: 'vic (viewer)', role: 'viewer', environments: ['dev', 'prod'] })).secret;
   seed.segment = (

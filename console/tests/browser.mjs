@@ -2,8 +2,38 @@
 // (a request to another host, a page error, a console error other than an API status), the
 // sign-in from the keyboard, screenshots, and the check for Content-Security-Policy violations.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const CONSOLE = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(CONSOLE, '..');
+/** The origin binary the tests start: `ORIGIN_BIN`, else the workspace's debug build. */
+export const BINARY = resolve(process.env.ORIGIN_BIN ?? join(ROOT, 'target', 'debug', 'origin'));
+/** Where screenshots go: `CONSOLE_SCREENSHOTS`, else docs/console/. */
+export const SHOTS = process.env.CONSOLE_SCREENSHOTS ?? join(ROOT, 'docs', 'console');
+
+/** Headless Chromium: Debian's, or `CHROMIUM_BIN`. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+}
+
+/** src/form/model.ts as a module (it imports types only, so transpiling is all it needs). */
+export async function loadModel() {
+  const ts = createRequire(join(CONSOLE, 'package.json'))('typescript');
+  const source = readFileSync(join(CONSOLE, 'src', 'form', 'model.ts'), 'utf8');
+  const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+  const file = join(mkdtempSync(join(tmpdir(), 'pennon-model-')), 'model.mjs');
+  writeFileSync(file, out.outputText);
+  return import(pathToFileURL(file).href);
+}
 
 /** `get()` answers `{browser, origin, shots}` once the test file's `before` has made them. */
 export function pageTools(get) {

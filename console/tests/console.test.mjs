@@ -9,17 +9,10 @@
 // screens go to docs/console/ (or $CONSOLE_SCREENSHOTS).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { pageTools } from './browser.mjs';
+import { BINARY, SHOTS, launchBrowser, pageTools } from './browser.mjs';
 import { startOrigin } from './origin.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const BINARY = resolve(process.env.ORIGIN_BIN ?? join(ROOT, 'target', 'debug', 'origin'));
-const SHOTS = process.env.CONSOLE_SCREENSHOTS ?? join(ROOT, 'docs', 'console');
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const KEY = 'checkout.theme';
 
 let origin;
@@ -49,7 +42,7 @@ async function flagByKey(environment) {
 
 before(async () => {
   origin = await startOrigin(BINARY);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchBrowser();
 });
 
 after(async () => {

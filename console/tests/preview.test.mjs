@@ -8,17 +8,10 @@
 // without a preview, a phone-sized screen. Screenshots go to docs/console/ (or $CONSOLE_SCREENSHOTS).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { pageTools } from './browser.mjs';
+import { join } from 'node:path';
+import { BINARY, SHOTS, launchBrowser, pageTools } from './browser.mjs';
 import { ADMIN_TOKEN, startOrigin } from './origin.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const BINARY = resolve(process.env.ORIGIN_BIN ?? join(ROOT, 'target', 'debug', 'origin'));
-const SHOTS = process.env.CONSOLE_SCREENSHOTS ?? join(ROOT, 'docs', 'console');
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 const KEY = 'preview.theme';
 const ENV = 'prod';
 
@@ -30,7 +23,7 @@ const { problems, newPage, shot, signIn, noViolations } = pageTools(() => ({ bro
 
 before(async () => {
   [origin, bare] = await Promise.all([startOrigin(BINARY, { CONTEXT_SAMPLE_SIZE: '1000' }), startOrigin(BINARY)]);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchBrowser();
 });
 
 after(async () => {

@@ -8,18 +8,10 @@
 // answers), and the browser's back and forward across routes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { axeViolations, formatViolations } from './axe.mjs';
-import { pageTools } from './browser.mjs';
+import { BINARY, SHOTS, launchBrowser, pageTools } from './browser.mjs';
 import { ADMIN_TOKEN, startOrigin } from './origin.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const BINARY = resolve(process.env.ORIGIN_BIN ?? join(ROOT, 'target', 'debug', 'origin'));
-const SHOTS = process.env.CONSOLE_SCREENSHOTS ?? join(ROOT, 'docs', 'console');
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 /** The longest key the origin takes: 128 characters, with no hyphen or space to break a line at. */
 const LONG_KEY = `checkout.${'newPaymentProviderRollout_'.repeat(5)}`.slice(0, 128);
 
@@ -29,7 +21,7 @@ const { problems, newPage, signIn, noViolations } = pageTools(() => ({ browser, 
 
 before(async () => {
   origin = await startOrigin(BINARY);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchBrowser();
 });
 
 after(async () => {

@@ -10,20 +10,9 @@
 // to another host, no page error, no CSP violation.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
-import { pageTools } from './browser.mjs';
+import { join } from 'node:path';
+import { BINARY, SHOTS, launchBrowser, loadModel, pageTools } from './browser.mjs';
 import { ADMIN_TOKEN, startOrigin } from './origin.mjs';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const BINARY = resolve(process.env.ORIGIN_BIN ?? join(ROOT, 'target', 'debug', 'origin'));
-const SHOTS = process.env.CONSOLE_SCREENSHOTS ?? join(ROOT, 'docs', 'console');
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 let origin;
 let browser;
@@ -31,23 +20,13 @@ const { problems, newPage, shot, signIn, noViolations } = pageTools(() => ({ bro
 
 before(async () => {
   origin = await startOrigin(BINARY);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
   await origin?.stop();
 });
-
-/** src/form/model.ts as a module (it imports types only, so transpiling is all it needs). */
-async function loadModel() {
-  const ts = createRequire(join(HERE, '..', 'package.json'))('typescript');
-  const source = readFileSync(join(HERE, '..', 'src', 'form', 'model.ts'), 'utf8');
-  const out = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
-  const file = join(mkdtempSync(join(tmpdir(), 'pennon-model-')), 'model.mjs');
-  writeFileSync(file, out.outputText);
-  return import(pathToFileURL(file).href);
-}
 
 async function segmentByKey(environment, key) {
   const res = await origin.call('GET', `/api/admin/segments?environment=${environment}&key=${key}`);

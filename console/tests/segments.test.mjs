@@ -6,17 +6,9 @@
 // list on a phone-sized screen. No request to another host, no page error, no CSP violation.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { pageTools } from './browser.mjs';
+import { join } from 'node:path';
+import { BINARY, SHOTS, launchBrowser, pageTools } from './browser.mjs';
 import { ADMIN_TOKEN, startOrigin } from './origin.mjs';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const BINARY = resolve(process.env.ORIGIN_BIN ?? join(ROOT, 'target', 'debug', 'origin'));
-const SHOTS = process.env.CONSOLE_SCREENSHOTS ?? join(ROOT, 'docs', 'console');
-const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
 let origin;
 let browser;
@@ -36,7 +28,7 @@ async function segmentByKey(environment, key) {
 
 before(async () => {
   origin = await startOrigin(BINARY);
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  browser = await launchBrowser();
 });
 
 after(async () => {
