@@ -8,7 +8,7 @@ import { WRITABLE, type ApiError, type Flag, type Json, type JsonObject, type En
 import type { Session } from '../app';
 import { ErrorText } from '../components';
 import { FieldNames } from './conditions';
-import { described, Labelled, ModeSwitch, type Problems } from './fields';
+import { described, Labelled, ModeSwitch, readForForm, type Problems } from './fields';
 import { fromJson, paths, placeError, toJson, validate, type FormState } from './model';
 import { PrerequisitesPart } from './prerequisites';
 import { RulesPart } from './rules';
@@ -107,18 +107,12 @@ export function DefinitionEditor({
       setDraft({ mode: 'json', text: pretty(toJson(draft.form)), message: null });
       return;
     }
-    let parsed: Json;
-    try {
-      parsed = JSON.parse(draft.text) as Json;
-    } catch (err) {
-      setDraft({ ...draft, message: `Still JSON: it does not parse: ${err instanceof Error ? err.message : String(err)}` });
+    const read = readForForm(draft.text, 'object', 'the definition');
+    if ('message' in read) {
+      setDraft({ ...draft, message: read.message });
       return;
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      setDraft({ ...draft, message: 'Still JSON: the definition must be a JSON object' });
-      return;
-    }
-    const form = fromJson(parsed);
+    const form = fromJson(read.value as JsonObject);
     if (typeof form === 'string') setDraft({ ...draft, message: `Still JSON: ${form}` });
     else setDraft({ mode: 'form', form });
   };

@@ -1,6 +1,7 @@
 // What every part of the structured editor shares: the messages by path (the form's own and the
 // server's 400 placed where its path points), inputs wired to them, ids made from paths.
 import type { ComponentChildren } from 'preact';
+import type { Json } from '../api';
 import { ErrorText } from '../components';
 
 /** The message to show at a path (the form's own check or the server's 400), or null. */
@@ -82,4 +83,20 @@ export function ModeSwitch({ mode, label, onSwitch }: { mode: 'form' | 'json'; l
       </button>
     </div>
   );
+}
+
+/**
+ * The JSON box's text, read when switching to the form: the parsed value when it is the kind
+ * wanted (`object` for a definition, `array` for a list of rules), else why it stays JSON.
+ */
+export function readForForm(text: string, want: 'object' | 'array', what: string): { value: Json } | { message: string } {
+  let parsed: Json;
+  try {
+    parsed = JSON.parse(text) as Json;
+  } catch (err) {
+    return { message: `Still JSON: it does not parse: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const isArray = Array.isArray(parsed);
+  const fits = want === 'array' ? isArray : parsed !== null && typeof parsed === 'object' && !isArray;
+  return fits ? { value: parsed } : { message: `Still JSON: ${what} must be a JSON ${want}` };
 }

@@ -6,9 +6,9 @@
 import type { ApiError, Json } from '../api';
 import { ErrorText } from '../components';
 import { FieldNames } from './conditions';
-import { idOf, ItemButtons, ModeSwitch, Problem, type Problems } from './fields';
-import { move, placeError, segmentRulePaths, segmentRulesFromJson, segmentRulesToJson, validateSegmentRules, type Condition, type RuleBody } from './model';
-import { ConditionList, newCondition } from './rules';
+import { ModeSwitch, Problem, readForForm, type Problems } from './fields';
+import { placeError, segmentRulePaths, segmentRulesFromJson, segmentRulesToJson, validateSegmentRules, type RuleBody } from './model';
+import { newCondition, RuleList } from './rules';
 
 export type RulesDraft = { mode: 'form'; rules: RuleBody[] } | { mode: 'json'; text: string; message: string | null };
 
@@ -61,18 +61,12 @@ export function SegmentRulesEditor({
       setDraft({ mode: 'json', text: pretty(segmentRulesToJson(draft.rules)), message: null });
       return;
     }
-    let parsed: Json;
-    try {
-      parsed = JSON.parse(draft.text) as Json;
-    } catch (err) {
-      setDraft({ ...draft, message: `Still JSON: it does not parse: ${err instanceof Error ? err.message : String(err)}` });
+    const read = readForForm(draft.text, 'array', 'the rules');
+    if ('message' in read) {
+      setDraft({ ...draft, message: read.message });
       return;
     }
-    if (!Array.isArray(parsed)) {
-      setDraft({ ...draft, message: 'Still JSON: the rules must be a JSON array' });
-      return;
-    }
-    const rules = segmentRulesFromJson(parsed);
+    const rules = segmentRulesFromJson(read.value as Json[]);
     if (typeof rules === 'string') setDraft({ ...draft, message: `Still JSON: ${rules}` });
     else setDraft({ mode: 'form', rules });
   };
@@ -105,7 +99,6 @@ function RulesForm({ rules, set, error, local }: { rules: RuleBody[]; set: (rule
   const placed = error ? placeError(error.field, segmentRulePaths(rules)) : null;
   const p: Problems = { at: (path) => (placed === path && error ? error.message : null) ?? checks.get(path) ?? null };
   const top = error && placed === null ? error.message : local;
-  const setRule = (i: number, rule: RuleBody) => set(rules.map((r, j) => (j === i ? rule : r)));
   return (
     <fieldset class="part">
       <legend>Rules (any one matching makes a user a member)</legend>
@@ -113,24 +106,7 @@ function RulesForm({ rules, set, error, local }: { rules: RuleBody[]; set: (rule
       <Problem p={p} path="rules" id="f-rules" />
       <FieldNames />
       {rules.length === 0 ? <p class="muted">No rules: the included ids are the only members.</p> : null}
-      <ol class="rules">
-        {rules.map((rule, i) => {
-          const label = `Rule ${i + 1}`;
-          const id = idOf(`rules[${i}]`);
-          const setConditions = (conditions: Condition[]) => setRule(i, { ...rule, conditions, grouped: rule.grouped && conditions.length > 0 });
-          return (
-            <li key={i} class="rule" aria-label={label}>
-              <div class="rule-head">
-                <h3 id={`${id}-title`}>{label}</h3>
-                <ItemButtons what={label.toLowerCase()} index={i} count={rules.length} onMove={(to) => set(move(rules, i, to))} onRemove={() => set(rules.filter((_, j) => j !== i))} />
-              </div>
-              <Problem p={p} path={`rules[${i}]`} id={id} />
-              <Problem p={p} path={`rules[${i}].all`} id={`${id}-all`} />
-              <ConditionList rule={rule} index={i} label={label} id={id} set={setConditions} segments={[]} p={p} fieldsOnly />
-            </li>
-          );
-        })}
-      </ol>
+      <RuleList rules={rules} set={set} segments={[]} p={p} fieldsOnly />
       <button type="button" onClick={() => set([...rules, newRule()])}>
         Add a rule
       </button>
