@@ -126,3 +126,22 @@ export function ConflictNotice({
     </div>
   );
 }
+
+/** The token field of a sign-in form: its label, a password input, and its error below it. */
+export function TokenField({ id, value, setValue, error }: { id: string; value: string; setValue: (value: string) => void; error: string | null }) {
+  return (
+    <>
+      <label for={id}>Token</label>
+      <input
+        id={id}
+        type="password"
+        autoComplete="off"
+        value={value}
+        onInput={(e) => setValue(e.currentTarget.value)}
+        aria-describedby={error ? `${id}-error` : undefined}
+        required
+      />
+      <ErrorText id={`${id}-error`} message={error} />
+    </>
+  );
+}

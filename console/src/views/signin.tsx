@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ErrorText } from '../components';
+import { TokenField } from '../components';
 
 export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void; error: string | null }) {
   const [value, setValue] = useState('');
@@ -13,17 +13,7 @@ export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void;
       >
         <h1>Pennon</h1>
         <p>Sign in with a token (admin, editor or viewer). It is kept for this tab only.</p>
-        <label for="token">Token</label>
-        <input
-          id="token"
-          type="password"
-          autoComplete="off"
-          value={value}
-          onInput={(e) => setValue(e.currentTarget.value)}
-          aria-describedby={error ? 'signin-error' : undefined}
-          required
-        />
-        <ErrorText id="signin-error" message={error} />
+        <TokenField id="token" value={value} setValue={setValue} error={error} />
         <button type="submit" class="primary">
           Sign in
         </button>
