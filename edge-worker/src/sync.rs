@@ -36,6 +36,10 @@ thread_local! {
     static DEFERRING_SINCE: Cell<[Option<u64>; Environment::ALL.len()]> =
         const { Cell::new([None; Environment::ALL.len()]) };
     static HUB_ROUND_TRIP_MS: Cell<Option<u64>> = const { Cell::new(None) };
+    // This isolate's leases, for `/health`.
+    static LEASES: Cell<crate::api::Leases> = const {
+        Cell::new(crate::api::Leases { taken: 0, deferred: 0 })
+    };
     // What the signatures of the snapshots fetched said, for `/health`.
     static SIGNATURES: RefCell<SignatureLog> = RefCell::new(SignatureLog::default());
 }
@@ -169,6 +173,11 @@ async fn check(
         _ => None,
     };
     DEFERRING_SINCE.set(deferring);
+    if check == Check::Leased {
+        let mut leases = LEASES.get();
+        leases.deferred += 1;
+        LEASES.set(leases);
+    }
     match check {
         Check::Current { stale: false } => Outcome::NotModified,
         // Nothing newer, but the hub could not reach the origin lately: serve, say stale.
@@ -209,6 +218,9 @@ async fn take_lease(
     if let Some(lease) = pointer::lease_to_take(max_age, held, replaced, now_ms(), lease_ms) {
         let max_age = pointer::lease_max_age_seconds(lease_ms);
         pointer_cache::write(environment, Entry::Lease(lease), max_age).await;
+        let mut leases = LEASES.get();
+        leases.taken += 1;
+        LEASES.set(leases);
     }
 }
 
@@ -463,6 +475,20 @@ fn refuse(environment: Environment, reason: String) -> String {
 
 /// `GET /health`: what this isolate holds, per environment, and how it is kept fresh.
 pub fn health_body(refresh: crate::api::Refresh) -> String {
+    let refresh = match refresh {
+        crate::api::Refresh::Hub {
+            check_ms,
+            pointer_max_age_seconds,
+            purge_by_tag,
+            ..
+        } => crate::api::Refresh::Hub {
+            check_ms,
+            pointer_max_age_seconds,
+            purge_by_tag,
+            leases: LEASES.get(),
+        },
+        ttl => ttl,
+    };
     let now = now_ms();
     let body = CACHE.with_borrow(|cache| crate::api::health_body(cache, now, refresh));
     SIGNATURES.with_borrow(|log| log.add_to_health(body, now))
