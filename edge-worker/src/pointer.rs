@@ -2,9 +2,16 @@
 //! hub holds and whether the hub is stale, so that the isolates of a location ask their hub only
 //! when the pointer is missing (expired, invalidated, never written) instead of on every check.
 //!
-//! This module is the pure part, host-tested: the entry's key, tag and body, what an isolate does
-//! with what it read (`decide`), what it writes after asking the hub (`after_hub`), and the
-//! request of the production purge by tag (`purge_request`). `pointer_cache.rs` reads, writes and
+//! This module is the pure part, host-tested: the entry's key, tag and body (a pointer or a
+//! refresh lease: `Entry`), what an isolate does with what it read (`decide`), the lease it takes
+//! before asking the hub and its lifetime (`lease_to_take`, `lease_ms`), what it writes after
+//! asking the hub (`after_hub`), and the request of the production purge by tag
+//! (`purge_request`).
+//!
+//! The refresh lease thins the herd at a miss: a warm isolate about to ask the hub first writes a
+//! lease in the pointer's place; the location's other warm isolates that read it while it lives
+//! ask nobody and keep what they serve until their next check. The Cache API has no
+//! compare-and-set: isolates that read the miss before the first lease was written ask too. `pointer_cache.rs` reads, writes and
 //! purges it with the Workers runtime; `sync.rs` drives the check; the hub invalidates.
 //!
 //! Forward only: a pointer naming a version at or below the one an isolate serves is "nothing
