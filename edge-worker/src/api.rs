@@ -338,6 +338,16 @@ struct HubHealth {
     /// How the hub invalidates the pointers: `"local"` (the Cache API's delete, its own
     /// location's), `"tag"` (and Cloudflare's purge by tag, every location's), `"off"`.
     pointer_purge: &'static str,
+    /// This isolate's refresh leases (`crate::pointer`), since it started.
+    leases: Leases,
+}
+
+/// This isolate's refresh leases, all environments together: how many it took (written before it
+/// asked the hub) and how many of its checks found another's live lease and asked nobody.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Leases {
+    pub taken: u64,
+    pub deferred: u64,
 }
 
 /// How the snapshots of this isolate are kept fresh, for `GET /health`.
@@ -350,6 +360,7 @@ pub enum Refresh {
         check_ms: u64,
         pointer_max_age_seconds: u64,
         purge_by_tag: bool,
+        leases: Leases,
     },
 }
 
@@ -379,6 +390,7 @@ pub fn health_body(
             check_ms,
             pointer_max_age_seconds,
             purge_by_tag,
+            leases,
         } => {
             let pointer_purge = match (pointer_max_age_seconds, purge_by_tag) {
                 (0, _) => "off",
@@ -389,6 +401,7 @@ pub fn health_body(
                 check_ms,
                 pointer_max_age_seconds,
                 pointer_purge,
+                leases,
             };
             (None, Some(hub))
         }
@@ -563,10 +576,14 @@ mod tests {
             check_ms: 250,
             pointer_max_age_seconds,
             purge_by_tag,
+            leases: Leases {
+                taken: 3,
+                deferred: 7,
+            },
         };
         assert_eq!(
             health_body(&cache, 0, hub(1, false)),
-            r#"{"status":"ok","hub":{"checkMs":250,"pointerMaxAgeSeconds":1,"pointerPurge":"local"},"snapshots":[]}"#
+            r#"{"status":"ok","hub":{"checkMs":250,"pointerMaxAgeSeconds":1,"pointerPurge":"local","leases":{"taken":3,"deferred":7}},"snapshots":[]}"#
         );
         assert!(health_body(&cache, 0, hub(1, true)).contains(r#""pointerPurge":"tag""#));
         assert!(health_body(&cache, 0, hub(0, true))

@@ -30,6 +30,7 @@ async fn handle(mut req: Request, env: &Env, ctx: &Context) -> Result<Response, 
                         check_ms: config.hub_check_ms,
                         pointer_max_age_seconds: config.pointer_max_age_seconds,
                         purge_by_tag: config.purge.is_some(),
+                        leases: api::Leases::default(),
                     },
                     None => api::Refresh::Ttl {
                         ttl_seconds: config.ttl_ms / 1000,

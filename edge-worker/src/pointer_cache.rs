@@ -10,11 +10,11 @@ use evaluator::Environment;
 use worker::{console_warn, Cache, Fetch, Headers, Method, Request, RequestInit, ResponseBuilder};
 
 use crate::config::PurgeConfig;
-use crate::pointer::{self, Pointer};
+use crate::pointer::{self, Entry};
 
-/// The location's pointer of `environment`; None for a miss, an expired or purged entry, a read
-/// that failed or a body that does not parse.
-pub async fn read(environment: Environment) -> Option<Pointer> {
+/// The location's pointer (or lease) of `environment`; None for a miss, an expired or purged entry,
+/// a read that failed or a body that does not parse.
+pub async fn read(environment: Environment) -> Option<Entry> {
     let found = Cache::default().get(pointer::key(environment), true).await;
     let mut response = match found {
         Ok(found) => found?,
@@ -24,16 +24,17 @@ pub async fn read(environment: Environment) -> Option<Pointer> {
         }
     };
     let text = response.text().await.ok()?;
-    Pointer::parse(&text)
+    Entry::parse(&text)
 }
 
-/// Writes the location's pointer of `environment` for `max_age_seconds`, tagged for the purge.
-pub async fn write(environment: Environment, pointer: Pointer, max_age_seconds: u64) {
+/// Writes the location's pointer (or lease) of `environment` for `max_age_seconds`, tagged for the
+/// purge (which therefore removes a lease too).
+pub async fn write(environment: Environment, entry: Entry, max_age_seconds: u64) {
     let response = ResponseBuilder::new()
         .with_header("content-type", "text/plain")
         .and_then(|b| b.with_header("cache-control", &pointer::cache_control(max_age_seconds)))
         .and_then(|b| b.with_header("cache-tag", &pointer::tag(environment)))
-        .map(|b| b.fixed(pointer.body().into_bytes()));
+        .map(|b| b.fixed(entry.body().into_bytes()));
     let result = match response {
         Ok(response) => {
             Cache::default()

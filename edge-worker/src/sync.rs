@@ -2,7 +2,7 @@
 //! Workers runtime's clock, `fetch`, timers and `AbortController`; with `SNAPSHOT_PUBLIC_KEYS` set,
 //! verifies each new snapshot's signature (`signing`) before it is installed.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ use crate::cache::{Outcome, Plan, SnapshotCache};
 use crate::config::{Config, DEFAULT_TTL_SECONDS, FETCH_TIMEOUT_MS};
 use crate::hub::{self, HubReply};
 use crate::last_good;
-use crate::pointer::{self, Check};
+use crate::pointer::{self, Check, Entry, Pointer};
 use crate::pointer_cache;
 use crate::signing::{self, SignatureLog};
 
@@ -31,6 +31,15 @@ thread_local! {
     // One isolate runs one thread: the cache lives as long as the isolate does.
     static CACHE: RefCell<SnapshotCache<CompiledFlagSet>> =
         RefCell::new(SnapshotCache::new(DEFAULT_TTL_SECONDS * 1000, IN_FLIGHT_LIMIT_MS));
+    // Per environment: since when this isolate's checks have found a live lease, checks in a row
+    // (`pointer::decide`), and its last round trip to the hub (`pointer::lease_ms`).
+    static DEFERRING_SINCE: Cell<[Option<u64>; Environment::ALL.len()]> =
+        const { Cell::new([None; Environment::ALL.len()]) };
+    static HUB_ROUND_TRIP_MS: Cell<Option<u64>> = const { Cell::new(None) };
+    // This isolate's leases, for `/health`.
+    static LEASES: Cell<crate::api::Leases> = const {
+        Cell::new(crate::api::Leases { taken: 0, deferred: 0 })
+    };
     // What the signatures of the snapshots fetched said, for `/health`.
     static SIGNATURES: RefCell<SignatureLog> = RefCell::new(SignatureLog::default());
 }
@@ -138,8 +147,10 @@ async fn wait_until_settled(environment: Environment, ticket: u64) {
 /// The check of an isolate with a hub, through the location's pointer (`crate::pointer`): a
 /// pointer at or below the version held costs nothing (its staleness is the hub's); a newer one
 /// installs the location's last good copy when that copy is at least as new, else asks the hub;
-/// no pointer (missing, expired, purged, unreadable) asks the hub, which writes it. With
-/// `POINTER_MAX_AGE_SECONDS` 0, every check asks the hub.
+/// no pointer (missing, expired, purged, unreadable) asks the hub, which writes it. A warm isolate
+/// about to ask the hub first writes a refresh lease, and one that reads a live lease asks nobody
+/// and keeps what it serves until its next check. With `POINTER_MAX_AGE_SECONDS` 0, every check
+/// asks the hub.
 async fn check(
     stub: Option<&Stub>,
     environment: Environment,
@@ -150,17 +161,66 @@ async fn check(
     }
     let held = CACHE.with_borrow(|cache| cache.get(environment).map(|cached| cached.revision));
     let found = pointer_cache::read(environment).await;
-    match pointer::decide(found, held) {
+    let now = now_ms();
+    let slot = Environment::ALL
+        .iter()
+        .position(|env| *env == environment)
+        .unwrap_or(0);
+    let mut deferring = DEFERRING_SINCE.get();
+    let check = pointer::decide(found, held, now, deferring[slot]);
+    deferring[slot] = match check {
+        Check::Leased => Some(deferring[slot].unwrap_or(now)),
+        _ => None,
+    };
+    DEFERRING_SINCE.set(deferring);
+    if check == Check::Leased {
+        let mut leases = LEASES.get();
+        leases.deferred += 1;
+        LEASES.set(leases);
+    }
+    match check {
         Check::Current { stale: false } => Outcome::NotModified,
         // Nothing newer, but the hub could not reach the origin lately: serve, say stale.
         Check::Current { stale: true } => Outcome::Failed,
+        // Another isolate is asking the hub: keep what is served as it is, staleness included.
+        Check::Leased => match CACHE.with_borrow(|cache| cache.get(environment).map(|c| c.stale)) {
+            Some(false) => Outcome::NotModified,
+            _ => Outcome::Failed,
+        },
         Check::Newer { version, stale } => {
             match from_last_good_at(environment, config, version, held, stale).await {
                 Some(outcome) => outcome,
-                None => from_hub(stub, environment, config).await,
+                None => {
+                    let replaced = Pointer { version, stale };
+                    take_lease(environment, config, held, Some(replaced)).await;
+                    from_hub(stub, environment, config).await
+                }
             }
         }
-        Check::AskHub => from_hub(stub, environment, config).await,
+        Check::AskHub => {
+            take_lease(environment, config, held, None).await;
+            from_hub(stub, environment, config).await
+        }
+    }
+}
+
+/// Before a warm isolate asks the hub: the refresh lease, so that the location's other isolates
+/// do not ask too (`pointer::lease_to_take`; none for a cold isolate). No compare-and-set: two
+/// isolates that both read the miss before either wrote may both take it, and both ask.
+async fn take_lease(
+    environment: Environment,
+    config: &Config,
+    held: Option<u64>,
+    replaced: Option<Pointer>,
+) {
+    let lease_ms = pointer::lease_ms(HUB_ROUND_TRIP_MS.get());
+    let max_age = config.pointer_max_age_seconds;
+    if let Some(lease) = pointer::lease_to_take(max_age, held, replaced, now_ms(), lease_ms) {
+        let max_age = pointer::lease_max_age_seconds(lease_ms);
+        pointer_cache::write(environment, Entry::Lease(lease), max_age).await;
+        let mut leases = LEASES.get();
+        leases.taken += 1;
+        LEASES.set(leases);
     }
 }
 
@@ -209,7 +269,11 @@ async fn from_hub(
         return Outcome::Failed;
     };
     let have = CACHE.with_borrow(|cache| cache.get(environment).map(|cached| cached.revision));
+    let asked_at = now_ms();
     let reply = hub::ask(stub, environment, have).await;
+    if reply.is_ok() {
+        HUB_ROUND_TRIP_MS.set(Some(now_ms().saturating_sub(asked_at)));
+    }
     let said = match &reply {
         Ok(HubReply::NotModified { version, stale }) => Some((*version, *stale)),
         Ok(HubReply::Snapshot { version, stale, .. }) => Some((*version, *stale)),
@@ -244,7 +308,7 @@ async fn from_hub(
     if let Some(said) =
         said.and_then(|(version, stale)| pointer::after_hub(max_age, version, stale))
     {
-        pointer_cache::write(environment, said, max_age).await;
+        pointer_cache::write(environment, Entry::Pointer(said), max_age).await;
     }
     result.unwrap_or_else(|reason| {
         console_error!("pennon edge: snapshot of {environment} from the hub failed: {reason}");
@@ -411,6 +475,20 @@ fn refuse(environment: Environment, reason: String) -> String {
 
 /// `GET /health`: what this isolate holds, per environment, and how it is kept fresh.
 pub fn health_body(refresh: crate::api::Refresh) -> String {
+    let refresh = match refresh {
+        crate::api::Refresh::Hub {
+            check_ms,
+            pointer_max_age_seconds,
+            purge_by_tag,
+            ..
+        } => crate::api::Refresh::Hub {
+            check_ms,
+            pointer_max_age_seconds,
+            purge_by_tag,
+            leases: LEASES.get(),
+        },
+        ttl => ttl,
+    };
     let now = now_ms();
     let body = CACHE.with_borrow(|cache| crate::api::health_body(cache, now, refresh));
     SIGNATURES.with_borrow(|log| log.add_to_health(body, now))

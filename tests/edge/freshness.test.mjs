@@ -132,13 +132,25 @@ describe('freshness with the hub: push (default configuration)', () => {
   });
 
   test('requests reaching the hub at steady state, per location, with the pointer (max-age 1 s)', async () => {
+    const leasesBefore = (await (await fetch(`${edge.url}/health`)).json()).hub.leases;
+    const hubBefore = await hubStatus(edge.url);
     const load = await hubLoad(edge.url, 'pointer on, POINTER_MAX_AGE_SECONDS 1');
     // The isolate checks every 250 ms, but asks the hub only when the location's pointer has
     // expired: about once per max-age (1 s), plus rounding.
     assert.ok(load.perSecond <= 1.5, `${load.perSecond}/s`);
     const health = await (await fetch(`${edge.url}/health`)).json();
-    assert.deepEqual(health.hub, { checkMs: 250, pointerMaxAgeSeconds: 1, pointerPurge: 'local' });
+    const hubAfter = await hubStatus(edge.url);
+    const { leases, ...hub } = health.hub;
+    assert.deepEqual(hub, { checkMs: 250, pointerMaxAgeSeconds: 1, pointerPurge: 'local' });
     assert.equal(health.ttlSeconds, undefined);
+    // The refresh lease (one isolate here, so no herd): a warm isolate takes one before each
+    // request to the hub, and never finds another's (its own is replaced by the hub's answer
+    // within the same check).
+    const taken = leases.taken - leasesBefore.taken;
+    const asked = hubAfter.counts.isolateRequests - hubBefore.counts.isolateRequests;
+    console.log(`freshness: leases taken ${taken}, checks deferred ${leases.deferred - leasesBefore.deferred}, requests at the hub ${asked}`);
+    assert.ok(taken >= 1 && Math.abs(taken - asked) <= 1, JSON.stringify({ leases, taken, asked }));
+    assert.equal(leases.deferred, leasesBefore.deferred);
   });
 
   test('the push route needs the edge token; a push of an older version changes nothing', async () => {
