@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  admin, EDGE_TOKEN, freePort, hubStatus, originRevision, postEvaluate, sleep, startEdge, startOrigin,
+  admin, EDGE_TOKEN, freePort, hubStatus, originRevision, postEvaluate, servedRevision, sleep, startEdge, startOrigin,
 } from './harness.mjs';
 
 const WRITES = Number(process.env.FRESHNESS_WRITES ?? 50);
@@ -38,26 +38,13 @@ function print(label, s) {
   console.log(`freshness: ${label}: ${s.n} writes, p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}`);
 }
 
-/** Revision served by the edge now, and whether it said stale; asserts it never goes backwards. */
-function watcher(edgeUrl) {
-  let highest = 0;
-  return async () => {
-    const res = await postEvaluate(edgeUrl, PROBE);
-    assert.equal(res.status, 200, res.text);
-    const revision = Number(res.headers.get('x-pennon-revision'));
-    assert.ok(revision >= highest, `the edge served ${revision} after ${highest}`);
-    highest = revision;
-    return { revision, stale: res.headers.get('x-pennon-snapshot') === 'stale' };
-  };
-}
-
 /**
  * `count` writes (a flag toggled), each timed from the write's answer to the first edge answer at
  * its revision or later; a random pause before each samples the hub's alarm period evenly.
  */
 async function timeWrites(origin, edgeUrl, count, { pauseMs = 0 } = {}) {
   const { flags: [flag] } = await admin(origin.url, 'GET', '/flags?environment=prod&key=fresh.flag', undefined, 200);
-  const served = watcher(edgeUrl);
+  const served = servedRevision(edgeUrl, PROBE);
   const waits = [];
   for (let i = 0; i < count; i++) {
     if (pauseMs) await sleep(Math.random() * pauseMs);
@@ -79,7 +66,7 @@ async function timeWrites(origin, edgeUrl, count, { pauseMs = 0 } = {}) {
  * the hub from isolates, per second, from its counters.
  */
 async function hubLoad(edgeUrl, label, seconds = 5) {
-  const served = watcher(edgeUrl);
+  const served = servedRevision(edgeUrl, PROBE);
   await served();
   const before = await hubStatus(edgeUrl);
   const end = performance.now() + seconds * 1000;
@@ -185,7 +172,7 @@ describe('freshness with the hub: push (default configuration)', () => {
   });
 
   test('origin down: the hub and the isolate keep serving, marked stale, never an older version', async () => {
-    const served = watcher(edge.url);
+    const served = servedRevision(edge.url, PROBE);
     const last = (await served()).revision;
     await origin.stop();
     // The hub's alarm (5 s) finds the origin gone; the isolate hears it on its next check.
@@ -260,7 +247,7 @@ describe('cold isolates when the origin is down', () => {
     const { flags: [flag] } = await admin(origin.url, 'GET', '/flags?environment=prod&key=fresh.flag', undefined, 200);
     await admin(origin.url, 'PUT', `/flags/${flag.id}`, { enabled: true }, 200);
     const want = await originRevision(origin.url, 'prod');
-    const served = watcher(edge.url);
+    const served = servedRevision(edge.url, PROBE);
     while ((await served()).revision < want) await sleep(20);
     const { dir } = edge;
     await edge.stop();
@@ -312,7 +299,7 @@ describe('signed snapshots through the hub (SNAPSHOT_PUBLIC_KEYS)', () => {
     assert.equal(first.status, 200, first.text);
     await admin(origin.url, 'POST', '/flags', { key: 'signed.hub.2', environment: 'prod' }, 201);
     const want = await originRevision(origin.url, 'prod');
-    const served = watcher(edge.url);
+    const served = servedRevision(edge.url, PROBE);
     const start = performance.now();
     while ((await served()).revision < want) {
       assert.ok(performance.now() - start < 3_000, 'the signed push was not served');

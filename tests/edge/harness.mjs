@@ -1,6 +1,7 @@
 // Processes and HTTP helpers for the edge worker's tests: a real origin (the `origin` binary on a
 // temporary SQLite file), the built worker under `wrangler dev` (workerd), and a scripted fake origin
 // for the cache behaviours that need counting or slowness. Everything listens on 127.0.0.1 only.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -218,6 +219,22 @@ export async function postEvaluate(baseUrl, body) {
     res = await send();
   }
   return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/**
+ * A poller of what the edge serves `body`'s environment: each call answers the revision served and
+ * whether it was said stale, and asserts it never goes below one served before.
+ */
+export function servedRevision(edgeUrl, body) {
+  let highest = 0;
+  return async () => {
+    const res = await postEvaluate(edgeUrl, body);
+    assert.equal(res.status, 200, res.text);
+    const revision = Number(res.headers.get('x-pennon-revision'));
+    assert.ok(revision >= highest, `the edge served ${revision} after ${highest}`);
+    highest = revision;
+    return { revision, stale: res.headers.get('x-pennon-snapshot') === 'stale' };
+  };
 }
 
 /**

@@ -15,24 +15,11 @@ import { createServer } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  admin, EDGE_TOKEN, freePort, hubStatus, originRevision, postEvaluate, sleep, startEdge, startFakeOrigin, startOrigin,
+  admin, EDGE_TOKEN, freePort, hubStatus, originRevision, postEvaluate, servedRevision, sleep, startEdge, startFakeOrigin, startOrigin,
 } from './harness.mjs';
 
 const PROBE = { environment: 'prod', user: { id: 'pointer-probe' }, flags: [] };
 const LONG_MAX_AGE = 30;
-
-/** Revision served now and whether stale; asserts it never goes backwards. */
-function watcher(edgeUrl) {
-  let highest = 0;
-  return async () => {
-    const res = await postEvaluate(edgeUrl, PROBE);
-    assert.equal(res.status, 200, res.text);
-    const revision = Number(res.headers.get('x-pennon-revision'));
-    assert.ok(revision >= highest, `the edge served ${revision} after ${highest}`);
-    highest = revision;
-    return { revision, stale: res.headers.get('x-pennon-snapshot') === 'stale' };
-  };
-}
 
 /** Polls the edge until it serves `want`; resolves to the milliseconds since `since`. */
 async function servedWithin(served, want, since, limitMs) {
@@ -73,7 +60,7 @@ describe(`the pointer, max-age ${LONG_MAX_AGE} s: the hub's invalidation, not th
   });
 
   test('a pushed write is served well before the pointer would expire', async () => {
-    const served = watcher(edge.url);
+    const served = servedRevision(edge.url, PROBE);
     assert.equal((await served()).revision, await originRevision(origin.url, 'prod'));
     // Let the pointer be written (the isolate's first checks) before the writes.
     await sleep(600);
@@ -89,7 +76,7 @@ describe(`the pointer, max-age ${LONG_MAX_AGE} s: the hub's invalidation, not th
   });
 
   test('at steady state the hub is asked next to nothing', async () => {
-    const served = watcher(edge.url);
+    const served = servedRevision(edge.url, PROBE);
     await served();
     await sleep(500);
     const before = await hubStatus(edge.url);
@@ -113,7 +100,7 @@ describe(`the pointer, max-age ${LONG_MAX_AGE} s: the hub's invalidation, not th
 
   test('a cold isolate takes the location\'s copy that the pointer names, without asking the hub', async () => {
     // A write first: the pointer the isolate writes after it is fresh for 30 s from now.
-    const served = watcher(edge.url);
+    const served = servedRevision(edge.url, PROBE);
     const { written, want } = await toggle(origin, flag, 0);
     await servedWithin(served, want, written, 3_000);
     await sleep(500);
@@ -133,7 +120,7 @@ describe(`the pointer, max-age ${LONG_MAX_AGE} s: the hub's invalidation, not th
     assert.equal(status.counts.isolateRequests, 0, JSON.stringify(status.counts));
     // And a write after it still arrives through the hub's invalidation.
     const later = await toggle(origin, flag, 1);
-    const ms = await servedWithin(watcher(edge.url), later.want, later.written, 3_000);
+    const ms = await servedWithin(servedRevision(edge.url, PROBE), later.want, later.written, 3_000);
     console.log(`pointer: cold isolate installed revision ${want} from the location's copy, 0 requests at the hub; the next write served after ${Math.round(ms)} ms`);
   });
 });
@@ -154,7 +141,7 @@ describe(`the pointer, max-age ${LONG_MAX_AGE} s, alarm only (no push): the alar
 
   test('a write is served within the alarm period (5 s) and a check, not after 30 s', async () => {
     const flag = await createFlag(origin, 'pointer.alarm');
-    const served = watcher(edge.url);
+    const served = servedRevision(edge.url, PROBE);
     await servedWithin(served, await originRevision(origin.url, 'prod'), performance.now(), 8_000);
     await sleep(600);
     for (let i = 0; i < 2; i++) {
@@ -219,7 +206,7 @@ describe('the production purge by tag (PURGE_ZONE_ID), against a scripted stand-
   };
 
   test('a push sends the purge of the pointer\'s tag, in the background: a slow purge does not delay the answer', async () => {
-    const served = watcher(edge.url);
+    const served = servedRevision(edge.url, PROBE);
     assert.equal((await served()).revision, revision);
     const health = await (await fetch(`${edge.url}/health`)).json();
     assert.equal(health.hub.pointerPurge, 'tag');
@@ -248,7 +235,7 @@ describe('the production purge by tag (PURGE_ZONE_ID), against a scripted stand-
     purgeApi.state.delayMs = 0;
     purgeApi.state.status = 500;
     const before = purgeApi.state.requests.length;
-    const served = watcher(edge.url);
+    const served = servedRevision(edge.url, PROBE);
     revision += 1;
     const answer = await push(revision);
     assert.deepEqual(answer.body, { installed: true, version: revision, held: revision });
