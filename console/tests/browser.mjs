@@ -94,3 +94,21 @@ export function pageTools(get) {
 
   return { problems, newPage, shot, signIn, noViolations, focused };
 }
+
+/** Waits for a settled impact preview (no run pending) whose headline matches, and returns it. */
+export async function previewSettled(page, pattern) {
+  const preview = page.locator('section.preview');
+  await page
+    .waitForFunction(
+      ([source, flags]) => {
+        const el = document.querySelector('.impact-summary');
+        return el && !document.querySelector('.impact .stale') && new RegExp(source, flags).test(el.textContent ?? '');
+      },
+      [pattern.source, pattern.flags],
+      { timeout: 15_000 },
+    )
+    .catch(async (err) => {
+      throw new Error(`no preview matching ${pattern}; the preview reads:\n${(await preview.count()) ? await preview.innerText() : '(none)'}`, { cause: err });
+    });
+  return page.locator('.impact-summary').innerText();
+}

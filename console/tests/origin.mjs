@@ -58,9 +58,20 @@ export async function startOrigin(binary, env = {}) {
     const text = await res.text();
     return { status: res.status, headers: res.headers, body: text === '' ? null : JSON.parse(text), text };
   };
+  /** Each user's variant of each key in `environment`, as the origin serves them now: `{key: [variant per user]}`. */
+  const served = async (environment, users, keys) => {
+    const out = Object.fromEntries(keys.map((k) => [k, []]));
+    for (const user of users) {
+      const res = await call('POST', '/api/evaluate', { body: { environment, user, flags: keys } });
+      if (res.status !== 200) throw new Error(`POST /api/evaluate answered ${res.status}: ${res.text}`);
+      for (const r of res.body.results) out[r.flagKey].push(r.variant);
+    }
+    return out;
+  };
   return {
     url: url.endsWith('/') ? url : `${url}/`,
     call,
+    served,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on('exit', resolve)));

@@ -9,7 +9,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { BINARY, SHOTS, launchBrowser, pageTools } from './browser.mjs';
+import { BINARY, SHOTS, launchBrowser, pageTools, previewSettled } from './browser.mjs';
 import { ADMIN_TOKEN, startOrigin } from './origin.mjs';
 
 const KEY = 'preview.theme';
@@ -68,25 +68,6 @@ async function transitions(page) {
   return { counts, examples };
 }
 
-/** Waits for a settled preview (no run pending) whose headline matches, and returns it. */
-async function settled(page, pattern) {
-  const summary = page.locator('.impact-summary');
-  const preview = page.locator('section.preview');
-  await page
-    .waitForFunction(
-      ([source, flags]) => {
-        const el = document.querySelector('.impact-summary');
-        return el && !document.querySelector('.impact .stale') && new RegExp(source, flags).test(el.textContent ?? '');
-      },
-      [pattern.source, pattern.flags],
-      { timeout: 15_000 },
-    )
-    .catch(async (err) => {
-      throw new Error(`no preview matching ${pattern}; the preview reads:\n${(await preview.count()) ? await preview.innerText() : '(none)'}`, { cause: err });
-    });
-  return summary.innerText();
-}
-
 const editor = (page) => page.getByLabel(/^Definition/);
 
 async function setDefinition(page, definition) {
@@ -139,7 +120,7 @@ test("an editor's preview of the origin's sample counts what the API serves afte
       await page.getByRole('button', { name: "Load the origin's sample" }).focus();
       await page.keyboard.press('Enter');
       await page.getByText(`${n} users the origin saw evaluated in ${ENV}`).waitFor();
-      assert.match(await settled(page, /^0 of /), new RegExp(`^0 of ${n} sampled users change variant`));
+      assert.match(await previewSettled(page, /^0 of /), new RegExp(`^0 of ${n} sampled users change variant`));
     });
 
     const before = [];
@@ -164,7 +145,7 @@ test("an editor's preview of the origin's sample counts what the API serves afte
         fallthrough: { split: [{ variant: 'blue', weight: 50000 }, { variant: 'green', weight: 50000 }, { variant: 'red', weight: 0 }] },
       };
       await setDefinition(page, edited);
-      const headline = await settled(page, /^[1-9][\d,]* of /);
+      const headline = await previewSettled(page, /^[1-9][\d,]* of /);
       const { counts, examples } = await transitions(page);
       await shot(page, 'preview');
       await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -184,7 +165,7 @@ test("an editor's preview of the origin's sample counts what the API serves afte
         }
       }
       // The saved flag is now the edited one: the preview reloads the snapshot and nobody changes.
-      assert.match(await settled(page, /^0 of /), new RegExp(`^0 of ${n} sampled users`));
+      assert.match(await previewSettled(page, /^0 of /), new RegExp(`^0 of ${n} sampled users`));
     });
 
     await t.test('pasted users are checked, then previewed; a kill flips every one not on the off variant', async () => {
@@ -203,9 +184,9 @@ test("an editor's preview of the origin's sample counts what the API serves afte
       await users.fill(pasted.map((u) => JSON.stringify(u)).join('\n'));
       await page.getByRole('button', { name: 'Preview with these users' }).click();
       await page.getByText('12 users pasted').waitFor();
-      assert.match(await settled(page, /^0 of 12 /), /^0 of 12 sampled users/);
+      assert.match(await previewSettled(page, /^0 of 12 /), /^0 of 12 sampled users/);
       await page.getByLabel(/^Enabled/).uncheck();
-      const headline = await settled(page, /^[1-9]\d* of 12 /);
+      const headline = await previewSettled(page, /^[1-9]\d* of 12 /);
       const now = [];
       for (const user of pasted) now.push(await served(user));
       const expected = flips(now, now.map(() => 'blue'));
@@ -224,14 +205,14 @@ test("an editor's preview of the origin's sample counts what the API serves afte
       const started = Date.now();
       await page.locator('input[type=file]').setInputFiles({ name: 'users.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(many)) });
       await page.getByText('10,000 users from the file').waitFor();
-      assert.match(await settled(page, /^0 of 10,000 /), /^0 of 10,000 sampled users/);
+      assert.match(await previewSettled(page, /^0 of 10,000 /), /^0 of 10,000 sampled users/);
       const loaded = Date.now() - started;
       const times = [];
       for (const weight of [60000, 70000, 80000]) {
         const text = JSON.parse(await editor(page).inputValue());
         text.fallthrough = { split: [{ variant: 'blue', weight: 100000 - weight }, { variant: 'green', weight }, { variant: 'red', weight: 0 }] };
         await setDefinition(page, text);
-        const headline = await settled(page, /^[1-9][\d,]* of 10,000 sampled users/);
+        const headline = await previewSettled(page, /^[1-9][\d,]* of 10,000 sampled users/);
         const ms = Number(await page.locator('.timing').getAttribute('data-ms'));
         times.push(ms);
         const { counts } = await transitions(page);
@@ -258,11 +239,11 @@ test('on a phone the preview fits the screen', async () => {
     await signIn(page, ADMIN_TOKEN);
     await page.goto(`${origin.url}#/flag/${flag.id}`);
     await page.getByRole('button', { name: "Load the origin's sample" }).click();
-    await settled(page, /^0 of /);
+    await previewSettled(page, /^0 of /);
     await page.getByRole('button', { name: 'JSON', exact: true }).click();
     const definition = JSON.parse(await editor(page).inputValue());
     await setDefinition(page, { ...definition, rules: [] });
-    await settled(page, /^[1-9][\d,]* of /);
+    await previewSettled(page, /^[1-9][\d,]* of /);
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth), false, 'the page scrolls sideways');
     await page.locator('.impact-summary').scrollIntoViewIfNeeded();
     await shot(page, 'phone-preview', { fullPage: false });
@@ -330,16 +311,7 @@ test('knock-on effects: the flags that need the edited one, counted as the API s
   await make({ key: 'knock.other', enabled: true, rolloutPercentage: 50 });
   const keys = ['knock.theme', 'knock.banner', 'knock.footer'];
   const users = Array.from({ length: 80 }, (_, i) => ({ id: `k-${i}`, ...(i % 2 ? { country: 'DE' } : {}) }));
-  /** Each user's variant of each key, as the origin serves it now. */
-  const servedAll = async () => {
-    const out = Object.fromEntries(keys.map((k) => [k, []]));
-    for (const user of users) {
-      const res = await origin.call('POST', '/api/evaluate', { body: { environment: env, user, flags: keys } });
-      assert.equal(res.status, 200, res.text);
-      for (const r of res.body.results) out[r.flagKey].push(r.variant);
-    }
-    return out;
-  };
+  const servedAll = () => origin.served(env, users, keys);
   const dependent = (page, key) => page.getByRole('region', { name: `Knock-on effect on ${key}` });
   const dependentCounts = async (page, key) => {
     const counts = {};
@@ -364,7 +336,7 @@ test('knock-on effects: the flags that need the edited one, counted as the API s
     const before = await servedAll();
 
     await t.test('the unedited flag: both dependents listed, nearest first, and nobody changes', async () => {
-      assert.match(await settled(page, /^0 of 80 /), /^0 of 80 sampled users/);
+      assert.match(await previewSettled(page, /^0 of 80 /), /^0 of 80 sampled users/);
       const headings = await page.locator('.dependents h4').allInnerTexts();
       assert.deepEqual(headings, ['knock.banner (needs knock.theme)', 'knock.footer (needs knock.banner)']);
       for (const key of ['knock.banner', 'knock.footer']) {
@@ -379,7 +351,7 @@ test('knock-on effects: the flags that need the edited one, counted as the API s
         // Green moves to the front: some users go blue → green (banner off → on), others green or red → blue.
         fallthrough: { split: [{ variant: 'green', weight: 40000 }, { variant: 'blue', weight: 30000 }, { variant: 'red', weight: 30000 }] },
       });
-      await settled(page, /^[1-9]\d* of 80 /);
+      await previewSettled(page, /^[1-9]\d* of 80 /);
       const examples = {};
       const shown = {};
       const headlines = {};
@@ -414,7 +386,7 @@ test('knock-on effects: the flags that need the edited one, counted as the API s
       assert.equal(Object.keys(flips(before['knock.banner'], afterSave['knock.banner'])).length, 2, 'banner flips both ways');
       assert.equal(await page.getByRole('region', { name: 'Knock-on effect on knock.other' }).count(), 0);
       // After the save the saved flag is the edited one: nobody changes, dependents included.
-      await settled(page, /^0 of 80 /);
+      await previewSettled(page, /^0 of 80 /);
       for (const key of ['knock.banner', 'knock.footer']) {
         assert.match(await dependent(page, key).locator('.dependent-summary').innerText(), /^0 of 80 /);
       }

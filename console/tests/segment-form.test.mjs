@@ -11,7 +11,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { BINARY, SHOTS, launchBrowser, loadModel, pageTools } from './browser.mjs';
+import { BINARY, SHOTS, launchBrowser, loadModel, pageTools, previewSettled } from './browser.mjs';
 import { ADMIN_TOKEN, startOrigin } from './origin.mjs';
 
 let origin;
@@ -219,16 +219,7 @@ test('the impact preview of a segment edit counts what the API serves after the 
     ...(countries[i % 4] ? { country: countries[i % 4] } : {}),
     attributes: { plan: plans[i % 3] },
   }));
-  /** Each user's variant of each key, as the origin serves it now. */
-  const servedAll = async () => {
-    const out = Object.fromEntries(keys.map((k) => [k, []]));
-    for (const user of users) {
-      const res = await origin.call('POST', '/api/evaluate', { body: { environment: env, user, flags: keys } });
-      assert.equal(res.status, 200, res.text);
-      for (const r of res.body.results) out[r.flagKey].push(r.variant);
-    }
-    return out;
-  };
+  const servedAll = () => origin.served(env, users, keys);
   const section = (page, key) => page.getByRole('region', { name: `Effect on ${key}` });
   /** A flag's transitions in the preview as `{"from→to": count}`, and their example ids. */
   const shownFor = async (page, key) => {
@@ -243,21 +234,7 @@ test('the impact preview of a segment edit counts what the API serves after the 
     }
     return { counts, examples };
   };
-  const settled = async (page, pattern) => {
-    await page
-      .waitForFunction(
-        ([source, flags]) => {
-          const el = document.querySelector('.impact-summary');
-          return el && !document.querySelector('.impact .stale') && new RegExp(source, flags).test(el.textContent ?? '');
-        },
-        [pattern.source, pattern.flags],
-        { timeout: 15_000 },
-      )
-      .catch(async (err) => {
-        throw new Error(`no preview matching ${pattern}; the preview reads:\n${await page.locator('section.preview').innerText()}`, { cause: err });
-      });
-    return page.locator('.impact-summary').innerText();
-  };
+
 
   const { context, page } = await newPage();
   try {
@@ -274,7 +251,7 @@ test('the impact preview of a segment edit counts what the API serves after the 
       await page.getByLabel("Users I paste or upload").check();
       await page.getByLabel(/^Users \(a JSON array/).fill(users.map((u) => JSON.stringify(u)).join('\n'));
       await page.getByRole('button', { name: 'Preview with these users' }).click();
-      assert.equal(await settled(page, /^0 of 3 flags/), '0 of 3 flags change variant for some of the 60 sampled users.');
+      assert.equal(await previewSettled(page, /^0 of 3 flags/), '0 of 3 flags change variant for some of the 60 sampled users.');
       const headings = await page.locator('.dependent h4').allInnerTexts();
       assert.deepEqual(headings, ['seg.direct — rule 1', 'seg.nested — rules 2 and 3', 'seg.needs (needs seg.direct)']);
       for (const key of ['seg.direct', 'seg.nested', 'seg.needs']) {
@@ -290,7 +267,7 @@ test('the impact preview of a segment edit counts what the API serves after the 
       await page.getByLabel(/^Included ids/).fill('s-1\ns-3\ns-5');
       await label(page, 'Rule 1 condition 1: value').fill('US');
       await page.waitForTimeout(600);
-      const summary = await settled(page, /^[1-9]\d* of 3 flags/);
+      const summary = await previewSettled(page, /^[1-9]\d* of 3 flags/);
       assert.equal(summary, '3 of 3 flags change variant for some of the 60 sampled users.');
       shown = {};
       for (const key of ['seg.direct', 'seg.nested', 'seg.needs']) {
@@ -324,7 +301,7 @@ test('the impact preview of a segment edit counts what the API serves after the 
     });
 
     await t.test('after the save the preview shows 0 changes', async () => {
-      assert.equal(await settled(page, /^0 of 3 flags/), '0 of 3 flags change variant for some of the 60 sampled users.');
+      assert.equal(await previewSettled(page, /^0 of 3 flags/), '0 of 3 flags change variant for some of the 60 sampled users.');
     });
 
     await t.test('on a 390 × 844 screen the rules form and the preview fit without sideways scrolling', async () => {
