@@ -200,6 +200,9 @@ test('a token revoked in the middle of an edit: sign in again over the page, and
     const third = await created('/api/admin/tokens', { name: 'olga (third)', role: 'viewer', environments: ['dev'] });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, third.secret);
+    // The list loaded before the revocation: a request still in flight would get the 401 first
+    // and open the dialog before the click below.
+    await page.getByRole('link', { name: 'revoked.edit' }).waitFor();
     assert.equal((await origin.call('DELETE', `/api/admin/tokens/${third.token.id}`)).status, 204);
     await page.getByRole('link', { name: 'Audit log' }).click();
     await dialog.getByRole('button', { name: 'Sign out' }).click();
