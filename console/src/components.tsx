@@ -1,7 +1,7 @@
 // Small pieces the views share.
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, TargetedEvent } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
-import type { Json } from './api';
+import type { Environment, Json } from './api';
 import { diffJson } from './diff';
 
 export function ErrorText({ id, message }: { id?: string; message: string | null | undefined }) {
@@ -127,21 +127,75 @@ export function ConflictNotice({
   );
 }
 
-/** The token field of a sign-in form: its label, a password input, and its error below it. */
-export function TokenField({ id, value, setValue, error }: { id: string; value: string; setValue: (value: string) => void; error: string | null }) {
+/**
+ * A labelled text input with the message about it below, which describes the input while it is
+ * shown (`errorId`, else `<id>-error`).
+ */
+export function TextField({
+  id,
+  label,
+  value,
+  setValue,
+  error,
+  errorId = `${id}-error`,
+  secret = false,
+  required = false,
+  autoComplete,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  setValue: (value: string) => void;
+  error: string | null;
+  errorId?: string;
+  /** A password input: what is typed is not shown. */
+  secret?: boolean;
+  required?: boolean;
+  autoComplete?: 'off';
+}) {
+  const input = {
+    id,
+    autoComplete,
+    value,
+    onInput: (e: TargetedEvent<HTMLInputElement>) => setValue(e.currentTarget.value),
+    'aria-describedby': error ? errorId : undefined,
+    required,
+  };
   return (
     <>
-      <label for={id}>Token</label>
-      <input
-        id={id}
-        type="password"
-        autoComplete="off"
-        value={value}
-        onInput={(e) => setValue(e.currentTarget.value)}
-        aria-describedby={error ? `${id}-error` : undefined}
-        required
-      />
-      <ErrorText id={`${id}-error`} message={error} />
+      <label for={id}>{label}</label>
+      {secret ? <input type="password" {...input} /> : <input {...input} />}
+      <ErrorText id={errorId} message={error} />
+    </>
+  );
+}
+
+
+/** The environment a new flag or segment goes to: those the token may write, and the message about it. */
+export function EnvironmentField({
+  id,
+  value,
+  setValue,
+  choices,
+  error,
+}: {
+  id: string;
+  value: Environment;
+  setValue: (value: Environment) => void;
+  choices: readonly Environment[];
+  error: string | null;
+}) {
+  return (
+    <>
+      <label for={id}>Environment</label>
+      <select id={id} value={value} onChange={(e) => setValue(e.currentTarget.value as Environment)}>
+        {choices.map((e) => (
+          <option key={e} value={e}>
+            {e}
+          </option>
+        ))}
+      </select>
+      <ErrorText message={error} />
     </>
   );
 }

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, canWrite, definitionOf, type Flag, type JsonObject, type Usage } from '../api';
 import type { Session } from '../app';
-import { ErrorText, Loading, Page } from '../components';
+import { ErrorText, Loading, Page, TextField } from '../components';
 import { DefinitionEditor, draftDefinition, draftOf, type Draft } from '../form/editor';
 import { count, when } from '../format';
 import { href } from '../router';
@@ -159,14 +159,7 @@ function Editor({ session, flag, onSaved }: { session: Session; flag: Flag; onSa
     <>
     <form class="editor" onSubmit={save} aria-labelledby="edit-title">
       <h2 id="edit-title">Edit</h2>
-      <label for="flag-description">Description</label>
-      <input
-        id="flag-description"
-        value={description}
-        onInput={(e) => setDescription(e.currentTarget.value)}
-        aria-describedby={at('description') ? 'description-error' : undefined}
-      />
-      <ErrorText id="description-error" message={at('description')} />
+      <TextField id="flag-description" label="Description" value={description} setValue={setDescription} error={at('description')} errorId="description-error" />
       <div class="check">
         <input id="flag-enabled" type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
         <label for="flag-enabled">Enabled (off serves the off variant to everyone)</label>

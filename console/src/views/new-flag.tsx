@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, type Environment, type JsonObject } from '../api';
 import type { Session } from '../app';
-import { ErrorText, Page } from '../components';
+import { EnvironmentField, Page, TextField } from '../components';
 import { go, href } from '../router';
 import { DefinitionEditor, draftDefinition, draftOf, type Draft } from '../form/editor';
 
@@ -94,31 +94,21 @@ export function NewFlag({ session, environment }: { session: Session; environmen
   return (
     <Page title="New flag">
       <form class="editor" onSubmit={create}>
-        <label for="new-key">Key</label>
-        <input
+        <TextField
           id="new-key"
+          label="Key"
+          autoComplete="off"
+          required
           value={key}
-          onInput={(e) => {
-            setKey(e.currentTarget.value);
+          setValue={(value) => {
+            setKey(value);
             if (error?.topField === 'key') setError(null);
           }}
-          autoComplete="off"
-          aria-describedby={at('key') ? 'key-error' : undefined}
-          required
+          error={at('key')}
+          errorId="key-error"
         />
-        <ErrorText id="key-error" message={at('key')} />
-        <label for="new-environment">Environment</label>
-        <select id="new-environment" value={env} onChange={(e) => setEnv(e.currentTarget.value as Environment)}>
-          {writable.map((e) => (
-            <option key={e} value={e}>
-              {e}
-            </option>
-          ))}
-        </select>
-        <ErrorText message={at('environment')} />
-        <label for="new-description">Description</label>
-        <input id="new-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} aria-describedby={at('description') ? 'new-description-error' : undefined} />
-        <ErrorText id="new-description-error" message={at('description')} />
+        <EnvironmentField id="new-environment" value={env} setValue={setEnv} choices={writable} error={at('environment')} />
+        <TextField id="new-description" label="Description" value={description} setValue={setDescription} error={at('description')} />
         <div class="check">
           <input id="new-enabled" type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
           <label for="new-enabled">Enabled</label>

@@ -3,7 +3,7 @@
 // is kept, and what failed to save is saved again after. Sign out is the other way on.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Api, ApiError, type Identity } from '../api';
-import { TokenField } from '../components';
+import { TextField } from '../components';
 
 export function Reauth({ onSignedIn, onSignOut }: { onSignedIn: (token: string, who: Identity) => void; onSignOut: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
@@ -48,7 +48,7 @@ export function Reauth({ onSignedIn, onSignOut }: { onSignedIn: (token: string, 
           The origin no longer accepts this tab's token: it was revoked, or it is not known any more. Sign in with a valid
           token to go on. The page stays as it is: what you typed is kept; what did not save, save again.
         </p>
-        <TokenField id="reauth-token" value={value} setValue={setValue} error={error} />
+        <TextField id="reauth-token" label="Token" secret autoComplete="off" required value={value} setValue={setValue} error={error} />
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>
             Sign in

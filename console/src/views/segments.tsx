@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, canWrite, type Environment, type Flag, type Json, type JsonObject, type Segment } from '../api';
 import type { Session } from '../app';
-import { ErrorText, Loading, Page } from '../components';
+import { EnvironmentField, ErrorText, Loading, Page, TextField } from '../components';
 import { count, when } from '../format';
 import { go, href } from '../router';
 import { useSaver, SaveRow } from '../save';
@@ -395,14 +395,7 @@ function SegmentEditor({ session, segment, onSaved }: { session: Session; segmen
     <>
     <form class="editor" onSubmit={save} aria-labelledby="edit-title">
       <h2 id="edit-title">Edit</h2>
-      <label for="segment-description">Description</label>
-      <input
-        id="segment-description"
-        value={description}
-        onInput={(e) => setDescription(e.currentTarget.value)}
-        aria-describedby={at('description') ? 'segment-description-error' : undefined}
-      />
-      <ErrorText id="segment-description-error" message={at('description')} />
+      <TextField id="segment-description" label="Description" value={description} setValue={setDescription} error={at('description')} />
       <IncludeField id="segment-include" text={includeText} onText={setIncludeText} saved={base.include} error={at('include')} />
       <SegmentRulesEditor
         draft={rulesDraft}
@@ -570,28 +563,9 @@ export function NewSegment({ session, environment }: { session: Session; environ
   return (
     <Page title="New segment">
       <form class="editor" onSubmit={create}>
-        <label for="new-segment-key">Key</label>
-        <input
-          id="new-segment-key"
-          value={key}
-          onInput={(e) => setKey(e.currentTarget.value)}
-          autoComplete="off"
-          aria-describedby={at('key') ? 'new-segment-key-error' : undefined}
-          required
-        />
-        <ErrorText id="new-segment-key-error" message={at('key')} />
-        <label for="new-segment-environment">Environment</label>
-        <select id="new-segment-environment" value={env} onChange={(e) => setEnv(e.currentTarget.value as Environment)}>
-          {writable.map((e) => (
-            <option key={e} value={e}>
-              {e}
-            </option>
-          ))}
-        </select>
-        <ErrorText message={at('environment')} />
-        <label for="new-segment-description">Description</label>
-        <input id="new-segment-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
-        <ErrorText message={at('description')} />
+        <TextField id="new-segment-key" label="Key" autoComplete="off" required value={key} setValue={setKey} error={at('key')} />
+        <EnvironmentField id="new-segment-environment" value={env} setValue={setEnv} choices={writable} error={at('environment')} />
+        <TextField id="new-segment-description" label="Description" value={description} setValue={setDescription} error={at('description')} />
         <IncludeField id="new-segment-include" text={includeText} onText={setIncludeText} saved={null} error={at('include')} />
         <SegmentRulesEditor
           draft={rulesDraft}

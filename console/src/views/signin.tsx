@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { TokenField } from '../components';
+import { TextField } from '../components';
 
 export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void; error: string | null }) {
   const [value, setValue] = useState('');
@@ -13,7 +13,7 @@ export function SignIn({ onSignIn, error }: { onSignIn: (token: string) => void;
       >
         <h1>Pennon</h1>
         <p>Sign in with a token (admin, editor or viewer). It is kept for this tab only.</p>
-        <TokenField id="token" value={value} setValue={setValue} error={error} />
+        <TextField id="token" label="Token" secret autoComplete="off" required value={value} setValue={setValue} error={error} />
         <button type="submit" class="primary">
           Sign in
         </button>
